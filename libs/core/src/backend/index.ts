@@ -1,0 +1,3 @@
+export { BACKEND_NAMES, selectBackend } from './select-backend';
+export type { BackendChoice, BackendName, BackendSelection, SkippedBackend } from './select-backend';
+export { registerWasmTrainingKernels } from './wasm-kernels';

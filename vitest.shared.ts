@@ -1,0 +1,21 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One vitest configuration for every project: specs beside the code, generous
+ * timeouts (the wasm backend is single-threaded), and a JSON report per project
+ * that `tools/scripts/summarize-tests.mjs` adds up into one closing line.
+ */
+export function projectVitestConfig(projectName: string, overrides: { testTimeout?: number } = {}) {
+  return defineConfig({
+    test: {
+      name: projectName,
+      include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+      environment: 'node',
+      testTimeout: overrides.testTimeout ?? 120_000,
+      hookTimeout: 120_000,
+      reporters: ['default', 'json'],
+      outputFile: { json: resolve(import.meta.dirname, 'reports/vitest', `${projectName}.json`) },
+    },
+  });
+}

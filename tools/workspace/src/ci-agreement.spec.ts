@@ -1,0 +1,32 @@
+/**
+ * README.md's test command and .ci/run must agree: CI runs exactly what a
+ * newcomer is told to run.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+describe('README and CI', () => {
+  it('runs the README test command in .ci/run after a clean install', () => {
+    const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+    const ci = readFileSync(resolve(root, '.ci/run'), 'utf8');
+    const testCommand = /Run all tests[^\n]*\n+```sh\n([^\n]+)\n```/.exec(readme)?.[1];
+    expect(testCommand, 'README.md names the test command under "Run all tests"').toBeDefined();
+    const steps = (testCommand ?? '').split('&&').map((s) => s.trim());
+    expect(steps[0]).toBe('npm ci');
+    const ciLines = ci.split('\n').map((l) => l.trim());
+    const install = ciLines.findIndex((l) => l.startsWith('npm ci'));
+    expect(install).toBeGreaterThanOrEqual(0);
+    for (const step of steps.slice(1)) {
+      expect(ciLines.indexOf(step), `.ci/run runs "${step}" after npm ci`).toBeGreaterThan(install);
+    }
+  });
+
+  it('keeps analytics and cloud prompts off in nx.json', () => {
+    const nx = JSON.parse(readFileSync(resolve(root, 'nx.json'), 'utf8'));
+    expect(nx.analytics).toBe(false);
+    expect(nx.neverConnectToCloud).toBe(true);
+  });
+});

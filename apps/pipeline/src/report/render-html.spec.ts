@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleReport } from './report.fixture';
+import { InitReportSchema } from './report-schema';
+import { renderReportHtml } from './render-html';
+import { filterGridSvg } from './svg-charts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('report schema', () => {
+  it('accepts a complete report and rejects NaN, unknown fields and a bad filter shape', () => {
+    expect(InitReportSchema.parse(sampleReport()).model).toBe('caffenet-small');
+    const nan = sampleReport();
+    nan.layers[0].outStd = Number.NaN;
+    expect(InitReportSchema.safeParse(nan).error?.issues[0].path).toEqual(['layers', 0, 'outStd']);
+    expect(InitReportSchema.safeParse({ ...sampleReport(), extra: 1 }).success).toBe(false);
+    const filters = sampleReport().firstLayerFilters;
+    if (!filters) throw new Error("fixture has filters");
+    expect(InitReportSchema.safeParse({ ...sampleReport(), firstLayerFilters: { ...filters, values: filters.values.slice(1) } }).success).toBe(false);
+  });
+});
+
+describe('filterGridSvg', () => {
+  it('draws one tile of kh×kw pixels per output channel, zero as mid-grey', () => {
+    const svg = filterGridSvg([2, 2, 1, 3], [0, 1, -1, 0, 0, 0, 0, 0, 0, 1, 1, 1], 12);
+    expect(svg.match(/<rect /g)?.length).toBe(12);
+    expect(svg).toContain('fill="rgb(128,128,128)"');
+    expect(svg).toContain('fill="rgb(255,255,255)"');
+    expect(svg).toContain('fill="rgb(0,0,0)"');
+  });
+});
+
+describe('report.html', () => {
+  it('is self-contained and escapes layer names', () => {
+    const html = renderReportHtml(sampleReport({ model: '<script>alert(1)</script>' }));
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html.match(/<svg /g)?.length).toBe(3);
+  });
+
+  describe('in headless Chromium', () => {
+    let browser: Browser;
+    let dir: string;
+    beforeAll(async () => {
+      if (!existsSync(CHROMIUM)) {
+        throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does) to test the report page`);
+      }
+      dir = mkdtempSync(join(tmpdir(), 'ddinit-report-'));
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      });
+    });
+    afterAll(async () => {
+      await browser?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('renders every figure with no console error and no failed request', async () => {
+      const file = join(dir, 'report.html');
+      writeFileSync(file, renderReportHtml(sampleReport()));
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
+      await page.goto(`file://${file}`);
+      const figures = await page.$$eval('svg', (svgs) => svgs.map((s) => s.getBoundingClientRect().width * s.getBoundingClientRect().height));
+      expect(figures).toHaveLength(3);
+      for (const area of figures) expect(area).toBeGreaterThan(1000);
+      expect(await page.$$eval('tbody tr', (rows) => rows.length)).toBe(5);
+      expect(await page.title()).toBe('ddinit report: caffenet-small');
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  });
+});

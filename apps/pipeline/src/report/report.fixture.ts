@@ -1,0 +1,43 @@
+/** A plausible report for specs of the report renderers (not a measured result). */
+import type { InitReport } from './report-schema';
+
+export function sampleReport(overrides: Partial<InitReport> = {}): InitReport {
+  const kh = 5;
+  const kw = 5;
+  const cin = 1;
+  const cout = 16;
+  const values: number[] = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) values.push(Math.sin(i * 1.3 + j * 0.7 + o) * (o % 3 === 0 ? -1 : 1));
+  return {
+    schemaVersion: 1,
+    model: 'caffenet-small',
+    backend: 'wasm',
+    seed: 1,
+    data: { source: 'embedded:fashion-mnist-sample', split: 'train', sampleSize: 160, inputShape: [28, 28, 1] },
+    within: { method: 'kmeans', beta: 0 },
+    timings: { totalSeconds: 12.5, withinSeconds: 8.25, betweenSeconds: 3.5 },
+    layers: ['conv1', 'conv2', 'conv3', 'fc6', 'fc8'].map((name, k) => ({
+      name,
+      kind: name.startsWith('fc') ? 'dense' : 'conv',
+      method: name === 'fc8' ? 'gaussian' : 'kmeans',
+      fallback: name === 'fc8' ? 'kmeans → gaussian: 160 rows < 10 centres × 20' : null,
+      rows: name === 'fc8' ? null : 4000 - k * 500,
+      outMean: 1e-5 * k,
+      outStd: 1 - 1e-4 * k,
+      worstMeanDeviation: 3e-4,
+      worstStdDeviation: 8e-4,
+      outStdBefore: 10 ** (k - 2),
+      changeRateBefore: 10 ** (-k / 2),
+      changeRateAfter: 0.05 * (1 + 0.001 * k),
+      seconds: 0.5 + k,
+    })),
+    calibration: { iterations: 4, converged: true, maxLogDeviation: 0.004, outputStd: 1.02 },
+    firstLayerFilters: { layer: 'conv1', shape: [kh, kw, cin, cout], values },
+    configHash: '3f2a9c0d1e7b4a6c8d9e0f1a2b3c4d5e',
+    codeVersion: '0.1.0',
+    createdAt: '2026-11-27T10:00:00.000Z',
+    ...overrides,
+  };
+}

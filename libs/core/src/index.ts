@@ -13,3 +13,5 @@ export type { ErrorContext, ErrorKind } from './errors';
 export { Rng } from './rng';
 export { createMemoryLogger, silentLogger, silentProgress } from './logger';
 export type { LogFields, LogLevel, LogRecord, Logger, Observers, ProgressEvent, ProgressListener } from './logger';
+export { denseEigenpairs, symmetricMatrixFromTensor } from './linalg';
+export type { Eigenpairs, SymmetricMatrix } from './linalg';

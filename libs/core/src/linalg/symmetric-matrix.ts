@@ -1,0 +1,78 @@
+/**
+ * The dense symmetric matrix the eigensolvers take: row-major Float64, both
+ * triangles stored. tfjs has no float64 on its CPU backends, so the small dense
+ * numerics (eigensolvers, whitening factors) stay in JavaScript doubles and only the
+ * large products go through tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NumericalError, ShapeError } from '../errors';
+
+/** An F×F symmetric matrix, row-major: entry (i, j) is `data[i * size + j]`. */
+export interface SymmetricMatrix {
+  readonly size: number;
+  readonly data: Float64Array;
+}
+
+/**
+ * Checks shape, finiteness and symmetry and returns a copy whose entries are
+ * (A + Aᵀ)/2, so a float32 product that is symmetric only up to rounding is accepted.
+ *
+ * @param tolerance largest accepted |a_ij − a_ji| relative to max |a_ij| (default 1e-5).
+ * @throws ShapeError when `data.length` is not `size²`; NumericalError on NaN/Inf or an
+ *   asymmetry above `tolerance`.
+ */
+export function symmetrizeMatrix(matrix: SymmetricMatrix, where = 'symmetric matrix', tolerance = 1e-5): Float64Array {
+  const n = matrix.size;
+  if (!Number.isInteger(n) || n < 0 || matrix.data.length !== n * n) {
+    throw new ShapeError('matrix data must hold size² entries', {
+      where,
+      expected: `${n}×${n} = ${n * n} entries`,
+      actual: matrix.data.length,
+    });
+  }
+  const a = matrix.data;
+  let largest = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (!Number.isFinite(v)) {
+      throw new NumericalError('matrix has a non-finite entry', {
+        where,
+        expected: 'finite numbers',
+        actual: `${v} at (${Math.floor(i / n)}, ${i % n})`,
+      });
+    }
+    if (Math.abs(v) > largest) largest = Math.abs(v);
+  }
+  const out = new Float64Array(n * n);
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    out[i * n + i] = a[i * n + i];
+    for (let j = i + 1; j < n; j++) {
+      const x = a[i * n + j];
+      const y = a[j * n + i];
+      worst = Math.max(worst, Math.abs(x - y));
+      const m = 0.5 * (x + y);
+      out[i * n + j] = m;
+      out[j * n + i] = m;
+    }
+  }
+  if (worst > tolerance * largest) {
+    throw new NumericalError('matrix is not symmetric', {
+      where,
+      expected: `max |a_ij − a_ji| ≤ ${tolerance} · max |a_ij| = ${tolerance * largest}`,
+      actual: worst,
+    });
+  }
+  return out;
+}
+
+/**
+ * Reads a square 2-D tensor into a {@link SymmetricMatrix} (float64 copy).
+ * @throws ShapeError for a tensor that is not square 2-D.
+ */
+export function symmetricMatrixFromTensor(tensor: tf.Tensor, where = 'symmetric matrix'): SymmetricMatrix {
+  if (tensor.rank !== 2 || tensor.shape[0] !== tensor.shape[1]) {
+    throw new ShapeError('expected a square matrix', { where, expected: '[F, F]', actual: tensor.shape });
+  }
+  return { size: tensor.shape[0], data: Float64Array.from(tensor.dataSync() as Float32Array) };
+}

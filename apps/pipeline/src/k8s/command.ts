@@ -1,0 +1,105 @@
+/**
+ * `ddinit k8s …`: Kubernetes objects from a pipeline config.
+ *
+ *   ddinit k8s render --config <file.yaml|json> [--overlay gpu|cpu] [--stage init]
+ *                     [--sweep] [--secret-from-env] [--out <file>]
+ *   ddinit k8s sweep  --config <file>      which configuration each completion index runs
+ *
+ * `render` prints multi-document YAML for `kubectl apply -f -`: the ConfigMap with
+ * the config, the Secret with the S3 credentials of this shell (only with
+ * `--secret-from-env`), and the stage's Job or, with `--sweep`, the sweep's
+ * Indexed Job. A bad `kubernetes:` section is a ZodError and a bad file a
+ * ConfigError, which `main` turns into exit code 2 with the message.
+ */
+import { writeFileSync } from 'node:fs';
+import { StorageError } from '@ddinit/core';
+import { Command, Option } from 'commander';
+import { OVERLAYS, STAGES, type Overlay, type Stage } from './kubernetes-options';
+import { readPipelineDocument } from './pipeline-document';
+import { kubernetesOptionsOf, manifestsToYaml, renderManifests } from './render-manifests';
+import { listSweepAssignments, sweepRunName } from './sweep';
+
+/** What the commands touch outside themselves; tests pass their own. */
+export interface K8sCommandIo {
+  stdout: { write(text: string): unknown };
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const processIo: K8sCommandIo = {
+  stdout: process.stdout,
+  get env() {
+    return process.env;
+  },
+};
+
+interface RenderFlags {
+  config: string;
+  overlay?: Overlay;
+  stage?: Stage;
+  sweep?: boolean;
+  secretFromEnv?: boolean;
+  out?: string;
+}
+
+function runRender(flags: RenderFlags, io: K8sCommandIo): void {
+  const pipelineConfig = readPipelineDocument(flags.config);
+  const options = kubernetesOptionsOf(pipelineConfig);
+  const objects = renderManifests(pipelineConfig, options, {
+    overlay: flags.overlay,
+    stage: flags.stage,
+    sweep: flags.sweep === true,
+    secretEnv: flags.secretFromEnv === true ? io.env : undefined,
+  });
+  const yaml = manifestsToYaml(objects);
+  if (flags.out === undefined) {
+    io.stdout.write(yaml);
+    return;
+  }
+  try {
+    writeFileSync(flags.out, yaml, { mode: flags.secretFromEnv ? 0o600 : 0o644 });
+  } catch (error) {
+    throw new StorageError('cannot write the manifests', {
+      where: flags.out,
+      expected: 'a writable file path',
+      actual: (error as NodeJS.ErrnoException).code ?? String(error),
+      cause: error,
+    });
+  }
+}
+
+function runSweepList(flags: { config: string }, io: K8sCommandIo): void {
+  const pipelineConfig = readPipelineDocument(flags.config);
+  const { axes } = kubernetesOptionsOf(pipelineConfig).sweep;
+  const lines = listSweepAssignments(axes).map((assignment, index) => `${index}\t${sweepRunName(assignment)}`);
+  io.stdout.write(`index\tconfiguration\n${lines.join('\n')}\n`);
+}
+
+/**
+ * Adds `k8s render` and `k8s sweep` to the program.
+ *
+ * @example
+ * registerK8sCommand(program);
+ * await program.parseAsync(['k8s', 'render', '--config', 'k8s/base/config.yaml', '--overlay', 'cpu'], { from: 'user' });
+ */
+export function registerK8sCommand(program: Command, io: K8sCommandIo = processIo): void {
+  const k8s = program
+    .command('k8s')
+    .description('Kubernetes objects (ConfigMap, Secret, Jobs, Indexed Jobs for sweeps) from a pipeline config');
+
+  k8s
+    .command('render')
+    .description('print the Kubernetes objects of one stage or sweep as multi-document YAML')
+    .requiredOption('--config <file>', 'pipeline config, YAML or JSON, with an optional `kubernetes:` section')
+    .addOption(new Option('--overlay <overlay>', 'GPU or CPU nodes (default: kubernetes.overlay)').choices(OVERLAYS))
+    .addOption(new Option('--stage <stage>', 'the stage the Job runs (default: kubernetes.stage)').choices(STAGES))
+    .option('--sweep', 'render the Indexed Job of kubernetes.sweep instead of a single Job')
+    .option('--secret-from-env', 'also render the S3 Secret from AWS_* variables of this shell')
+    .option('--out <file>', 'write the YAML to a file instead of stdout')
+    .action((flags: RenderFlags) => runRender(flags, io));
+
+  k8s
+    .command('sweep')
+    .description('list which configuration each completion index of the sweep runs')
+    .requiredOption('--config <file>', 'pipeline config with a `kubernetes.sweep` section (or its defaults)')
+    .action((flags: { config: string }) => runSweepList(flags, io));
+}

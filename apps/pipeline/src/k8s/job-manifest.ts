@@ -1,0 +1,174 @@
+/**
+ * The Jobs that run pipeline stages: one Job per stage, and one Indexed Job per
+ * sweep (completion index → one configuration, see `sweep.ts`). Built with the
+ * typed classes of `kubernetes-models`, so a misspelt field fails typecheck and
+ * `.validate()` checks the result against the Kubernetes OpenAPI schema.
+ *
+ * Both kinds of Job share one pod template:
+ * - the container runs `<command> <stage> --config /etc/ddinit/config.yaml --backend <b>`
+ *   (sweeps: `<command> sweep-run --stage <stage> --config … --backend <b>`);
+ * - the pipeline config comes from the ConfigMap `<name>-config`, mounted read-only
+ *   at /etc/ddinit; S3 credentials come from the Secret `<s3SecretName>` as
+ *   environment variables (AWS_ACCESS_KEY_ID, …);
+ * - non-root (runAsNonRoot, the image's uid 1000), no privilege escalation, all
+ *   capabilities dropped, read-only root filesystem with an emptyDir at /tmp
+ *   (tsx's compile cache and HOME live there), no service-account token;
+ * - `restartPolicy: Never` and a pod failure policy: exit code 2 (bad config or
+ *   data, see `main.ts`) fails the Job (sweeps: that index) at once, since a retry
+ *   cannot help; pods killed by a disruption (preemption, eviction, node drain) are
+ *   retried without counting against the backoff limit;
+ * - the gpu overlay adds `limits[nvidia.com/gpu]`, its nodeSelector and tolerations.
+ */
+import { Job } from 'kubernetes-models/batch/v1';
+import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
+import type { IContainer, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
+import {
+  CONFIG_MOUNT_PATH,
+  CONFIG_PATH,
+  CONTAINER_NAME,
+  type KubernetesOptions,
+  type Overlay,
+  type Stage,
+} from './kubernetes-options';
+import { configMapName, jobName, stageLabels } from './object-names';
+import { sweepSize } from './sweep';
+
+/** The exit code ddinit uses for bad configuration or input (`EXIT_BAD_INPUT` in main.ts). */
+export const EXIT_CODE_BAD_INPUT = 2;
+
+/** The CLI subcommand an Indexed Job's pods run (the sweep runner). */
+export const SWEEP_RUN_COMMAND = 'sweep-run';
+
+function tolerationsFor(options: KubernetesOptions, overlay: Overlay): IToleration[] {
+  const tolerations = overlay === 'gpu' ? options.gpu.tolerations : options.cpu.tolerations;
+  // Copy field by field so the object has exactly the fields that were set.
+  return tolerations.map((t) => ({
+    ...(t.key === undefined ? {} : { key: t.key }),
+    operator: t.operator,
+    ...(t.value === undefined ? {} : { value: t.value }),
+    ...(t.effect === undefined ? {} : { effect: t.effect }),
+    ...(t.tolerationSeconds === undefined ? {} : { tolerationSeconds: t.tolerationSeconds }),
+  }));
+}
+
+function containerFor(options: KubernetesOptions, overlay: Overlay, args: string[]): IContainer {
+  const backend = overlay === 'gpu' ? options.gpu.backend : options.cpu.backend;
+  const limits: Record<string, string | number> = { memory: options.resources.memory };
+  if (overlay === 'gpu') limits[options.gpu.resourceName] = options.gpu.count;
+  return {
+    name: CONTAINER_NAME,
+    image: options.image,
+    imagePullPolicy: options.imagePullPolicy,
+    command: [...options.command],
+    args: [...args, '--config', CONFIG_PATH, '--backend', backend],
+    env: [{ name: 'HOME', value: '/tmp' }],
+    envFrom: [{ secretRef: { name: options.s3SecretName } }],
+    resources: {
+      requests: { cpu: options.resources.cpu, memory: options.resources.memory },
+      limits,
+    },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [
+      { name: 'config', mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
+}
+
+/** The pod template shared by stage Jobs and sweep Jobs. */
+export function renderPodTemplate(
+  options: KubernetesOptions,
+  overlay: Overlay,
+  stage: Stage,
+  args: string[],
+): IPodTemplateSpec {
+  const nodeSelector = overlay === 'gpu' ? options.gpu.nodeSelector : options.cpu.nodeSelector;
+  const tolerations = tolerationsFor(options, overlay);
+  return {
+    metadata: { labels: stageLabels(stage) },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      ...(options.serviceAccountName === null ? {} : { serviceAccountName: options.serviceAccountName }),
+      ...(options.imagePullSecrets.length === 0
+        ? {}
+        : { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) }),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: options.runAsUser,
+        runAsGroup: options.runAsGroup,
+        fsGroup: options.runAsGroup,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      ...(Object.keys(nodeSelector).length === 0 ? {} : { nodeSelector: { ...nodeSelector } }),
+      ...(tolerations.length === 0 ? {} : { tolerations }),
+      containers: [containerFor(options, overlay, args)],
+      volumes: [
+        { name: 'config', configMap: { name: configMapName(options) } },
+        { name: 'tmp', emptyDir: {} },
+      ],
+    },
+  };
+}
+
+/** Exit code 2 ends the Job (or the index) at once; disruptions do not count as failures. */
+function podFailurePolicy(onBadInput: 'FailJob' | 'FailIndex'): IPodFailurePolicy {
+  return {
+    rules: [
+      {
+        action: onBadInput,
+        onExitCodes: { containerName: CONTAINER_NAME, operator: 'In', values: [EXIT_CODE_BAD_INPUT] },
+      },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    ],
+  };
+}
+
+/**
+ * The Job that runs one stage once: `ddinit <stage> --config /etc/ddinit/config.yaml`.
+ *
+ * @example
+ * renderStageJob(KubernetesOptions.parse({}), 'gpu', 'init').metadata?.name; // 'ddinit-init'
+ */
+export function renderStageJob(options: KubernetesOptions, overlay: Overlay, stage: Stage): Job {
+  return new Job({
+    metadata: { name: jobName(options, stage, false), namespace: options.namespace, labels: stageLabels(stage) },
+    spec: {
+      backoffLimit: options.backoffLimit,
+      podFailurePolicy: podFailurePolicy('FailJob'),
+      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+      ...(options.activeDeadlineSeconds === null ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),
+      template: renderPodTemplate(options, overlay, stage, [stage]),
+    },
+  });
+}
+
+/**
+ * The Indexed Job of a sweep: `completions` is the number of configurations
+ * (product of `kubernetes.sweep.axes` lengths), each pod runs
+ * `ddinit sweep-run --stage <stage> --config …`, which reads `JOB_COMPLETION_INDEX`
+ * and runs that configuration (`selectSweepRun`). A failing configuration is
+ * retried `backoffLimitPerIndex` times and then marked failed while the others go on.
+ *
+ * Throws ConfigError for an empty or oversized sweep.
+ */
+export function renderSweepJob(options: KubernetesOptions, overlay: Overlay, stage: Stage): Job {
+  const completions = sweepSize(options.sweep.axes);
+  return new Job({
+    metadata: { name: jobName(options, stage, true), namespace: options.namespace, labels: stageLabels(stage) },
+    spec: {
+      completionMode: 'Indexed',
+      completions,
+      parallelism: Math.min(options.sweep.parallelism, completions),
+      backoffLimitPerIndex: options.sweep.backoffLimitPerIndex,
+      podFailurePolicy: podFailurePolicy('FailIndex'),
+      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+      ...(options.activeDeadlineSeconds === null ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),
+      template: renderPodTemplate(options, overlay, stage, [SWEEP_RUN_COMMAND, '--stage', stage]),
+    },
+  });
+}

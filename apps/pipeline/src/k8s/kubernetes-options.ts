@@ -65,9 +65,9 @@ export const Toleration = z
 export type Toleration = z.infer<typeof Toleration>;
 
 /** A config path such as `within`, `seed` or `init.within`: dot-separated identifiers. */
-const configPath = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a config path such as "within" or "init.seed"');
+const CONFIG_PATH_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const CONFIG_PATH_MESSAGE = 'a config path such as "within" or "init.seed"';
+const configPath = z.string().regex(CONFIG_PATH_PATTERN, CONFIG_PATH_MESSAGE);
 
 /** A value a sweep axis may take; strings are restricted so run names stay unambiguous. */
 const sweepValue = z.union([
@@ -92,13 +92,16 @@ export const SweepOptions = z
      * order written; the first axis varies slowest (see `sweepAssignmentAt`).
      */
     axes: z
-      .record(configPath, z.array(sweepValue).min(1))
+      .record(z.string(), z.array(sweepValue).min(1))
       .default(DEFAULT_SWEEP_AXES)
       .superRefine((axes, ctx) => {
         if (Object.keys(axes).length === 0) {
           ctx.addIssue({ code: 'custom', message: 'a sweep needs at least one axis, e.g. { within: [pca, zca] }' });
         }
         for (const [axis, values] of Object.entries(axes)) {
+          if (!CONFIG_PATH_PATTERN.test(axis)) {
+            ctx.addIssue({ code: 'custom', path: [axis], message: `${CONFIG_PATH_MESSAGE}, got "${axis}"` });
+          }
           const seen = new Set(values.map((v) => `${typeof v}:${String(v)}`));
           if (seen.size !== values.length) {
             ctx.addIssue({ code: 'custom', path: [axis], message: `axis "${axis}" lists a value twice` });

@@ -1,0 +1,115 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { main } from '../main';
+import { registerK8sCommand, type K8sCommandIo } from './command';
+import { parseManifests } from './parse-manifests';
+
+const repoRoot = resolve(import.meta.dirname, '../../../..');
+const baseConfigPath = join(repoRoot, 'k8s/base/config.yaml');
+const scratch = mkdtempSync(join(tmpdir(), 'ddinit-k8s-command-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+/** Runs `ddinit <argv>` with only the k8s command, capturing stdout and stderr. */
+async function run(argv: string[], env: K8sCommandIo['env'] = {}) {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const io: K8sCommandIo = { stdout: { write: (text: string) => (stdout += text) }, env };
+  const code = await main(argv, [(program) => registerK8sCommand(program, io)]);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+function writeScratch(name: string, text: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('ddinit k8s render', () => {
+  it('prints the ConfigMap and the GPU Job of the config as multi-document YAML', async () => {
+    const { code, stdout, stderr } = await run(['k8s', 'render', '--config', baseConfigPath]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const objects = parseManifests(stdout);
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['ConfigMap/ddinit-config', 'Job/ddinit-init']);
+    expect(JSON.stringify(objects[1].toJSON())).toContain('nvidia.com/gpu');
+  });
+
+  it('takes --overlay, --stage and --sweep, and reads JSON configs', async () => {
+    const json = writeScratch('config.json', JSON.stringify({ out: 'artifacts', kubernetes: { sweep: { axes: { seed: [1, 2, 3] } } } }));
+    const { code, stdout } = await run(['k8s', 'render', '--config', json, '--overlay', 'cpu', '--stage', 'evaluate', '--sweep']);
+    expect(code).toBe(0);
+    const job = parseManifests(stdout)[1].toJSON() as { metadata: { name: string }; spec: Record<string, unknown> };
+    expect(job.metadata.name).toBe('ddinit-evaluate-sweep');
+    expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3 });
+    expect(stdout).not.toContain('nvidia.com/gpu');
+  });
+
+  it('writes to --out, and renders the Secret from the environment with --secret-from-env (file mode 600)', async () => {
+    const out = join(scratch, 'manifests.yaml');
+    const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'key', AWS_REGION: 'us-east-1' };
+    const { code, stdout } = await run(['k8s', 'render', '--config', baseConfigPath, '--secret-from-env', '--out', out], env);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    const objects = parseManifests(readFileSync(out, 'utf8'));
+    expect(objects.map((o) => o.kind)).toEqual(['ConfigMap', 'Secret', 'Job']);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it('exits 2 with the pretty zod message for a bad kubernetes section', async () => {
+    const bad = writeScratch('bad.yaml', 'model: x\nkubernetes:\n  gpu:\n    count: 0\n  imagee: y\n');
+    const { code, stderr, stdout } = await run(['k8s', 'render', '--config', bad]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('invalid configuration');
+    expect(stderr).toContain('Unrecognized key: "imagee"');
+    expect(stderr).toMatch(/at kubernetes\.gpu\.count/);
+  });
+
+  it('exits 2 naming the file when it is missing, does not parse, or is not a mapping', async () => {
+    const missing = await run(['k8s', 'render', '--config', join(scratch, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.yaml: cannot read the config file .*ENOENT/);
+    const broken = await run(['k8s', 'render', '--config', writeScratch('broken.yaml', 'a: [1, 2\n')]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.yaml: the config file does not parse \(expected YAML/);
+    const list = await run(['k8s', 'render', '--config', writeScratch('list.yaml', '- 1\n- 2\n')]);
+    expect(list.stderr).toMatch(/list\.yaml: the config file must hold a mapping .*got a list/);
+    const missingSecret = await run(['k8s', 'render', '--config', baseConfigPath, '--secret-from-env'], {});
+    expect(missingSecret.code).toBe(2);
+    expect(missingSecret.stderr).toMatch(/AWS_ACCESS_KEY_ID: an S3 credential is missing/);
+  });
+
+  it('exits 2 for an unknown overlay or stage, and 0 for --help', async () => {
+    expect((await run(['k8s', 'render', '--config', baseConfigPath, '--overlay', 'tpu'])).code).toBe(2);
+    expect((await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'train'])).code).toBe(2);
+    const help = await run(['k8s', 'render', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--sweep');
+  });
+});
+
+describe('ddinit k8s sweep', () => {
+  it('lists the configuration of every completion index', async () => {
+    const { code, stdout } = await run(['k8s', 'sweep', '--config', baseConfigPath]);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1 + 18);
+    expect(lines[1]).toBe('0\twithin=gaussian,seed=0');
+    expect(lines[18]).toBe('17\twithin=patches,seed=2');
+    const config = parse(readFileSync(baseConfigPath, 'utf8')) as { kubernetes: { sweep: { axes: Record<string, unknown[]> } } };
+    expect(Object.keys(config.kubernetes.sweep.axes)).toEqual(['within', 'seed']);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
+import { KubernetesOptions } from './kubernetes-options';
+
+function issuesOf(input: unknown): string[] {
+  const result = KubernetesOptions.safeParse(input);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('KubernetesOptions', () => {
+  it('fills every field with its documented default', () => {
+    expect(KubernetesOptions.parse({})).toEqual({
+      image: 'registry.example.com/ddinit:0.1.0',
+      imagePullPolicy: 'IfNotPresent',
+      imagePullSecrets: [],
+      namespace: 'ddinit',
+      name: 'ddinit',
+      stage: 'init',
+      overlay: 'gpu',
+      command: ['node', '/app/apps/pipeline/bin/ddinit.js'],
+      s3SecretName: 'ddinit-s3',
+      serviceAccountName: null,
+      backoffLimit: 2,
+      ttlSecondsAfterFinished: 86_400,
+      activeDeadlineSeconds: null,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      resources: { cpu: '4', memory: '16Gi' },
+      gpu: {
+        count: 1,
+        resourceName: 'nvidia.com/gpu',
+        nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        backend: 'node-gpu',
+      },
+      cpu: { nodeSelector: {}, tolerations: [], backend: 'auto' },
+      sweep: {
+        axes: { within: ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'], seed: [0, 1, 2] },
+        parallelism: 2,
+        backoffLimitPerIndex: 1,
+        outKey: 'out',
+      },
+    });
+  });
+
+  it('keeps defaults of untouched nested fields when one is set', () => {
+    const options = KubernetesOptions.parse({ gpu: { count: 2 }, sweep: { parallelism: 6 } });
+    expect(options.gpu.count).toBe(2);
+    expect(options.gpu.resourceName).toBe('nvidia.com/gpu');
+    expect(options.sweep.parallelism).toBe(6);
+    expect(options.sweep.axes.seed).toEqual([0, 1, 2]);
+  });
+
+  it('rejects misspelt keys at every level, naming where', () => {
+    expect(issuesOf({ imagee: 'x' })).toEqual([': Unrecognized key: "imagee"']);
+    expect(issuesOf({ gpu: { cout: 1 } })).toEqual(['gpu: Unrecognized key: "cout"']);
+    expect(issuesOf({ sweep: { axis: {} } })).toEqual(['sweep: Unrecognized key: "axis"']);
+    expect(issuesOf({ gpu: { tolerations: [{ key: 'a', efect: 'NoSchedule' }] } })).toEqual([
+      'gpu.tolerations.0: Unrecognized key: "efect"',
+    ]);
+    expect(() => KubernetesOptions.parse({ resources: { gpu: 1 } })).toThrow(ZodError);
+  });
+
+  it('rejects values Kubernetes would refuse', () => {
+    expect(issuesOf({ namespace: 'My_NS' })[0]).toMatch(/^namespace: a DNS-1123 label/);
+    expect(issuesOf({ resources: { memory: '16 GB' } })[0]).toMatch(/^resources.memory: a Kubernetes quantity/);
+    expect(issuesOf({ gpu: { count: 0 } })[0]).toMatch(/^gpu.count: /);
+    expect(issuesOf({ overlay: 'tpu' })[0]).toMatch(/^overlay: /);
+    expect(issuesOf({ stage: 'train' })[0]).toMatch(/^stage: /);
+    expect(issuesOf({ backoffLimit: -1 })[0]).toMatch(/^backoffLimit: /);
+    expect(issuesOf({ gpu: { backend: 'cuda' } })[0]).toMatch(/^gpu.backend: /);
+  });
+
+  it('rejects sweeps whose run names would be ambiguous or empty', () => {
+    expect(issuesOf({ sweep: { axes: {} } })).toEqual([
+      'sweep.axes: a sweep needs at least one axis, e.g. { within: [pca, zca] }',
+    ]);
+    expect(issuesOf({ sweep: { axes: { within: [] } } })[0]).toMatch(/^sweep.axes.within: /);
+    expect(issuesOf({ sweep: { axes: { within: ['pca', 'pca'] } } })).toEqual([
+      'sweep.axes.within: axis "within" lists a value twice',
+    ]);
+    expect(issuesOf({ sweep: { axes: { out: ['a,b'] } } })[0]).toMatch(/^sweep.axes.out.0: letters, digits/);
+    expect(issuesOf({ sweep: { axes: { 'bad path': [1] } } })[0]).toBe('sweep.axes.bad path: a config path such as "within" or "init.seed", got "bad path"');
+    // The same number and string are different values.
+    expect(issuesOf({ sweep: { axes: { seed: [1, '1'] } } })).toEqual([]);
+  });
+});

@@ -12,54 +12,105 @@
  * | DepthwiseConv2dNativeBackpropInput   | missing             | JS loops                                 |
  */
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../../errors';
 import { createBatchMatMulKernel } from './batch-mat-mul';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
-import { wasmKernelConfig, type WasmKernelFunc } from './wasm-backend';
+import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
 
 interface DdinitKernel {
   kernelName: string;
-  /** Makes the kernel function; `previous` is the wasm backend's own kernel of that name, if any. */
-  create: (previous: tf.KernelConfig | undefined) => WasmKernelFunc;
+  /** True when wasm 4.22 has a kernel of this name (a slow one) that ddinit replaces. */
+  replaces: boolean;
+  /** Makes the kernel function; `wasmOwn` is the wasm backend's own kernel of that name, if any. */
+  create: (wasmOwn: tf.KernelConfig | undefined) => WasmKernelFunc;
 }
 
 const KERNELS: DdinitKernel[] = [
-  { kernelName: tf.Conv2DBackpropFilter, create: () => conv2dBackpropFilter },
-  { kernelName: tf.Conv2DBackpropInput, create: () => conv2dBackpropInput },
+  { kernelName: tf.Conv2DBackpropFilter, replaces: false, create: () => conv2dBackpropFilter },
+  { kernelName: tf.Conv2DBackpropInput, replaces: true, create: () => conv2dBackpropInput },
   {
     kernelName: tf.BatchMatMul,
-    create: (previous) => createBatchMatMulKernel(previous ?? wasmKernelConfig(tf.BatchMatMul)),
+    replaces: true,
+    create: (wasmOwn) => createBatchMatMulKernel(wasmOwn ?? wasmKernelConfig(tf.BatchMatMul)),
   },
-  { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, create: () => depthwiseConv2dBackpropFilter },
-  { kernelName: tf.DepthwiseConv2dNativeBackpropInput, create: () => depthwiseConv2dBackpropInput },
+  { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, replaces: false, create: () => depthwiseConv2dBackpropFilter },
+  { kernelName: tf.DepthwiseConv2dNativeBackpropInput, replaces: false, create: () => depthwiseConv2dBackpropInput },
 ];
 
-/** The kernel functions ddinit has registered, to recognize them on a second call. */
-const registeredFuncs = new Set<tf.KernelFunc>();
+/**
+ * Which kernels to install: `all` (the default), or only those wasm 4.22 lacks
+ * (`missing`: wasm's own slow Conv2DBackpropInput and BatchMatMul stay; this is
+ * the baseline the benchmark compares against).
+ */
+export type WasmKernelSet = 'all' | 'missing';
 
-/** The names of the kernels {@link registerWasmTrainingKernels} installs on the wasm backend. */
+export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'missing'];
+
+/** The names of all kernels ddinit can install on the wasm backend. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.kernelName);
 
+/** The wasm backend's own kernels that ddinit unregistered, kept to delegate to and to restore. */
+const wasmOwnKernels = new Map<string, tf.KernelConfig>();
+/** Kernel name → the ddinit kernel function currently registered under it. */
+const installed = new Map<string, tf.KernelFunc>();
+
+function restoreWasmOwn(kernelName: string): void {
+  tf.unregisterKernel(kernelName, 'wasm');
+  installed.delete(kernelName);
+  const own = wasmOwnKernels.get(kernelName);
+  if (own === undefined) return;
+  // Re-registered through runWasmKernel: tfjs runs a kernel's setupFunc only for
+  // kernels registered when the backend initializes.
+  const kernelFunc = (({ inputs, backend, attrs }: WasmKernelArgs) =>
+    runWasmKernel(own, backend, inputs, attrs)) as unknown as tf.KernelFunc;
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
 /**
- * Registers ddinit's wasm kernels and returns their names. Idempotent: kernels
- * already installed by an earlier call are left as they are (and still listed).
- * A wasm kernel of the same name is unregistered first and, where ddinit's
- * kernel delegates to it (BatchMatMul without transposes), kept as the delegate.
+ * Registers ddinit's wasm kernels and returns the names of those now installed.
+ * Idempotent: kernels installed by an earlier call stay as they are. A wasm
+ * kernel of the same name is unregistered first and kept: BatchMatMul delegates
+ * untransposed products to it, and `kernels: 'missing'` puts the wasm backend's
+ * own Conv2DBackpropInput and BatchMatMul back.
  *
+ * @throws ConfigError for an unknown kernel set, listing the valid ones.
  * @throws BackendError when `@tensorflow/tfjs-backend-wasm` has not been imported
  *   (its BatchMatMul kernel is not registered).
+ * @example
+ * await import('@tensorflow/tfjs-backend-wasm');
+ * registerWasmTrainingKernels(); // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', …]
  */
-export function registerWasmTrainingKernels(): string[] {
-  wasmKernelConfig(tf.BatchMatMul);
-  for (const kernel of KERNELS) {
-    const current = tf.getKernel(kernel.kernelName, 'wasm');
-    if (current !== undefined && registeredFuncs.has(current.kernelFunc)) continue;
-    if (current !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
-    const kernelFunc = kernel.create(current) as unknown as tf.KernelFunc;
-    tf.registerKernel({ kernelName: kernel.kernelName, backendName: 'wasm', kernelFunc });
-    registeredFuncs.add(kernelFunc);
+export function registerWasmTrainingKernels(options: { kernels?: WasmKernelSet } = {}): string[] {
+  const set = options.kernels ?? 'all';
+  if (!WASM_KERNEL_SETS.includes(set)) {
+    throw new ConfigError('unknown wasm kernel set', {
+      where: 'registerWasmTrainingKernels',
+      expected: `one of ${WASM_KERNEL_SETS.join(', ')}`,
+      actual: set,
+    });
   }
-  return [...WASM_TRAINING_KERNEL_NAMES];
+  wasmKernelConfig(tf.BatchMatMul);
+  const names: string[] = [];
+  for (const kernel of KERNELS) {
+    const { kernelName } = kernel;
+    const current = tf.getKernel(kernelName, 'wasm');
+    const ours = current !== undefined && installed.get(kernelName) === current.kernelFunc;
+    if (set === 'missing' && kernel.replaces) {
+      if (ours) restoreWasmOwn(kernelName);
+      continue;
+    }
+    names.push(kernelName);
+    if (ours) continue;
+    if (current !== undefined) {
+      if (!wasmOwnKernels.has(kernelName)) wasmOwnKernels.set(kernelName, current);
+      tf.unregisterKernel(kernelName, 'wasm');
+    }
+    const kernelFunc = kernel.create(wasmOwnKernels.get(kernelName)) as unknown as tf.KernelFunc;
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+    installed.set(kernelName, kernelFunc);
+  }
+  return names;
 }

@@ -14,9 +14,9 @@
 import { writeFileSync } from 'node:fs';
 import { StorageError } from '@ddinit/core';
 import { Command, Option } from 'commander';
-import { OVERLAYS, STAGES, type Overlay, type Stage } from './kubernetes-options';
+import { OVERLAYS, STAGES, kubernetesOptionsOf, type Overlay, type Stage } from './kubernetes-options';
 import { readPipelineDocument } from './pipeline-document';
-import { kubernetesOptionsOf, manifestsToYaml, renderManifests } from './render-manifests';
+import { manifestsToYaml, renderManifests } from './render-manifests';
 import { listSweepAssignments, sweepRunName } from './sweep';
 
 /** What the commands touch outside themselves; tests pass their own. */

@@ -16,11 +16,16 @@ export {
   STAGES,
   SweepOptions,
   Toleration,
+  kubernetesOptionsOf,
 } from './kubernetes-options';
 export type { KubernetesOptionsInput, Overlay, Stage, SweepValue } from './kubernetes-options';
 export { configMapName, jobName } from './object-names';
 export { readPipelineDocument } from './pipeline-document';
-export { kubernetesOptionsOf, manifestsToYaml, renderManifests } from './render-manifests';
+export { manifestsToYaml, renderManifests } from './render-manifests';
+export { parseManifests } from './parse-manifests';
+export { listJobViolations } from './job-invariants';
+export { kubectlPath, kustomizeBuild } from './kustomize-build';
+export type { KustomizeResult } from './kustomize-build';
 export type { RenderChoices, RenderedObject } from './render-manifests';
 export { renderS3Secret } from './s3-secret-manifest';
 export {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { KubernetesOptions } from './kubernetes-options';
+import { KubernetesOptions, kubernetesOptionsOf } from './kubernetes-options';
 
 function issuesOf(input: unknown): string[] {
   const result = KubernetesOptions.safeParse(input);
@@ -84,5 +84,33 @@ describe('KubernetesOptions', () => {
     expect(issuesOf({ sweep: { axes: { 'bad path': [1] } } })[0]).toBe('sweep.axes.bad path: a config path such as "within" or "init.seed", got "bad path"');
     // The same number and string are different values.
     expect(issuesOf({ sweep: { axes: { seed: [1, '1'] } } })).toEqual([]);
+  });
+});
+
+describe('Toleration', () => {
+  it('follows the API server: no key needs Exists, Exists takes no value', () => {
+    expect(issuesOf({ gpu: { tolerations: [{ effect: 'NoSchedule' }] } })).toEqual([
+      'gpu.tolerations.0.operator: a toleration without a key needs operator Exists',
+    ]);
+    expect(issuesOf({ gpu: { tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] } })).toEqual([
+      'gpu.tolerations.0.value: operator Exists takes no value',
+    ]);
+    expect(issuesOf({ cpu: { tolerations: [{ operator: 'Exists' }, { key: 'k', value: 'v', effect: 'NoExecute' }] } })).toEqual([]);
+  });
+});
+
+describe('kubernetesOptionsOf', () => {
+  it('parses the section of a pipeline config, with paths starting at kubernetes', () => {
+    expect(kubernetesOptionsOf({ model: 'x' }).namespace).toBe('ddinit');
+    expect(kubernetesOptionsOf({ kubernetes: { namespace: 'lab' } }).namespace).toBe('lab');
+    const result = (() => {
+      try {
+        kubernetesOptionsOf({ kubernetes: { gpu: { count: -1 } } });
+        return [];
+      } catch (error) {
+        return (error as ZodError).issues.map((issue) => issue.path.join('.'));
+      }
+    })();
+    expect(result).toEqual(['kubernetes.gpu.count']);
   });
 });

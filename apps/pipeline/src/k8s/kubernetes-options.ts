@@ -61,7 +61,17 @@ export const Toleration = z
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
     tolerationSeconds: z.number().int().nonnegative().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((toleration, ctx) => {
+    // The API server's rules: no key means "every taint", which only Exists can say;
+    // Exists matches any value, so a value with it is an error.
+    if (toleration.key === undefined && toleration.operator !== 'Exists') {
+      ctx.addIssue({ code: 'custom', path: ['operator'], message: 'a toleration without a key needs operator Exists' });
+    }
+    if (toleration.operator === 'Exists' && toleration.value !== undefined && toleration.value !== '') {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'operator Exists takes no value' });
+    }
+  });
 export type Toleration = z.infer<typeof Toleration>;
 
 /** A config path such as `within`, `seed` or `init.within`: dot-separated identifiers. */
@@ -193,5 +203,16 @@ export const KubernetesOptions = z
   })
   .strict();
 export type KubernetesOptions = z.infer<typeof KubernetesOptions>;
+
+/** The `kubernetes:` section inside a pipeline config; other sections pass through untouched. */
+const PipelineKubernetesSection = z.looseObject({ kubernetes: KubernetesOptions.prefault({}) });
+
+/**
+ * Parses the `kubernetes:` section of a pipeline config (absent → all defaults).
+ * Throws ZodError whose paths start at `kubernetes`, e.g. `kubernetes.gpu.count`.
+ */
+export function kubernetesOptionsOf(pipelineConfig: Readonly<Record<string, unknown>>): KubernetesOptions {
+  return PipelineKubernetesSection.parse(pipelineConfig).kubernetes;
+}
 /** What a user may write: every field optional. */
 export type KubernetesOptionsInput = z.input<typeof KubernetesOptions>;

@@ -16,7 +16,8 @@ import { listJobViolations } from './job-invariants';
 import { kustomizeBuild } from './kustomize-build';
 import { parseManifests } from './parse-manifests';
 import { readPipelineDocument } from './pipeline-document';
-import { kubernetesOptionsOf, renderManifests, type RenderedObject } from './render-manifests';
+import { kubernetesOptionsOf } from './kubernetes-options';
+import { renderManifests, type RenderedObject } from './render-manifests';
 import { renderS3Secret } from './s3-secret-manifest';
 import { sweepSize } from './sweep';
 

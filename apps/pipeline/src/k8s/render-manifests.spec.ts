@@ -4,9 +4,9 @@ import { ConfigMap, Secret } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { listJobViolations } from './job-invariants';
-import { KubernetesOptions } from './kubernetes-options';
+import { KubernetesOptions, kubernetesOptionsOf } from './kubernetes-options';
 import { parseManifests } from './parse-manifests';
-import { kubernetesOptionsOf, manifestsToYaml, renderManifests } from './render-manifests';
+import { manifestsToYaml, renderManifests } from './render-manifests';
 import { sweepAssignmentAt } from './sweep';
 
 const pipelineConfig = {

@@ -9,10 +9,9 @@ import { ConfigError } from '@ddinit/core';
 import type { Job } from 'kubernetes-models/batch/v1';
 import type { ConfigMap, Secret } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
-import { z } from 'zod';
 import { renderConfigMap } from './config-map-manifest';
 import { renderStageJob, renderSweepJob } from './job-manifest';
-import { KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
+import type { KubernetesOptions, Overlay, Stage } from './kubernetes-options';
 import { renderS3Secret } from './s3-secret-manifest';
 
 /** Every object kind ddinit renders, as typed `kubernetes-models` instances. */
@@ -28,17 +27,6 @@ export interface RenderChoices {
   secretEnv?: Readonly<Record<string, string | undefined>>;
 }
 
-/** The `kubernetes:` section inside a pipeline config; other sections pass through untouched. */
-const PipelineKubernetesSection = z.looseObject({ kubernetes: KubernetesOptions.prefault({}) });
-
-/**
- * Parses the `kubernetes:` section of a pipeline config (absent → all defaults).
- * Throws ZodError whose paths start at `kubernetes`, e.g. `kubernetes.gpu.count`.
- */
-export function kubernetesOptionsOf(pipelineConfig: Readonly<Record<string, unknown>>): KubernetesOptions {
-  return PipelineKubernetesSection.parse(pipelineConfig).kubernetes;
-}
-
 /**
  * Builds the objects for one stage (or sweep) of `pipelineConfig` and validates
  * each against the Kubernetes schema. Order: ConfigMap, Secret (if asked for), Job.
@@ -48,7 +36,7 @@ export function kubernetesOptionsOf(pipelineConfig: Readonly<Record<string, unkn
  *
  * @example
  * const config = readPipelineDocument('k8s/base/config.yaml');
- * const objects = renderManifests(config, kubernetesOptionsOf(config), { overlay: 'cpu' });
+ * const objects = renderManifests(config, kubernetesOptionsOf(config), { overlay: 'cpu' }); // kubernetes-options.ts
  * process.stdout.write(manifestsToYaml(objects));
  */
 export function renderManifests(

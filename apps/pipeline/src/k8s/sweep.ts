@@ -18,7 +18,7 @@
  * the container and the renderer on a laptop agree by construction.
  */
 import { ConfigError } from '@ddinit/core';
-import { KubernetesOptions, MAX_SWEEP_SIZE, type SweepOptions, type SweepValue } from './kubernetes-options';
+import { MAX_SWEEP_SIZE, kubernetesOptionsOf, type SweepOptions, type SweepValue } from './kubernetes-options';
 
 /** The environment variable the Job controller sets in each pod of an Indexed Job. */
 export const COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
@@ -214,7 +214,7 @@ export function selectSweepRun(
   pipelineConfig: Readonly<Record<string, unknown>>,
   env: Readonly<Record<string, string | undefined>>,
 ): SweepRun {
-  const options = KubernetesOptions.parse(pipelineConfig.kubernetes ?? {});
+  const options = kubernetesOptionsOf(pipelineConfig);
   const { axes, outKey } = options.sweep;
   const size = sweepSize(axes);
   const index = completionIndexFromEnv(env);

@@ -1,0 +1,65 @@
+// Format: features ↔ Arrow schema, manifest.
+export type { Example } from './format/example';
+export {
+  SHARD_FORMAT_VERSION,
+  featuresToSchema,
+  parseFeatures,
+  rawImageBytes,
+  schemaToFeatures,
+} from './format/features';
+export type { DatasetFeatures, DatasetFeaturesInput, ImageFeature, LabelKind } from './format/features';
+export { MANIFEST_NAME, manifestSchema, parseManifest, serializeManifest } from './format/manifest';
+export type { DatasetManifest, ShardEntry, SplitEntry } from './format/manifest';
+
+// Storage: local directories and S3 prefixes.
+export type { BlobStore } from './storage/blob-store';
+export { LocalStore } from './storage/local-store';
+export { S3Store, parseS3Uri } from './storage/s3-store';
+export type { S3StoreOptions } from './storage/s3-store';
+export { createS3Client, resolveS3Endpoint } from './storage/s3-client';
+export type { S3ClientOptions } from './storage/s3-client';
+export { isS3Uri, openStore } from './storage/open-store';
+export type { StoreOptions } from './storage/open-store';
+export { isRetryableError, withRetries } from './storage/retry';
+export type { RetryOptions } from './storage/retry';
+
+// Writing.
+export { DatasetWriter, createDatasetWriter, writeDataset } from './write/dataset-writer';
+export type { DatasetWriterOptions } from './write/dataset-writer';
+
+// Reading.
+export { Dataset, openDataset } from './read/dataset';
+export type { BatchOptions, OpenDatasetOptions, ReadOptions } from './read/dataset';
+export { ShardStream, readShard } from './read/shard-reader';
+export type { ShardReadOptions, ShardRef } from './read/shard-reader';
+export { BufferPool } from './read/buffer-pool';
+
+// Iteration: epochs, batches, tensors, augmentation, patches.
+export { checkWorkerOptions, planEpoch } from './iterate/epoch-plan';
+export type { EpochOptions, PlannedShard } from './iterate/epoch-plan';
+export type { UintBatch } from './iterate/uint-batch';
+export { normalizeBytes, tensorBatches, toTensorBatch } from './iterate/tensor-batch';
+export type { NormalizeOptions, TensorBatch, TensorBatchOptions } from './iterate/tensor-batch';
+export { augmentBatch, augmentRng, centerCropBatch } from './iterate/augment';
+export type { AugmentOptions } from './iterate/augment';
+export { batchImages, patchesToTensor, samplePatches } from './iterate/patch-sampler';
+export type { PatchSample, PatchSampleOptions, PatchSource } from './iterate/patch-sampler';
+
+// Images.
+export { decodeImage, encodeJpeg, encodePng, probeImage } from './image/image-codec';
+export type { DecodeOptions, RawImage } from './image/image-codec';
+
+// Converters.
+export { convertIdx, idxExamples, isGzip, parseIdx, readIdxFile } from './convert/idx';
+export type { ConvertIdxOptions, IdxArray, IdxSplitFiles } from './convert/idx';
+export {
+  DEBIAN_FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_LICENSE,
+  FASHION_MNIST_SOURCE,
+  convertFashionMnist,
+} from './convert/fashion-mnist';
+export type { ConvertFashionMnistOptions } from './convert/fashion-mnist';
+
+// Embedded data.
+export { DEFAULT_SAMPLE_PER_CLASS, buildDefaultDataset, defaultDatasetPath, openDefaultDataset } from './embedded/default-dataset';

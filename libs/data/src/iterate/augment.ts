@@ -1,0 +1,94 @@
+/**
+ * Simple augmentation of byte batches: random crop (with optional zero
+ * padding, as in the CIFAR recipe of He et al., 2016) and random horizontal
+ * flip. Pure: returns a new batch and never modifies its input. Masks get the
+ * same crop and flip as their image; padded mask pixels get `maskPadValue`.
+ */
+import { ConfigError, Rng } from '@ddinit/core';
+import type { UintBatch } from './uint-batch';
+
+export interface AugmentOptions {
+  /** Output size of a random crop; must fit in the (padded) input. */
+  crop?: { height: number; width: number; padding?: number };
+  /** Flip each example left–right with probability 1/2. */
+  flip?: boolean;
+  /** Value of padded mask pixels. Default 255 (PASCAL VOC's "void"). */
+  maskPadValue?: number;
+}
+
+/**
+ * @param rng the augmentation stream of this batch, e.g.
+ *   `Rng.fromSeed(seed).derive('epoch-3').derive('augment').derive('batch-17')`.
+ * @throws ConfigError when the crop does not fit.
+ * @example
+ * const out = augmentBatch(batch, { crop: { height: 24, width: 24 }, flip: true }, rng);
+ */
+export function augmentBatch(batch: UintBatch, options: AugmentOptions, rng: Rng): UintBatch {
+  const { height: H, width: W, channels: C, size: N } = batch;
+  const padding = options.crop?.padding ?? 0;
+  const outH = options.crop?.height ?? H;
+  const outW = options.crop?.width ?? W;
+  if (!Number.isInteger(padding) || padding < 0) throw new ConfigError('crop padding must be an integer ≥ 0', { where: 'crop.padding', actual: padding });
+  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1 || outH > H + 2 * padding || outW > W + 2 * padding) {
+    throw new ConfigError('crop does not fit in the padded image', {
+      where: 'crop',
+      expected: `1…${H + 2 * padding} × 1…${W + 2 * padding}`,
+      actual: `${outH} × ${outW}`,
+    });
+  }
+  const images = new Uint8Array(N * outH * outW * C);
+  const masks = batch.masks ? new Uint8Array(N * outH * outW).fill(options.maskPadValue ?? 255) : undefined;
+  for (let n = 0; n < N; n++) {
+    const top = options.crop ? rng.int(H + 2 * padding - outH + 1) - padding : 0;
+    const left = options.crop ? rng.int(W + 2 * padding - outW + 1) - padding : 0;
+    const flip = options.flip === true && rng.uniform() < 0.5;
+    const src = n * H * W;
+    const dst = n * outH * outW;
+    for (let y = 0; y < outH; y++) {
+      const sy = top + y;
+      if (sy < 0 || sy >= H) continue;
+      for (let x = 0; x < outW; x++) {
+        const sx = left + (flip ? outW - 1 - x : x);
+        if (sx < 0 || sx >= W) continue;
+        const s = src + sy * W + sx;
+        const d = dst + y * outW + x;
+        for (let c = 0; c < C; c++) images[d * C + c] = batch.images[s * C + c];
+        if (masks) masks[d] = batch.masks![s];
+      }
+    }
+  }
+  return { ...batch, height: outH, width: outW, images, ...(masks ? { masks } : {}), ids: [...batch.ids] };
+}
+
+/**
+ * The central `height × width` crop (evaluation counterpart of a random crop).
+ * @throws ConfigError when the crop is larger than the image.
+ */
+export function centerCropBatch(batch: UintBatch, height: number, width: number): UintBatch {
+  if (height > batch.height || width > batch.width) {
+    throw new ConfigError('center crop is larger than the image', {
+      where: 'crop',
+      expected: `≤ ${batch.height} × ${batch.width}`,
+      actual: `${height} × ${width}`,
+    });
+  }
+  const top = Math.floor((batch.height - height) / 2);
+  const left = Math.floor((batch.width - width) / 2);
+  const { channels: C, size: N, height: H, width: W } = batch;
+  const images = new Uint8Array(N * height * width * C);
+  const masks = batch.masks ? new Uint8Array(N * height * width) : undefined;
+  for (let n = 0; n < N; n++) {
+    for (let y = 0; y < height; y++) {
+      const s = (n * H + top + y) * W + left;
+      const d = (n * height + y) * width;
+      images.set(batch.images.subarray(s * C, (s + width) * C), d * C);
+      if (masks) masks.set(batch.masks!.subarray(s, s + width), d);
+    }
+  }
+  return { ...batch, height, width, images, ...(masks ? { masks } : {}), ids: [...batch.ids] };
+}
+
+/** The augmentation stream of batch `index` of an epoch: `seed → epoch-E → augment → batch-I`. */
+export function augmentRng(seed: number, epoch: number, index: number): Rng {
+  return Rng.fromSeed(seed).derive(`epoch-${epoch}`).derive('augment').derive(`batch-${index}`);
+}

@@ -1,0 +1,128 @@
+/**
+ * Typed-array views of a record batch's columns (no copies), and the rows of
+ * a whole shard addressed by row number.
+ */
+import type { Data, RecordBatch } from 'apache-arrow';
+import { DataError } from '@ddinit/core';
+import type { Example } from '../format/example';
+import type { DatasetFeatures } from '../format/features';
+
+const decoder = new TextDecoder();
+
+/** Fixed-size bytes per row (`FixedSizeList<Uint8>`) or variable bytes (`Binary`). */
+export type BytesColumn =
+  | { kind: 'fixed'; values: Uint8Array; stride: number; offset: number }
+  | { kind: 'variable'; values: Uint8Array; offsets: Int32Array; offset: number };
+
+export interface BatchColumns {
+  rows: number;
+  image: BytesColumn;
+  label?: { values: Int32Array; offset: number };
+  multiLabel?: { offsets: Int32Array; values: Int32Array; offset: number; valuesOffset: number };
+  mask?: BytesColumn;
+  id: { values: Uint8Array; offsets: Int32Array; offset: number };
+}
+
+function bytesColumn(data: Data, where: string): BytesColumn {
+  const type = String(data.type);
+  if (type.startsWith('FixedSizeList')) {
+    const child = data.children[0];
+    const stride = (data.type as unknown as { listSize: number }).listSize;
+    return { kind: 'fixed', values: child.values as Uint8Array, stride, offset: data.offset * stride + child.offset };
+  }
+  if (type === 'Binary') {
+    return { kind: 'variable', values: data.values as Uint8Array, offsets: data.valueOffsets as Int32Array, offset: data.offset };
+  }
+  throw new DataError('unexpected column type', { where, expected: 'FixedSizeList<Uint8> or Binary', actual: type });
+}
+
+/** Views of the columns of `batch` (whose schema has been checked against `features`). */
+export function batchColumns(batch: RecordBatch, features: DatasetFeatures, where: string): BatchColumns {
+  const column = (name: string): Data => {
+    const index = batch.schema.fields.findIndex((f) => f.name === name);
+    if (index < 0) throw new DataError(`column '${name}' is missing`, { where });
+    return batch.data.children[index];
+  };
+  if (batch.data.children.some((child) => child.nullCount > 0)) {
+    throw new DataError('shard has null values; the format has none', { where });
+  }
+  const columns: BatchColumns = { rows: batch.numRows, image: bytesColumn(column('image'), where), id: idColumn(column('id')) };
+  if (features.label === 'class') {
+    const data = column('label');
+    columns.label = { values: data.values as Int32Array, offset: data.offset };
+  } else if (features.label === 'multi') {
+    const data = column('label');
+    const child = data.children[0];
+    columns.multiLabel = {
+      offsets: data.valueOffsets as Int32Array,
+      values: child.values as Int32Array,
+      offset: data.offset,
+      valuesOffset: child.offset,
+    };
+  }
+  if (features.mask !== 'none') columns.mask = bytesColumn(column('mask'), where);
+  return columns;
+}
+
+function idColumn(data: Data): BatchColumns['id'] {
+  return { values: data.values as Uint8Array, offsets: data.valueOffsets as Int32Array, offset: data.offset };
+}
+
+/** The bytes of row `row` of a bytes column (a view). */
+export function rowBytes(column: BytesColumn, row: number): Uint8Array {
+  if (column.kind === 'fixed') {
+    const start = column.offset + row * column.stride;
+    return column.values.subarray(start, start + column.stride);
+  }
+  const i = column.offset + row;
+  return column.values.subarray(column.offsets[i], column.offsets[i + 1]);
+}
+
+export function rowId(columns: BatchColumns, row: number): string {
+  const { values, offsets, offset } = columns.id;
+  return decoder.decode(values.subarray(offsets[offset + row], offsets[offset + row + 1]));
+}
+
+export function rowMultiLabel(columns: BatchColumns, row: number): number[] {
+  const m = columns.multiLabel!;
+  const i = m.offset + row;
+  return Array.from(m.values.subarray(m.valuesOffset + m.offsets[i], m.valuesOffset + m.offsets[i + 1]));
+}
+
+/** Row `row` as an {@link Example} with copied bytes (safe to keep). */
+export function rowExample(columns: BatchColumns, row: number): Example {
+  const example: Example = { id: rowId(columns, row), image: rowBytes(columns.image, row).slice() };
+  if (columns.label) example.label = columns.label.values[columns.label.offset + row];
+  if (columns.multiLabel) example.label = rowMultiLabel(columns, row);
+  if (columns.mask) example.mask = rowBytes(columns.mask, row).slice();
+  return example;
+}
+
+/** All rows of one shard, addressed by shard row number. */
+export class ShardRows {
+  readonly batches: BatchColumns[];
+  private readonly batchOf: Int32Array;
+  private readonly rowIn: Int32Array;
+
+  constructor(batches: BatchColumns[]) {
+    this.batches = batches;
+    const total = batches.reduce((t, b) => t + b.rows, 0);
+    this.batchOf = new Int32Array(total);
+    this.rowIn = new Int32Array(total);
+    let row = 0;
+    batches.forEach((batch, b) => {
+      for (let r = 0; r < batch.rows; r++, row++) {
+        this.batchOf[row] = b;
+        this.rowIn[row] = r;
+      }
+    });
+  }
+
+  get rows(): number {
+    return this.batchOf.length;
+  }
+
+  locate(row: number): [BatchColumns, number] {
+    return [this.batches[this.batchOf[row]], this.rowIn[row]];
+  }
+}

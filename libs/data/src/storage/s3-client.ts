@@ -1,0 +1,70 @@
+/**
+ * An S3 client configured the way ddinit's readers and writers need it.
+ *
+ * - Credentials and region: the AWS SDK's standard chains (environment,
+ *   shared config/credentials files, SSO, web identity, container and instance
+ *   metadata) unless given explicitly.
+ * - Endpoint: `options.endpoint`, else `AWS_ENDPOINT_URL_S3`, else
+ *   `AWS_ENDPOINT_URL`; a custom endpoint switches to path-style addressing
+ *   (`http://host:9000/bucket/key`), as MinIO, Ceph and s3rver expect.
+ * - Checksums: computed and validated only when an operation requires them
+ *   (`WHEN_REQUIRED`), which S3-compatible servers without the newer
+ *   flexible-checksum headers accept.
+ * - Retries: the SDK's own are off (`maxAttempts: 1`); {@link withRetries}
+ *   retries whole operations, body included, so a connection reset in the
+ *   middle of a ranged GET is retried too.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface S3ClientOptions {
+  region?: string;
+  endpoint?: string;
+  /** Defaults to true when an endpoint is set (by option or environment), false otherwise. */
+  forcePathStyle?: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Socket idle timeout of a request, ms. Default 30 000. */
+  requestTimeoutMs?: number;
+  /** TCP connect timeout, ms. Default 5 000. */
+  connectionTimeoutMs?: number;
+  /** Concurrent connections per host. Default 16. */
+  maxSockets?: number;
+  /** Environment to read `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` / `AWS_REGION` from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** The endpoint and addressing style the options and environment select. */
+export function resolveS3Endpoint(options: S3ClientOptions = {}): { endpoint?: string; forcePathStyle: boolean } {
+  const env = options.env ?? process.env;
+  const endpoint = options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  return { endpoint, forcePathStyle: options.forcePathStyle ?? endpoint !== undefined };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * @example
+ * // MinIO on a laptop: AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 AWS_REGION=us-east-1
+ * const client = createS3Client();
+ */
+export function createS3Client(options: S3ClientOptions = {}): S3Client {
+  const env = options.env ?? process.env;
+  const { endpoint, forcePathStyle } = resolveS3Endpoint(options);
+  const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  return new S3Client({
+    ...(region === undefined ? {} : { region }),
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    forcePathStyle,
+    maxAttempts: 1,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 16 },
+      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 16 },
+    },
+  });
+}

@@ -1,4 +1,17 @@
+export { orthonormalizeColumns } from './cholesky-qr';
+export { computeCovariance, createCovarianceAccumulator } from './covariance';
+export type { CovarianceAccumulator, CovarianceOptions, CovarianceResult } from './covariance';
+export { KMEANS_ALGORITHMS, kmeans } from './kmeans';
+export type { KMeansAlgorithm, KMeansOptions, KMeansResult } from './kmeans';
+export { PCA_ROUTES, principalComponents } from './principal-components';
+export type { PcaRoute, PrincipalComponents, PrincipalComponentsOptions } from './principal-components';
+export { subspaceEigenpairs } from './subspace-iteration';
+export type { SubspaceEigenpairs, SubspaceIterationOptions } from './subspace-iteration';
 export { denseEigenpairs } from './symmetric-eigen';
 export type { Eigenpairs } from './symmetric-eigen';
 export { symmetricMatrixFromTensor } from './symmetric-matrix';
 export type { SymmetricMatrix } from './symmetric-matrix';
+export { EIGEN_METHODS, chooseEigenMethod, topEigenpairs } from './top-eigenpairs';
+export type { EigenMethod, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
+export { pcaFilters, projectWhitened, whitenedToFilters, whiteningScales, zcaFilters } from './whitening';
+export type { WhiteningOptions } from './whitening';

@@ -1,0 +1,92 @@
+/**
+ * Greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; greedy variant with
+ * 2 + ⌊ln k⌋ candidates per step as in scikit-learn): each new centre is drawn with
+ * probability proportional to the squared distance to the nearest centre chosen so far,
+ * keeping the candidate that lowers the potential most. Distances to the candidates go
+ * through one small tfjs product per step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng';
+
+/**
+ * Row indices (into `data`, row-major [m, d]) of k seeds.
+ * When every remaining row coincides with a chosen centre (potential 0), the next seed
+ * is drawn uniformly among the rows.
+ */
+export async function seedKMeansPlusPlus(
+  data: Float32Array,
+  norms: Float64Array,
+  m: number,
+  d: number,
+  k: number,
+  rng: Rng,
+  trials = 2 + Math.floor(Math.log(k)),
+): Promise<Int32Array> {
+  const chosen = new Int32Array(k);
+  const closest = new Float64Array(m);
+  const cumulative = new Float64Array(m);
+  const sample = tf.tensor2d(data, [m, d]);
+  try {
+    const distancesTo = async (indices: number[]): Promise<Float32Array> => {
+      const cand = new Float32Array(indices.length * d);
+      indices.forEach((row, c) => cand.set(data.subarray(row * d, row * d + d), c * d));
+      const scores = tf.tidy(() => tf.mul(tf.matMul(sample, tf.tensor2d(cand, [indices.length, d]), false, true), -2));
+      try {
+        const s = (await scores.data()) as Float32Array;
+        // s[i * L + c] = −2 x_i·y_c → ‖x_i − y_c‖²
+        for (let i = 0; i < m; i++) {
+          for (let c = 0; c < indices.length; c++) {
+            s[i * indices.length + c] = Math.max(0, norms[i] + norms[indices[c]] + s[i * indices.length + c]);
+          }
+        }
+        return s;
+      } finally {
+        scores.dispose();
+      }
+    };
+
+    chosen[0] = rng.int(m);
+    const first = await distancesTo([chosen[0]]);
+    for (let i = 0; i < m; i++) closest[i] = first[i];
+    for (let c = 1; c < k; c++) {
+      let total = 0;
+      for (let i = 0; i < m; i++) {
+        total += closest[i];
+        cumulative[i] = total;
+      }
+      const candidates: number[] = [];
+      for (let t = 0; t < trials; t++) {
+        if (!(total > 0)) {
+          candidates.push(rng.int(m));
+          continue;
+        }
+        const r = rng.uniform() * total;
+        let lo = 0;
+        let hi = m - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (cumulative[mid] <= r) lo = mid + 1;
+          else hi = mid;
+        }
+        candidates.push(lo);
+      }
+      const dist = await distancesTo(candidates);
+      const l = candidates.length;
+      let best = 0;
+      let bestPotential = Infinity;
+      for (let t = 0; t < l; t++) {
+        let p = 0;
+        for (let i = 0; i < m; i++) p += Math.min(closest[i], dist[i * l + t]);
+        if (p < bestPotential) {
+          bestPotential = p;
+          best = t;
+        }
+      }
+      chosen[c] = candidates[best];
+      for (let i = 0; i < m; i++) closest[i] = Math.min(closest[i], dist[i * l + best]);
+    }
+    return chosen;
+  } finally {
+    sample.dispose();
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * k-means clustering of rows (ALGORITHM.md §1, the `kmeans` weight source): greedy
+ * k-means++ seeding on a row sample, then full Lloyd iterations (Lloyd 1982) or
+ * mini-batch iterations (Sculley, "Web-scale k-means clustering", WWW 2010, with
+ * scikit-learn's early stopping), optionally followed by a few full Lloyd passes.
+ *
+ * Objective: inertia = Σ_i min_c ‖x_i − c‖². Distances go through tfjs products in row
+ * chunks (see findNearestCentres); centre sums and the reported inertia are float64.
+ * Same seed + same backend → the same centres, bit for bit.
+ *
+ * Empty clusters: in a Lloyd pass a centre left without rows is re-seeded at the row
+ * farthest from its centre (taken from a cluster with more than one row); in mini-batch
+ * mode a centre that received no row for one epoch's worth of steps is re-seeded at the
+ * farthest row of the current batch. Every repair is counted in `emptyClusterRepairs`
+ * and logged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError, NumericalError, ShapeError } from '../errors';
+import { silentLogger, silentProgress, type Observers } from '../logger';
+import { Rng } from '../rng';
+import { seedKMeansPlusPlus } from './kmeans-plus-plus';
+import { findNearestCentres, rowSquaredNorms } from './nearest-centres';
+
+export const KMEANS_ALGORITHMS = ['auto', 'lloyd', 'minibatch'] as const;
+export type KMeansAlgorithm = (typeof KMEANS_ALGORITHMS)[number];
+
+export interface KMeansOptions extends Observers {
+  /** Seed or Rng for seeding and batch sampling (required: randomness is explicit). */
+  seed: number | Rng;
+  /** `auto` (default: lloyd when n ≤ 10·batchSize, else minibatch), `lloyd` or `minibatch`. */
+  algorithm?: KMeansAlgorithm;
+  /** Lloyd: maximum passes (default 300). Mini-batch: maximum epochs, i.e. steps ≤ ⌈epochs·n/batchSize⌉ (default 100). */
+  maxIterations?: number;
+  /**
+   * Lloyd stops when Σ_c ‖Δc‖² ≤ tolerance · mean_j Var(x_·j) (scikit-learn's rule) or the
+   * labels stop changing; mini-batch applies the same test per step (default 1e-4; 0
+   * leaves only the other criteria).
+   */
+  tolerance?: number;
+  /** Mini-batch rows per step, drawn with replacement (default 2048). */
+  batchSize?: number;
+  /** Mini-batch: stop after this many steps without a new best smoothed batch inertia (default 10). */
+  patience?: number;
+  /** Full Lloyd passes after mini-batch convergence (default 2). */
+  refineIterations?: number;
+  /** Rows sampled (without replacement) for k-means++ seeding (default min(n, max(10000, 20·k))). */
+  initSize?: number;
+  /** Candidates per k-means++ step (default 2 + ⌊ln k⌋). */
+  seedingTrials?: number;
+  /** Rows per distance product (default 8192): memory ≈ chunkRows·k floats. */
+  chunkRows?: number;
+  /** Also return every row's cluster index (default false). */
+  returnAssignments?: boolean;
+  /** Names the data in errors and logs, e.g. `layer conv1`. */
+  where?: string;
+}
+
+export interface KMeansResult {
+  /** [k, d] float32; the caller owns (and disposes) it. */
+  centres: tf.Tensor2D;
+  /** Nearest centre of each row for the returned centres, when asked for. */
+  assignments?: Int32Array;
+  /** Σ_i ‖x_i − c_{a_i}‖² over all n rows for the returned centres, summed in float64. */
+  inertia: number;
+  /** Lloyd passes, or mini-batch steps plus refinement passes. */
+  iterations: number;
+  /** Empty clusters re-seeded. */
+  emptyClusterRepairs: number;
+  /** Stopped by a convergence criterion rather than the iteration cap. */
+  converged: boolean;
+  algorithm: 'lloyd' | 'minibatch';
+}
+
+interface Problem {
+  data: Float32Array;
+  norms: Float64Array;
+  n: number;
+  d: number;
+  k: number;
+  chunkRows: number;
+}
+
+function checkInteger(value: number, name: string, min: number, where: string): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer ≥ ${min}`, { where, expected: `integer ≥ ${min}`, actual: value });
+  }
+  return value;
+}
+
+/** Mean over rows of each cluster (float64 sums), with empty-cluster repair from the farthest rows. */
+function updateCentres(
+  p: Problem,
+  labels: Int32Array,
+  distances: Float64Array,
+): { centres: Float64Array<ArrayBuffer>; repairs: number } {
+  const { data, n, d, k } = p;
+  const sums = new Float64Array(k * d);
+  const counts = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    counts[l]++;
+    const o = i * d;
+    const c = l * d;
+    for (let j = 0; j < d; j++) sums[c + j] += data[o + j];
+  }
+  let repairs = 0;
+  const empty: number[] = [];
+  for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
+  if (empty.length > 0) {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => distances[b] - distances[a] || a - b);
+    let next = 0;
+    for (const c of empty) {
+      while (next < n && counts[labels[order[next]]] <= 1) next++;
+      if (next >= n) break; // every row is alone in its cluster: nothing to move
+      const row = order[next++];
+      const from = labels[row];
+      counts[from]--;
+      counts[c] = 1;
+      labels[row] = c;
+      const o = row * d;
+      for (let j = 0; j < d; j++) {
+        sums[from * d + j] -= data[o + j];
+        sums[c * d + j] = data[o + j];
+      }
+      repairs++;
+    }
+  }
+  const centres = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) {
+    if (counts[c] === 0) continue; // unrepairable (k > distinct rows): left at 0, reported via repairs
+    for (let j = 0; j < d; j++) centres[c * d + j] = sums[c * d + j] / counts[c];
+  }
+  return { centres, repairs };
+}
+
+function squaredShift(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s;
+}
+
+function exactInertia(p: Problem, labels: Int32Array, centres: Float32Array): number {
+  const { data, n, d } = p;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    const c = labels[i] * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const t = data[o + j] - centres[c + j];
+      s += t * t;
+    }
+    total += s;
+  }
+  return total;
+}
+
+/**
+ * Clusters the rows of `x` into k centres.
+ *
+ * @param x [n, d] float32 rows (not disposed); its data is copied to JavaScript once
+ *   (n·d floats) for the centre updates.
+ * @param k number of clusters, 1 ≤ k ≤ n.
+ * @throws ShapeError when x is not 2-D with d ≥ 1; DataError when n < k;
+ *   NumericalError on NaN/Inf rows; ConfigError for a bad option.
+ * @example
+ * const { centres, inertia } = await kmeans(whitenedPatches, 96, { seed: rng.derive('conv1') });
+ * // centres: [96, d]; dispose when done
+ */
+export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions): Promise<KMeansResult> {
+  const where = options.where ?? 'kmeans';
+  const logger = options.logger ?? silentLogger;
+  const progress = options.progress ?? silentProgress;
+  if (x.rank !== 2 || x.shape[1] < 1) {
+    throw new ShapeError('expected a matrix of rows', { where, expected: '[n, d] with d ≥ 1', actual: x.shape });
+  }
+  const [n, d] = x.shape;
+  checkInteger(k, 'k', 1, where);
+  if (n < k) throw new DataError('fewer rows than clusters', { where, expected: `at least ${k} rows`, actual: n });
+  const algorithmOption = options.algorithm ?? 'auto';
+  if (!KMEANS_ALGORITHMS.includes(algorithmOption)) {
+    throw new ConfigError('unknown k-means algorithm', { where, expected: `one of ${KMEANS_ALGORITHMS.join(', ')}`, actual: algorithmOption });
+  }
+  const batchSize = checkInteger(options.batchSize ?? 2048, 'batchSize', 1, where);
+  const algorithm = algorithmOption === 'auto' ? (n <= 10 * batchSize ? 'lloyd' : 'minibatch') : algorithmOption;
+  const maxIterations = checkInteger(options.maxIterations ?? (algorithm === 'lloyd' ? 300 : 100), 'maxIterations', 1, where);
+  const tolerance = options.tolerance ?? 1e-4;
+  if (!Number.isFinite(tolerance) || tolerance < 0) {
+    throw new ConfigError('tolerance must be a finite number ≥ 0', { where, expected: '≥ 0', actual: tolerance });
+  }
+  const patience = checkInteger(options.patience ?? 10, 'patience', 1, where);
+  const refineIterations = checkInteger(options.refineIterations ?? 2, 'refineIterations', 0, where);
+  const initSize = Math.min(n, checkInteger(options.initSize ?? Math.max(10000, 20 * k), 'initSize', 1, where));
+  if (initSize < k) throw new ConfigError('initSize must be at least k', { where, expected: `≥ ${k}`, actual: initSize });
+  const seedingTrials = checkInteger(options.seedingTrials ?? 2 + Math.floor(Math.log(k)), 'seedingTrials', 1, where);
+  const chunkRows = checkInteger(options.chunkRows ?? 8192, 'chunkRows', 1, where);
+  const rng = options.seed instanceof Rng ? options.seed : Rng.fromSeed(options.seed);
+
+  const data = (await x.data()) as Float32Array; // read only
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new NumericalError('rows hold NaN or Inf', { where, expected: 'finite values', actual: `${data[i]} in row ${Math.floor(i / d)}` });
+    }
+  }
+  const norms = rowSquaredNorms(data, n, d);
+  const p: Problem = { data, norms, n, d, k, chunkRows };
+
+  // Mean per-feature variance, the scale of the tolerance: (Σ‖x_i‖² − n‖μ‖²) / (n·d).
+  const mean = new Float64Array(d);
+  let sumSquares = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) mean[j] += data[o + j];
+    sumSquares += norms[i];
+  }
+  let meanSquare = 0;
+  for (let j = 0; j < d; j++) meanSquare += (mean[j] / n) ** 2;
+  const shiftTolerance = (tolerance * Math.max(0, sumSquares - n * meanSquare)) / (n * d);
+
+  progress({ task: 'kmeans', phase: 'start', completed: 0, item: where, fields: { n, d, k, algorithm } });
+
+  // k-means++ seeding on a row sample.
+  const sampleRows = initSize < n ? rng.derive('init-sample').sampleWithoutReplacement(n, initSize) : null;
+  const sample = new Float32Array(initSize * d);
+  const sampleNorms = new Float64Array(initSize);
+  for (let r = 0; r < initSize; r++) {
+    const row = sampleRows ? sampleRows[r] : r;
+    sample.set(data.subarray(row * d, row * d + d), r * d);
+    sampleNorms[r] = norms[row];
+  }
+  const seeds = await seedKMeansPlusPlus(sample, sampleNorms, initSize, d, k, rng.derive('kmeans++'), seedingTrials);
+  let centres = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) centres[c * d + j] = sample[seeds[c] * d + j];
+
+  let iterations = 0;
+  let repairs = 0;
+  let converged = false;
+  let last: { labels: Int32Array; distances: Float64Array; centres: Float32Array } | undefined;
+
+  const lloydPasses = async (passes: number): Promise<boolean> => {
+    let previous: Int32Array | undefined;
+    for (let pass = 0; pass < passes; pass++) {
+      const current = Float32Array.from(centres);
+      const { labels, distances } = await findNearestCentres(data, n, d, norms, current, k, chunkRows);
+      iterations++;
+      const unchanged = previous !== undefined && labels.every((l, i) => l === (previous as Int32Array)[i]);
+      if (unchanged) {
+        last = { labels, distances, centres: current };
+        return true;
+      }
+      previous = Int32Array.from(labels);
+      const update = updateCentres(p, labels, distances);
+      if (update.repairs > 0) {
+        repairs += update.repairs;
+        logger.warn('k-means: empty clusters re-seeded at the farthest rows', { where, pass: iterations, repaired: update.repairs });
+      }
+      const shift = squaredShift(update.centres, centres);
+      centres = update.centres;
+      progress({ task: 'kmeans', phase: 'advance', completed: iterations, item: where, fields: { shift } });
+      if (update.repairs === 0 && shift <= shiftTolerance) return true;
+    }
+    return false;
+  };
+
+  if (algorithm === 'lloyd') {
+    converged = await lloydPasses(maxIterations);
+  } else {
+    const batch = Math.min(batchSize, n);
+    const maxSteps = Math.ceil((maxIterations * n) / batch);
+    const stepsPerEpoch = Math.ceil(n / batch);
+    const weights = new Float64Array(k);
+    const lastHit = new Int32Array(k);
+    const alpha = Math.min(1, (2 * batch) / (n + 1));
+    let ewa = NaN;
+    let bestEwa = Infinity;
+    let sinceBest = 0;
+    const batchRng = rng.derive('batches');
+    const rows = new Int32Array(batch);
+    const batchData = new Float32Array(batch * d);
+    const batchNorms = new Float64Array(batch);
+    for (let step = 1; step <= maxSteps; step++) {
+      for (let r = 0; r < batch; r++) {
+        const row = batchRng.int(n);
+        rows[r] = row;
+        batchData.set(data.subarray(row * d, row * d + d), r * d);
+        batchNorms[r] = norms[row];
+      }
+      const found = await findNearestCentres(batchData, batch, d, batchNorms, Float32Array.from(centres), k, chunkRows);
+      iterations++;
+      const { labels, distances } = found;
+      const sums = new Float64Array(k * d);
+      const counts = new Float64Array(k);
+      let batchInertia = 0;
+      for (let r = 0; r < batch; r++) {
+        const l = labels[r];
+        counts[l]++;
+        batchInertia += distances[r];
+        for (let j = 0; j < d; j++) sums[l * d + j] += batchData[r * d + j];
+      }
+      const before = Float64Array.from(centres);
+      for (let c = 0; c < k; c++) {
+        if (counts[c] === 0) continue;
+        const total = weights[c] + counts[c];
+        for (let j = 0; j < d; j++) centres[c * d + j] = (centres[c * d + j] * weights[c] + sums[c * d + j]) / total;
+        weights[c] = total;
+        lastHit[c] = step;
+      }
+      // Re-seed centres that received nothing for an epoch at the batch's farthest rows.
+      const stale: number[] = [];
+      for (let c = 0; c < k; c++) if (step - lastHit[c] >= stepsPerEpoch) stale.push(c);
+      if (stale.length > 0) {
+        const order = Array.from({ length: batch }, (_, r) => r).sort((a, b) => distances[b] - distances[a] || a - b);
+        stale.forEach((c, s) => {
+          const r = order[s % batch];
+          for (let j = 0; j < d; j++) centres[c * d + j] = batchData[r * d + j];
+          weights[c] = 1;
+          lastHit[c] = step;
+        });
+        repairs += stale.length;
+        logger.warn('k-means: empty clusters re-seeded at the farthest batch rows', { where, step, repaired: stale.length });
+      }
+      const shift = squaredShift(centres, before);
+      progress({ task: 'kmeans', phase: 'advance', completed: step, total: maxSteps, item: where, fields: { batchInertia: batchInertia / batch } });
+      if (tolerance > 0 && step > 1 && stale.length === 0 && shift <= shiftTolerance) {
+        converged = true;
+        break;
+      }
+      const perRow = batchInertia / batch;
+      ewa = Number.isNaN(ewa) ? perRow : ewa * (1 - alpha) + perRow * alpha;
+      if (ewa < bestEwa) {
+        bestEwa = ewa;
+        sinceBest = 0;
+      } else if (++sinceBest >= patience) {
+        converged = true;
+        break;
+      }
+    }
+    if (refineIterations > 0) {
+      await lloydPasses(refineIterations);
+    }
+  }
+
+  if (last === undefined) {
+    const current = Float32Array.from(centres);
+    const { labels, distances } = await findNearestCentres(data, n, d, norms, current, k, chunkRows);
+    last = { labels, distances, centres: current };
+  }
+  const inertia = exactInertia(p, last.labels, last.centres);
+  progress({ task: 'kmeans', phase: 'end', completed: iterations, item: where, fields: { inertia, repairs } });
+  const result: KMeansResult = {
+    centres: tf.tensor2d(last.centres, [k, d]),
+    inertia,
+    iterations,
+    emptyClusterRepairs: repairs,
+    converged,
+    algorithm,
+  };
+  if (options.returnAssignments) result.assignments = last.labels;
+  return result;
+}

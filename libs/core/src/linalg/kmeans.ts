@@ -39,7 +39,10 @@ export interface KMeansOptions extends Observers {
   tolerance?: number;
   /** Mini-batch rows per step, drawn with replacement (default 2048). */
   batchSize?: number;
-  /** Mini-batch: stop after this many steps without a new best smoothed batch inertia (default 10). */
+  /**
+   * Mini-batch: stop after this many steps without a new best smoothed batch inertia
+   * (default 10). Neither mini-batch criterion applies during the first epoch.
+   */
   patience?: number;
   /** Full Lloyd passes after mini-batch convergence (default 2). */
   refineIterations?: number;
@@ -47,7 +50,9 @@ export interface KMeansOptions extends Observers {
   initSize?: number;
   /** Candidates per k-means++ step (default 2 + ⌊ln k⌋). */
   seedingTrials?: number;
-  /** Rows per distance product (default 8192): memory ≈ chunkRows·k floats. */
+  /** Start from these centres ([k, d], not disposed) instead of k-means++ seeding. */
+  initialCentres?: tf.Tensor2D;
+  /** Rows per distance product (default 8192): memory ≈ chunkRows·(d + k) floats. */
   chunkRows?: number;
   /** Also return every row's cluster index (default false). */
   returnAssignments?: boolean;
@@ -155,6 +160,31 @@ function exactInertia(p: Problem, labels: Int32Array, centres: Float32Array): nu
   return total;
 }
 
+/** k-means++ seeding on `initSize` rows sampled without replacement. */
+async function seedCentres(
+  data: Float32Array,
+  norms: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  initSize: number,
+  seedingTrials: number,
+  rng: Rng,
+): Promise<Float64Array<ArrayBuffer>> {
+  const sampleRows = initSize < n ? rng.derive('init-sample').sampleWithoutReplacement(n, initSize) : null;
+  const sample = new Float32Array(initSize * d);
+  const sampleNorms = new Float64Array(initSize);
+  for (let r = 0; r < initSize; r++) {
+    const row = sampleRows ? sampleRows[r] : r;
+    sample.set(data.subarray(row * d, row * d + d), r * d);
+    sampleNorms[r] = norms[row];
+  }
+  const seeds = await seedKMeansPlusPlus(sample, sampleNorms, initSize, d, k, rng.derive('kmeans++'), seedingTrials);
+  const centres = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) centres[c * d + j] = sample[seeds[c] * d + j];
+  return centres;
+}
+
 /**
  * Clusters the rows of `x` into k centres.
  *
@@ -219,18 +249,16 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
 
   progress({ task: 'kmeans', phase: 'start', completed: 0, item: where, fields: { n, d, k, algorithm } });
 
-  // k-means++ seeding on a row sample.
-  const sampleRows = initSize < n ? rng.derive('init-sample').sampleWithoutReplacement(n, initSize) : null;
-  const sample = new Float32Array(initSize * d);
-  const sampleNorms = new Float64Array(initSize);
-  for (let r = 0; r < initSize; r++) {
-    const row = sampleRows ? sampleRows[r] : r;
-    sample.set(data.subarray(row * d, row * d + d), r * d);
-    sampleNorms[r] = norms[row];
+  let centres: Float64Array<ArrayBuffer>;
+  if (options.initialCentres !== undefined) {
+    const init = options.initialCentres;
+    if (init.rank !== 2 || init.shape[0] !== k || init.shape[1] !== d) {
+      throw new ShapeError('initial centres have the wrong shape', { where, expected: `[${k}, ${d}]`, actual: init.shape });
+    }
+    centres = Float64Array.from((await init.data()) as Float32Array);
+  } else {
+    centres = await seedCentres(data, norms, n, d, k, initSize, seedingTrials, rng);
   }
-  const seeds = await seedKMeansPlusPlus(sample, sampleNorms, initSize, d, k, rng.derive('kmeans++'), seedingTrials);
-  let centres = new Float64Array(k * d);
-  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) centres[c * d + j] = sample[seeds[c] * d + j];
 
   let iterations = 0;
   let repairs = 0;
@@ -321,7 +349,9 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
       }
       const shift = squaredShift(centres, before);
       progress({ task: 'kmeans', phase: 'advance', completed: step, total: maxSteps, item: where, fields: { batchInertia: batchInertia / batch } });
-      if (tolerance > 0 && step > 1 && stale.length === 0 && shift <= shiftTolerance) {
+      // Stopping is allowed only after one epoch, so that a centre nobody visits is repaired first.
+      const mayStop = step >= stepsPerEpoch && stale.length === 0;
+      if (mayStop && tolerance > 0 && shift <= shiftTolerance) {
         converged = true;
         break;
       }
@@ -330,7 +360,7 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
       if (ewa < bestEwa) {
         bestEwa = ewa;
         sinceBest = 0;
-      } else if (++sinceBest >= patience) {
+      } else if (++sinceBest >= patience && mayStop) {
         converged = true;
         break;
       }

@@ -63,3 +63,10 @@ export type { ConvertFashionMnistOptions } from './convert/fashion-mnist';
 
 // Embedded data.
 export { DEFAULT_SAMPLE_PER_CLASS, buildDefaultDataset, defaultDatasetPath, openDefaultDataset } from './embedded/default-dataset';
+export { cifarRecords, convertCifar } from './convert/cifar';
+export type { ConvertCifarOptions } from './convert/cifar';
+export { convertImageFolder } from './convert/image-folder';
+export type { ConvertImageFolderOptions } from './convert/image-folder';
+export { convertVoc } from './convert/voc';
+export type { ConvertVocOptions } from './convert/voc';
+export { VOC_CLASSES, VOC_VOID, decodeVocMask, parseVocObjects, vocColour } from './convert/voc-annotations';

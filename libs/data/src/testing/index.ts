@@ -9,3 +9,4 @@ export { S3RVER_CREDENTIALS, startS3rver } from './s3rver';
 export type { S3rverHandle } from './s3rver';
 export { startFaultyProxy } from './faulty-proxy';
 export type { FaultyProxy, ProxyFault } from './faulty-proxy';
+export { palettePng } from './png';

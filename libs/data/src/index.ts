@@ -70,3 +70,9 @@ export type { ConvertImageFolderOptions } from './convert/image-folder';
 export { convertVoc } from './convert/voc';
 export type { ConvertVocOptions } from './convert/voc';
 export { VOC_CLASSES, VOC_VOID, decodeVocMask, parseVocObjects, vocColour } from './convert/voc-annotations';
+export { NATURAL_PHOTOS, loadNaturalPhotos, naturalPhotoPath, readNaturalPhoto, writeNaturalPhotoDataset } from './embedded/natural-photos';
+export type { LoadPhotosOptions, NaturalPhoto } from './embedded/natural-photos';
+
+// Inspection.
+export { formatDatasetReport, inspectDataset } from './inspect';
+export type { DatasetReport, InspectOptions, SplitReport } from './inspect';

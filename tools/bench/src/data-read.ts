@@ -1,0 +1,146 @@
+/**
+ * Data reading benchmark (issue 3): throughput of reading a dataset into
+ * Uint8 batches from local disk and from a loopback S3 server (s3rver), and
+ * peak resident memory while streaming a 1× and a 10× dataset.
+ *
+ *   npx nx run bench:data                 # 64 MiB shards, 64×64×3 images
+ *   npx nx run bench:data -- --shard-mib 16 --reps 3
+ *
+ * Each measurement runs in its own child process (so its peak RSS is its
+ * own) and reads one full epoch with shuffling, SHA-256 verification and
+ * prefetch on, as training would. Prints one table; nothing is asserted.
+ */
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDataset, writeDataset, type Example } from '@ddinit/data';
+import { startS3rver, type S3rverHandle } from '@ddinit/data/testing';
+
+const H = 64;
+const W = 64;
+const C = 3;
+
+interface Measurement {
+  location: string;
+  verify: boolean;
+  reuseBuffers: boolean;
+  examples: number;
+  bytes: number;
+  seconds: number;
+  baselineRssMiB: number;
+  peakRssMiB: number;
+}
+
+function argument(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Child: read one epoch of `location`, report throughput and peak RSS. */
+async function measure(location: string, verify: boolean, reuseBuffers: boolean, endpoint: string | undefined): Promise<Measurement> {
+  const store = endpoint === undefined ? {} : { store: { s3: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } } };
+  const dataset = await openDataset(location, store);
+  const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
+  const start = performance.now();
+  let bytes = 0;
+  let examples = 0;
+  let checksum = 0;
+  for await (const batch of dataset.batches('train', { batchSize: 256, seed: 1, epoch: 0, verify, reuseBuffers, ids: false })) {
+    bytes += batch.images.byteLength;
+    examples += batch.size;
+    checksum = (checksum + batch.images[batch.images.length - 1]) | 0; // touch the data
+  }
+  const seconds = (performance.now() - start) / 1000;
+  if (checksum === -1) process.stderr.write('unreachable\n');
+  return {
+    location,
+    verify,
+    reuseBuffers,
+    examples,
+    bytes,
+    seconds,
+    baselineRssMiB,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+function runChild(args: string[]): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1], ['--child', ...args], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (message) => resolve(message as Measurement));
+    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`measurement ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+function* examples(count: number): Generator<[string, Example]> {
+  const image = new Uint8Array(H * W * C);
+  for (let i = 0; i < count; i++) {
+    // Varied content (not all zeros) so nothing along the way can shortcut.
+    for (let j = 0; j < image.length; j += 61) image[j] = (i * 131 + j) & 255;
+    yield ['train', { id: `img-${i}`, image: image.slice(), label: i % 10 }];
+  }
+}
+
+async function write(location: string, shards: number, shardBytes: number, endpoint?: string): Promise<void> {
+  const perShard = Math.floor((shardBytes * 0.97) / (H * W * C));
+  await writeDataset(location, examples(perShard * shards), {
+    name: `bench-${shards}x`,
+    features: { image: { encoding: 'raw', height: H, width: W, channels: C }, label: 'class', classNames: Array.from({ length: 10 }, (_, k) => `c${k}`) },
+    maxShardBytes: shardBytes,
+    overwrite: true,
+    ...(endpoint === undefined ? {} : { store: { s3: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } } }),
+  });
+}
+
+const mb = (bytes: number, seconds: number) => (bytes / 1e6 / seconds).toFixed(0);
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--child')) {
+    const [location, verify, reuse, endpoint] = process.argv.slice(process.argv.indexOf('--child') + 1);
+    const result = await measure(location, verify === 'verify', reuse === 'reuse', endpoint === '-' ? undefined : endpoint);
+    process.send!(result, () => process.exit(0));
+    return;
+  }
+  const shardMiB = argument('shard-mib', 64);
+  const reps = argument('reps', 3);
+  const shardBytes = shardMiB * 2 ** 20;
+  const dir = await mkdtemp(join(tmpdir(), 'ddinit-bench-data-'));
+  let s3: S3rverHandle | undefined;
+  try {
+    process.stdout.write(`writing datasets: 1× and 10× of ${shardMiB} MiB shards, ${H}×${W}×${C} images …\n`);
+    await write(join(dir, 'x1'), 1, shardBytes);
+    await write(join(dir, 'x10'), 10, shardBytes);
+    s3 = await startS3rver(['bench']);
+    await write('s3://bench/x1', 1, shardBytes, s3.endpoint);
+    await write('s3://bench/x10', 10, shardBytes, s3.endpoint);
+
+    const runs: [string, string, string, string, string][] = [
+      ['local 10×', join(dir, 'x10'), 'verify', 'reuse', '-'],
+      ['local 10×', join(dir, 'x10'), 'verify', 'fresh', '-'],
+      ['local 10×', join(dir, 'x10'), 'noverify', 'reuse', '-'],
+      ['s3 10×', 's3://bench/x10', 'verify', 'reuse', s3.endpoint],
+      ['s3 10×', 's3://bench/x10', 'noverify', 'reuse', s3.endpoint],
+      ['local 1×', join(dir, 'x1'), 'verify', 'reuse', '-'],
+      ['s3 1×', 's3://bench/x1', 'verify', 'reuse', s3.endpoint],
+    ];
+    const lines = ['| dataset | verify | batch buffers | examples | GB read | MB/s (each run) | median MB/s | peak RSS MiB (baseline) |', '|---|---|---|---|---|---|---|---|'];
+    for (const [label, location, verify, reuse, endpoint] of runs) {
+      const results: Measurement[] = [];
+      for (let r = 0; r < reps; r++) results.push(await runChild([location, verify, reuse, endpoint]));
+      const rates = results.map((m) => m.bytes / 1e6 / m.seconds);
+      const median = [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+      const peak = Math.max(...results.map((m) => m.peakRssMiB));
+      const baseline = Math.min(...results.map((m) => m.baselineRssMiB));
+      const line = `| ${label} | ${verify === 'verify' ? 'sha256' : 'off'} | ${reuse === 'reuse' ? 'reused' : 'fresh'} | ${results[0].examples} | ${(results[0].bytes / 1e9).toFixed(2)} | ${results.map((m) => mb(m.bytes, m.seconds)).join(', ')} | ${median.toFixed(0)} | ${peak.toFixed(0)} (${baseline.toFixed(0)}) |`;
+      lines.push(line);
+      process.stdout.write(`${line}\n`);
+    }
+    process.stdout.write(`\n${lines.join('\n')}\n`);
+  } finally {
+    await s3?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -12,8 +12,12 @@
  *
  * Accuracy: the products run in float32, so eigenvalues carry an absolute error of
  * about 1e-6·λ_1 and the returned vectors are orthonormal to ≈ 1e-6; the residual test
- * (default 1e-4·λ_1) bounds the rest. Use {@link denseEigenpairs} when that is not
- * enough or the matrix may be indefinite.
+ * (default 1e-5·λ_1) bounds the rest. Vectors whose eigenvalues are closer together than
+ * the residual are only determined up to a rotation among themselves, but because
+ * Rayleigh–Ritz makes VᵀAV = diag(θ) exactly, whitening with them is still exact on the
+ * captured subspace; what is lost is captured variance, Σθ_j ≤ Σλ_j (measured in
+ * docs/RESULTS.md). Use {@link denseEigenpairs} when that is not enough or the matrix
+ * may be indefinite.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, NumericalError } from '../errors';
@@ -26,7 +30,10 @@ import { symmetrizeMatrix, type SymmetricMatrix } from './symmetric-matrix';
 export interface SubspaceIterationOptions {
   /** Extra columns p beyond N (default max(8, ⌈N/2⌉), capped at F − N). */
   oversampling?: number;
-  /** Stop when every residual ‖A v_j − λ_j v_j‖ ≤ tolerance·λ_1, j < N (default 1e-4; ≥ 1e-6 is attainable in float32). */
+  /**
+   * Stop when every residual ‖A v_j − λ_j v_j‖ ≤ tolerance·λ_1, j < N (default 1e-5; the
+   * float32 floor is ≈ 3e-7 for F = 1200, so keep it ≥ 1e-6).
+   */
   tolerance?: number;
   /** Iteration cap (default 200); reaching it is logged as a warning and flagged in the result. */
   maxIterations?: number;
@@ -88,7 +95,7 @@ export function subspaceEigenpairs(
   if (!Number.isInteger(oversampling) || oversampling < 0) {
     throw new ConfigError('oversampling must be a non-negative integer', { where, expected: 'integer ≥ 0', actual: oversampling });
   }
-  const tolerance = options.tolerance ?? 1e-4;
+  const tolerance = options.tolerance ?? 1e-5;
   checkPositive(tolerance, 'tolerance', where, false);
   const maxIterations = options.maxIterations ?? 200;
   checkPositive(maxIterations, 'maxIterations', where, true);

@@ -9,7 +9,7 @@
  *
  * Accuracy: `dense` is backward stable in float64 (eigenvalue error ≈ F·1e-16·λ_1,
  * orthonormality ≈ 1e-14); `subspace` works in float32 products (eigenvalue error
- * ≈ 1e-6·λ_1, orthonormality ≈ 1e-6, residual ≤ tolerance·λ_1) and needs a positive
+ * ≈ 1e-6·λ_1, orthonormality ≈ 1e-6, residual ≤ tolerance·λ_1, default 1e-5) and needs a positive
  * semidefinite matrix (a covariance or Gram matrix).
  *
  * Large F with N ≈ F (CaffeNet fc6: F = 9216, N = 4096) goes to `dense`, which costs

@@ -33,7 +33,7 @@ export interface ReadOptions {
   chunkBytes?: number;
   /** Ranged reads in flight per shard. Default 2 (local) or 4 (S3). */
   concurrency?: number;
-  /** Bytes fetched ahead per shard, the next shard's included. Default 32 MiB. */
+  /** Bytes fetched ahead per shard, the next shard's included. Default 64 MiB. */
   prefetchBytes?: number;
 }
 
@@ -58,7 +58,7 @@ export class Dataset {
   readonly location: string;
   readonly features: DatasetFeatures;
   /** Chunk buffers reused across batches() calls (epochs). */
-  private readonly pool = new BufferPool(8 * 1024 * 1024, 16);
+  private readonly pool = new BufferPool(8 * 1024 * 1024, 24);
 
   constructor(
     readonly store: BlobStore,
@@ -95,7 +95,7 @@ export class Dataset {
       verify: options.verify ?? true,
       chunkBytes: options.chunkBytes ?? 8 * 1024 * 1024,
       concurrency: options.concurrency ?? (s3 ? 4 : 2),
-      maxBufferedBytes: options.prefetchBytes ?? 32 * 1024 * 1024,
+      maxBufferedBytes: options.prefetchBytes ?? 64 * 1024 * 1024,
       ...(pool === undefined ? {} : { pool, release: 'manual' as const }),
     };
   }

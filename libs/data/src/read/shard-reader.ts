@@ -78,6 +78,9 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
   private schemaMessage: Uint8Array | undefined;
   private opened: Promise<void> | undefined;
   private held: Uint8Array[] = [];
+  private hash: StreamingHash | undefined;
+  /** Hashing happens in chunk order as chunks arrive (also while prefetching); this is the last update. */
+  private hashTail: Promise<void> = Promise.resolve();
   /** The shard's schema (from its footer), once opened. */
   schema: Schema | undefined;
   /** The shard's features as its schema states them, once opened. */
@@ -162,14 +165,25 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
     this.schemaMessage = encodeSchemaMessage(footer.schema);
     const plan = this.plan;
     const pool = this.options.pool;
+    const verify = (this.options.verify ?? true) && shard.sha256 !== undefined;
+    const hash = verify ? createSha256() : undefined;
+    this.hash = hash;
     this.reader = new PrefetchingReader(
       (index) => {
         const { start, end } = plan[index];
         const target = pool?.acquire(end - start);
-        return store.read(shard.path, start, end, target).catch((error: unknown) => {
+        const chunk = store.read(shard.path, start, end, target).catch((error: unknown) => {
           if (target !== undefined) pool?.release(target);
           throw error;
         });
+        if (hash === undefined) return chunk;
+        // Reads are launched in index order; chaining keeps the hash in file order.
+        const hashed = this.hashTail.then(() => chunk).then((bytes) => hash.update(bytes));
+        this.hashTail = hashed.then(
+          () => undefined,
+          () => undefined,
+        );
+        return hashed.then(() => chunk);
       },
       plan.map((read) => read.end - read.start),
       this.options,
@@ -198,8 +212,7 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
     await this.open();
     const { where, plan, schemaMessage } = this;
     const reader = this.reader!;
-    const verify = (this.options.verify ?? true) && this.shard.sha256 !== undefined;
-    const hash: StreamingHash | undefined = verify ? createSha256() : undefined;
+    const hash = this.hash;
     const autoRelease = this.options.pool !== undefined && (this.options.release ?? 'auto') === 'auto';
     let rows = 0;
     let index = 0;
@@ -207,7 +220,6 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
       for await (const chunk of reader) {
         if (autoRelease) this.releaseHeld();
         const read = plan[index++];
-        await hash?.update(chunk);
         if (read.start === 0 && !hasMagic(chunk, 0)) {
           throw new DataError('file does not start with the Arrow magic (not an Arrow IPC file)', {
             where,
@@ -246,6 +258,7 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
       });
     }
     if (hash !== undefined) {
+      await this.hashTail;
       const digest = await hash.digest();
       if (digest !== this.shard.sha256) {
         throw new DataError('shard checksum does not match the manifest (corrupt or replaced)', {

@@ -17,7 +17,7 @@ import {
   samplePatches,
   tensorBatches,
   writeDataset,
-} from '@ddinit/data';
+} from '../src/index';
 
 const dataset = await openDefaultDataset();
 let seen = 0;

@@ -1,0 +1,306 @@
+/**
+ * Between-layer scale calibration: Krähenbühl, Doersch, Donahue & Darrell,
+ * "Data-dependent Initializations of Convolutional Neural Networks", ICLR 2016,
+ * §3.2 and Algorithm 2; reference code `calibrateGradientRatio` (philkr/magic_init).
+ * Spec: docs ALGORITHM.md §2.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, NumericalError, Rng, ShapeError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
+import { flattenModel, readWeight, writeWeight, hasWeight, type GraphNode, type ModelGraph, type ParameterLayer, type WeightRole } from '@ddinit/models';
+import { classifyLayers, type CalibrationLayers, type UncalibratedLayer } from './calibration-layers';
+import { parseCalibrationOptions, type CalibrationOptions, type CalibrationOptionsInput } from './calibration-options';
+import type { CalibrationIteration, CalibrationResult } from './calibration-result';
+import { measureRatesOnce, type GradientSource, type RateMeasurement } from './change-rates';
+import { findTop, type BeforeNodeHook, type GraphTop } from './graph-forward';
+import { findMergeTies, planScales, type MergeTies } from './scale-plan';
+
+/** The calibration batch: images `[n, …inputShape]`, optionally with one-hot labels `[n, classes]` for the real-loss variant. */
+export type CalibrationBatch = tf.Tensor | { inputs: tf.Tensor; labels?: tf.Tensor };
+
+/** Everything a measurement needs, prepared once per call. */
+interface Setup {
+  graph: ModelGraph;
+  top: GraphTop;
+  layers: CalibrationLayers;
+  /** Layers that get a rate, a target contribution and a free scale (calibrated minus tied). */
+  free: ParameterLayer[];
+  ties: MergeTies | undefined;
+  inputs: tf.Tensor;
+  labels: tf.Tensor | undefined;
+  options: CalibrationOptions;
+}
+
+function splitBatch(batch: CalibrationBatch): { inputs: tf.Tensor; labels: tf.Tensor | undefined } {
+  return batch instanceof tf.Tensor ? { inputs: batch, labels: undefined } : { inputs: batch.inputs, labels: batch.labels };
+}
+
+/** Builds the graph, finds the top and the layers, checks the batch. */
+export function prepareCalibration(model: tf.LayersModel, batch: CalibrationBatch, options: CalibrationOptions): Setup {
+  const graph = flattenModel(model);
+  if (graph.inputs.length !== 1) {
+    throw new ConfigError('calibration needs a single-input model', { where: `model ${model.name}`, expected: '1 input', actual: `${graph.inputs.length} inputs` });
+  }
+  const { inputs, labels } = splitBatch(batch);
+  const inputNode = graph.nodes[graph.inputs[0]];
+  const expected = inputNode.outputShapes[0];
+  if (inputs.rank !== expected.length || expected.some((d, i) => d != null && d !== inputs.shape[i]) || inputs.shape[0] === 0) {
+    throw new ShapeError('calibration batch does not match the model input', { where: `input ${inputNode.name}`, expected, actual: inputs.shape });
+  }
+  if (labels !== undefined && labels.shape[0] !== inputs.shape[0]) {
+    throw new ShapeError('labels and inputs have different batch sizes', { where: 'calibration labels', expected: inputs.shape[0], actual: labels.shape[0] });
+  }
+  const top = findTop(graph);
+  const layers = classifyLayers(graph, top, options.excludeLayers);
+  const ties = options.functionPreserving ? findMergeTies(graph, top, layers) : undefined;
+  const tied = new Set(ties?.ties.map((t) => t.node) ?? []);
+  const free = layers.calibrated.filter((p) => !tied.has(p.node));
+  if (ties !== undefined) {
+    for (const t of ties.ties) {
+      layers.uncalibrated.push({ layer: t.layer, reason: `tied at ${t.merge}: function preservation sets its scale so that its branch matches the reference branch` });
+    }
+  }
+  if (free.length === 0) {
+    throw new ConfigError('no layer to calibrate', {
+      where: `model ${model.name}`,
+      expected: 'at least one convolution or dense layer with a kernel below the top',
+      actual: layers.uncalibrated.map((u) => `${u.layer} (${u.reason})`).join('; ') || 'no parameter layers',
+    });
+  }
+  return { graph, top, layers, free, ties, inputs, labels, options };
+}
+
+/** T = geometric mean of the defined rates (× σ_out^(1/K)), and max_k |log ρ_k / log T − 1|. */
+export function targetOf(rates: Record<string, number>, outputStd: number, pullOutputStd: boolean): { target: number; deviation: number; count: number } {
+  const logs = Object.values(rates).filter((r) => Number.isFinite(r) && r > 0).map(Math.log);
+  if (logs.length === 0) return { target: Number.NaN, deviation: Number.POSITIVE_INFINITY, count: 0 };
+  let logTarget = logs.reduce((a, b) => a + b, 0) / logs.length;
+  if (pullOutputStd) logTarget += Math.log(outputStd) / logs.length;
+  const deviation = Math.max(...logs.map((l) => Math.abs(l / logTarget - 1)));
+  return { target: Math.exp(logTarget), deviation: Number.isNaN(deviation) ? Number.POSITIVE_INFINITY : deviation, count: logs.length };
+}
+
+/** Multiplies one weight of a layer by `factor` (no-op for 1 or a missing weight). */
+function scaleWeight(p: ParameterLayer, role: WeightRole, factor: number): void {
+  if (factor === 1 || !hasWeight(p, role)) return;
+  const value = readWeight(p, role);
+  const scaled = tf.tidy(() => tf.mul(value, factor));
+  writeWeight(p, role, scaled);
+  tf.dispose([value, scaled]);
+}
+
+function meanAbs(x: tf.Tensor): number {
+  return tf.tidy(() => tf.mean(tf.abs(x)).dataSync()[0]);
+}
+
+/** What the next forward applies, layer by layer. */
+interface PendingStep {
+  /** Kernel factor per parameter-layer node. */
+  factors: Map<number, number>;
+  /** Function-preserving: the exact input scale per node (otherwise measured). */
+  inputScale?: Map<number, number>;
+  /** Function-preserving: merges whose inputs still disagree in scale. */
+  violations?: { merge: string; scales: number[] }[];
+}
+
+/**
+ * The hook that applies a step during the forward pass, in topological order:
+ * for every parameter layer (and batch normalization) below the top, the offset
+ * correction r_k for the change of its input scale (default: r_k = a′_k / a_k,
+ * mean |input| now over mean |input| at the previous measurement; function-
+ * preserving: the propagated exact scale), then W_k ← s_k·W_k, b_k ← r_k·s_k·b_k
+ * (batch normalization: moving mean and β ← r_k·(…)).
+ */
+function stepHook(setup: Setup, inputAbsMean: Map<number, number>, pending: PendingStep | undefined): BeforeNodeHook {
+  return (node: GraphNode, inputs: tf.Tensor[]) => {
+    const p = setup.layers.byNode.get(node.id);
+    if (p === undefined) return;
+    const hasOffset = p.kind === 'batchnorm' ? hasWeight(p, 'movingMean') : p.hasBias;
+    let ratio = 1;
+    if (pending?.inputScale !== undefined) {
+      ratio = pending.inputScale.get(node.id) ?? 1;
+    } else if (hasOffset) {
+      const now = meanAbs(inputs[0]);
+      const before = inputAbsMean.get(node.id);
+      inputAbsMean.set(node.id, now);
+      if (before !== undefined && pending !== undefined) {
+        if (!(before > 0) || !Number.isFinite(now)) {
+          throw new NumericalError('cannot correct the bias for the input scale', {
+            where: `layer ${p.name}`,
+            expected: 'a positive, finite mean |input| before and after the step',
+            actual: `before ${before}, after ${now}`,
+          });
+        }
+        ratio = now / before;
+      }
+    }
+    if (pending === undefined) return;
+    const factor = pending.factors.get(node.id) ?? 1;
+    if (p.kind === 'batchnorm') {
+      scaleWeight(p, 'movingMean', ratio);
+      scaleWeight(p, 'beta', ratio);
+      return;
+    }
+    scaleWeight(p, 'bias', ratio * factor);
+    if (p.kind === 'separable') return;
+    scaleWeight(p, 'kernel', factor);
+  };
+}
+
+function gradientSource(setup: Setup, measurement: number): GradientSource {
+  if (setup.labels !== undefined) return { kind: 'labels', labels: setup.labels };
+  const root = Rng.fromSeed(setup.options.seed).derive('calibration');
+  const stream = setup.options.freshDraws ? root.derive(`measurement-${measurement}`) : root;
+  return { kind: 'random', seeds: Array.from({ length: setup.options.draws }, (_, d) => stream.derive(`draw-${d}`).nextSeed()) };
+}
+
+/** One rate measurement (applying `pending` on the way). */
+function measure(setup: Setup, measurement: number, inputAbsMean: Map<number, number>, pending: PendingStep | undefined): RateMeasurement {
+  const hook = stepHook(setup, inputAbsMean, pending);
+  return measureRatesOnce(setup.graph, setup.top, setup.inputs, setup.free, gradientSource(setup, measurement), hook);
+}
+
+/** The step's kernel factors s_k = (ρ_k / T)^(α/2) (free layers; ties and function preservation resolved). */
+function planStep(setup: Setup, rates: Record<string, number>, target: number): PendingStep {
+  const free = new Map<number, number>();
+  for (const p of setup.free) {
+    const rate = rates[p.name];
+    if (Number.isFinite(rate) && rate > 0) free.set(p.node, (rate / target) ** (setup.options.alpha / 2));
+  }
+  if (setup.ties === undefined) return { factors: free };
+  const plan = planScales(setup.graph, setup.top, setup.ties, free);
+  return { factors: plan.kernelFactor, inputScale: plan.inputScale, violations: plan.violations };
+}
+
+function addUndefined(uncalibrated: UncalibratedLayer[], measurement: RateMeasurement): void {
+  for (const u of measurement.undefinedRates) {
+    if (!uncalibrated.some((v) => v.layer === u.layer && v.reason === u.reason)) uncalibrated.push(u);
+  }
+}
+
+/**
+ * Calibrates the scales of a model's layers so that every layer's weights change
+ * at the same relative rate under SGD (Krähenbühl et al. 2016, §3.2, Algorithm 2).
+ * **Mutates the model's weights in place** and returns what happened.
+ *
+ * On one batch, repeat up to `maxIterations` times:
+ * 1. rates ρ_k = sqrt(mean(∇W_k²) / mean(W_k²)) for the loss Σ g·z_L, g ~ N(0, I) the
+ *    shape of the last non-loss layer's pre-activation z_L (averaged over `draws`;
+ *    with labels: mean softmax cross-entropy of z_L);
+ * 2. target T = exp(mean_k log ρ_k) · σ_out^(1/K) (the factor only with `pullOutputStd`;
+ *    σ_out = mean per-channel std of z_L, K = number of rated layers);
+ * 3. stop when max_k |log ρ_k / log T − 1| < `tolerance`;
+ * 4. s_k = (ρ_k / T)^(α/2): a layer whose rate is above the target is scaled up;
+ *    in topological order W_k ← s_k·W_k, b_k ← s_k·r_k·b_k with r_k = a′_k/a_k the ratio of
+ *    its mean |input| now (layers below already rescaled) to before — so each
+ *    layer's pre-activation is, up to non-homogeneous layers, its old one times
+ *    one positive number and the within-layer per-channel statistics keep their
+ *    shape. Batch normalization's moving mean and β get r_k.
+ * The step is applied during the forward pass of the next rate measurement, so an
+ * iteration costs one forward and one backward per draw.
+ *
+ * For a positively homogeneous chain (ReLU, max pooling) with a fixed g, one full
+ * step (α = 1) makes all rates equal: scaling layer k by s_k scales ∇W_k by Π_{j≠k} s_j,
+ * so ρ′_k = ρ_k·Π_j s_j / s_k² = T·Π_j s_j for every k.
+ *
+ * @param model a built tfjs LayersModel with one input and one output (any DAG).
+ * @param batch `[n, …inputShape]` (reference: 16 images), or `{ inputs, labels }` with one-hot
+ *   labels `[n, classes]` for the real-loss variant. Not disposed.
+ * @param options see {@link calibrationOptionsSchema} (parsed here; defaults = reference).
+ * @param observers `logger` (a warning with the rates when it does not converge; warnings for
+ *   non-homogeneous layers and output-std drift), `progress` (`task: 'calibration'`, one
+ *   `advance` per iteration).
+ * @throws ConfigError for invalid options, a multi-input/multi-output model, or nothing to calibrate.
+ * @throws ShapeError when the batch or labels do not match the model.
+ * @throws NumericalError for non-finite gradients/weights or an all-zero layer input.
+ * @example
+ * const model = buildModel('caffenet-small', { seed: 1 });
+ * const result = calibrateChangeRates(model, batch, { seed: 1 }, { logger });
+ * result.converged;                      // true
+ * result.iterations.map((i) => i.deviationAfter);
+ */
+export function calibrateChangeRates(
+  model: tf.LayersModel,
+  batch: CalibrationBatch,
+  options: CalibrationOptionsInput | CalibrationOptions = {},
+  observers: Observers = {},
+): CalibrationResult {
+  const parsed = parseCalibrationOptions(options);
+  const logger = observers.logger ?? silentLogger;
+  const progress = observers.progress ?? silentProgress;
+  const setup = prepareCalibration(model, batch, parsed);
+  const { layers } = setup;
+  if (layers.nonHomogeneous.length > 0) {
+    logger.warn('layers that are not positively homogeneous: the calibration step is approximate there', {
+      layers: layers.nonHomogeneous.map((n) => `${n.layer} (${n.what})`),
+    });
+  }
+  const inputAbsMean = new Map<number, number>();
+  progress({ task: 'calibration', phase: 'start', completed: 0, total: parsed.maxIterations });
+  const initial = measure(setup, 0, inputAbsMean, undefined);
+  addUndefined(layers.uncalibrated, initial);
+  let current = initial;
+  let evaluation = targetOf(current.rates, current.outputStd, parsed.pullOutputStd);
+  const iterations: CalibrationIteration[] = [];
+  const violations: { merge: string; scales: number[] }[] = [];
+  for (let t = 1; t <= parsed.maxIterations && evaluation.deviation >= parsed.tolerance; t++) {
+    const step = planStep(setup, current.rates, evaluation.target);
+    for (const v of step.violations ?? []) if (!violations.some((w) => w.merge === v.merge)) violations.push(v);
+    const after = measure(setup, t, inputAbsMean, step);
+    addUndefined(layers.uncalibrated, after);
+    const next = targetOf(after.rates, after.outputStd, parsed.pullOutputStd);
+    const scales: Record<string, number> = {};
+    for (const p of layers.calibrated) scales[p.name] = step.factors.get(p.node) ?? 1;
+    iterations.push({
+      iteration: t,
+      target: evaluation.target,
+      ratesBefore: current.rates,
+      scales,
+      ratesAfter: after.rates,
+      outputStdBefore: current.outputStd,
+      outputStdAfter: after.outputStd,
+      deviationBefore: evaluation.deviation,
+      deviationAfter: next.deviation,
+    });
+    if (Math.abs(Math.log(after.outputStd) - Math.log(current.outputStd)) > parsed.outputStdWarning) {
+      logger.warn('the output std moved more than expected: one or more layers look non-homogeneous', {
+        iteration: t,
+        outputStdBefore: current.outputStd,
+        outputStdAfter: after.outputStd,
+      });
+    }
+    progress({ task: 'calibration', phase: 'advance', completed: t, total: parsed.maxIterations, fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd } });
+    current = after;
+    evaluation = next;
+  }
+  const converged = evaluation.deviation < parsed.tolerance;
+  if (!converged) {
+    logger.warn('between-layer calibration did not converge', {
+      iterations: iterations.length,
+      tolerance: parsed.tolerance,
+      deviation: evaluation.deviation,
+      target: evaluation.target,
+      rates: current.rates,
+    });
+  }
+  if (violations.length > 0) {
+    logger.warn('function-preserving calibration could not keep the function at some merges (no layer to tie on a branch)', { merges: violations.map((v) => v.merge) });
+  }
+  progress({ task: 'calibration', phase: 'end', completed: iterations.length, total: parsed.maxIterations, fields: { converged } });
+  return {
+    layers: setup.free.map((p) => p.name),
+    uncalibrated: layers.uncalibrated,
+    nonHomogeneous: layers.nonHomogeneous,
+    top: { layer: setup.top.node.name, bypassedActivation: setup.top.bypassActivation, stripped: setup.top.stripped },
+    initialRates: initial.rates,
+    finalRates: current.rates,
+    initialOutputStd: initial.outputStd,
+    finalOutputStd: current.outputStd,
+    finalTarget: evaluation.target,
+    finalDeviation: evaluation.deviation,
+    iterations,
+    iterationsUsed: iterations.length,
+    converged,
+    functionViolations: violations,
+    options: parsed,
+  };
+}

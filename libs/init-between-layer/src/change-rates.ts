@@ -1,0 +1,109 @@
+/**
+ * Change rates of the parameter layers (Krähenbühl et al. 2016, §3.2):
+ *
+ *   ρ_k = sqrt( mean(∇W_k²) / mean(W_k²) )      (RMS gradient over RMS weight, whole kernel)
+ *
+ * for a loss on the pre-activation z_L `[n, …]` of the last non-loss layer L:
+ * either Σ g·z_L with a random top gradient g ~ N(0, I) (no labels needed; with
+ * several draws mean(∇W_k²) is averaged over them), or — when labels are given —
+ * the mean softmax cross-entropy of the logits z_L.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NumericalError, ShapeError } from '@ddinit/core';
+import { weightVariable, type ModelGraph, type ParameterLayer } from '@ddinit/models';
+import { forwardToTop, type BeforeNodeHook, type GraphTop } from './graph-forward';
+
+/** Where ∇W comes from: seeded random top gradients, or a real loss on labels. */
+export type GradientSource = { kind: 'random'; seeds: number[] } | { kind: 'labels'; labels: tf.Tensor };
+
+export interface RateMeasurement {
+  /** ρ_k per layer name, in the order of the layers measured; NaN where undefined (see `undefinedRates`). */
+  rates: Record<string, number>;
+  /** Mean over channels of the population std of z_L (over batch and positions): the reference's σ_out. */
+  outputStd: number;
+  /** Layers whose rate is undefined, and why (all-zero kernel, no gradient reaches the kernel). */
+  undefinedRates: { layer: string; reason: string }[];
+}
+
+/** Mean over the last axis of the per-channel population std over every other axis. */
+export function meanChannelStd(z: tf.Tensor): number {
+  return tf.tidy(() => {
+    const axes = Array.from({ length: z.rank - 1 }, (_, i) => i);
+    const { variance } = tf.moments(z, axes);
+    return tf.mean(tf.sqrt(variance)).dataSync()[0];
+  });
+}
+
+function lossOf(z: tf.Tensor, source: GradientSource, draw: number, where: string): tf.Scalar {
+  if (source.kind === 'labels') {
+    const labels = source.labels;
+    if (labels.rank !== z.rank || labels.shape.some((d, i) => d !== z.shape[i])) {
+      throw new ShapeError('labels must be one-hot with the shape of the logits', { where, expected: z.shape, actual: labels.shape });
+    }
+    return tf.losses.softmaxCrossEntropy(labels, z) as tf.Scalar;
+  }
+  return tf.sum(tf.mul(z, tf.randomNormal(z.shape, 0, 1, 'float32', source.seeds[draw])));
+}
+
+/**
+ * One measurement of the change rates of `layers` on `input` (one forward and
+ * backward per draw). `beforeNode` runs during the first draw's forward only
+ * (the calibration rescales layers there). Leaves no tensor behind.
+ *
+ * @throws NumericalError when a gradient or weight is not finite.
+ * @throws ShapeError when labels do not match the logits.
+ */
+export function measureRatesOnce(
+  graph: ModelGraph,
+  top: GraphTop,
+  input: tf.Tensor,
+  layers: ParameterLayer[],
+  source: GradientSource,
+  beforeNode?: BeforeNodeHook,
+): RateMeasurement {
+  const variables = layers.map((p) => weightVariable(p, 'kernel').read() as tf.Variable);
+  const draws = source.kind === 'labels' ? 1 : source.seeds.length;
+  const sumSquares = new Float64Array(layers.length);
+  const reached = new Array<boolean>(layers.length).fill(false);
+  let outputStd = Number.NaN;
+  for (let d = 0; d < draws; d++) {
+    const { value, grads } = tf.variableGrads(() => {
+      const z = forwardToTop(graph, top, input, d === 0 ? beforeNode : undefined);
+      if (d === 0) outputStd = meanChannelStd(z);
+      return lossOf(z, source, d, `layer ${top.node.name}`);
+    }, variables);
+    try {
+      const squares = tf.tidy(() => tf.stack(variables.map((v) => (grads[v.name] === undefined ? tf.scalar(0) : tf.mean(tf.square(grads[v.name]))))));
+      const values = squares.dataSync();
+      squares.dispose();
+      variables.forEach((v, k) => {
+        if (grads[v.name] !== undefined) reached[k] = true;
+        sumSquares[k] += values[k];
+      });
+    } finally {
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+  }
+  const weightSquares = tf.tidy(() => tf.stack(variables.map((v) => tf.mean(tf.square(v)))));
+  const weights = weightSquares.dataSync();
+  weightSquares.dispose();
+  const rates: Record<string, number> = {};
+  const undefinedRates: { layer: string; reason: string }[] = [];
+  layers.forEach((p, k) => {
+    const gradient = sumSquares[k] / draws;
+    if (!Number.isFinite(gradient) || !Number.isFinite(weights[k])) {
+      throw new NumericalError('non-finite gradient or kernel while measuring the change rate', {
+        where: `layer ${p.name}`,
+        expected: 'finite mean(∇W²) and mean(W²)',
+        actual: `mean(∇W²) = ${gradient}, mean(W²) = ${weights[k]}`,
+      });
+    }
+    let reason: string | undefined;
+    if (weights[k] === 0) reason = 'all-zero kernel: the change rate is undefined';
+    else if (!reached[k]) reason = 'no gradient reaches the kernel (not connected to the top layer)';
+    else if (gradient === 0) reason = 'zero gradient on the calibration batch (dead units: no signal passes)';
+    if (reason !== undefined) undefinedRates.push({ layer: p.name, reason });
+    rates[p.name] = reason === undefined ? Math.sqrt(gradient / weights[k]) : Number.NaN;
+  });
+  return { rates, outputStd, undefinedRates };
+}

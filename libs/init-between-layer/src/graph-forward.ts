@@ -1,0 +1,116 @@
+/**
+ * A differentiable forward pass over a model's flattened graph (from
+ * `@ddinit/models`), up to the **last non-loss layer** — the pre-activation the
+ * random top gradient of Krähenbühl et al. 2016, §3.2 is fed into — with a hook
+ * called before every layer, where the calibration rescales weights in
+ * topological order (so each bias correction sees the input computed with the
+ * already-rescaled layers below, as the reference's update loop does).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '@ddinit/core';
+import type { GraphNode, ModelGraph } from '@ddinit/models';
+
+/** Weightless layers that only turn logits into probabilities: the top gradient skips them. */
+const OUTPUT_ACTIVATION_CLASSES = new Set(['Activation', 'Softmax']);
+
+/** Where the top gradient enters. */
+export interface GraphTop {
+  /** The node whose (pre-activation) output receives the gradient. */
+  node: GraphNode;
+  /** True when `node` has a fused non-linear activation that the forward bypasses. */
+  bypassActivation: boolean;
+  /** Output-activation layers stripped above `node` (e.g. a final softmax), for reports. */
+  stripped: string[];
+  /** Ids of the nodes the top depends on, in topological order. */
+  needed: number[];
+}
+
+interface FusedActivation {
+  activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string };
+}
+
+function fusedActivationOf(layer: tf.layers.Layer): FusedActivation['activation'] | undefined {
+  const activation = (layer as unknown as Partial<FusedActivation>).activation;
+  return typeof activation === 'object' && activation !== null && typeof activation.apply === 'function' ? activation : undefined;
+}
+
+/** tfjs's `linear` activation object, from its serialization registry. */
+function linearActivation(): FusedActivation['activation'] {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap['linear'] as unknown as [new () => FusedActivation['activation'], unknown] | undefined;
+  if (entry === undefined) throw new ConfigError('tfjs has no registered linear activation', { where: 'graph forward' });
+  return new entry[0]();
+}
+
+/**
+ * The last non-loss layer of a single-output model: the output node, or — when
+ * that is a weightless `Activation`/`Softmax` layer — the node feeding it. If
+ * that node has a fused non-linear activation (`dense({activation: 'softmax'})`),
+ * the forward returns its pre-activation.
+ *
+ * @throws ConfigError for a model with several outputs (name the one to calibrate
+ *   against by building a single-output model).
+ */
+export function findTop(graph: ModelGraph): GraphTop {
+  if (graph.outputs.length !== 1) {
+    throw new ConfigError('calibration needs a single-output model', {
+      where: `model ${graph.model.name}`,
+      expected: '1 output',
+      actual: `${graph.outputs.length} outputs`,
+    });
+  }
+  let node = graph.nodes[graph.outputs[0].node];
+  const stripped: string[] = [];
+  while (OUTPUT_ACTIVATION_CLASSES.has(node.layer.getClassName()) && node.inputs.length === 1 && node.layer.weights.length === 0) {
+    stripped.push(node.name);
+    node = graph.nodes[node.inputs[0].node];
+  }
+  const activation = fusedActivationOf(node.layer);
+  const bypassActivation = activation !== undefined && activation.getClassName() !== 'linear';
+  const needed = new Set<number>();
+  const stack = [node.id];
+  while (stack.length > 0) {
+    const id = stack.pop() as number;
+    if (needed.has(id)) continue;
+    needed.add(id);
+    stack.push(...graph.nodes[id].inputs.map((r) => r.node));
+  }
+  return { node, bypassActivation, stripped, needed: [...needed].sort((a, b) => a - b) };
+}
+
+/** Called with a node and its input tensors, before the node is computed. */
+export type BeforeNodeHook = (node: GraphNode, inputs: tf.Tensor[]) => void;
+
+/**
+ * Runs the graph in inference mode (dropout off, batch normalization on its moving
+ * statistics) up to `top`, returning the top's pre-activation `[n, …]`. Not
+ * wrapped in `tf.tidy` (so it can run inside `tf.variableGrads`): call it inside
+ * one. The input is not disposed.
+ */
+export function forwardToTop(graph: ModelGraph, top: GraphTop, input: tf.Tensor, beforeNode?: BeforeNodeHook): tf.Tensor {
+  const values = new Map<number, tf.Tensor[]>();
+  for (const id of top.needed) {
+    const node = graph.nodes[id];
+    if (node.isInput) {
+      values.set(id, [input]);
+      continue;
+    }
+    const inputs = node.inputs.map((r) => (values.get(r.node) as tf.Tensor[])[r.index]);
+    beforeNode?.(node, inputs);
+    const args = inputs.length === 1 ? inputs[0] : inputs;
+    let output: tf.Tensor | tf.Tensor[];
+    if (id === top.node.id && top.bypassActivation) {
+      const holder = node.layer as unknown as FusedActivation;
+      const saved = holder.activation;
+      holder.activation = linearActivation();
+      try {
+        output = node.layer.apply(args, { training: false }) as tf.Tensor;
+      } finally {
+        holder.activation = saved;
+      }
+    } else {
+      output = node.layer.apply(args, { training: false }) as tf.Tensor | tf.Tensor[];
+    }
+    values.set(id, Array.isArray(output) ? output : [output]);
+  }
+  return (values.get(top.node.id) as tf.Tensor[])[0];
+}

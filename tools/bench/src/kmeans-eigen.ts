@@ -74,8 +74,8 @@ function angleToSpan(dense: Eigenpairs, other: Eigenpairs, first: number): numbe
   return worst;
 }
 
-export function timeEigensolvers(cases: EigenCase[], rows: number, seed: number): EigenTiming[] {
-  const out: EigenTiming[] = [];
+/** Times every case, reporting each through `report` as soon as it is done. */
+export function timeEigensolvers(cases: EigenCase[], rows: number, seed: number, report: (t: EigenTiming) => void): void {
   for (const c of cases) {
     const rng = Rng.fromSeed(seed).derive(c.layer);
     const x = powerLawRows(rows, c.features, 0.75, rng);
@@ -97,7 +97,7 @@ export function timeEigensolvers(cases: EigenCase[], rows: number, seed: number)
       captured += sub.values[j];
       optimal += dense.values[j];
     }
-    out.push({
+    report({
       case: c,
       rows,
       covarianceSeconds,
@@ -111,5 +111,4 @@ export function timeEigensolvers(cases: EigenCase[], rows: number, seed: number)
       orthonormality: orthonormality(sub),
     });
   }
-  return out;
 }

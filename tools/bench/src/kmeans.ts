@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -66,14 +66,15 @@ interface SklearnRun {
   reason?: string;
   version?: string;
   numpy?: string;
+  n_init?: number;
   seconds?: number;
   inertia?: number;
   iterations?: number;
   steps?: number;
 }
 
-function runSklearn(file: string, n: number, d: number, k: number, seed: number, out: string): SklearnRun {
-  const run = spawnSync(PYTHON, [SCRIPT, file, String(n), String(d), String(k), String(seed), out], {
+function runSklearn(file: string, n: number, d: number, k: number, seed: number, out: string, nInit: number): SklearnRun {
+  const run = spawnSync(PYTHON, [SCRIPT, file, String(n), String(d), String(k), String(seed), out, String(nInit)], {
     encoding: 'utf8',
     env: process.env,
     maxBuffer: 1 << 20,
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
   const seed = envInt('KMEANS_SEED', 1);
   const backend = (process.env.DDINIT_BACKEND ?? 'wasm') as BackendName;
   const selection = await selectBackend(backend);
+  const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+  console.log(`load average at start: ${load()} (the machine is shared: compare ratios measured side by side)`);
   console.log(`backend: ${selection.name}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; ` +
     `OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? '(unset)'}; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '(unset)'}`);
 
@@ -103,10 +106,15 @@ async function main(): Promise<void> {
   writeFileSync(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const x = tf.tensor2d(data, [n, d]);
   console.log(`data: ${n} × ${d} unit-norm rows around 128 random directions (σ = 0.06), k = ${k}, seed ${seed}`);
-  console.log('run | ours s | sklearn s | time ratio ours/sklearn | ours inertia | sklearn inertia | inertia ratio ours/sklearn | ours steps | sklearn steps');
-  const ratios: number[] = [];
-  const inertiaRatios: number[] = [];
+  const nInits = (process.env.KMEANS_SKLEARN_N_INIT ?? '3,1').split(',').map(Number);
+  console.log(`scikit-learn MiniBatchKMeans(batch_size=1024, n_init ∈ {${nInits.join(', ')}}), other arguments default`);
+  console.log(
+    'run | ours s | ours inertia | ours iterations | sklearn n_init | sklearn s | sklearn inertia | sklearn steps | time ratio ours/sklearn | inertia ratio ours/sklearn',
+  );
+  const ratios = new Map<number, { time: number[]; inertia: number[] }>();
   try {
+    let missing: string | undefined;
+    let versions: string | undefined;
     for (let r = 0; r < repeats; r++) {
       const start = performance.now();
       const ours = await kmeans(x, k, { seed: rng.derive(`run-${r}`) });
@@ -114,31 +122,46 @@ async function main(): Promise<void> {
       const oursCentres = (await ours.centres.data()) as Float32Array;
       ours.centres.dispose();
       const oursInertia = evaluateInertia(data, n, d, oursCentres, k);
-      const sk = runSklearn(file, n, d, k, seed + r, centresFile);
-      if (!sk.available) {
-        console.log(`${r + 1} | ${oursSeconds.toFixed(2)} | – | – | ${oursInertia.toFixed(1)} | – | – | ${ours.iterations} | –`);
-        console.log(`scikit-learn not available (${sk.reason}): reporting ours only`);
+      const oursText = `${r + 1} | ${oursSeconds.toFixed(2)} | ${oursInertia.toFixed(1)} | ${ours.iterations} (${ours.algorithm}, ${ours.emptyClusterRepairs} repairs)`;
+      if (missing !== undefined) {
+        console.log(`${oursText} | – | – | – | – | – | –`);
         continue;
       }
-      const skCentres = new Float32Array(readFileSync(centresFile).buffer.slice(0));
-      const skInertia = evaluateInertia(data, n, d, skCentres, k);
-      const ratio = oursSeconds / (sk.seconds as number);
-      ratios.push(ratio);
-      inertiaRatios.push(oursInertia / skInertia);
-      console.log(
-        `${r + 1} | ${oursSeconds.toFixed(2)} | ${(sk.seconds as number).toFixed(2)} | ${ratio.toFixed(2)} | ${oursInertia.toFixed(1)} | ` +
-          `${skInertia.toFixed(1)} | ${(oursInertia / skInertia).toFixed(4)} | ${ours.iterations} (${ours.algorithm}, ${ours.emptyClusterRepairs} repairs) | ${sk.steps} (sklearn ${sk.version}, numpy ${sk.numpy})`,
-      );
+      for (const nInit of nInits) {
+        const sk = runSklearn(file, n, d, k, seed + r, centresFile, nInit);
+        if (!sk.available) {
+          missing = sk.reason;
+          console.log(`${oursText} | – | – | – | – | – | –`);
+          console.log(`scikit-learn is not available (${sk.reason}): reporting ours only`);
+          break;
+        }
+        versions = `scikit-learn ${sk.version}, numpy ${sk.numpy} (Debian ${PYTHON})`;
+        const skCentres = new Float32Array(readFileSync(centresFile).buffer.slice(0));
+        const skInertia = evaluateInertia(data, n, d, skCentres, k);
+        const skSeconds = sk.seconds as number;
+        const entry = ratios.get(nInit) ?? { time: [], inertia: [] };
+        entry.time.push(oursSeconds / skSeconds);
+        entry.inertia.push(oursInertia / skInertia);
+        ratios.set(nInit, entry);
+        console.log(
+          `${oursText} | ${nInit} | ${skSeconds.toFixed(2)} | ${skInertia.toFixed(1)} | ${sk.steps} | ` +
+            `${(oursSeconds / skSeconds).toFixed(2)} | ${(oursInertia / skInertia).toFixed(4)}`,
+        );
+      }
     }
-    if (ratios.length > 0) {
-      const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-      console.log(`median time ratio ours/sklearn: ${median(ratios).toFixed(2)}; median inertia ratio: ${median(inertiaRatios).toFixed(4)}`);
+    if (versions !== undefined) console.log(versions);
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    for (const [nInit, entry] of ratios) {
+      console.log(
+        `n_init=${nInit}: median time ratio ours/sklearn ${median(entry.time).toFixed(2)}, median inertia ratio ours/sklearn ${median(entry.inertia).toFixed(4)} (${entry.time.length} runs)`,
+      );
     }
   } finally {
     x.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 
+  console.log(`load average after k-means: ${load()}`);
   if (process.env.EIGEN === '0') return;
   const eigenRows = envInt('EIGEN_ROWS', 20_000);
   console.log(`\neigensolvers: covariance of ${eigenRows} synthetic rows (power-law spectrum, s_i = (1+i)^-0.75), one group per layer`);
@@ -146,12 +169,13 @@ async function main(): Promise<void> {
     'layer | F | N | groups | covariance s | dense s | subspace s (iterations) | auto | max |Δλ|/λ1 | captured variance Σθ/Σλ | ' +
       'max sin angle, top N/2 vectors vs dense span | subspace ‖VᵀV − I‖max',
   );
-  for (const t of timeEigensolvers(CAFFENET_CONV_CASES, eigenRows, seed)) {
+  timeEigensolvers(CAFFENET_CONV_CASES, eigenRows, seed, (t) =>
     console.log(
       `${t.case.layer} | ${t.case.features} | ${t.case.count} | ${t.case.groups} | ${t.covarianceSeconds.toFixed(2)} | ${t.denseSeconds.toFixed(2)} | ` +
         `${t.subspaceSeconds.toFixed(2)} (${t.subspaceIterations}) | ${t.auto} | ${t.valueError.toExponential(1)} | ${t.capturedVariance.toFixed(7)} | ${t.halfAngle.toExponential(1)} | ${t.orthonormality.toExponential(1)}`,
-    );
-  }
+    ),
+  );
+  console.log(`load average at end: ${load()}`);
 }
 
 await main();

@@ -80,6 +80,9 @@ function choleskyQrPass(y: tf.Tensor2D, shiftFraction: number): tf.Tensor2D | un
  * ‖QᵀQ − I‖ is at float32 level (≈ 1e-6) for any y of full numerical column rank.
  *
  * @throws NumericalError when y is numerically rank-deficient (cond ≳ 1e7) or holds NaN/Inf.
+ * @example
+ * const q = orthonormalizeColumns(tf.randomNormal([1000, 32], 0, 1, 'float32', rng.nextSeed()));
+ * // q: [1000, 32], qᵀq ≈ I
  */
 export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'): tf.Tensor2D {
   const passes: Array<[number, number]> = [

@@ -39,7 +39,12 @@ export interface TopEigenpairs extends Eigenpairs {
   readonly converged: boolean;
 }
 
-/** The method `auto` resolves to for an F×F matrix and N pairs. */
+/**
+ * The method `auto` resolves to for an F×F matrix and N pairs.
+ * @example
+ * chooseEigenMethod(363, 96);   // 'dense'
+ * chooseEigenMethod(2304, 384); // 'subspace'
+ */
 export function chooseEigenMethod(size: number, count: number, oversampling = Math.max(8, Math.ceil(count / 2))): 'dense' | 'subspace' {
   return size <= 512 || count + oversampling > size / 3 ? 'dense' : 'subspace';
 }

@@ -122,7 +122,8 @@ function stepHook(setup: Setup, inputAbsMean: Map<number, number>, pending: Pend
       const now = meanAbs(inputs[0]);
       const before = inputAbsMean.get(node.id);
       inputAbsMean.set(node.id, now);
-      if (before !== undefined && pending !== undefined) {
+      if (before !== undefined && pending !== undefined && !(before === 0 && now === 0)) {
+        // An input that was and stays all-zero needs no correction; one that was zero and is not cannot be corrected.
         if (!(before > 0) || !Number.isFinite(now)) {
           throw new NumericalError('cannot correct the bias for the input scale', {
             where: `layer ${p.name}`,

@@ -1,0 +1,70 @@
+/**
+ * Resolving the pipeline configuration: defaults < file < environment < flags.
+ * Each layer is a partial object; the merged object is parsed once by
+ * {@link PipelineConfigSchema}, whose errors (zod) the CLI pretty-prints with exit 2.
+ */
+import { ConfigError } from '@ddinit/core';
+import { readPipelineDocument } from '../k8s/pipeline-document';
+import { PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';
+
+type Scalar = 'string' | 'int' | 'boolean';
+
+/** Environment variables that override the file, and the type of each. */
+export const ENVIRONMENT_KEYS: Record<string, { key: keyof PipelineConfigInput; type: Scalar }> = {
+  DDINIT_DATA: { key: 'data', type: 'string' },
+  DDINIT_SPLIT: { key: 'split', type: 'string' },
+  DDINIT_SAMPLE: { key: 'sample', type: 'int' },
+  DDINIT_MODEL: { key: 'model', type: 'string' },
+  DDINIT_WITHIN: { key: 'within', type: 'string' },
+  DDINIT_CALIBRATE: { key: 'calibrate', type: 'boolean' },
+  DDINIT_SEED: { key: 'seed', type: 'int' },
+  DDINIT_BACKEND: { key: 'backend', type: 'string' },
+  DDINIT_OUT: { key: 'out', type: 'string' },
+  DDINIT_FORCE: { key: 'force', type: 'boolean' },
+};
+
+function parseScalar(name: string, value: string, type: Scalar): string | number | boolean {
+  if (type === 'string') return value;
+  if (type === 'int') {
+    if (!/^-?\d+$/.test(value.trim())) throw new ConfigError('not an integer', { where: `environment variable ${name}`, expected: 'an integer', actual: value });
+    return Number(value);
+  }
+  const lower = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(lower)) return false;
+  throw new ConfigError('not a boolean', { where: `environment variable ${name}`, expected: 'true/false/1/0/yes/no', actual: value });
+}
+
+/** The overrides the environment makes (only the DDINIT_* variables that are set). */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<PipelineConfigInput> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { key, type }] of Object.entries(ENVIRONMENT_KEYS)) {
+    const value = env[name];
+    if (value !== undefined) out[key] = parseScalar(name, value, type);
+  }
+  return out as Partial<PipelineConfigInput>;
+}
+
+export interface ConfigSources {
+  /** Path of a YAML or JSON config file. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values given on the command line (undefined = not given). */
+  flags?: Partial<PipelineConfigInput>;
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Merges the sources (shallowly: a key given later replaces the whole value)
+ * and parses the result.
+ * @throws ConfigError for an unreadable file or a bad environment value;
+ *   ZodError for a value the schema rejects (path and expectation in the message).
+ */
+export function loadPipelineConfig(sources: ConfigSources = {}): PipelineConfig {
+  const file = sources.file ? readPipelineDocument(sources.file) : {};
+  const merged = { ...file, ...configFromEnvironment(sources.env ?? process.env), ...defined(sources.flags ?? {}) };
+  return PipelineConfigSchema.parse(merged);
+}

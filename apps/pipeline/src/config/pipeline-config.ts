@@ -1,0 +1,69 @@
+/**
+ * The pipeline configuration: one zod schema, parsed once at the edge from
+ * defaults < config file (YAML or JSON) < environment (`DDINIT_*`) < command-line
+ * flags. The flat keys mirror the `ddinit init` flags so a config file reads like
+ * a command line; the `*Options` sections hold the libraries' own schemas for
+ * everything finer.
+ */
+import { calibrationOptionsSchema } from '@ddinit/init-between-layer';
+import { z } from 'zod';
+import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
+
+export { BACKEND_CHOICES };
+export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
+
+/** The embedded default dataset (Fashion-MNIST sample shipped with @ddinit/data). */
+export const EMBEDDED_DATA = 'embedded';
+
+export const PipelineConfigSchema = z
+  .object({
+    /** Dataset: `embedded`, a local directory or `s3://bucket/prefix` holding manifest.json. */
+    data: z.string().min(1).default(EMBEDDED_DATA),
+    /** Split the init sample is drawn from. */
+    split: z.string().min(1).default('train'),
+    /** Images in the fixed, seeded init sample (reference: 10 batches × 16 = 160). */
+    sample: z.int().positive().default(160),
+    /** Images of the sample used as the calibration batch (reference: 16). */
+    calibrationBatch: z.int().positive().default(16),
+    /** A registry model name (`caffenet-small`, `vgg-plain-11`, …) or a path / s3:// URL of a tfjs model.json. */
+    model: z.string().min(1).default('caffenet-small'),
+    /** Options of a registry model; inputShape and numClasses default to the dataset's. */
+    modelOptions: z.record(z.string(), z.unknown()).default({}),
+    /** Within-layer weight source. */
+    within: z.enum(WITHIN_METHODS).default('kmeans'),
+    /** Finer within-layer options (β, per-layer overrides, fallbacks, k-means settings). */
+    withinOptions: z.record(z.string(), z.unknown()).default({}),
+    /** Run the between-layer calibration after the within-layer init. */
+    calibrate: z.boolean().default(true),
+    /** Between-layer calibration options (seed comes from `seed`). */
+    calibration: calibrationOptionsSchema.default(calibrationOptionsSchema.parse({})),
+    /** Run seed: the sample, every weight draw and every gradient draw derive from it. */
+    seed: z.int().default(0),
+    /** tfjs backend: auto (node-gpu > node > wasm > cpu) or one by name. */
+    backend: z.enum(BACKEND_CHOICES).default('auto'),
+    /** Where the artifact goes: a directory or s3://bucket/prefix. */
+    out: z.string().min(1).default('artifacts/init'),
+    /** Redo the stage even when `out` holds an artifact of the same configuration. */
+    force: z.boolean().default(false),
+    /** How the pipeline runs on Kubernetes (`ddinit k8s render`). */
+    kubernetes: KubernetesOptions.optional(),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    if (config.calibrationBatch > config.sample) {
+      context.addIssue({
+        code: 'custom',
+        path: ['calibrationBatch'],
+        message: `must not exceed sample (${config.sample})`,
+      });
+    }
+  });
+
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+
+/** The part of the configuration that determines the result (what the artifact's config hash covers). */
+export function resultDefiningConfig(config: PipelineConfig): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes'> {
+  const { out: _out, force: _force, kubernetes: _kubernetes, ...rest } = config;
+  return rest;
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '@ddinit/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelToFiles } from './model-files';
+import { isModelFile, resolveModel } from './resolve-model';
+
+let dir: string;
+beforeAll(async () => {
+  await useBackend('wasm');
+  dir = mkdtempSync(join(tmpdir(), 'ddinit-model-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('resolveModel', () => {
+  it('tells registry names from model files', () => {
+    expect(isModelFile('caffenet-small')).toBe(false);
+    expect(isModelFile('vgg-plain-11')).toBe(false);
+    expect(isModelFile('./net/model.json')).toBe(true);
+    expect(isModelFile('s3://bucket/net/model.json')).toBe(true);
+  });
+
+  it('builds a registry model for the data', async () => {
+    const model = await resolveModel({ model: 'caffenet-small', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 });
+    expect(model.inputs[0].shape).toEqual([null, 28, 28, 1]);
+    expect(model.outputs[0].shape).toEqual([null, 10]);
+    model.dispose();
+  });
+
+  it('loads a model.json, custom layers included, and checks its input against the data', async () => {
+    const built = await resolveModel({ model: 'caffenet-small', modelOptions: {}, seed: 4, inputShape: [28, 28, 1], classes: 10 });
+    const files = await modelToFiles(built);
+    for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
+    const loaded = await resolveModel({ model: join(dir, 'model.json'), modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 });
+    const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
+    const [a, b] = [built.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([x, a, b]);
+    await expect(resolveModel({ model: join(dir, 'model.json'), modelOptions: {}, seed: 0, inputShape: [32, 32, 3], classes: 10 })).rejects.toThrow(
+      /model .*model\.json: the model does not take the dataset's images \(expected one input of 32×32×3 \(the data\), got 1 input\(s\), first 28×28×1\)/,
+    );
+    built.dispose();
+    loaded.dispose();
+  });
+
+  it('names unknown models and missing files', async () => {
+    await expect(resolveModel({ model: 'alexnet', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(/unknown model.*got alexnet/);
+    await expect(resolveModel({ model: join(dir, 'nope', 'model.json'), modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(/nope/);
+  });
+});

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '@ddinit/core/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadInitSample } from './init-sample';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('loadInitSample', () => {
+  it('reads a seeded, standardized sample of the embedded dataset', async () => {
+    const before = tf.memory().numTensors;
+    const a = await loadInitSample({ data: 'embedded', split: 'train', size: 64, seed: 1 });
+    expect(a.images.shape).toEqual([64, 28, 28, 1]);
+    expect(a.inputShape).toEqual([28, 28, 1]);
+    expect(a.classes).toBe(10);
+    const moments = tf.moments(a.images);
+    expect(Math.abs(moments.mean.dataSync()[0])).toBeLessThan(1e-4);
+    expect(Math.abs(Math.sqrt(moments.variance.dataSync()[0]) - 1)).toBeLessThan(1e-3);
+    tf.dispose([moments.mean, moments.variance]);
+    const again = await loadInitSample({ data: 'embedded', split: 'train', size: 64, seed: 1 });
+    const other = await loadInitSample({ data: 'embedded', split: 'train', size: 64, seed: 2 });
+    expect(Array.from(again.images.dataSync())).toEqual(Array.from(a.images.dataSync()));
+    expect(Array.from(other.images.dataSync())).not.toEqual(Array.from(a.images.dataSync()));
+    tf.dispose([a.images, again.images, other.images]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('names the dataset and the counts when the split is too small', async () => {
+    await expect(loadInitSample({ data: 'embedded', split: 'test', size: 1_000_000, seed: 0 })).rejects.toThrow(
+      /split test: the split has fewer examples than the init sample needs \(expected at least 1000000 examples, got \d+\)/,
+    );
+    await expect(loadInitSample({ data: 'embedded', split: 'nope', size: 4, seed: 0 })).rejects.toThrow(/nope/);
+  });
+});

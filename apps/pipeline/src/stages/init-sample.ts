@@ -1,0 +1,89 @@
+/**
+ * The fixed, seeded data sample the init stage works on: the first `size`
+ * examples of the split's shuffled epoch 0 for the run seed, scaled to [0, 1]
+ * and standardized per channel with the sample's own mean and std (recorded, so
+ * training can reuse the same normalization).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DataError, type Observers } from '@ddinit/core';
+import { defaultDatasetPath, openDataset, toTensorBatch, type StoreOptions } from '@ddinit/data';
+import { EMBEDDED_DATA } from '../config/pipeline-config';
+
+export interface InitSample {
+  /** [size, h, w, c] float32, standardized per channel. */
+  images: tf.Tensor4D;
+  /** Where the data came from (resolved location). */
+  source: string;
+  split: string;
+  /** [h, w, c] */
+  inputShape: [number, number, number];
+  /** Number of classes the dataset declares (0 when unlabelled). */
+  classes: number;
+  normalization: { scale: number; mean: number[]; std: number[] };
+}
+
+export function resolveDataLocation(data: string): string {
+  return data === EMBEDDED_DATA ? defaultDatasetPath() : data;
+}
+
+/**
+ * Reads the sample. Throws DataError naming the dataset when the split has
+ * fewer than `size` examples, or when a channel is constant (no std to
+ * standardize by).
+ */
+export async function loadInitSample(
+  options: { data: string; split: string; size: number; seed: number; store?: StoreOptions },
+  observers: Observers = {},
+): Promise<InitSample> {
+  const source = resolveDataLocation(options.data);
+  const dataset = await openDataset(source, { ...(options.store ? { store: options.store } : {}), ...(observers.logger ? { logger: observers.logger } : {}) });
+  const entry = dataset.split(options.split);
+  if (entry.examples < options.size) {
+    throw new DataError('the split has fewer examples than the init sample needs', {
+      where: `dataset ${source}, split ${options.split}`,
+      expected: `at least ${options.size} examples`,
+      actual: entry.examples,
+    });
+  }
+  observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total: options.size });
+  const batches = dataset.batches(options.split, { batchSize: options.size, seed: options.seed, epoch: 0, shuffle: true });
+  const first = await batches.next();
+  await batches.return(undefined);
+  if (first.done || first.value.size < options.size) {
+    throw new DataError('the dataset ended before the init sample was complete', {
+      where: `dataset ${source}, split ${options.split}`,
+      expected: options.size,
+      actual: first.done ? 0 : first.value.size,
+    });
+  }
+  const batch = first.value;
+  const scale = 1 / 255;
+  const raw = toTensorBatch(batch, { scale });
+  try {
+    const { mean, std } = tf.tidy(() => {
+      const moments = tf.moments(raw.images, [0, 1, 2]);
+      return { mean: Array.from(moments.mean.dataSync()), std: Array.from(tf.sqrt(moments.variance).dataSync()) };
+    });
+    std.forEach((s, c) => {
+      if (!(s > 1e-6)) {
+        throw new DataError('a channel is constant over the sample: it cannot be standardized', {
+          where: `dataset ${source}, split ${options.split}, channel ${c}`,
+          expected: 'std > 1e-6',
+          actual: s,
+        });
+      }
+    });
+    const images = tf.tidy(() => tf.div(tf.sub(raw.images, mean), std) as tf.Tensor4D);
+    observers.progress?.({ task: 'read sample', phase: 'end', completed: options.size, total: options.size });
+    return {
+      images,
+      source,
+      split: options.split,
+      inputShape: [batch.height, batch.width, batch.channels],
+      classes: batch.classes,
+      normalization: { scale, mean, std },
+    };
+  } finally {
+    tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t): t is tf.Tensor => t !== undefined));
+  }
+}

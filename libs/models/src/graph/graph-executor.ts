@@ -140,6 +140,7 @@ export class GraphExecutor {
 
   /** The model's output (an array for multi-output models), as `model.predict` would give. */
   output(): tf.Tensor | tf.Tensor[] {
+    this.checkLive('model output');
     const values = this.graph.outputs.map((r) => tf.clone(this.valueOf(r.node)[r.index]));
     return values.length === 1 ? values[0] : values;
   }
@@ -213,8 +214,12 @@ export class GraphExecutor {
     this.disposed = true;
   }
 
+  private checkLive(where: string): void {
+    if (this.disposed) throw new ConfigError('the graph executor has been disposed', { where });
+  }
+
   private node(name: string): GraphNode {
-    if (this.disposed) throw new ConfigError('the graph executor has been disposed', { where: `layer ${name}` });
+    this.checkLive(`layer ${name}`);
     const node = this.graph.byName.get(name);
     if (node === undefined) {
       throw new ConfigError('no such layer in the model graph', {

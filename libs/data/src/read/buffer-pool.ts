@@ -3,10 +3,11 @@
  * cost page faults on every first touch (measured here: fresh 4 MiB buffers
  * read from the page cache at ~0.2–0.6 GB/s, reused ones at > 3 GB/s), so
  * the readers take their chunk buffers from a pool and give them back when the
- * consumer is done with them.
+ * consumer is done with them. Buffers are SharedArrayBuffers, so the hashing
+ * worker reads a chunk where it lies instead of receiving a copy.
  */
 export class BufferPool {
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: SharedArrayBuffer[] = [];
 
   /**
    * @param minCapacity smallest buffer allocated (requests are rounded up to it), bytes.
@@ -25,13 +26,13 @@ export class BufferPool {
         return new Uint8Array(buffer, 0, size);
       }
     }
-    return new Uint8Array(new ArrayBuffer(Math.max(size, this.minCapacity)), 0, size);
+    return new Uint8Array(new SharedArrayBuffer(Math.max(size, this.minCapacity)), 0, size);
   }
 
   /** Returns a buffer from {@link acquire}; no view of it may be used afterwards. */
   release(view: Uint8Array): void {
-    const buffer = view.buffer as ArrayBuffer;
-    if (buffer.byteLength < this.minCapacity || this.free.includes(buffer)) return;
+    const buffer = view.buffer;
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < this.minCapacity || this.free.includes(buffer)) return;
     if (this.free.length < this.maxFree) this.free.push(buffer);
   }
 

@@ -29,7 +29,7 @@ export interface OpenDatasetOptions {
 export interface ReadOptions {
   /** Verify every shard's SHA-256. Default true. */
   verify?: boolean;
-  /** Bytes per ranged read. Default 8 MiB. */
+  /** Bytes per ranged read. Default 8 MiB (local) or 16 MiB (S3: fewer, larger requests). */
   chunkBytes?: number;
   /** Ranged reads in flight per shard. Default 2 (local) or 4 (S3). */
   concurrency?: number;
@@ -93,7 +93,7 @@ export class Dataset {
     return {
       features: this.features,
       verify: options.verify ?? true,
-      chunkBytes: options.chunkBytes ?? 8 * 1024 * 1024,
+      chunkBytes: options.chunkBytes ?? (s3 ? 16 : 8) * 1024 * 1024,
       concurrency: options.concurrency ?? (s3 ? 4 : 2),
       maxBufferedBytes: options.prefetchBytes ?? 64 * 1024 * 1024,
       ...(pool === undefined ? {} : { pool, release: 'manual' as const }),
@@ -106,16 +106,20 @@ export class Dataset {
    */
   private async *shardStreams(shards: ShardEntry[], options: ShardReadOptions): AsyncGenerator<ShardStream> {
     let next: ShardStream | undefined = shards.length > 0 ? readShard(this.store, shards[0], options) : undefined;
-    for (let i = 0; i < shards.length; i++) {
-      const current = next!;
-      await current.open();
-      next = i + 1 < shards.length ? readShard(this.store, shards[i + 1], options) : undefined;
-      next?.open().catch(() => undefined); // errors surface when it becomes current
-      try {
+    let current: ShardStream | undefined;
+    try {
+      for (let i = 0; i < shards.length; i++) {
+        current = next!;
+        await current.open();
+        next = i + 1 < shards.length ? readShard(this.store, shards[i + 1], options) : undefined;
+        next?.open().catch(() => undefined); // errors surface when it becomes current
         yield current;
-      } finally {
         current.cancel();
       }
+    } finally {
+      // The consumer stopped early or a shard failed: stop fetching this one and the next.
+      current?.cancel();
+      next?.cancel();
     }
   }
 

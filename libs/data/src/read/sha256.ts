@@ -3,18 +3,22 @@
  * verifying a shard overlaps with decoding it (SHA-256 runs at 1–1.6 GB/s on
  * one core here, the same order as the read path itself).
  *
- * Bytes are copied into one of a few transfer buffers that cycle between this
- * thread and the worker (moved, not cloned), so steady-state hashing allocates
- * nothing; `update` waits when all of them are with the worker.
+ * Bytes in a SharedArrayBuffer are hashed where they lie (`update` resolves
+ * once the worker is done with them). Other bytes are copied into one of a few
+ * transfer buffers that cycle between this thread and the worker (moved, not
+ * cloned), so steady-state hashing allocates nothing; `update` waits when all
+ * of them are with the worker.
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 export interface StreamingHash {
-  /** Adds bytes (copied: the caller may reuse them once this resolves). */
+  /** Adds bytes; the caller may reuse them once this resolves. */
   update(bytes: Uint8Array): Promise<void>;
   /** Lower-case hex digest of everything added. */
   digest(): Promise<string>;
+  /** Drops the hash (the stream was abandoned); no digest follows. */
+  discard(): void;
 }
 
 /** A SHA-256 computed on the calling thread (small inputs, tests). */
@@ -25,6 +29,7 @@ export function createLocalSha256(): StreamingHash {
       hash.update(bytes);
     },
     digest: async () => hash.digest('hex'),
+    discard: () => undefined,
   };
 }
 
@@ -38,6 +43,13 @@ parentPort.on('message', (m) => {
     if (!h) { h = createHash('sha256'); sessions.set(m.id, h); }
     h.update(new Uint8Array(m.buffer, 0, m.length));
     parentPort.postMessage({ type: 'returned', buffer: m.buffer }, [m.buffer]);
+  } else if (m.type === 'shared') {
+    let h = sessions.get(m.id);
+    if (!h) { h = createHash('sha256'); sessions.set(m.id, h); }
+    h.update(new Uint8Array(m.buffer, m.offset, m.length));
+    parentPort.postMessage({ type: 'hashed', seq: m.seq });
+  } else if (m.type === 'discard') {
+    sessions.delete(m.id);
   } else if (m.type === 'digest') {
     const h = sessions.get(m.id) ?? createHash('sha256');
     sessions.delete(m.id);
@@ -46,7 +58,10 @@ parentPort.on('message', (m) => {
 });
 `;
 
-type Reply = { type: 'returned'; buffer: ArrayBuffer } | { type: 'digest'; id: number; hex: string };
+type Reply =
+  | { type: 'returned'; buffer: ArrayBuffer }
+  | { type: 'hashed'; seq: number }
+  | { type: 'digest'; id: number; hex: string };
 
 const TRANSFER_BYTES = 4 * 1024 * 1024;
 const TRANSFER_BUFFERS = 3;
@@ -58,6 +73,8 @@ class HashWorker {
   private waitingForBuffer: (() => void)[] = [];
   private readonly digests = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
   private nextId = 0;
+  private nextSeq = 0;
+  private readonly hashed = new Map<number, () => void>();
   private pending = 0;
   private failure: Error | undefined;
 
@@ -79,6 +96,9 @@ class HashWorker {
       if (reply.type === 'returned') {
         this.free.push(reply.buffer);
         this.waitingForBuffer.shift()?.();
+      } else if (reply.type === 'hashed') {
+        this.hashed.get(reply.seq)?.();
+        this.hashed.delete(reply.seq);
       } else {
         this.digests.get(reply.id)?.resolve(reply.hex);
         this.digests.delete(reply.id);
@@ -87,6 +107,8 @@ class HashWorker {
     this.worker.on('error', (error) => {
       this.failure = error;
       for (const { reject } of this.digests.values()) reject(error);
+      for (const wake of this.hashed.values()) wake();
+      this.hashed.clear();
       this.digests.clear();
       for (const wake of this.waitingForBuffer) wake();
       this.waitingForBuffer = [];
@@ -107,12 +129,26 @@ class HashWorker {
   }
 
   async update(id: number, bytes: Uint8Array): Promise<void> {
+    if (bytes.buffer instanceof SharedArrayBuffer) {
+      if (this.failure) throw this.failure;
+      const seq = this.nextSeq++;
+      await new Promise<void>((resolve) => {
+        this.hashed.set(seq, resolve);
+        this.post({ type: 'shared', id, seq, buffer: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength });
+      });
+      if (this.failure) throw this.failure;
+      return;
+    }
     for (let offset = 0; offset < bytes.byteLength; offset += TRANSFER_BYTES) {
       const part = bytes.subarray(offset, Math.min(bytes.byteLength, offset + TRANSFER_BYTES));
       const buffer = await this.buffer();
       new Uint8Array(buffer, 0, part.byteLength).set(part);
       this.post({ type: 'update', id, buffer, length: part.byteLength }, [buffer]);
     }
+  }
+
+  discard(id: number): void {
+    this.worker.postMessage({ type: 'discard', id });
   }
 
   digest(id: number): Promise<string> {
@@ -138,5 +174,6 @@ export function createSha256(): StreamingHash {
   return {
     update: (bytes) => worker.update(id, bytes),
     digest: () => worker.digest(id),
+    discard: () => worker.discard(id),
   };
 }

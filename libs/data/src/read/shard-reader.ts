@@ -15,7 +15,7 @@ import { Footer, type FileBlock } from 'apache-arrow/ipc/metadata/file';
 import { DataError, isDdinitError } from '@ddinit/core';
 import type { DatasetFeatures } from '../format/features';
 import { checkSchemaFields, describeFeatures, schemaToFeatures } from '../format/features';
-import type { BlobStore } from '../storage/blob-store';
+import type { BlobStore, RangeHandle } from '../storage/blob-store';
 import { createSha256, type StreamingHash } from './sha256';
 import type { BufferPool } from './buffer-pool';
 import { PrefetchingReader, type PrefetchOptions } from './prefetching-reader';
@@ -78,7 +78,12 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
   private schemaMessage: Uint8Array | undefined;
   private opened: Promise<void> | undefined;
   private held: Uint8Array[] = [];
+  private ranges: RangeHandle | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
   private hash: StreamingHash | undefined;
+  /** Set once the digest has been taken (or there is nothing to verify). */
+  private finished = false;
   /** Hashing happens in chunk order as chunks arrive (also while prefetching); this is the last update. */
   private hashTail: Promise<void> = Promise.resolve();
   /** The shard's schema (from its footer), once opened. */
@@ -101,7 +106,10 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
 
   /** Checks size, trailer, footer and schema, and starts prefetching (idempotent). */
   open(): Promise<void> {
-    this.opened ??= this.openOnce();
+    this.opened ??= this.openOnce().catch((error: unknown) => {
+      this.closeRanges();
+      throw error;
+    });
     return this.opened;
   }
 
@@ -122,7 +130,8 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
         actual: `${this.size} bytes`,
       });
     }
-    const trailer = await store.read(shard.path, this.size - TRAILER_BYTES, this.size);
+    if (store.openRanges !== undefined) this.ranges = await store.openRanges(shard.path);
+    const trailer = await this.readRange(this.size - TRAILER_BYTES, this.size);
     if (!hasMagic(trailer, 4)) {
       throw new DataError('file does not end with the Arrow magic (truncated, or not an Arrow IPC file)', {
         where,
@@ -141,7 +150,7 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
     }
     let footer: Footer;
     try {
-      footer = Footer.decode(await store.read(shard.path, footerStart, footerStart + footerLength));
+      footer = Footer.decode(await this.readRange(footerStart, footerStart + footerLength));
     } catch (cause) {
       throw new DataError('footer is not a readable Arrow footer (corrupt file)', { where, cause, actual: String(cause) });
     }
@@ -172,7 +181,7 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
       (index) => {
         const { start, end } = plan[index];
         const target = pool?.acquire(end - start);
-        const chunk = store.read(shard.path, start, end, target).catch((error: unknown) => {
+        const chunk = this.readRange(start, end, target).catch((error: unknown) => {
           if (target !== undefined) pool?.release(target);
           throw error;
         });
@@ -191,10 +200,33 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
     ).start();
   }
 
+  /** One ranged read through the open handle (local files) or the store; tracked so the handle closes after it. */
+  private readRange(start: number, end: number, target?: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new Error(`${this.where}: read after close`));
+    const promise = this.ranges ? this.ranges.read(start, end, target) : this.store.read(this.shard.path, start, end, target);
+    this.inFlight.add(promise);
+    const settle = (): void => void this.inFlight.delete(promise);
+    promise.then(settle, settle);
+    return promise;
+  }
+
+  /** Closes the file handle once the reads in flight have settled. */
+  private closeRanges(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const ranges = this.ranges;
+    if (ranges !== undefined) void Promise.allSettled([...this.inFlight]).then(() => ranges.close().catch(() => undefined));
+  }
+
   /** Stops fetching (when the consumer abandons the shard) and releases pooled chunks. */
   cancel(): void {
     this.reader?.cancel();
+    this.closeRanges();
     this.releaseHeld();
+    if (!this.finished) {
+      // Updates still queued behind the tail are dropped with the session.
+      void this.hashTail.then(() => this.hash?.discard());
+    }
   }
 
   /**
@@ -257,6 +289,8 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
         actual: `${rows} examples`,
       });
     }
+    this.finished = true;
+    this.closeRanges();
     if (hash !== undefined) {
       await this.hashTail;
       const digest = await hash.digest();

@@ -19,6 +19,11 @@ export interface BlobStore {
    * shorter than `end`.
    */
   read(key: string, start: number, end: number, target?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: an open handle for many reads of one object (a local file kept
+   * open instead of opened per read). Close it when done.
+   */
+  openRanges?(key: string): Promise<RangeHandle>;
   /** A whole (small) object, such as the manifest. */
   readAll(key: string): Promise<Uint8Array>;
   /** Every key under `prefix` (relative to the root), sorted. */
@@ -32,6 +37,12 @@ export interface BlobStore {
   write(key: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<{ bytes: number }>;
   /** Removes an object (no error if absent). */
   delete(key: string): Promise<void>;
+}
+
+/** Repeated ranged reads of one object; see {@link BlobStore.read} for the contract of `read`. */
+export interface RangeHandle {
+  read(start: number, end: number, target?: Uint8Array): Promise<Uint8Array>;
+  close(): Promise<void>;
 }
 
 /** Joins a root and a relative key with exactly one `/`. */

@@ -3,11 +3,11 @@
  * the same directory (`.<name>.tmp-<pid>-<n>`), are flushed to disk and renamed
  * into place, so a reader never sees a partial file.
  */
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StorageError, isDdinitError } from '@ddinit/core';
-import type { BlobStore } from './blob-store';
+import type { BlobStore, RangeHandle } from './blob-store';
 
 let temporaryCounter = 0;
 
@@ -59,38 +59,46 @@ export class LocalStore implements BlobStore {
   }
 
   async read(key: string, start: number, end: number, target?: Uint8Array): Promise<Uint8Array> {
-    const length = end - start;
-    if (!(start >= 0 && length >= 0)) throw new RangeError(`bad byte range [${start}, ${end})`);
-    if (target !== undefined && target.byteLength !== length) {
-      throw new RangeError(`target holds ${target.byteLength} bytes, range [${start}, ${end}) needs ${length}`);
-    }
-    let handle;
+    const handle = await this.openRanges(key);
     try {
-      handle = await open(this.pathOf(key), 'r');
-    } catch (cause) {
-      throw new StorageError(isMissing(cause) ? 'file does not exist' : 'cannot open file', {
-        where: this.describe(key),
-        cause,
-      });
-    }
-    try {
-      const out = target ?? new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(out, filled, length - filled, start + filled);
-        if (bytesRead === 0) {
-          throw new StorageError('file is shorter than the requested range', {
-            where: this.describe(key),
-            expected: `bytes [${start}, ${end})`,
-            actual: `end of file at ${start + filled}`,
-          });
-        }
-        filled += bytesRead;
-      }
-      return out;
+      return await handle.read(start, end, target);
     } finally {
       await handle.close();
     }
+  }
+
+  async openRanges(key: string): Promise<RangeHandle> {
+    const where = this.describe(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+    } catch (cause) {
+      throw new StorageError(isMissing(cause) ? 'file does not exist' : 'cannot open file', { where, cause });
+    }
+    return {
+      read: async (start, end, target) => {
+        const length = end - start;
+        if (!(start >= 0 && length >= 0)) throw new RangeError(`bad byte range [${start}, ${end})`);
+        if (target !== undefined && target.byteLength !== length) {
+          throw new RangeError(`target holds ${target.byteLength} bytes, range [${start}, ${end}) needs ${length}`);
+        }
+        const out = target ?? new Uint8Array(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(out, filled, length - filled, start + filled);
+          if (bytesRead === 0) {
+            throw new StorageError('file is shorter than the requested range', {
+              where,
+              expected: `bytes [${start}, ${end})`,
+              actual: `end of file at ${start + filled}`,
+            });
+          }
+          filled += bytesRead;
+        }
+        return out;
+      },
+      close: () => handle.close(),
+    };
   }
 
   async readAll(key: string): Promise<Uint8Array> {

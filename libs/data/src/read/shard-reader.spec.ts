@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { BlobStore } from '../storage/blob-store';
 import { LocalStore } from '../storage/local-store';
 import { withTempDir, writeSyntheticDataset } from '../testing';
 import { BufferPool } from './buffer-pool';
@@ -20,16 +21,23 @@ class CountingPool extends BufferPool {
   }
 }
 
-/** A store that logs every ranged read (key and start) in order. */
-class LoggingStore extends LocalStore {
+/** A store that logs every ranged read (key and start) in order; no open handles, so every read shows. */
+class LoggingStore implements BlobStore {
   reads: string[] = [];
   private readonly inner: LocalStore;
-  override openRanges = undefined;
+  readonly location: string;
   constructor(root: string) {
-    super(root);
     this.inner = new LocalStore(root);
+    this.location = this.inner.location;
   }
-  override async read(key: string, start: number, end: number, target?: Uint8Array): Promise<Uint8Array> {
+  describe = (key: string) => this.inner.describe(key);
+  size = (key: string) => this.inner.size(key);
+  exists = (key: string) => this.inner.exists(key);
+  readAll = (key: string) => this.inner.readAll(key);
+  list = (prefix?: string) => this.inner.list(prefix);
+  write = (key: string, chunks: Iterable<Uint8Array>) => this.inner.write(key, chunks);
+  delete = (key: string) => this.inner.delete(key);
+  read(key: string, start: number, end: number, target?: Uint8Array): Promise<Uint8Array> {
     this.reads.push(`${key}@${start}`);
     return this.inner.read(key, start, end, target);
   }

@@ -12,7 +12,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset, writeDataset, type Example } from '@ddinit/data';
 import { startS3rver, type S3rverHandle } from '@ddinit/data/testing';
@@ -28,6 +28,10 @@ interface Measurement {
   examples: number;
   bytes: number;
   seconds: number;
+  /** CPU time of the whole process (main thread, hash workers, I/O threads), s. */
+  cpuSeconds: number;
+  /** 1-minute load average of the machine when the run ended. */
+  load: number;
   baselineRssMiB: number;
   peakRssMiB: number;
 }
@@ -43,6 +47,7 @@ async function measure(location: string, verify: boolean, reuseBuffers: boolean,
   const dataset = await openDataset(location, store);
   const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let bytes = 0;
   let examples = 0;
   let checksum = 0;
@@ -52,6 +57,7 @@ async function measure(location: string, verify: boolean, reuseBuffers: boolean,
     checksum = (checksum + batch.images[batch.images.length - 1]) | 0; // touch the data
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   if (checksum === -1) process.stderr.write('unreachable\n');
   return {
     location,
@@ -60,6 +66,8 @@ async function measure(location: string, verify: boolean, reuseBuffers: boolean,
     examples,
     bytes,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    load: loadavg()[0],
     baselineRssMiB,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
@@ -124,7 +132,10 @@ async function main(): Promise<void> {
       ['local 1×', join(dir, 'x1'), 'verify', 'reuse', '-'],
       ['s3 1×', 's3://bench/x1', 'verify', 'reuse', s3.endpoint],
     ];
-    const lines = ['| dataset | verify | batch buffers | examples | GB read | MB/s (each run) | median MB/s | peak RSS MiB (baseline) |', '|---|---|---|---|---|---|---|---|'];
+    const lines = [
+      '| dataset | verify | batch buffers | examples | GB read | MB/s (each run) | median MB/s | MB per CPU-second | load avg | peak RSS MiB (baseline) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    ];
     for (const [label, location, verify, reuse, endpoint] of runs) {
       const results: Measurement[] = [];
       for (let r = 0; r < reps; r++) results.push(await runChild([location, verify, reuse, endpoint]));
@@ -132,7 +143,9 @@ async function main(): Promise<void> {
       const median = [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)];
       const peak = Math.max(...results.map((m) => m.peakRssMiB));
       const baseline = Math.min(...results.map((m) => m.baselineRssMiB));
-      const line = `| ${label} | ${verify === 'verify' ? 'sha256' : 'off'} | ${reuse === 'reuse' ? 'reused' : 'fresh'} | ${results[0].examples} | ${(results[0].bytes / 1e9).toFixed(2)} | ${results.map((m) => mb(m.bytes, m.seconds)).join(', ')} | ${median.toFixed(0)} | ${peak.toFixed(0)} (${baseline.toFixed(0)}) |`;
+      const perCpu = results.map((m) => m.bytes / 1e6 / m.cpuSeconds);
+      const loads = results.map((m) => m.load.toFixed(1)).join(', ');
+      const line = `| ${label} | ${verify === 'verify' ? 'sha256' : 'off'} | ${reuse === 'reuse' ? 'reused' : 'fresh'} | ${results[0].examples} | ${(results[0].bytes / 1e9).toFixed(2)} | ${results.map((m) => mb(m.bytes, m.seconds)).join(', ')} | ${median.toFixed(0)} | ${Math.max(...perCpu).toFixed(0)} | ${loads} | ${peak.toFixed(0)} (${baseline.toFixed(0)}) |`;
       lines.push(line);
       process.stdout.write(`${line}\n`);
     }

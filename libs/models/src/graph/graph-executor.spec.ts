@@ -90,6 +90,34 @@ describe('GraphExecutor', () => {
     });
   });
 
+  it('captures pre-activations of depthwise, separable and transposed convolutions with fused relu', () => {
+    const input = tf.input({ shape: [6, 6, 3] });
+    const bias = tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: 2 });
+    const dw = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu', biasInitializer: bias });
+    const sep = tf.layers.separableConv2d({ name: 'sep', filters: 4, kernelSize: 3, activation: 'relu', biasInitializer: bias });
+    const up = tf.layers.conv2dTranspose({ name: 'up', filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', biasInitializer: bias });
+    const output = up.apply(sep.apply(dw.apply(input))) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output });
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 5);
+    const run = new GraphExecutor(model, x);
+    const direct: Record<string, (input: tf.Tensor4D, w: tf.Tensor[]) => tf.Tensor> = {
+      dw: (v, [k, b]) => tf.add(tf.depthwiseConv2d(v, k as tf.Tensor4D, 1, 'same'), b),
+      sep: (v, [d, q, b]) => tf.add(tf.separableConv2d(v, d as tf.Tensor4D, q as tf.Tensor4D, 1, 'valid'), b),
+      up: (v, [k, b]) => tf.add(tf.conv2dTranspose(v, k as tf.Tensor4D, [2, 8, 8, 2], 2, 'same'), b),
+    };
+    expect(run.parameterLayers.map((p) => p.kind)).toEqual(['depthwise', 'separable', 'transposed']);
+    for (const p of run.parameterLayers) {
+      const [input4, pre] = [run.layerInput(p.name) as tf.Tensor4D, run.preActivation(p.name)];
+      const expected = tf.tidy(() => direct[p.name](input4, p.layer.getWeights()));
+      expect(relativeError(pre.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+      expect(tf.tidy(() => tf.min(pre).dataSync()[0])).toBeLessThan(0);
+      tf.dispose([input4, pre, expected]);
+    }
+    run.dispose();
+    tf.dispose(x);
+    model.dispose();
+  });
+
   it('computes each node once, lazily, and in topological order', () => {
     const { model, x } = fixture('sequential');
     const run = new GraphExecutor(model, x);

@@ -1,0 +1,29 @@
+// Within-layer data-dependent initialization (Krähenbühl et al. 2016, Algorithm 1).
+export { initializeWithinLayers } from './initialize-within-layers';
+export type { LayerInitStats, WithinLayerReport } from './initialize-within-layers';
+export {
+  LAYER_KINDS,
+  RANDOM_SOURCES,
+  WEIGHT_SOURCES,
+  layerRuleSchema,
+  parseWithinLayerOptions,
+  withinLayerOptionsSchema,
+} from './within-layer-options';
+export type { LayerRule, RandomSource, WeightSource, WithinLayerOptions, WithinLayerOptionsInput } from './within-layer-options';
+export { nameMatcher, resolveLayerPlans } from './resolve-layer-plans';
+export type { LayerPlan } from './resolve-layer-plans';
+
+// Building blocks (pure functions on tensors), for callers that assemble their own loop.
+export { DENSE_GEOMETRY, gatherPatches } from './gather-patches';
+export type { GatheredPatches, PatchGeometry, PatchSamplingOptions } from './gather-patches';
+export { randomFilters } from './random-filters';
+export { whitenedFilters } from './whitened-filters';
+export type { WhitenedFilterOptions, WhitenedFilterResult, WhitenedSource } from './whitened-filters';
+export { drawLayerWeights } from './draw-layer-weights';
+export type { DrawnWeights } from './draw-layer-weights';
+export { channelMoments, momentsOf, summarizeMoments } from './channel-moments';
+export type { ChannelMoments } from './channel-moments';
+export { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
+export { calibrateBatchNorm } from './calibrate-batch-norm';
+export { isResidualAdd, isScalableEnd, scaleLayerOutput, solveResidualScales } from './rescale-residual';
+export type { ResidualRescaleStats } from './rescale-residual';

@@ -1,0 +1,338 @@
+/**
+ * The within-layer initializer (Krähenbühl et al. 2016, §3.1 and Algorithm 1;
+ * ALGORITHM.md §1): parameter layers in topological order, each initialized from the
+ * activations of the already-initialized layers below it on one fixed sample.
+ *
+ * Per layer k (not skipped):
+ * 1. draw W_k from the configured source (gaussian, orthogonal, pca, zca, kmeans, patches),
+ *    per group, from patches of the layer's cached input; bias 0;
+ * 2. run the layer once: Z_k(i) pre-activation of channel i over batch × height × width,
+ *    μ_i and σ_i (population);  W_k(:, i) ← W_k(:, i)/σ_i,  b_k(i) ← β − μ_i/σ_i,
+ *    so that every channel has mean β and std 1 on the sample (layers without a bias:
+ *    only the std is set; a following batchnorm centres them);
+ * 3. the next layer's input is computed from the cached activations (GraphExecutor).
+ * BatchNormalization layers get their moving statistics from the sample (γ = 1, β = 0);
+ * with `residualRescale` every Add's scalable branch ends are scaled to a unit-variance merge.
+ *
+ * Cost: the GraphExecutor recomputes a layer after its weights change, so each
+ * parameter layer runs twice (once with the drawn W for μ, σ; once with the final W);
+ * non-parameter layers run once.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NumericalError, Rng, silentLogger, silentProgress, type Observers } from '@ddinit/core';
+import { GraphExecutor, hasWeight, writeBias, writeWeight, type ParameterLayer, type ParameterLayerKind } from '@ddinit/models';
+import { calibrateBatchNorm } from './calibrate-batch-norm';
+import { channelMoments, summarizeMoments, type ChannelMoments } from './channel-moments';
+import { drawLayerWeights } from './draw-layer-weights';
+import { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
+import { resolveLayerPlans, type LayerPlan } from './resolve-layer-plans';
+import { isResidualAdd, isScalableEnd, logUnsolved, scaleLayerOutput, solveResidualScales, type ResidualRescaleStats } from './rescale-residual';
+import { parseWithinLayerOptions, type WeightSource, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
+
+/** What happened to one parameter layer (the pipeline report shows these). */
+export interface LayerInitStats {
+  name: string;
+  kind: ParameterLayerKind;
+  /** The source used (a fallback's when one happened); `batchnorm` for calibrated BN; `skipped`. */
+  method: WeightSource | 'batchnorm' | 'skipped';
+  /** Null, or the fallback taken, e.g. `too few patch rows (160 < 4096 filters per group) → gaussian`. */
+  fallback: string | null;
+  /** Patch rows per group (0 for data-free sources). */
+  rows: number;
+  beta: number;
+  /** Channel-averaged σ_i of the pre-activation before normalization (BN: of its input). */
+  outStdBefore: number | null;
+  /** Channel-averaged mean and std of the pre-activation after init (BN: its output), measured by a forward pass. */
+  outMean: number | null;
+  outStd: number | null;
+  /** max_i |μ_i − β| and max_i |σ_i − 1| after init. */
+  worstMeanError: number | null;
+  worstStdError: number | null;
+  /** False when the layer has no bias (its mean cannot be set; only its std). */
+  hasBias: boolean;
+  /** Dead channels re-drawn (dead-channel policy `redraw`). */
+  deadChannelRedraws: number;
+  /** Channel-mean residual factor applied afterwards (null when none). */
+  residualScale: number | null;
+  seconds: number;
+}
+
+export interface WithinLayerReport {
+  layers: LayerInitStats[];
+  residualMerges: ResidualRescaleStats[];
+  /** The options used, defaults filled in. */
+  options: WithinLayerOptions;
+  seconds: number;
+}
+
+const now = (): number => performance.now() / 1000;
+
+function deadChannels(moments: ChannelMoments, tolerance: number): number[] {
+  let meanStd = 0;
+  for (const s of moments.std) meanStd += s / moments.std.length;
+  const dead: number[] = [];
+  moments.std.forEach((s, i) => {
+    if (!(s > tolerance * meanStd) || !Number.isFinite(moments.mean[i])) dead.push(i);
+  });
+  return dead;
+}
+
+function writeKernels(layer: ParameterLayer, kernels: { role: Parameters<typeof writeWeight>[1]; value: tf.Tensor }[]): void {
+  for (const k of kernels) writeWeight(layer, k.role, k.value);
+}
+
+function writeBiasValues(layer: ParameterLayer, values: Float32Array): void {
+  if (!layer.hasBias) return;
+  const t = tf.tensor1d(values);
+  try {
+    writeBias(layer, t);
+  } finally {
+    t.dispose();
+  }
+}
+
+function measure(run: GraphExecutor, layer: ParameterLayer, beta: number, output: boolean): ReturnType<typeof summarizeMoments> {
+  const z = output ? run.layerOutput(layer.name) : run.preActivation(layer.name);
+  try {
+    return summarizeMoments(channelMoments(z, `layer ${layer.name}`), beta);
+  } finally {
+    z.dispose();
+  }
+}
+
+async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, options: WithinLayerOptions, observers: Required<Observers>): Promise<LayerInitStats> {
+  const { layer, beta } = plan;
+  const where = `layer ${layer.name}`;
+  const start = now();
+  const x = run.layerInput(layer.name);
+  let drawn;
+  try {
+    drawn = await drawLayerWeights(layer, plan.method, x, rng, options, observers.logger);
+  } finally {
+    x.dispose();
+  }
+  const info = outputKernel(layer);
+  let kernel = drawn.kernels[drawn.kernels.length - 1].value;
+  try {
+    writeKernels(layer, drawn.kernels);
+    writeBiasValues(layer, new Float32Array(layer.outputChannels));
+    let moments: ChannelMoments;
+    let redraws = 0;
+    for (let attempt = 0; ; attempt++) {
+      run.invalidate(layer.name);
+      const z = run.preActivation(layer.name);
+      try {
+        moments = channelMoments(z, where);
+      } finally {
+        z.dispose();
+      }
+      const dead = deadChannels(moments, options.deadChannels.tolerance);
+      if (dead.length === 0) break;
+      if (options.deadChannels.policy === 'error' || attempt >= options.deadChannels.maxRedraws) {
+        throw new NumericalError(`dead output channels (σ ≈ 0 on the sample)${options.deadChannels.policy === 'redraw' ? ` after ${attempt} re-draws` : ''}`, {
+          where,
+          expected: `σ_i > ${options.deadChannels.tolerance} × mean σ for every channel`,
+          actual: `channels ${dead.slice(0, 10).join(', ')}${dead.length > 10 ? ', …' : ''} (${dead.length} of ${moments.std.length})`,
+        });
+      }
+      observers.logger.warn(`within-layer: ${where}: ${dead.length} dead channel(s), re-drawing them (attempt ${attempt + 1})`, { layer: layer.name, channels: dead });
+      const redrawn = redrawOutputChannels(kernel, info, dead, rng.derive(`redraw-${attempt}`));
+      kernel.dispose();
+      kernel = redrawn;
+      writeWeight(layer, info.role, kernel);
+      redraws += dead.length;
+    }
+    const inverse = Float32Array.from(moments.std, (s) => 1 / s);
+    const bias = Float32Array.from(moments.mean, (m, i) => beta - m * inverse[i]);
+    const normalized = scaleOutputChannels(kernel, info, inverse);
+    try {
+      writeWeight(layer, info.role, normalized);
+    } finally {
+      normalized.dispose();
+    }
+    writeBiasValues(layer, bias);
+    run.invalidate(layer.name);
+    const targetBeta = layer.hasBias ? beta : moments.mean.reduce((s, m, i) => s + m * inverse[i], 0) / moments.mean.length;
+    const after = measure(run, layer, targetBeta, false);
+    const before = moments.std.reduce((s, v) => s + v, 0) / moments.std.length;
+    return {
+      name: layer.name,
+      kind: layer.kind,
+      method: drawn.method,
+      fallback: drawn.fallback,
+      rows: drawn.rows,
+      beta,
+      outStdBefore: before,
+      outMean: after.mean,
+      outStd: after.std,
+      worstMeanError: layer.hasBias ? after.worstMeanError : null,
+      worstStdError: after.worstStdError,
+      hasBias: layer.hasBias,
+      deadChannelRedraws: redraws,
+      residualScale: null,
+      seconds: now() - start,
+    };
+  } finally {
+    for (const k of drawn.kernels) if (k.value !== kernel) k.value.dispose();
+    kernel.dispose();
+  }
+}
+
+function batchNormStats(run: GraphExecutor, layer: ParameterLayer, options: WithinLayerOptions): LayerInitStats {
+  const start = now();
+  const x = run.layerInput(layer.name);
+  let before: number;
+  try {
+    const moments = options.batchNorm === 'calibrate' ? calibrateBatchNorm(layer, x) : channelMoments(x, `layer ${layer.name}`);
+    before = moments.std.reduce((s, v) => s + v, 0) / moments.std.length;
+  } finally {
+    x.dispose();
+  }
+  run.invalidate(layer.name);
+  const after = measure(run, layer, 0, true);
+  return {
+    name: layer.name,
+    kind: layer.kind,
+    method: options.batchNorm === 'calibrate' ? 'batchnorm' : 'skipped',
+    fallback: null,
+    rows: 0,
+    beta: 0,
+    outStdBefore: before,
+    outMean: after.mean,
+    outStd: after.std,
+    worstMeanError: after.worstMeanError,
+    worstStdError: after.worstStdError,
+    hasBias: hasWeight(layer, 'beta'),
+    deadChannelRedraws: 0,
+    residualScale: null,
+    seconds: now() - start,
+  };
+}
+
+function skippedStats(layer: ParameterLayer, beta: number): LayerInitStats {
+  return {
+    name: layer.name,
+    kind: layer.kind,
+    method: 'skipped',
+    fallback: null,
+    rows: 0,
+    beta,
+    outStdBefore: null,
+    outMean: null,
+    outStd: null,
+    worstMeanError: null,
+    worstStdError: null,
+    hasBias: layer.hasBias,
+    deadChannelRedraws: 0,
+    residualScale: null,
+    seconds: 0,
+  };
+}
+
+function rescaleMerge(run: GraphExecutor, nodeId: number, byNode: Map<number, ParameterLayer>, stats: Map<string, LayerInitStats>, logger: Required<Observers>['logger']): ResidualRescaleStats | null {
+  const node = run.graph.nodes[nodeId];
+  const ends = node.inputs.map((r) => byNode.get(r.node)).filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'skipped' && isScalableEnd(p));
+  if (ends.length === 0) return null;
+  const endNodes = new Set(ends.map((p) => p.node));
+  const values = node.inputs.map((r) => ({ fixed: !endNodes.has(r.node), value: run.layerOutput(run.graph.nodes[r.node].name) }));
+  const sumOf = (list: tf.Tensor[]): Float32Array | null => {
+    if (list.length === 0) return null;
+    if (list.length === 1) return list[0].dataSync() as Float32Array;
+    const sum = tf.addN(list);
+    try {
+      return sum.dataSync() as Float32Array;
+    } finally {
+      sum.dispose();
+    }
+  };
+  let solved: { scale: Float32Array; unsolved: number };
+  let channels: number;
+  try {
+    const scalable = values.filter((v) => !v.fixed).map((v) => v.value);
+    channels = scalable[0].shape[scalable[0].rank - 1];
+    solved = solveResidualScales(sumOf(scalable) as Float32Array, sumOf(values.filter((v) => v.fixed).map((v) => v.value)), channels);
+  } finally {
+    tf.dispose(values.map((v) => v.value));
+  }
+  logUnsolved(logger, node.name, solved.unsolved, channels);
+  const meanScale = solved.scale.reduce((s, v) => s + v, 0) / channels;
+  for (const p of ends) {
+    scaleLayerOutput(p, solved.scale);
+    run.invalidate(p.name);
+    const s = stats.get(p.name);
+    if (s !== undefined) s.residualScale = meanScale;
+  }
+  const merged = run.layerOutput(node.name);
+  let outStd: number;
+  try {
+    outStd = summarizeMoments(channelMoments(merged, `layer ${node.name}`), 0).std;
+  } finally {
+    merged.dispose();
+  }
+  return { name: node.name, scaled: ends.map((p) => p.name), meanScale, unsolvedChannels: solved.unsolved, outStd };
+}
+
+/**
+ * Initializes every parameter layer of `model` in place from the data `sample`
+ * (`[n, h, w, c]` images, or one tensor per model input; not disposed) and returns
+ * per-layer statistics.
+ *
+ * @param options {@link withinLayerOptionsSchema} input (parsed here; defaults: method
+ *   `kmeans`, β 0, no fallbacks, dead channels are errors).
+ * @throws ConfigError for invalid options, a rule or `initializeFrom` naming no layer,
+ *   zca with N ≠ F, data-dependent sources on transposed convolutions; DataError when a
+ *   layer has fewer patch rows than filters and NumericalError for a degenerate
+ *   covariance (unless a fallback is configured) or dead channels (unless re-drawing
+ *   is configured and succeeds); ShapeError when the sample does not fit the model.
+ * @example
+ * const report = await initializeWithinLayers(buildModel('caffenet-small'), sample, {
+ *   method: 'kmeans',
+ *   fallback: { onTooFewRows: 'orthogonal' },
+ * }, { logger, progress });
+ * report.layers.map((l) => `${l.name} ${l.method} ${l.outStd?.toFixed(3)}`);
+ */
+export async function initializeWithinLayers(
+  model: tf.LayersModel,
+  sample: tf.Tensor | tf.Tensor[],
+  options: WithinLayerOptionsInput = {},
+  observers: Observers = {},
+): Promise<WithinLayerReport> {
+  const parsed = parseWithinLayerOptions(options);
+  const obs: Required<Observers> = { logger: observers.logger ?? silentLogger, progress: observers.progress ?? silentProgress };
+  const start = now();
+  const run = new GraphExecutor(model, sample);
+  try {
+    const plans = resolveLayerPlans(run.parameterLayers, parsed);
+    const planByNode = new Map(plans.map((p) => [p.layer.node, p]));
+    const byNode = new Map(run.parameterLayers.map((p) => [p.node, p]));
+    const root = Rng.fromSeed(parsed.seed);
+    const stats = new Map<string, LayerInitStats>();
+    const merges: ResidualRescaleStats[] = [];
+    const total = plans.length;
+    obs.progress({ task: 'within-layer', phase: 'start', completed: 0, total });
+    for (const node of run.graph.nodes) {
+      const plan = planByNode.get(node.id);
+      if (plan === undefined) {
+        if (parsed.residualRescale && isResidualAdd(node)) {
+          const merge = rescaleMerge(run, node.id, byNode, stats, obs.logger);
+          if (merge !== null) merges.push(merge);
+        }
+        continue;
+      }
+      const { layer } = plan;
+      const result =
+        plan.skip
+          ? skippedStats(layer, plan.beta)
+          : layer.kind === 'batchnorm'
+            ? batchNormStats(run, layer, parsed)
+            : await initializeLayer(run, plan, root.derive(layer.name), parsed, obs);
+      stats.set(layer.name, result);
+      if (!parsed.residualRescale) run.commit(layer.name);
+      obs.progress({ task: 'within-layer', phase: 'advance', completed: stats.size, total, item: layer.name, fields: { method: result.method, seconds: result.seconds } });
+    }
+    obs.progress({ task: 'within-layer', phase: 'end', completed: stats.size, total });
+    return { layers: plans.map((p) => stats.get(p.layer.name) as LayerInitStats), residualMerges: merges, options: parsed, seconds: now() - start };
+  } finally {
+    run.dispose();
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Data-dependent weight sources (Krähenbühl et al. 2016, §3.1; ALGORITHM.md §1, step 1),
+ * on the patch rows X ([n, F]) of one group, with the principal components of
+ * C = (X − μ)ᵀ(X − μ)/n (top M = min(N, F) eigenpairs V, whitening factors
+ * s_j = (λ_j + ε)^(−1/2), s_j = 0 for λ_j < λ_min):
+ *
+ * - `pca`: filters S·Vᵀ. When N > F only F components exist; the remaining N − F filters
+ *   repeat them with the opposite sign (−s_j v_jᵀ), which after a ReLU passes the other
+ *   half-wave of the same component.
+ * - `zca`: filters V·S·Vᵀ (only N = F; the driver rejects other layers with a ConfigError).
+ * - `kmeans`: Y = (X − μ)·V·S, each row scaled to unit length, k-means into N centres
+ *   (k-means++ seeding; Lloyd or mini-batch), filters = centres·S·Vᵀ.
+ * - `patches`: N distinct random rows of the unit-length Y, mapped back the same way.
+ *
+ * Filters act on centred patches; the bias is set afterwards by the normalization step.
+ * All linear algebra is @ddinit/core's (principalComponents, projectWhitened,
+ * whitenedToFilters, pcaFilters, zcaFilters, kmeans).
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  kmeans,
+  pcaFilters,
+  principalComponents,
+  projectWhitened,
+  whitenedToFilters,
+  zcaFilters,
+  type Observers,
+  type Rng,
+} from '@ddinit/core';
+
+export type WhitenedSource = 'pca' | 'zca' | 'kmeans' | 'patches';
+
+export interface WhitenedFilterOptions extends Observers {
+  epsilon: number;
+  minEigenvalue: number;
+  kmeans: { algorithm: 'auto' | 'lloyd' | 'minibatch'; maxIterations: number; batchSize: number };
+  /** Names the layer and group in errors and logs. */
+  where: string;
+}
+
+export type WhitenedFilterResult =
+  | { ok: true; filters: tf.Tensor2D; rank: number; eigenMethod: string }
+  | { ok: false; reason: 'degenerate'; rank: number; needed: number };
+
+/** Eigenvalues that get a nonzero whitening factor. */
+function countRank(values: ArrayLike<number>, minEigenvalue: number): number {
+  let rank = 0;
+  for (let j = 0; j < values.length; j++) if (values[j] >= minEigenvalue && values[j] > 0) rank++;
+  return rank;
+}
+
+/** Rows scaled to unit Euclidean length (zero rows stay zero). */
+function unitRows(y: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.div(y, tf.maximum(tf.norm(y, 'euclidean', 1, true), 1e-12)));
+}
+
+/** The first `count` rows of [S·Vᵀ; −S·Vᵀ; S·Vᵀ; …]. */
+function signedRepeats(filters: tf.Tensor2D, count: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const parts: tf.Tensor2D[] = [];
+    for (let have = 0, sign = 1; have < count; sign = -sign) {
+      const take = Math.min(filters.shape[0], count - have);
+      parts.push(tf.mul(filters.slice([0, 0], [take, -1]), sign));
+      have += take;
+    }
+    return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+  });
+}
+
+/**
+ * `count` filters ([count, F]) for one group from its patch rows `x` ([n, F], not
+ * disposed; n ≥ count is the caller's check). Returns `ok: false` for a degenerate
+ * covariance: rank (eigenvalues ≥ λ_min) below min(N, F) for `pca`, below F for `zca`,
+ * zero for `kmeans` and `patches`.
+ *
+ * @throws the errors of @ddinit/core's principalComponents and kmeans (DataError,
+ *   NumericalError on NaN/Inf rows).
+ * @example
+ * const r = await whitenedFilters('kmeans', patches, 96, rng.derive('conv1'), { epsilon: 1e-3, minEigenvalue: 1e-6, kmeans, where: 'layer conv1' });
+ */
+export async function whitenedFilters(
+  method: WhitenedSource,
+  x: tf.Tensor2D,
+  count: number,
+  rng: Rng,
+  options: WhitenedFilterOptions,
+): Promise<WhitenedFilterResult> {
+  const f = x.shape[1];
+  const components = Math.min(count, f);
+  const whitening = { epsilon: options.epsilon, minEigenvalue: options.minEigenvalue };
+  const { mean, eigen } = principalComponents(x, components, { where: options.where });
+  const rank = countRank(eigen.values, options.minEigenvalue);
+  const needed = method === 'pca' ? components : method === 'zca' ? f : 1;
+  if (rank < needed) return { ok: false, reason: 'degenerate', rank, needed };
+  const done = (filters: tf.Tensor2D): WhitenedFilterResult => ({ ok: true, filters, rank, eigenMethod: `${eigen.method}` });
+
+  if (method === 'pca') {
+    const base = pcaFilters(eigen, whitening);
+    if (components === count) return done(base);
+    try {
+      return done(signedRepeats(base, count));
+    } finally {
+      base.dispose();
+    }
+  }
+  if (method === 'zca') return done(zcaFilters(eigen, whitening));
+
+  const y = tf.tidy(() => {
+    const projected = projectWhitened(x, eigen, { ...whitening, mean });
+    return unitRows(projected);
+  });
+  try {
+    if (method === 'patches') {
+      const picked = rng.derive('patches').sampleWithoutReplacement(y.shape[0], count);
+      return done(tf.tidy(() => whitenedToFilters(tf.gather(y, picked) as tf.Tensor2D, eigen, whitening)));
+    }
+    const result = await kmeans(y, count, {
+      seed: rng.derive('kmeans'),
+      algorithm: options.kmeans.algorithm,
+      maxIterations: options.kmeans.maxIterations,
+      batchSize: options.kmeans.batchSize,
+      where: options.where,
+      logger: options.logger,
+    });
+    try {
+      return done(whitenedToFilters(result.centres, eigen, whitening));
+    } finally {
+      result.centres.dispose();
+    }
+  } finally {
+    y.dispose();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Options of the within-layer initializer (Krähenbühl et al. 2016, Algorithm 1;
+ * ALGORITHM.md §1): one strict zod schema with explicit defaults, parsed once at the
+ * edge. The pipeline app composes {@link withinLayerOptionsSchema} into its config.
+ *
+ * @example
+ * const options = parseWithinLayerOptions({
+ *   method: 'kmeans',
+ *   layers: [{ match: 'fc*', method: 'orthogonal' }, { match: 'conv1', skip: true }],
+ *   fallback: { onTooFewRows: 'gaussian' },
+ * });
+ */
+import { z } from 'zod';
+import { ConfigError } from '@ddinit/core';
+
+/** The weight sources of ALGORITHM.md §1, step 1. */
+export const WEIGHT_SOURCES = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
+export type WeightSource = (typeof WEIGHT_SOURCES)[number];
+
+/** Sources that need no data (also the only fallbacks). */
+export const RANDOM_SOURCES = ['gaussian', 'orthogonal'] as const;
+export type RandomSource = (typeof RANDOM_SOURCES)[number];
+
+/** Parameter-layer kinds an override can match (as `ParameterLayer.kind` of @ddinit/models). */
+export const LAYER_KINDS = ['conv', 'dense', 'depthwise', 'separable', 'transposed', 'batchnorm'] as const;
+
+const fallbackSchema = z.enum(['error', ...RANDOM_SOURCES]);
+
+/** One per-layer rule; later rules win field by field. */
+export const layerRuleSchema = z
+  .object({
+    /** Exact layer name (`conv2`, `block/conv`), a glob (`fc*`, `s?b1_*`) or a regex in slashes (`/^conv[3-5]$/`). */
+    match: z.string().min(1).optional(),
+    /** Matches layers of this kind (together with `match` when both are given). */
+    kind: z.enum(LAYER_KINDS).optional(),
+    method: z.enum(WEIGHT_SOURCES).optional(),
+    beta: z.number().finite().optional(),
+    /** Keep the layer's current (e.g. pretrained) weights. */
+    skip: z.boolean().optional(),
+  })
+  .strict()
+  .refine((rule) => rule.match !== undefined || rule.kind !== undefined, { message: 'a layer rule needs `match` or `kind`' });
+
+export type LayerRule = z.output<typeof layerRuleSchema>;
+
+export const withinLayerOptionsSchema = z
+  .object({
+    /** Weight source of every layer without a rule. */
+    method: z.enum(WEIGHT_SOURCES).default('kmeans'),
+    /** Target mean β of every pre-activation channel (reference: 0 in the function, 0.1 on its command line). */
+    beta: z.number().finite().default(0),
+    /** Run seed; each layer draws from `Rng.fromSeed(seed).derive(layerName)`. */
+    seed: z.int().default(0),
+    /** Per-layer rules, by exact name, glob, regex or kind. */
+    layers: z.array(layerRuleSchema).default([]),
+    /** Keep every parameter layer before this one (topological order), as the reference `--zero_from`. */
+    initializeFrom: z.string().min(1).nullable().default(null),
+    /** What to do when a layer has fewer patch rows than filters, or a degenerate covariance. Default: raise. */
+    fallback: z
+      .object({
+        onTooFewRows: fallbackSchema.default('error'),
+        onDegenerate: fallbackSchema.default('error'),
+      })
+      .strict()
+      .prefault({}),
+    /** Channels whose σ is below `tolerance`·(mean σ of the layer): raise, or re-draw them Gaussian up to `maxRedraws` times. */
+    deadChannels: z
+      .object({
+        policy: z.enum(['error', 'redraw']).default('error'),
+        maxRedraws: z.int().min(1).default(3),
+        tolerance: z.number().positive().default(1e-5),
+      })
+      .strict()
+      .prefault({}),
+    /** ε of the whitening factors s_j = (λ_j + ε)^(−1/2). */
+    epsilon: z.number().nonnegative().default(1e-3),
+    /** Eigenvalues below this get s_j = 0 (and count as missing rank). */
+    minEigenvalue: z.number().nonnegative().default(1e-6),
+    /**
+     * Memory cap of the sampled patch matrix of one layer, all groups (reference 500 MB).
+     * 32 MiB keeps CaffeNet's covariances and k-means inside the time budget on 2 cores
+     * (conv1: 23k rows of 363; conv3: 3.6k rows of 2304).
+     */
+    maxPatchBytes: z.int().positive().default(32 * 1024 * 1024),
+    /** Cap on sampled rows per group, whatever the memory cap allows. */
+    maxPatchRows: z.int().positive().default(50_000),
+    kmeans: z
+      .object({
+        algorithm: z.enum(['auto', 'lloyd', 'minibatch']).default('auto'),
+        /** Lloyd passes or mini-batch epochs. */
+        maxIterations: z.int().positive().default(30),
+        batchSize: z.int().positive().default(2048),
+      })
+      .strict()
+      .prefault({}),
+    /** Scale the branch ends of every residual Add so the merge output has unit variance per channel. */
+    residualRescale: z.boolean().default(false),
+    /** BatchNormalization layers: `calibrate` (moving mean/variance from the sample, γ = 1, β = 0) or `keep`. */
+    batchNorm: z.enum(['calibrate', 'keep']).default('calibrate'),
+  })
+  .strict();
+
+/** Parsed options (every default filled in). */
+export type WithinLayerOptions = z.output<typeof withinLayerOptionsSchema>;
+/** Options as a user writes them (every key optional). */
+export type WithinLayerOptionsInput = z.input<typeof withinLayerOptionsSchema>;
+
+/**
+ * Validates options and fills in the defaults.
+ *
+ * @throws ConfigError with zod's pretty-printed issues for invalid options.
+ */
+export function parseWithinLayerOptions(options: unknown = {}): WithinLayerOptions {
+  const result = withinLayerOptionsSchema.safeParse(options);
+  if (!result.success) {
+    throw new ConfigError(`invalid within-layer options\n${z.prettifyError(result.error)}`, { where: 'within-layer options', cause: result.error });
+  }
+  return result.data;
+}

@@ -114,6 +114,23 @@ describe('byte batches to tensors', () => {
       }
     });
     expect(count).toBe(1000);
+
+    // Tensors own their data: a later batch (reusing byte buffers) does not change an earlier one,
+    // also on backends (cpu) that keep a reference to the array a tensor is made from.
+    await tf.setBackend('cpu');
+    const kept: tf.Tensor[] = [];
+    const expected: number[][] = [];
+    for await (const bytes of dataset.batches('test', { batchSize: 300, seed: 9, reuseBuffers: true })) {
+      const batch = toTensorBatch(bytes, { scale: 1 });
+      kept.push(batch.labels!, batch.images);
+      expected.push([...Array.from(bytes.labels!), ...Array.from(bytes.images.subarray(0, 50))]);
+    }
+    expect(expected.length).toBe(4);
+    for (let k = 0; k < expected.length; k++) {
+      expect([...Array.from(kept[2 * k].dataSync()), ...Array.from(kept[2 * k + 1].dataSync().subarray(0, 50))]).toEqual(expected[k]);
+    }
+    tf.dispose(kept);
+    await useBackend('wasm');
     expect(augmentRng(1, 2, 3).nextUint32()).toBe(augmentRng(1, 2, 3).nextUint32());
   });
 });

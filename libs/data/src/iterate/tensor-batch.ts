@@ -77,7 +77,8 @@ export function toTensorBatch(batch: UintBatch, options: NormalizeOptions = {}):
   const pixels = normalizeBytes(batch, options);
   return tf.tidy('toTensorBatch', () => ({
     images: tf.tensor4d(pixels, [N, H, W, C], 'float32'),
-    ...(batch.labels ? { labels: tf.tensor1d(batch.labels, 'int32') } : {}),
+    // A copy: tfjs may keep a reference to the array it is given, and batch arrays can be reused.
+    ...(batch.labels ? { labels: tf.tensor1d(batch.labels.slice(), 'int32') } : {}),
     ...(batch.multiHot ? { multiHot: tf.tensor2d(Float32Array.from(batch.multiHot), [N, batch.classes], 'float32') } : {}),
     ...(batch.masks ? { masks: tf.tensor3d(Int32Array.from(batch.masks), [N, H, W], 'int32') } : {}),
     ids: [...batch.ids],

@@ -1,9 +1,9 @@
 /**
  * Data reading benchmark (issue 3): throughput of reading a dataset into
  * Uint8 batches from local disk and from a loopback S3 server (s3rver), and
- * peak resident memory while streaming a 1× and a 10× dataset.
+ * peak resident memory while streaming a 1×, 3× and 10× dataset (× = shards).
  *
- *   npx nx run bench:data                 # 64 MiB shards, 64×64×3 images
+ *   npx nx run bench:data                 # 64 MiB shards, 64×64×3 images, 3 runs each
  *   npx nx run bench:data -- --shard-mib 16 --reps 3
  *
  * Each measurement runs in its own child process (so its peak RSS is its
@@ -118,9 +118,11 @@ async function main(): Promise<void> {
   try {
     process.stdout.write(`writing datasets: 1× and 10× of ${shardMiB} MiB shards, ${H}×${W}×${C} images …\n`);
     await write(join(dir, 'x1'), 1, shardBytes);
+    await write(join(dir, 'x3'), 3, shardBytes);
     await write(join(dir, 'x10'), 10, shardBytes);
     s3 = await startS3rver(['bench']);
     await write('s3://bench/x1', 1, shardBytes, s3.endpoint);
+    await write('s3://bench/x3', 3, shardBytes, s3.endpoint);
     await write('s3://bench/x10', 10, shardBytes, s3.endpoint);
 
     const runs: [string, string, string, string, string][] = [
@@ -130,7 +132,9 @@ async function main(): Promise<void> {
       ['s3 10×', 's3://bench/x10', 'verify', 'reuse', s3.endpoint],
       ['s3 10×', 's3://bench/x10', 'noverify', 'reuse', s3.endpoint],
       ['local 1×', join(dir, 'x1'), 'verify', 'reuse', '-'],
+      ['local 3×', join(dir, 'x3'), 'verify', 'reuse', '-'],
       ['s3 1×', 's3://bench/x1', 'verify', 'reuse', s3.endpoint],
+      ['s3 3×', 's3://bench/x3', 'verify', 'reuse', s3.endpoint],
     ];
     const lines = [
       '| dataset | verify | batch buffers | examples | GB read | MB/s (each run) | median MB/s | MB per CPU-second | load avg | peak RSS MiB (baseline) |',

@@ -77,6 +77,15 @@ describe('subspaceEigenpairs', () => {
     expect(logger.records.some((r) => r.level === 'warn' && /before convergence/.test(r.message))).toBe(true);
   });
 
+  it('stops at the float32 floor instead of running to the cap when the tolerance is unreachable', () => {
+    const logger = createMemoryLogger();
+    const result = subspaceEigenpairs(a, n, { seed: 1, tolerance: 1e-12, maxIterations: 100, logger });
+    expect(result.converged).toBe(false);
+    expect(result.iterations).toBeLessThan(40);
+    expect(result.residual).toBeLessThan(1e-5); // still as good as float32 allows
+    expect(logger.records.some((r) => r.level === 'warn' && /stagnated/.test(r.message))).toBe(true);
+  });
+
   it('leaks no tensor', async () => {
     await expectNoLeakedTensors(() => subspaceEigenpairs(a, 5, { seed: 3 }));
   });

@@ -35,7 +35,11 @@ export interface SubspaceIterationOptions {
    * float32 floor is ≈ 3e-7 for F = 1200, so keep it ≥ 1e-6).
    */
   tolerance?: number;
-  /** Iteration cap (default 200); reaching it is logged as a warning and flagged in the result. */
+  /**
+   * Iteration cap (default 200). Reaching it, or stagnating (< 10% residual progress over
+   * 5 iterations: the float32 floor), ends the iteration with `converged: false` and a
+   * logged warning.
+   */
   maxIterations?: number;
   /** Seed or Rng of the random start block (default seed 0). */
   seed?: number | Rng;
@@ -51,6 +55,9 @@ export interface SubspaceEigenpairs extends Eigenpairs {
   readonly residual: number;
   readonly converged: boolean;
 }
+
+/** Iterations over which the residual must shrink by 10% before the iteration is declared stagnant. */
+const STAGNATION_WINDOW = 5;
 
 /** Below this fraction of θ_1 a Ritz value is treated as zero (no power step for its column). */
 const NEGLIGIBLE = 1e-4;
@@ -112,6 +119,7 @@ export function subspaceEigenpairs(
       start.dispose();
     }
     let residual = Infinity;
+    const history: number[] = [];
     for (let iteration = 1; iteration <= maxIterations; iteration++) {
       const y = tf.matMul(a, q);
       try {
@@ -142,15 +150,20 @@ export function subspaceEigenpairs(
           norms.dispose();
           residual = 0;
           for (let j = 0; j < count; j++) residual = Math.max(residual, norm[j] / top);
-          if (residual <= tolerance || iteration === maxIterations) {
+          history.push(residual);
+          // Stagnation: less than 10% progress over the last STAGNATION_WINDOW iterations
+          // means the float32 floor of the products has been reached.
+          const stagnated =
+            history.length > STAGNATION_WINDOW && residual > 0.9 * history[history.length - 1 - STAGNATION_WINDOW];
+          if (residual <= tolerance || stagnated || iteration === maxIterations) {
             const converged = residual <= tolerance;
             if (!converged) {
-              logger.warn('subspace iteration stopped before convergence', {
-                where,
-                iterations: iteration,
-                residual,
-                tolerance,
-              });
+              logger.warn(
+                stagnated
+                  ? 'subspace iteration stagnated above the tolerance (float32 floor reached)'
+                  : 'subspace iteration stopped before convergence',
+                { where, iterations: iteration, residual, tolerance },
+              );
             }
             const u = tf.tidy(() => tf.matMul(q as tf.Tensor2D, tf.slice(w, [0, 0], [b, count])));
             const uData = u.dataSync();

@@ -9,6 +9,7 @@ const NAMES = [
   'BatchMatMul',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'Tile',
 ];
 
 describe('registerWasmTrainingKernels', () => {
@@ -44,7 +45,7 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
     await useBackend('wasm');
   });
 
-  it("puts wasm's own BatchMatMul and Conv2DBackpropInput back, keeps them working, and switches back", async () => {
+  it("puts wasm's own BatchMatMul, Conv2DBackpropInput and Tile back, keeps them working, and switches back", async () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
     expect(registerWasmTrainingKernels({ kernels: 'missing' })).toEqual([
       'Conv2DBackpropFilter',

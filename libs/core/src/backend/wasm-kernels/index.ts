@@ -10,6 +10,7 @@
  * | BatchMatMul (transposeA/B)           | naive loop (slow)   | explicit cheap transpose + XNNPACK       |
  * | DepthwiseConv2dNativeBackpropFilter  | missing             | JS loops                                 |
  * | DepthwiseConv2dNativeBackpropInput   | missing             | JS loops                                 |
+ * | Tile                                 | per-element (slow)  | block copies (batch-norm gradients)      |
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors';
@@ -18,6 +19,7 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
+import { createTileKernel } from './tile';
 import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
 
 interface DdinitKernel {
@@ -38,11 +40,12 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, replaces: false, create: () => depthwiseConv2dBackpropFilter },
   { kernelName: tf.DepthwiseConv2dNativeBackpropInput, replaces: false, create: () => depthwiseConv2dBackpropInput },
+  { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
 ];
 
 /**
  * Which kernels to install: `all` (the default), or only those wasm 4.22 lacks
- * (`missing`: wasm's own slow Conv2DBackpropInput and BatchMatMul stay; this is
+ * (`missing`: wasm's own slow Conv2DBackpropInput, BatchMatMul and Tile stay; this is
  * the baseline the benchmark compares against).
  */
 export type WasmKernelSet = 'all' | 'missing';
@@ -74,7 +77,7 @@ function restoreWasmOwn(kernelName: string): void {
  * Idempotent: kernels installed by an earlier call stay as they are. A wasm
  * kernel of the same name is unregistered first and kept: BatchMatMul delegates
  * untransposed products to it, and `kernels: 'missing'` puts the wasm backend's
- * own Conv2DBackpropInput and BatchMatMul back.
+ * own Conv2DBackpropInput, BatchMatMul and Tile back.
  *
  * @throws ConfigError for an unknown kernel set, listing the valid ones.
  * @throws BackendError when `@tensorflow/tfjs-backend-wasm` has not been imported

@@ -5,14 +5,15 @@ import { expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
 
 /**
  * A small network with every layer type of the reference models (dropout left
- * out: its mask differs between backends): conv + relu, max pooling, LRN,
- * grouped conv (split → conv → concat) with stride 2, depthwise conv, average
+ * out: its mask differs between backends): conv + batch norm (batch
+ * statistics) + relu, max pooling, LRN, grouped conv (split → conv → concat) with stride 2, depthwise conv, average
  * pooling, a dense layer and the softmax cross-entropy loss.
  */
 const SHAPES = {
   x: [2, 16, 16, 3],
   w1: [3, 3, 3, 8],
-  b1: [8],
+  gamma: [8],
+  beta: [8],
   w2: [3, 3, 4, 6],
   w3: [3, 3, 6, 2],
   w4: [48, 5],
@@ -22,7 +23,10 @@ const SHAPES = {
 type Params = Record<keyof typeof SHAPES, tf.Tensor>;
 
 function loss(p: Params, labels: tf.Tensor): tf.Scalar {
-  let h = tf.relu(tf.add(tf.conv2d(p.x as tf.Tensor4D, p.w1 as tf.Tensor4D, 1, 'same'), p.b1)) as tf.Tensor4D;
+  // No bias before batch norm: its gradient is zero, so only rounding noise would be compared.
+  let h = tf.conv2d(p.x as tf.Tensor4D, p.w1 as tf.Tensor4D, 1, 'same');
+  const { mean, variance } = tf.moments(h, [0, 1, 2]);
+  h = tf.relu(tf.batchNorm(h, mean, variance, p.beta, p.gamma, 1e-3)) as tf.Tensor4D;
   h = tf.maxPool(h, 3, 2, 'same');
   h = tf.localResponseNormalization(h, 2, 1, 1e-2, 0.75);
   const groups = tf.split(h, 2, 3);

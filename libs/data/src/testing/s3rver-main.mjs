@@ -14,10 +14,13 @@ const server = new S3rver({
 });
 const address = await server.run();
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-const stop = async () => {
-  await server.close();
-  process.exit(0);
+const stop = () => {
+  // Open keep-alive connections can hold close() back: exit after a short grace period regardless.
+  setTimeout(() => process.exit(0), 500).unref();
+  server.close().then(() => process.exit(0), () => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-process.on('disconnect', stop);
+// The parent holds our stdin open; when it dies (even by SIGKILL) stdin ends and so do we.
+process.stdin.on('end', stop);
+process.stdin.resume();

@@ -30,7 +30,7 @@ export async function startS3rver(buckets: string[], timeoutMs = 30_000): Promis
   const dir = await makeTempDir('ddinit-s3rver-');
   const script = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', script, dir.path, ...buckets], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -9,7 +9,8 @@
  * 2. Eigensolver timings on the CaffeNet conv shapes (kmeans-eigen.ts).
  *
  * Options (environment): KMEANS_ROWS (100000), KMEANS_DIMS (363), KMEANS_K (96),
- * KMEANS_REPEATS (1), KMEANS_SEED (1), EIGEN_ROWS (20000), EIGEN=0 to skip part 2,
+ * KMEANS_REPEATS (1), KMEANS_SEED (1), KMEANS_SKLEARN_N_INIT (3,1), EIGEN_ROWS (20000),
+ * KMEANS=0 / EIGEN=0 to skip part 1 / part 2,
  * DDINIT_BACKEND (wasm). OPENBLAS_CORETYPE and the BLAS thread settings are passed to
  * Python unchanged and printed.
  */
@@ -85,19 +86,7 @@ function runSklearn(file: string, n: number, d: number, k: number, seed: number,
   return JSON.parse(last) as SklearnRun;
 }
 
-async function main(): Promise<void> {
-  const n = envInt('KMEANS_ROWS', 100_000);
-  const d = envInt('KMEANS_DIMS', 363);
-  const k = envInt('KMEANS_K', 96);
-  const repeats = envInt('KMEANS_REPEATS', 1);
-  const seed = envInt('KMEANS_SEED', 1);
-  const backend = (process.env.DDINIT_BACKEND ?? 'wasm') as BackendName;
-  const selection = await selectBackend(backend);
-  const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
-  console.log(`load average at start: ${load()} (the machine is shared: compare ratios measured side by side)`);
-  console.log(`backend: ${selection.name}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; ` +
-    `OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? '(unset)'}; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '(unset)'}`);
-
+async function compareKMeans(n: number, d: number, k: number, repeats: number, seed: number): Promise<void> {
   const rng = Rng.fromSeed(seed);
   const data = unitRowsAroundModes(n, d, 128, 0.06, rng.derive('data'));
   const dir = mkdtempSync(join(tmpdir(), 'ddinit-kmeans-'));
@@ -161,7 +150,25 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  console.log(`load average after k-means: ${load()}`);
+}
+
+async function main(): Promise<void> {
+  const n = envInt('KMEANS_ROWS', 100_000);
+  const d = envInt('KMEANS_DIMS', 363);
+  const k = envInt('KMEANS_K', 96);
+  const repeats = envInt('KMEANS_REPEATS', 1);
+  const seed = envInt('KMEANS_SEED', 1);
+  const backend = (process.env.DDINIT_BACKEND ?? 'wasm') as BackendName;
+  const selection = await selectBackend(backend);
+  const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+  console.log(`load average at start: ${load()} (the machine is shared: compare ratios measured side by side)`);
+  console.log(`backend: ${selection.name}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; ` +
+    `OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? '(unset)'}; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '(unset)'}`);
+
+  if (process.env.KMEANS !== '0') {
+    await compareKMeans(n, d, k, repeats, seed);
+    console.log(`load average after k-means: ${load()}`);
+  }
   if (process.env.EIGEN === '0') return;
   const eigenRows = envInt('EIGEN_ROWS', 20_000);
   console.log(`\neigensolvers: covariance of ${eigenRows} synthetic rows (power-law spectrum, s_i = (1+i)^-0.75), one group per layer`);

@@ -102,7 +102,7 @@ describe.each(EXPECTED)('buildModel($name, $options)', ({ name, options, input, 
   let model: tf.LayersModel;
   beforeAll(() => {
     model = buildModel(name, { ...options, seed: 3 });
-  });
+  }, 300_000);
   afterAll(() => model.dispose());
 
   it('has the documented input and output shapes and parameter layers in topological order', () => {
@@ -126,7 +126,7 @@ describe.each(EXPECTED)('buildModel($name, $options)', ({ name, options, input, 
     expect(relativeError(b.dataSync(), a.dataSync())).toBe(0);
     tf.dispose([x, a, b]);
     loaded.dispose();
-  });
+  }, 300_000);
 });
 
 describe('seeds', () => {

@@ -34,6 +34,9 @@ import { buildModel } from './registry';
 
 type BackendName = 'wasm' | 'cpu';
 
+/** CaffeNet's cpu step takes ~20 s on an idle 2-core machine; leave room for a busy CI runner. */
+const SLOW_TEST_TIMEOUT = 600_000;
+
 async function switchTo(name: BackendName): Promise<void> {
   await useBackend(name);
   tf.env().set('IS_TEST', false); // see the file comment
@@ -175,7 +178,7 @@ describe.each(CASES)('training $label', ({ name, options, batch, compareIn, leak
     // Every kernel gets a gradient (a zero gradient would make the comparison vacuous).
     const dead = [...cpu.grads].filter(([variable, g]) => variable.endsWith('kernel') && !g.some((v) => v !== 0)).map(([v]) => v);
     expect(dead).toEqual([]);
-  });
+  }, SLOW_TEST_TIMEOUT);
 
   it(`runs 100 SGD steps on wasm without leaking, lowering the loss${leakOptions ? ` (${JSON.stringify(leakOptions)})` : ''}`, async () => {
     await switchTo('wasm');
@@ -198,5 +201,5 @@ describe.each(CASES)('training $label', ({ name, options, batch, compareIn, leak
     optimizer.dispose();
     tf.dispose([xs, ys]);
     if (trained !== model) trained.dispose();
-  });
+  }, SLOW_TEST_TIMEOUT);
 });

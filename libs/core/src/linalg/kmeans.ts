@@ -104,6 +104,7 @@ function updateCentres(
   p: Problem,
   labels: Int32Array,
   distances: Float64Array,
+  previous: Float64Array,
 ): { centres: Float64Array<ArrayBuffer>; repairs: number } {
   const { data, n, d, k } = p;
   const sums = new Float64Array(k * d);
@@ -139,7 +140,11 @@ function updateCentres(
   }
   const centres = new Float64Array(k * d);
   for (let c = 0; c < k; c++) {
-    if (counts[c] === 0) continue; // unrepairable (k > distinct rows): left at 0, reported via repairs
+    if (counts[c] === 0) {
+      // unrepairable (every row already alone in its cluster): the centre stays where it was
+      for (let j = 0; j < d; j++) centres[c * d + j] = previous[c * d + j];
+      continue;
+    }
     for (let j = 0; j < d; j++) centres[c * d + j] = sums[c * d + j] / counts[c];
   }
   return { centres, repairs };
@@ -284,7 +289,7 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
         return true;
       }
       previous = Int32Array.from(labels);
-      const update = updateCentres(p, labels, distances);
+      const update = updateCentres(p, labels, distances, centres);
       if (update.repairs > 0) {
         repairs += update.repairs;
         logger.warn('k-means: empty clusters re-seeded at the farthest rows', { where, pass: iterations, repaired: update.repairs });

@@ -18,14 +18,18 @@ export class BufferPool {
     private readonly maxFree = 8,
   ) {}
 
-  /** A buffer of exactly `size` bytes (contents undefined). */
+  /**
+   * A buffer of exactly `size` bytes (contents undefined): the smallest free
+   * one that fits, else a new one of at least `minCapacity` bytes. Requests of
+   * less than 1/16 of `minCapacity` (footers, trailers) get a fresh small buffer.
+   */
   acquire(size: number): Uint8Array {
+    if (size < this.minCapacity / 16) return new Uint8Array(new SharedArrayBuffer(Math.max(size, 1)), 0, size);
+    let best = -1;
     for (let i = 0; i < this.free.length; i++) {
-      if (this.free[i].byteLength >= size) {
-        const [buffer] = this.free.splice(i, 1);
-        return new Uint8Array(buffer, 0, size);
-      }
+      if (this.free[i].byteLength >= size && (best < 0 || this.free[i].byteLength < this.free[best].byteLength)) best = i;
     }
+    if (best >= 0) return new Uint8Array(this.free.splice(best, 1)[0], 0, size);
     return new Uint8Array(new SharedArrayBuffer(Math.max(size, this.minCapacity)), 0, size);
   }
 
@@ -33,7 +37,12 @@ export class BufferPool {
   release(view: Uint8Array): void {
     const buffer = view.buffer;
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < this.minCapacity || this.free.includes(buffer)) return;
-    if (this.free.length < this.maxFree) this.free.push(buffer);
+    this.free.push(buffer);
+    if (this.free.length > this.maxFree) {
+      // Keep the larger buffers: they serve every request a smaller one would.
+      this.free.sort((a, b) => b.byteLength - a.byteLength);
+      this.free.length = this.maxFree;
+    }
   }
 
   /** Buffers waiting for reuse. */

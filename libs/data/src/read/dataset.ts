@@ -57,8 +57,8 @@ export interface BatchOptions extends EpochOptions, ReadOptions {
 export class Dataset {
   readonly location: string;
   readonly features: DatasetFeatures;
-  /** Chunk buffers reused across batches() calls (epochs). */
-  private readonly pool = new BufferPool(8 * 1024 * 1024, 24);
+  /** Chunk buffers reused across batches() calls (epochs), one pool per chunk size. */
+  private readonly pools = new Map<number, BufferPool>();
 
   constructor(
     readonly store: BlobStore,
@@ -88,12 +88,29 @@ export class Dataset {
     return split;
   }
 
+  private chunkBytes(options: ReadOptions): number {
+    return options.chunkBytes ?? (this.location.startsWith('s3://') ? 16 : 8) * 1024 * 1024;
+  }
+
+  /** The pool for this chunk size: enough buffers for a shard plus the prefetch. */
+  private poolFor(options: ReadOptions): BufferPool {
+    const chunkBytes = this.chunkBytes(options);
+    let pool = this.pools.get(chunkBytes);
+    if (pool === undefined) {
+      const prefetch = options.prefetchBytes ?? 64 * 1024 * 1024;
+      const largestShard = Math.max(...Object.values(this.manifest.splits).flatMap((s) => s.shards.map((x) => x.bytes)), 0);
+      pool = new BufferPool(chunkBytes, Math.ceil((largestShard + prefetch) / chunkBytes) + 4);
+      this.pools.set(chunkBytes, pool);
+    }
+    return pool;
+  }
+
   private shardOptions(options: ReadOptions, pool?: BufferPool): ShardReadOptions {
     const s3 = this.location.startsWith('s3://');
     return {
       features: this.features,
       verify: options.verify ?? true,
-      chunkBytes: options.chunkBytes ?? (s3 ? 16 : 8) * 1024 * 1024,
+      chunkBytes: this.chunkBytes(options),
       concurrency: options.concurrency ?? (s3 ? 4 : 2),
       maxBufferedBytes: options.prefetchBytes ?? 64 * 1024 * 1024,
       ...(pool === undefined ? {} : { pool, release: 'manual' as const }),
@@ -174,7 +191,7 @@ export class Dataset {
       options.ids ?? true,
     );
     const needsDecode = f.image.encoding === 'encoded' || f.mask === 'encoded';
-    for await (const run of this.rowRuns(split, options, this.pool)) {
+    for await (const run of this.rowRuns(split, options, this.poolFor(options))) {
       for (const row of run.rows) {
         const [columns, r] = run.shard.locate(row);
         if (needsDecode) await assembler.addDecoded(columns, r, run.where);

@@ -14,9 +14,10 @@
  * BatchNormalization layers get their moving statistics from the sample (γ = 1, β = 0);
  * with `residualRescale` every Add's scalable branch ends are scaled to a unit-variance merge.
  *
- * Cost: the GraphExecutor recomputes a layer after its weights change, so each
- * parameter layer runs twice (once with the drawn W for μ, σ; once with the final W);
- * non-parameter layers run once.
+ * Cost: each layer runs once on the sample, with the drawn W and zero bias; the final
+ * pre-activation z' = z·(1/σ_i) + (β − μ_i/σ_i) is an affine map of the cached z
+ * (`GraphExecutor.rescalePreActivation`), so the normalization needs no second forward
+ * (a dead-channel re-draw does run the layer again).
  */
 import * as tf from '@tensorflow/tfjs';
 import { NumericalError, Rng, silentLogger, silentProgress, type Observers } from '@ddinit/core';
@@ -151,7 +152,8 @@ async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, op
       normalized.dispose();
     }
     writeBiasValues(layer, bias);
-    run.invalidate(layer.name);
+    // z' = z·(1/σ_i) + (β − μ_i/σ_i) is affine in the cached z (drawn W, zero bias): no second forward of the layer.
+    run.rescalePreActivation(layer.name, inverse, layer.hasBias ? bias : new Float32Array(bias.length));
     const targetBeta = layer.hasBias ? beta : moments.mean.reduce((s, m, i) => s + m * inverse[i], 0) / moments.mean.length;
     const after = measure(run, layer, targetBeta, false);
     const before = moments.std.reduce((s, v) => s + v, 0) / moments.std.length;

@@ -4,7 +4,7 @@ import { ConfigError, ShapeError } from '@ddinit/core';
 import { expectNoLeakedTensors, relativeError, useBackend } from '@ddinit/core/testing';
 import { FIXTURE_INPUT_SHAPES, FIXTURE_NAMES, buildFixtureModel, type FixtureName } from '../testing';
 import { GraphExecutor } from './graph-executor';
-import { readKernel, writeKernel } from './layer-weights';
+import { readBias, readKernel, writeBias, writeKernel } from './layer-weights';
 import type { ParameterLayer } from './parameter-layers';
 
 beforeAll(async () => {
@@ -186,6 +186,102 @@ describe('GraphExecutor', () => {
     });
     model.setWeights(original);
     tf.dispose(original);
+  });
+
+  it.each(FIXTURE_NAMES)('rescalePreActivation equals a fresh recompute, without a second evaluation (%s)', async (name) => {
+    const { model, x } = fixture(name);
+    const original = model.getWeights().map((w) => tf.keep(w.clone()));
+    await expectNoLeakedTensors(() => {
+      const run = new GraphExecutor(model, x);
+      const rescaled = run.parameterLayers.filter((p) => p.kind === 'conv' || p.kind === 'dense');
+      try {
+        for (const p of rescaled) {
+          // The within-layer loop: z from the current W (bias 0), then W(:, i)/σ_i, b(i) = β − μ_i/σ_i.
+          if (p.hasBias) {
+            const zero = tf.zeros([p.outputChannels]);
+            writeBias(p, zero);
+            zero.dispose();
+          }
+          run.invalidate(p.name);
+          const z = run.preActivation(p.name);
+          const c = p.outputChannels;
+          const [mean, std] = tf.tidy(() => {
+            const m = tf.moments(tf.reshape(z, [-1, c]), 0);
+            return [m.mean.dataSync(), tf.sqrt(m.variance).dataSync()];
+          });
+          const scale = Float32Array.from(std, (v) => 1 / v);
+          const shift = Float32Array.from(mean, (m, i) => (p.hasBias ? 0.5 - m * scale[i] : 0));
+          const kernel = readKernel(p);
+          const normalized = tf.tidy(() => tf.mul(kernel, tf.tensor1d(scale)));
+          writeKernel(p, normalized);
+          if (p.hasBias) {
+            const b = tf.tensor1d(shift);
+            writeBias(p, b);
+            b.dispose();
+          }
+          run.rescalePreActivation(p.name, scale, shift);
+          tf.dispose([z, kernel, normalized]);
+        }
+        const y = run.output() as tf.Tensor;
+        const fresh = new GraphExecutor(model, x);
+        try {
+          for (const p of rescaled) {
+            const [pre, post, expectedPre, expectedPost] = [run.preActivation(p.name), run.layerOutput(p.name), fresh.preActivation(p.name), fresh.layerOutput(p.name)];
+            expect(relativeError(pre.dataSync(), expectedPre.dataSync())).toBeLessThan(1e-5);
+            expect(relativeError(post.dataSync(), expectedPost.dataSync())).toBeLessThan(1e-5);
+            if (p.hasBias) expect(Math.abs(tf.tidy(() => tf.mean(pre).dataSync()[0]) - 0.5)).toBeLessThan(1e-4);
+            tf.dispose([pre, post, expectedPre, expectedPost]);
+          }
+          const expected = fresh.output() as tf.Tensor;
+          expect(relativeError(y.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+          tf.dispose([y, expected]);
+        } finally {
+          fresh.dispose();
+        }
+        // Each rescaled layer ran once: the affine update replaced the second forward.
+        expect(rescaled.map((p) => run.evaluations(p.name))).toEqual(rescaled.map(() => 1));
+      } finally {
+        run.dispose();
+      }
+    });
+    model.setWeights(original);
+    tf.dispose(original);
+  });
+
+  it('rescalePreActivation invalidates only what is downstream and rejects what it cannot rescale', () => {
+    const { model, x } = fixture('sequential');
+    const run = new GraphExecutor(model, x);
+    try {
+      tf.dispose(run.output());
+      const names = ['conv1', 'pool1', 'conv2', 'relu2', 'fc1', 'drop1', 'fc2'];
+      expect(names.map((n) => run.evaluations(n))).toEqual([1, 1, 1, 1, 1, 1, 1]);
+      const p = run.parameterLayers.find((q) => q.name === 'conv2') as ParameterLayer;
+      const c = p.outputChannels;
+      const bias = readBias(p);
+      const kernel = readKernel(p);
+      const scale = Array.from({ length: c }, (_, i) => 1 + i / c);
+      const shift = Array.from({ length: c }, (_, i) => i / c - 0.5);
+      const [k2, b2] = tf.tidy(() => [tf.mul(kernel, tf.tensor1d(scale)), tf.add(tf.mul(bias, tf.tensor1d(scale)), tf.tensor1d(shift))]);
+      writeKernel(p, k2);
+      writeBias(p, b2);
+      run.rescalePreActivation('conv2', scale, shift);
+      expect(run.cachedTensorCount()).toBeGreaterThan(0);
+      const y = run.output() as tf.Tensor;
+      expect(names.map((n) => run.evaluations(n))).toEqual([1, 1, 1, 2, 2, 2, 2]);
+      const expected = model.predict(x) as tf.Tensor;
+      expect(relativeError(y.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+      writeKernel(p, kernel);
+      writeBias(p, bias);
+      tf.dispose([bias, kernel, k2, b2, y, expected]);
+
+      expect(() => run.rescalePreActivation('pool1', [1], [0])).toThrow(/layer pool1: rescalePreActivation needs a parameter layer/);
+      expect(() => run.rescalePreActivation('conv2', [1, 2], [0, 0])).toThrow(ShapeError);
+      expect(() => run.rescalePreActivation('conv2', [1, 2], [0, 0])).toThrow(/layer conv2: scale and shift need one value per output channel/);
+      run.invalidate('conv2');
+      expect(() => run.rescalePreActivation('conv2', scale, shift)).toThrow(/layer conv2: no cached pre-activation to rescale/);
+    } finally {
+      run.dispose();
+    }
   });
 
   it('keeps its cache alive inside the caller’s tf.tidy and never disposes the caller’s input', () => {

@@ -33,7 +33,11 @@ function hasActivationObject(layer: tf.layers.Layer): layer is tf.layers.Layer &
  * the pre-activation, and the activation applied to it for the node's output.
  * The executor reads the weights when it computes a node: after changing a
  * layer's weights, call `invalidate(layer)`, which drops that layer's cached
- * values and everything downstream of it (nothing upstream).
+ * values and everything downstream of it (nothing upstream). When the change is a
+ * per-channel affine map of the pre-activation (W(:, i) ← s_i·W(:, i),
+ * b(i) ← s_i·b(i) + t_i, so z'_i = s_i·z_i + t_i), call
+ * {@link rescalePreActivation} instead: it updates the cached value without running
+ * the layer again and invalidates only what is downstream.
  *
  * Every tensor it returns is a new handle (a cheap copy) that the caller owns
  * and disposes; its own cache is kept out of the caller's `tf.tidy` scopes and
@@ -49,8 +53,8 @@ function hasActivationObject(layer: tf.layers.Layer): layer is tf.layers.Layer &
  *     writeKernel(p, kernel); writeBias(p, zeros);
  *     run.invalidate(p.name);                         // p and everything below it are stale
  *     const z = run.preActivation(p.name);            // one forward of p only
- *     ... rescale kernel and bias per channel from z, write them ...
- *     run.invalidate(p.name);
+ *     ... W(:, i) ← W(:, i)/σ_i, b(i) ← β − μ_i/σ_i from z, write them ...
+ *     run.rescalePreActivation(p.name, 1/σ, β − μ/σ); // z' = z/σ + β − μ/σ, no second forward of p
  *     run.commit(p.name);                             // p and above are final: free what is no longer needed
  *     tf.dispose([x, kernel, z]);
  *   }
@@ -151,8 +155,12 @@ export class GraphExecutor {
    * upstream is touched.
    */
   invalidate(name: string): void {
-    const start = this.node(name).id;
-    const stack = [start];
+    this.dropFrom([this.node(name).id]);
+  }
+
+  /** Drops the cached values of the nodes `start` and of everything downstream of them. */
+  private dropFrom(start: number[]): void {
+    const stack = [...start];
     const seen = new Set<number>();
     while (stack.length > 0) {
       const id = stack.pop() as number;
@@ -160,6 +168,64 @@ export class GraphExecutor {
       seen.add(id);
       this.drop(id);
       stack.push(...this.graph.nodes[id].consumers);
+    }
+  }
+
+  /**
+   * Replaces the cached pre-activation z of parameter layer `name` by the per-channel
+   * affine map z'[…, i] = scale_i · z[…, i] + shift_i (i the last, channel axis), and
+   * re-derives the node's output from z' by the layer's activation (fused or not;
+   * identity for a linear layer), without running the layer again; then drops every
+   * node downstream of it (consumers and below), nothing upstream.
+   *
+   * The caller asserts that the layer's current weights produce z' on the cached
+   * input, e.g. after W(:, i) ← W(:, i)·scale_i and b(i) ← b(i)·scale_i + shift_i
+   * (within-layer normalization: scale_i = 1/σ_i, shift_i = β − μ_i/σ_i with b = 0
+   * before). The result equals a recompute up to float32 rounding (≈1e-7 relative).
+   * `evaluations(name)` does not change.
+   *
+   * @param scale, shift length C (the layer's output channels).
+   * @throws ConfigError when `name` is not a parameter layer, has a non-linear activation
+   *   that is not fused (its output is not an affine image of z), or its pre-activation
+   *   is not cached (call `preActivation` first; after `invalidate` or `commit` there is
+   *   nothing to rescale); ShapeError when scale/shift lengths differ from C.
+   * @example
+   * const z = run.preActivation('conv1');            // with W drawn, b = 0
+   * const { mean, std } = channelMoments(z);
+   * writeKernel(p, W / std); writeBias(p, β − mean / std);
+   * run.rescalePreActivation('conv1', std.map((s) => 1 / s), mean.map((m, i) => β − m / std[i]));
+   */
+  rescalePreActivation(name: string, scale: ArrayLike<number>, shift: ArrayLike<number>): void {
+    const node = this.node(name);
+    const where = `layer ${name}`;
+    const p = this.byLayerNode.get(node.id);
+    if (p === undefined) throw new ConfigError('rescalePreActivation needs a parameter layer', { where, actual: node.layer.getClassName() });
+    const fused = this.isFused(node);
+    if (!fused && p.kind !== 'batchnorm' && p.activation !== 'linear') {
+      throw new ConfigError('cannot rescale the pre-activation of a layer whose activation is not fused (its output is not affine in it)', { where, actual: p.activation });
+    }
+    const cached = this.outputs.get(node.id);
+    const pre = fused ? this.preActivations.get(node.id) : cached?.[0];
+    if (cached === undefined || pre === undefined || cached.length !== 1) {
+      throw new ConfigError('no cached pre-activation to rescale (call preActivation first)', { where, actual: cached === undefined ? 'not cached' : `${cached.length} outputs` });
+    }
+    const channels = pre.shape[pre.rank - 1];
+    if (scale.length !== channels || shift.length !== channels) {
+      throw new ShapeError('scale and shift need one value per output channel', { where, expected: channels, actual: { scale: scale.length, shift: shift.length } });
+    }
+    const layer = node.layer;
+    const [z, y] = tf.tidy(() => {
+      const next = tf.add(tf.mul(pre, tf.tensor1d(Float32Array.from(scale))), tf.tensor1d(Float32Array.from(shift)));
+      return [next, fused && hasActivationObject(layer) ? layer.activation.apply(next) : next];
+    });
+    this.dropFrom(node.consumers);
+    tf.dispose(cached);
+    if (fused) {
+      pre.dispose();
+      this.preActivations.set(node.id, tf.keep(z));
+      this.outputs.set(node.id, [tf.keep(y)]);
+    } else {
+      this.outputs.set(node.id, [tf.keep(z)]);
     }
   }
 

@@ -9,6 +9,7 @@ const NAMES = [
   'BatchMatMul',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'MaxPoolGrad',
   'Tile',
 ];
 
@@ -45,7 +46,7 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
     await useBackend('wasm');
   });
 
-  it("puts wasm's own BatchMatMul, Conv2DBackpropInput and Tile back, keeps them working, and switches back", async () => {
+  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad and Tile back, keeps them working, and switches back", async () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
     expect(registerWasmTrainingKernels({ kernels: 'missing' })).toEqual([
       'Conv2DBackpropFilter',

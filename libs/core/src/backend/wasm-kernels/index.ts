@@ -11,6 +11,7 @@
  * | DepthwiseConv2dNativeBackpropFilter  | missing             | JS loops                                 |
  * | DepthwiseConv2dNativeBackpropInput   | missing             | JS loops                                 |
  * | Tile                                 | per-element (slow)  | block copies (batch-norm gradients)      |
+ * | MaxPoolGrad                          | slow                | one JS pass over the windows             |
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors';
@@ -19,6 +20,7 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
+import { maxPoolGrad } from './max-pool-grad';
 import { createTileKernel } from './tile';
 import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
 
@@ -40,13 +42,14 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, replaces: false, create: () => depthwiseConv2dBackpropFilter },
   { kernelName: tf.DepthwiseConv2dNativeBackpropInput, replaces: false, create: () => depthwiseConv2dBackpropInput },
+  { kernelName: tf.MaxPoolGrad, replaces: true, create: () => maxPoolGrad },
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
 ];
 
 /**
  * Which kernels to install: `all` (the default), or only those wasm 4.22 lacks
- * (`missing`: wasm's own slow Conv2DBackpropInput, BatchMatMul and Tile stay; this is
- * the baseline the benchmark compares against).
+ * (`missing`: wasm's own slow Conv2DBackpropInput, BatchMatMul, MaxPoolGrad and
+ * Tile stay; this is the baseline the benchmark compares against).
  */
 export type WasmKernelSet = 'all' | 'missing';
 
@@ -77,7 +80,7 @@ function restoreWasmOwn(kernelName: string): void {
  * Idempotent: kernels installed by an earlier call stay as they are. A wasm
  * kernel of the same name is unregistered first and kept: BatchMatMul delegates
  * untransposed products to it, and `kernels: 'missing'` puts the wasm backend's
- * own Conv2DBackpropInput, BatchMatMul and Tile back.
+ * own Conv2DBackpropInput, BatchMatMul, MaxPoolGrad and Tile back.
  *
  * @throws ConfigError for an unknown kernel set, listing the valid ones.
  * @throws BackendError when `@tensorflow/tfjs-backend-wasm` has not been imported

@@ -38,8 +38,8 @@ export function createProgram(modules: CommandModule[]): Command {
 }
 
 async function loadModules(): Promise<CommandModule[]> {
-  const { registerK8sCommand } = await import('./k8s/command');
-  return [registerK8sCommand];
+  const [{ registerInitCommand }, { registerK8sCommand }] = await Promise.all([import('./commands/init-command'), import('./k8s/command')]);
+  return [(program) => registerInitCommand(program), (program) => registerK8sCommand(program)];
 }
 
 /** Runs the CLI with `argv` (without `node` and the script) and returns the exit code. */

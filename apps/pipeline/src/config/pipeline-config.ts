@@ -6,6 +6,7 @@
  * everything finer.
  */
 import { calibrationOptionsSchema } from '@ddinit/init-between-layer';
+import { RANDOM_SOURCES, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
 
@@ -14,6 +15,25 @@ export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans',
 
 /** The embedded default dataset (Fashion-MNIST sample shipped with @ddinit/data). */
 export const EMBEDDED_DATA = 'embedded';
+
+const fallbackChoice = z.enum(['error', ...RANDOM_SOURCES]);
+
+/**
+ * The within-layer library's options without `method` and `seed` (the pipeline's
+ * `within` and `seed` set them). One pipeline default differs from the library's:
+ * a layer with fewer sampled rows than filters (the fc layers of the CaffeNet
+ * family on a 160-image sample, as in the reference code) falls back to
+ * orthogonal weights — logged with the counts and recorded in the report — where
+ * the library alone would raise.
+ */
+export const PipelineWithinOptionsSchema = withinLayerOptionsSchema
+  .omit({ method: true, seed: true })
+  .extend({
+    fallback: z
+      .object({ onTooFewRows: fallbackChoice.default('orthogonal'), onDegenerate: fallbackChoice.default('error') })
+      .strict()
+      .prefault({}),
+  });
 
 export const PipelineConfigSchema = z
   .object({
@@ -32,7 +52,7 @@ export const PipelineConfigSchema = z
     /** Within-layer weight source. */
     within: z.enum(WITHIN_METHODS).default('kmeans'),
     /** Finer within-layer options (β, per-layer overrides, fallbacks, k-means settings). */
-    withinOptions: z.record(z.string(), z.unknown()).default({}),
+    withinOptions: PipelineWithinOptionsSchema.prefault({}),
     /** Run the between-layer calibration after the within-layer init. */
     calibrate: z.boolean().default(true),
     /** Between-layer calibration options (seed comes from `seed`). */

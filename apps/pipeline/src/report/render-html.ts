@@ -53,7 +53,7 @@ export function renderReportHtml(report: InitReport): string {
   const rows = report.layers
     .map(
       (l) =>
-        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
+        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
     )
     .join('\n');
   const calibration = report.calibration

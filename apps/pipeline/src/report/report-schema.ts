@@ -20,13 +20,13 @@ export const LayerReportSchema = z
     /** Patch rows (sampled positions) the weights were computed from; null for data-free methods. */
     rows: z.number().int().nonnegative().nullable(),
     /** Mean over channels of the per-channel pre-activation mean on the sample, after init. */
-    outMean: finite,
-    /** Mean over channels of the per-channel pre-activation std on the sample, after init. */
-    outStd: finite,
-    /** max over channels of |mean_i − β|. */
-    worstMeanDeviation: finite,
-    /** max over channels of |std_i − 1|. */
-    worstStdDeviation: finite,
+    outMean: finite.nullable(),
+    /** Mean over channels of the per-channel pre-activation std on the sample, after init (null: layer kept). */
+    outStd: finite.nullable(),
+    /** max over channels of |mean_i − β| (null: layer without bias, or kept). */
+    worstMeanDeviation: finite.nullable(),
+    /** max over channels of |std_i − 1| (null: layer kept). */
+    worstStdDeviation: finite.nullable(),
     /** Mean per-channel std before the per-channel normalization (the raw draw), for the figure. */
     outStdBefore: finite.nullable(),
     /** Change rate ρ = RMS(∇W)/RMS(W) before and after between-layer calibration (null without it). */
@@ -73,6 +73,8 @@ export const InitReportSchema = z
         split: z.string().min(1),
         sampleSize: z.number().int().positive(),
         inputShape: z.array(z.number().int().positive()),
+        /** How pixels were normalized: x = (byte · scale − mean_c) / std_c. */
+        normalization: z.object({ scale: finite, mean: z.array(finite), std: z.array(finite) }).strict(),
       })
       .strict(),
     within: z.object({ method: z.string().min(1), beta: finite }).strict(),

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import { defaultDatasetPath, openDataset, toTensorBatch, type StoreOptions } from '@ddinit/data';
+import { MANIFEST_NAME, defaultDatasetPath, openDataset, openStore, toTensorBatch, type StoreOptions } from '@ddinit/data';
 import { EMBEDDED_DATA } from '../config/pipeline-config';
 
 export interface InitSample {
@@ -36,7 +36,12 @@ export async function loadInitSample(
   observers: Observers = {},
 ): Promise<InitSample> {
   const source = resolveDataLocation(options.data);
-  const dataset = await openDataset(source, { ...(options.store ? { store: options.store } : {}), ...(observers.logger ? { logger: observers.logger } : {}) });
+  const store = openStore(source, { ...options.store, ...(observers.logger ? { logger: observers.logger } : {}) });
+  if (!(await store.exists(MANIFEST_NAME))) {
+    // A wrong --data is bad input (exit 2), not a storage failure.
+    throw new DataError('no dataset at this location', { where: source, expected: `a dataset directory or prefix holding ${MANIFEST_NAME}`, actual: `no ${store.describe(MANIFEST_NAME)}` });
+  }
+  const dataset = await openDataset(store, observers.logger ? { logger: observers.logger } : {});
   const entry = dataset.split(options.split);
   if (entry.examples < options.size) {
     throw new DataError('the split has fewer examples than the init sample needs', {
@@ -84,6 +89,6 @@ export async function loadInitSample(
       normalization: { scale, mean, std },
     };
   } finally {
-    tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t): t is tf.Tensor => t !== undefined));
+    tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t) => t !== undefined) as tf.Tensor[]);
   }
 }

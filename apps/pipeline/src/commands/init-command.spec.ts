@@ -1,0 +1,167 @@
+/**
+ * End-to-end specs of `ddinit init` on small but real runs: the embedded
+ * Fashion-MNIST sample, caffenet-small, k-means + calibration.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '@ddinit/data/testing';
+import { defaultDatasetPath, openStore } from '@ddinit/data';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../main';
+import { InitReportSchema } from '../report/report-schema';
+import { registerInitCommand } from './init-command';
+
+const BIN = resolve(import.meta.dirname, '../../bin/ddinit.js');
+const SMALL = ['--sample', '48', '--calibration-batch', '8', '--log-format', 'json'];
+let dir: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function ddinit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(args, [
+      (program) =>
+        registerInitCommand(program, {
+          stdout: { write: (text: string) => (stdout += text) },
+          env: { ...env },
+        }),
+    ]);
+    return { code, stdout, stderr };
+  } finally {
+    err.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ddinit-e2e-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ddinit init', () => {
+  it('initializes caffenet-small on the embedded data, writes model and reports, skips an up-to-date rerun', async () => {
+    const out = join(dir, 'run');
+    const run = await ddinit(['init', '--out', out, ...SMALL]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['metadata.json', 'model.json', 'report.html', 'report.json', 'weights.bin']);
+    const report = InitReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+    expect(report.model).toBe('caffenet-small');
+    expect(report.layers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc6', 'fc7', 'fc8']);
+    for (const layer of report.layers) {
+      expect(Math.abs((layer.outStd ?? Number.NaN) - 1), layer.name).toBeLessThanOrEqual(1e-2);
+      expect(layer.worstStdDeviation ?? Number.NaN, layer.name).toBeLessThanOrEqual(1e-2);
+      expect(Math.abs(layer.outMean ?? Number.NaN), layer.name).toBeLessThanOrEqual(1e-2);
+    }
+    // fc6/fc7 have 256 units but only 48 rows: the pipeline's configured fallback, recorded.
+    expect(report.layers.find((l) => l.name === 'fc6')?.fallback).toMatch(/too few patch rows \(48 < 256/);
+    expect(report.calibration?.converged).toBe(true);
+    expect(report.calibration?.maxLogDeviation).toBeLessThanOrEqual(0.01);
+    const rates = report.layers.map((l) => l.changeRateAfter ?? Number.NaN);
+    for (const r of rates) expect(Math.abs(Math.log(r) / Math.log(rates[0]) - 1)).toBeLessThan(0.02);
+    expect(JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ type: 'result', out: `file://${out}` });
+    const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: 'wasm', configHash: report.configHash });
+
+    const again = await ddinit(['init', '--out', out, ...SMALL]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout.trim())).toEqual({ type: 'result', out: `file://${out}`, skipped: true });
+  });
+
+  it('initializes from S3 data into S3 and reads a user model.json', async () => {
+    let s3: S3rverHandle | undefined;
+    try {
+      s3 = await startS3rver(['data']);
+      const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        const store = openStore('s3://data/fashion-mnist');
+        const source = defaultDatasetPath();
+        for (const name of readdirSync(source).filter((n) => n !== 'manifest.json')) await store.write(name, [readFileSync(join(source, name))]);
+        await store.write('manifest.json', [readFileSync(join(source, 'manifest.json'))]);
+        const run = await ddinit(['init', '--data', 's3://data/fashion-mnist', '--out', 's3://data/runs/a', '--within', 'pca', ...SMALL], env);
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        const out = openStore('s3://data/runs/a');
+        expect(await out.list()).toEqual(['metadata.json', 'model.json', 'report.html', 'report.json', 'weights.bin']);
+        const report = JSON.parse(new TextDecoder().decode(await out.readAll('report.json')));
+        expect(report.data.source).toBe('s3://data/fashion-mnist');
+        expect(report.within.method).toBe('pca');
+        // The initialized model, read back from S3 as a user model, initializes again.
+        const rerun = await ddinit(['init', '--data', 's3://data/fashion-mnist', '--model', 's3://data/runs/a/model.json', '--out', join(dir, 'from-s3'), '--within', 'gaussian', ...SMALL], env);
+        expect(rerun.stderr).toBe('');
+        expect(rerun.code).toBe(0);
+      } finally {
+        for (const key of Object.keys(env)) delete process.env[key];
+        Object.assign(process.env, saved);
+      }
+    } finally {
+      await s3?.stop();
+    }
+  });
+
+  it('leaves no partial artifact when killed mid-way, and the rerun completes', async () => {
+    const out = join(dir, 'killed');
+    const child = spawn(process.execPath, [BIN, 'init', '--out', out, ...SMALL], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolveKill, reject) => {
+      const timer = setTimeout(() => reject(new Error('no within-layer progress within 120 s')), 120_000);
+      let buffer = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        if (/"task":"within-layer".*"item":"conv3"/.test(buffer)) {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          resolveKill();
+        }
+      });
+      child.on('exit', () => reject(new Error(`exited before it could be killed: ${buffer}`)));
+    });
+    await new Promise((r) => child.once('close', r));
+    expect(existsSync(out)).toBe(false);
+    const rerun = await ddinit(['init', '--out', out, ...SMALL]);
+    expect(rerun.code).toBe(0);
+    expect(existsSync(join(out, 'metadata.json'))).toBe(true);
+  });
+
+  it('exits 2 naming the problem for a missing dataset, a corrupt shard, an unknown model and bad YAML', async () => {
+    const missing = await ddinit(['init', '--data', join(dir, 'no-such-dataset'), '--out', join(dir, 'x'), ...SMALL]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-dataset.*manifest\.json/);
+
+    const corrupt = join(dir, 'corrupt');
+    cpSync(defaultDatasetPath(), corrupt, { recursive: true });
+    const shard = join(corrupt, 'train-00000.arrow');
+    const bytes = readFileSync(shard);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(shard, bytes);
+    const bad = await ddinit(['init', '--data', corrupt, '--out', join(dir, 'y'), ...SMALL]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/train-00000\.arrow/);
+
+    const unknown = await ddinit(['init', '--model', 'alexnet', '--out', join(dir, 'z'), ...SMALL]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown model.*got alexnet/);
+
+    const yaml = join(dir, 'bad.yaml');
+    writeFileSync(yaml, 'model: [caffenet\n');
+    const badYaml = await ddinit(['init', '--config', yaml]);
+    expect(badYaml.code).toBe(2);
+    expect(badYaml.stderr).toMatch(/bad\.yaml: the config file does not parse/);
+
+    const badValue = await ddinit(['init', '--within', 'kmeanz']);
+    expect(badValue.code).toBe(2);
+    for (const out of ['x', 'y', 'z']) expect(existsSync(join(dir, out))).toBe(false);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * `ddinit init`: the main job. Initializes a model from data (within-layer, then
+ * between-layer calibration) and publishes the model with report.json and
+ * report.html.
+ *
+ *   ddinit init [--config file] [--data embedded|dir|s3://…] [--model name|model.json]
+ *               [--within kmeans] [--no-calibrate] [--sample 160] [--seed 0]
+ *               [--backend auto] [--out artifacts/init] [--force]
+ *
+ * `ddinit sweep-run` is the same stage inside a Kubernetes Indexed Job: the
+ * completion index picks one configuration of `kubernetes.sweep`.
+ */
+import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
+import { Command, Option } from 'commander';
+import { loadPipelineConfig } from '../config/load-config';
+import { BACKEND_CHOICES, PipelineConfigSchema, WITHIN_METHODS, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
+import { readPipelineDocument } from '../k8s/pipeline-document';
+import { selectSweepRun } from '../k8s/sweep';
+import { createConsoleObservers, type ConsoleObservers } from '../observe/console-observers';
+import { formatLayerSummary } from '../report/layer-summary';
+import { runInitStage, type InitOutcome } from '../stages/init-stage';
+
+interface InitFlags {
+  config?: string;
+  data?: string;
+  split?: string;
+  model?: string;
+  within?: (typeof WITHIN_METHODS)[number];
+  calibrate?: boolean;
+  sample?: number;
+  calibrationBatch?: number;
+  seed?: number;
+  backend?: BackendChoice;
+  out?: string;
+  force?: boolean;
+  logFormat?: 'auto' | 'pretty' | 'json';
+}
+
+export interface InitCommandIo {
+  stdout: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  /** Observers for the run (tests pass memory ones). */
+  observers?: (format: 'auto' | 'pretty' | 'json') => ConsoleObservers;
+}
+
+const processIo: InitCommandIo = { stdout: process.stdout, env: process.env };
+
+function integer(name: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value)) throw new Error(`${name} must be an integer, got ${value}`);
+    return Number(value);
+  };
+}
+
+function flagsToConfig(flags: InitFlags): Partial<PipelineConfigInput> {
+  return {
+    data: flags.data,
+    split: flags.split,
+    model: flags.model,
+    within: flags.within,
+    calibrate: flags.calibrate === false ? false : undefined,
+    sample: flags.sample,
+    calibrationBatch: flags.calibrationBatch,
+    seed: flags.seed,
+    backend: flags.backend,
+    out: flags.out,
+    force: flags.force,
+  };
+}
+
+async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFormat'], io: InitCommandIo): Promise<InitOutcome> {
+  const observers = (io.observers ?? ((format) => createConsoleObservers({ format })))(logFormat ?? 'auto');
+  try {
+    const selection = await selectBackend(config.backend, { logger: observers.logger });
+    const outcome = await runInitStage(config, { backend: selection.name, logger: observers.logger, progress: observers.progress });
+    observers.close();
+    if (outcome.report) {
+      if (observers.format === 'pretty') io.stdout.write(`${formatLayerSummary(outcome.report)}\n`);
+      else io.stdout.write(`${JSON.stringify({ type: 'result', out: outcome.location, report: 'report.json', summary: outcome.report.calibration, seconds: outcome.report.timings })}\n`);
+    } else {
+      io.stdout.write(observers.format === 'pretty' ? `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)\n` : `${JSON.stringify({ type: 'result', out: outcome.location, skipped: true })}\n`);
+    }
+    return outcome;
+  } finally {
+    observers.close();
+  }
+}
+
+function addInitFlags(command: Command): Command {
+  return command
+    .option('--config <file>', 'pipeline config, YAML or JSON (flags and DDINIT_* variables override it)')
+    .option('--data <location>', "dataset: 'embedded' (default), a directory or s3://bucket/prefix with manifest.json")
+    .option('--split <name>', 'split the sample is drawn from (default train)')
+    .option('--model <model>', 'registry name (caffenet-small, caffenet, vgg-plain-<N>, resnet-small) or path / s3:// URL of a tfjs model.json')
+    .addOption(new Option('--within <method>', 'within-layer weight source (default kmeans)').choices(WITHIN_METHODS))
+    .option('--no-calibrate', 'skip the between-layer calibration')
+    .option('--sample <images>', 'images in the init sample (default 160)', integer('--sample'))
+    .option('--calibration-batch <images>', 'images of the sample in the calibration batch (default 16)', integer('--calibration-batch'))
+    .option('--seed <n>', 'run seed (default 0)', integer('--seed'))
+    .addOption(new Option('--backend <backend>', 'tfjs backend (default auto: node-gpu > node > wasm > cpu)').choices(BACKEND_CHOICES))
+    .option('--out <location>', 'artifact directory or s3://bucket/prefix (default artifacts/init)')
+    .option('--force', 'redo the stage even if the output holds an artifact of the same configuration')
+    .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'));
+}
+
+export function registerInitCommand(program: Command, io: InitCommandIo = processIo): void {
+  addInitFlags(program.command('init').description('initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html')).action(
+    async (flags: InitFlags) => {
+      const config = loadPipelineConfig({ file: flags.config, env: io.env, flags: flagsToConfig(flags) });
+      await runWithConfig(config, flags.logFormat, io);
+    },
+  );
+
+  program
+    .command('sweep-run')
+    .description('run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)')
+    .requiredOption('--config <file>', 'pipeline config with a kubernetes.sweep section')
+    .addOption(new Option('--stage <stage>', 'stage to run').choices(['init']).default('init'))
+    .addOption(new Option('--backend <backend>', 'tfjs backend').choices(BACKEND_CHOICES))
+    .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
+    .action(async (flags: { config: string; backend?: BackendChoice; logFormat?: InitFlags['logFormat'] }) => {
+      const run = selectSweepRun(readPipelineDocument(flags.config), io.env);
+      const config = PipelineConfigSchema.parse({ ...run.config, ...(flags.backend ? { backend: flags.backend } : {}) });
+      await runWithConfig(config, flags.logFormat, io);
+    });
+}

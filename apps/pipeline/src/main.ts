@@ -38,8 +38,18 @@ export function createProgram(modules: CommandModule[]): Command {
 }
 
 async function loadModules(): Promise<CommandModule[]> {
-  const [{ registerInitCommand }, { registerK8sCommand }] = await Promise.all([import('./commands/init-command'), import('./k8s/command')]);
-  return [(program) => registerInitCommand(program), (program) => registerK8sCommand(program)];
+  const [{ registerInitCommand }, { registerConfigCommand }, { registerK8sCommand }, { registerDataCommand }] = await Promise.all([
+    import('./commands/init-command'),
+    import('./commands/config-command'),
+    import('./k8s/command'),
+    import('./commands/data-command'),
+  ]);
+  return [
+    (program) => registerInitCommand(program),
+    (program) => registerConfigCommand(program),
+    (program) => registerK8sCommand(program),
+    (program) => registerDataCommand(program),
+  ];
 }
 
 /** Runs the CLI with `argv` (without `node` and the script) and returns the exit code. */

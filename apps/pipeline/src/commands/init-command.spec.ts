@@ -21,11 +21,14 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
+  /** The per-layer summary (stderr in JSON mode). */
+  summary: string;
 }
 
 async function ddinit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let stdout = '';
   let stderr = '';
+  let summary = '';
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);
     return true;
@@ -35,10 +38,11 @@ async function ddinit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run>
       (program) =>
         registerInitCommand(program, {
           stdout: { write: (text: string) => (stdout += text) },
+          stderr: { write: (text: string) => (summary += text) },
           env: { ...env },
         }),
     ]);
-    return { code, stdout, stderr };
+    return { code, stdout, stderr, summary };
   } finally {
     err.mockRestore();
   }
@@ -71,6 +75,8 @@ describe('ddinit init', () => {
     const rates = report.layers.map((l) => l.changeRateAfter ?? Number.NaN);
     for (const r of rates) expect(Math.abs(Math.log(r) / Math.log(rates[0]) - 1)).toBeLessThan(0.02);
     expect(JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ type: 'result', out: `file://${out}` });
+    expect(run.summary).toMatch(/^layer\s+kind\s+method/m);
+    expect(run.summary).toMatch(/calibration: converged/);
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
     expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: 'wasm', configHash: report.configHash });
 

@@ -38,12 +38,13 @@ interface InitFlags {
 
 export interface InitCommandIo {
   stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
   /** Observers for the run (tests pass memory ones). */
   observers?: (format: 'auto' | 'pretty' | 'json') => ConsoleObservers;
 }
 
-const processIo: InitCommandIo = { stdout: process.stdout, env: process.env };
+const processIo: InitCommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 
 function integer(name: string) {
   return (value: string): number => {
@@ -75,8 +76,13 @@ async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFo
     const outcome = await runInitStage(config, { backend: selection.name, logger: observers.logger, progress: observers.progress });
     observers.close();
     if (outcome.report) {
-      if (observers.format === 'pretty') io.stdout.write(`${formatLayerSummary(outcome.report)}\n`);
-      else io.stdout.write(`${JSON.stringify({ type: 'result', out: outcome.location, report: 'report.json', summary: outcome.report.calibration, seconds: outcome.report.timings })}\n`);
+      if (observers.format === 'pretty') {
+        io.stdout.write(`${formatLayerSummary(outcome.report)}\n`);
+      } else {
+        // stdout stays machine-readable; the people reading CI or pod logs get the table on stderr.
+        io.stderr.write(`${formatLayerSummary(outcome.report)}\n`);
+        io.stdout.write(`${JSON.stringify({ type: 'result', out: outcome.location, report: 'report.json', summary: outcome.report.calibration, seconds: outcome.report.timings })}\n`);
+      }
     } else {
       io.stdout.write(observers.format === 'pretty' ? `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)\n` : `${JSON.stringify({ type: 'result', out: outcome.location, skipped: true })}\n`);
     }

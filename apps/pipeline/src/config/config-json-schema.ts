@@ -1,0 +1,11 @@
+/** The pipeline configuration as a JSON Schema, for editors (YAML language servers, VS Code). */
+import { z } from 'zod';
+import { PipelineConfigSchema } from './pipeline-config';
+
+export function pipelineConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(PipelineConfigSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'ddinit pipeline configuration',
+    description: 'Configuration of `ddinit init` and `ddinit k8s render` (flags and DDINIT_* variables override it).',
+  };
+}

@@ -12,7 +12,7 @@ describe('README and CI', () => {
   it('runs the README test command in .ci/run after a clean install', () => {
     const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
     const ci = readFileSync(resolve(root, '.ci/run'), 'utf8');
-    const testCommand = /Run all tests[^\n]*\n+```sh\n([^\n]+)\n```/.exec(readme)?.[1];
+    const testCommand = /Run all tests[\s\S]*?```sh\n([^\n]+)\n```/.exec(readme)?.[1];
     expect(testCommand, 'README.md names the test command under "Run all tests"').toBeDefined();
     const steps = (testCommand ?? '').split('&&').map((s) => s.trim());
     expect(steps[0]).toBe('npm ci');
@@ -22,6 +22,15 @@ describe('README and CI', () => {
     for (const step of steps.slice(1)) {
       expect(ciLines.indexOf(step), `.ci/run runs "${step}" after npm ci`).toBeGreaterThan(install);
     }
+  });
+
+  it('gives a main-job command that the pipeline project can run', () => {
+    const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+    expect(readme).toContain('npm ci && npx nx run pipeline:init');
+    const pipeline = JSON.parse(readFileSync(resolve(root, 'apps/pipeline/package.json'), 'utf8'));
+    expect(pipeline.nx.name).toBe('pipeline');
+    expect(pipeline.scripts.init).toMatch(/ddinit\.js init$/);
+    expect(pipeline.bin.ddinit).toBe('./bin/ddinit.js');
   });
 
   it('keeps analytics and cloud prompts off in nx.json', () => {

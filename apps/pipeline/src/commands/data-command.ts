@@ -259,7 +259,7 @@ const LOG_FORMAT = () => new Option('--log-format <format>', 'progress bars on a
 function addCommonConvertFlags(command: Command, example: string): Command {
   return command
     .requiredOption('--out <location>', 'output directory or s3://bucket/prefix')
-    .option('--name <name>', 'dataset name in manifest.json (default: the format, or the last segment of --out)')
+    .option('--name <name>', "dataset name in manifest.json (default: the converter's, e.g. cifar10 or voc-segmentation; for idx and image-folder the last segment of --out)")
     .option('--max-shard-bytes <bytes>', 'upper bound of one shard file, e.g. 64MiB (default 64MiB)', parseByteSize)
     .option('--overwrite', 'replace a dataset that exists at --out')
     .addOption(LOG_FORMAT())

@@ -168,6 +168,8 @@ describe('ddinit init', () => {
 
     const badValue = await ddinit(['init', '--within', 'kmeanz']);
     expect(badValue.code).toBe(2);
+    const badNumber = await ddinit(['init', '--sample', 'abc']);
+    expect(badNumber.code).toBe(2);
     for (const out of ['x', 'y', 'z']) expect(existsSync(join(dir, out))).toBe(false);
   });
 });

@@ -11,7 +11,7 @@
  * completion index picks one configuration of `kubernetes.sweep`.
  */
 import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES, PipelineConfigSchema, WITHIN_METHODS, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
 import { readPipelineDocument } from '../k8s/pipeline-document';
@@ -48,7 +48,7 @@ const processIo: InitCommandIo = { stdout: process.stdout, stderr: process.stder
 
 function integer(name: string) {
   return (value: string): number => {
-    if (!/^-?\d+$/.test(value)) throw new Error(`${name} must be an integer, got ${value}`);
+    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be an integer, got ${value}`);
     return Number(value);
   };
 }

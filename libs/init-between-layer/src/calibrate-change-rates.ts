@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, NumericalError, Rng, ShapeError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
-import { flattenModel, readWeight, writeWeight, hasWeight, type GraphNode, type ModelGraph, type ParameterLayer, type WeightRole } from '@ddinit/models';
+import { flattenModel, weightVariable, writeWeight, hasWeight, type GraphNode, type ModelGraph, type ParameterLayer, type WeightRole } from '@ddinit/models';
 import { classifyLayers, type CalibrationLayers, type UncalibratedLayer } from './calibration-layers';
 import { parseCalibrationOptions, type CalibrationOptions, type CalibrationOptionsInput } from './calibration-options';
 import type { CalibrationIteration, CalibrationResult } from './calibration-result';
-import { measureRatesOnce, type GradientSource, type RateMeasurement } from './change-rates';
+import { measureRatesOnce, type DeferredKernels, type GradientSource, type RateMeasurement } from './change-rates';
 import { findTop, type BeforeNodeHook, type GraphTop } from './graph-forward';
 import { findMergeTies, planScales, type MergeTies } from './scale-plan';
 
@@ -82,10 +82,35 @@ export function targetOf(rates: Record<string, number>, outputStd: number, pullO
 /** Multiplies one weight of a layer by `factor` (no-op for 1 or a missing weight). */
 function scaleWeight(p: ParameterLayer, role: WeightRole, factor: number): void {
   if (factor === 1 || !hasWeight(p, role)) return;
-  const value = readWeight(p, role);
-  const scaled = tf.tidy(() => tf.mul(value, factor));
+  const scaled = tf.tidy(() => tf.mul(weightVariable(p, role).read(), factor));
   writeWeight(p, role, scaled);
-  tf.dispose([value, scaled]);
+  scaled.dispose();
+}
+
+/**
+ * Kernels with at least this many elements are scaled lazily during the
+ * calibration (see {@link KernelScales}): for CaffeNet fc6–fc8, rewriting them
+ * every iteration cost a copy and a re-packing of the weights by the backend on
+ * the next product. Smaller kernels are written every step as before (cheap),
+ * which keeps their arithmetic, and so the results on small models, unchanged.
+ */
+const DEFERRED_KERNEL_ELEMENTS = 1 << 20;
+
+type Deferred = DeferredKernels & { kernelScales: Map<number, number> };
+
+function deferredKernels(setup: Setup): Deferred {
+  const layers = new Set(setup.free.filter((p) => p.kind !== 'separable' && weightVariable(p, 'kernel').read().size >= DEFERRED_KERNEL_ELEMENTS).map((p) => p.node));
+  return { layers, kernelScales: new Map(), storedSquares: new Map() };
+}
+
+/** Writes the deferred kernel factors c_k into the kernels (W_k ← c_k·W_k) and resets them to 1. */
+function commitKernels(setup: Setup, deferred: Deferred): void {
+  for (const [node, factor] of deferred.kernelScales) {
+    const p = setup.layers.byNode.get(node);
+    if (p !== undefined) scaleWeight(p, 'kernel', factor);
+  }
+  deferred.kernelScales.clear();
+  deferred.storedSquares.clear();
 }
 
 function meanAbs(x: tf.Tensor): number {
@@ -108,9 +133,11 @@ interface PendingStep {
  * correction r_k for the change of its input scale (default: r_k = a′_k / a_k,
  * mean |input| now over mean |input| at the previous measurement; function-
  * preserving: the propagated exact scale), then W_k ← s_k·W_k, b_k ← r_k·s_k·b_k
- * (batch normalization: moving mean and β ← r_k·(…)).
+ * (batch normalization: moving mean and β ← r_k·(…)). For big kernels the factor
+ * is deferred: it multiplies c_k in `kernelScales` (the forward feeds c_k·x to the
+ * layer), and {@link commitKernels} writes it once at the end.
  */
-function stepHook(setup: Setup, inputAbsMean: Map<number, number>, pending: PendingStep | undefined): BeforeNodeHook {
+function stepHook(setup: Setup, inputAbsMean: Map<number, number>, pending: PendingStep | undefined, deferred: Deferred): BeforeNodeHook {
   return (node: GraphNode, inputs: tf.Tensor[]) => {
     const p = setup.layers.byNode.get(node.id);
     if (p === undefined) return;
@@ -143,7 +170,8 @@ function stepHook(setup: Setup, inputAbsMean: Map<number, number>, pending: Pend
     }
     scaleWeight(p, 'bias', ratio * factor);
     if (p.kind === 'separable') return;
-    scaleWeight(p, 'kernel', factor);
+    if (deferred.layers.has(node.id)) deferred.kernelScales.set(node.id, (deferred.kernelScales.get(node.id) ?? 1) * factor);
+    else scaleWeight(p, 'kernel', factor);
   };
 }
 
@@ -154,10 +182,16 @@ function gradientSource(setup: Setup, measurement: number): GradientSource {
   return { kind: 'random', seeds: Array.from({ length: setup.options.draws }, (_, d) => stream.derive(`draw-${d}`).nextSeed()) };
 }
 
-/** One rate measurement (applying `pending` on the way). */
-function measure(setup: Setup, measurement: number, inputAbsMean: Map<number, number>, pending: PendingStep | undefined): RateMeasurement {
-  const hook = stepHook(setup, inputAbsMean, pending);
-  return measureRatesOnce(setup.graph, setup.top, setup.inputs, setup.free, gradientSource(setup, measurement), hook);
+/** One rate measurement (applying `pending` on the way; kernel factors deferred in `deferred`). */
+function measure(
+  setup: Setup,
+  measurement: number,
+  inputAbsMean: Map<number, number>,
+  pending: PendingStep | undefined,
+  deferred: Deferred,
+): RateMeasurement {
+  const hook = stepHook(setup, inputAbsMean, pending, deferred);
+  return measureRatesOnce(setup.graph, setup.top, setup.inputs, setup.free, gradientSource(setup, measurement), hook, deferred);
 }
 
 /** The step's kernel factors s_k = (ρ_k / T)^(α/2) (free layers; ties and function preservation resolved). */
@@ -237,41 +271,50 @@ export function calibrateChangeRates(
   }
   const inputAbsMean = new Map<number, number>();
   progress({ task: 'calibration', phase: 'start', completed: 0, total: parsed.maxIterations });
-  const initial = measure(setup, 0, inputAbsMean, undefined);
-  addUndefined(layers.uncalibrated, initial);
-  let current = initial;
-  let evaluation = targetOf(current.rates, current.outputStd, parsed.pullOutputStd);
+  // Kernel factors are deferred (the forward scales the layers' inputs instead) and written once, also when a measurement throws.
+  const deferred = deferredKernels(setup);
   const iterations: CalibrationIteration[] = [];
   const violations: { merge: string; scales: number[] }[] = [];
-  for (let t = 1; t <= parsed.maxIterations && evaluation.deviation >= parsed.tolerance; t++) {
-    const step = planStep(setup, current.rates, evaluation.target);
-    for (const v of step.violations ?? []) if (!violations.some((w) => w.merge === v.merge)) violations.push(v);
-    const after = measure(setup, t, inputAbsMean, step);
-    addUndefined(layers.uncalibrated, after);
-    const next = targetOf(after.rates, after.outputStd, parsed.pullOutputStd);
-    const scales: Record<string, number> = {};
-    for (const p of layers.calibrated) scales[p.name] = step.factors.get(p.node) ?? 1;
-    iterations.push({
-      iteration: t,
-      target: evaluation.target,
-      ratesBefore: current.rates,
-      scales,
-      ratesAfter: after.rates,
-      outputStdBefore: current.outputStd,
-      outputStdAfter: after.outputStd,
-      deviationBefore: evaluation.deviation,
-      deviationAfter: next.deviation,
-    });
-    if (Math.abs(Math.log(after.outputStd) - Math.log(current.outputStd)) > parsed.outputStdWarning) {
-      logger.warn('the output std moved more than expected: one or more layers look non-homogeneous', {
+  let initial: RateMeasurement;
+  let current: RateMeasurement;
+  let evaluation: ReturnType<typeof targetOf>;
+  try {
+    initial = measure(setup, 0, inputAbsMean, undefined, deferred);
+    addUndefined(layers.uncalibrated, initial);
+    current = initial;
+    evaluation = targetOf(current.rates, current.outputStd, parsed.pullOutputStd);
+    for (let t = 1; t <= parsed.maxIterations && evaluation.deviation >= parsed.tolerance; t++) {
+      const step = planStep(setup, current.rates, evaluation.target);
+      for (const v of step.violations ?? []) if (!violations.some((w) => w.merge === v.merge)) violations.push(v);
+      const after = measure(setup, t, inputAbsMean, step, deferred);
+      addUndefined(layers.uncalibrated, after);
+      const next = targetOf(after.rates, after.outputStd, parsed.pullOutputStd);
+      const scales: Record<string, number> = {};
+      for (const p of layers.calibrated) scales[p.name] = step.factors.get(p.node) ?? 1;
+      iterations.push({
         iteration: t,
+        target: evaluation.target,
+        ratesBefore: current.rates,
+        scales,
+        ratesAfter: after.rates,
         outputStdBefore: current.outputStd,
         outputStdAfter: after.outputStd,
+        deviationBefore: evaluation.deviation,
+        deviationAfter: next.deviation,
       });
+      if (Math.abs(Math.log(after.outputStd) - Math.log(current.outputStd)) > parsed.outputStdWarning) {
+        logger.warn('the output std moved more than expected: one or more layers look non-homogeneous', {
+          iteration: t,
+          outputStdBefore: current.outputStd,
+          outputStdAfter: after.outputStd,
+        });
+      }
+      progress({ task: 'calibration', phase: 'advance', completed: t, total: parsed.maxIterations, fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd } });
+      current = after;
+      evaluation = next;
     }
-    progress({ task: 'calibration', phase: 'advance', completed: t, total: parsed.maxIterations, fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd } });
-    current = after;
-    evaluation = next;
+  } finally {
+    commitKernels(setup, deferred);
   }
   const converged = evaluation.deviation < parsed.tolerance;
   if (!converged) {

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NumericalError, ShapeError } from '@ddinit/core';
 import { weightVariable, type ModelGraph, type ParameterLayer } from '@ddinit/models';
-import { forwardToTop, type BeforeNodeHook, type GraphTop } from './graph-forward';
+import { forwardToTop, type BeforeNodeHook, type GraphTop, type KernelScales } from './graph-forward';
 
 /** Where ∇W comes from: seeded random top gradients, or a real loss on labels. */
 export type GradientSource = { kind: 'random'; seeds: number[] } | { kind: 'labels'; labels: tf.Tensor };
@@ -46,9 +46,26 @@ function lossOf(z: tf.Tensor, source: GradientSource, draw: number, where: strin
 }
 
 /**
+ * How a measurement sees the kernels while a calibration defers writing some of
+ * them: the effective kernel of layer k is c_k·W_k (W_k the stored variable, c_k
+ * in `kernelScales`, see {@link KernelScales}; only layers in `layers` are
+ * deferred). mean(W_k²) of their stored kernels is computed once and kept in
+ * `storedSquares` (valid until the kernels are written).
+ */
+export interface DeferredKernels {
+  layers: ReadonlySet<number>;
+  kernelScales: KernelScales;
+  storedSquares: Map<number, number>;
+}
+
+/**
  * One measurement of the change rates of `layers` on `input` (one forward and
  * backward per draw). `beforeNode` runs during the first draw's forward only
- * (the calibration rescales layers there). Leaves no tensor behind.
+ * (the calibration rescales layers there). With `deferred`, the rates are those
+ * of the effective kernels c_k·W_k: the forward feeds c_k·x, so the gradient
+ * with respect to the stored W_k is c_k·∇(c_k W_k), and
+ * ρ_k = sqrt(mean(∇W_k²) / mean(W_k²)) / c_k² (c_k read after the forward).
+ * Leaves no tensor behind.
  *
  * @throws NumericalError when a gradient or weight is not finite.
  * @throws ShapeError when labels do not match the logits.
@@ -60,6 +77,7 @@ export function measureRatesOnce(
   layers: ParameterLayer[],
   source: GradientSource,
   beforeNode?: BeforeNodeHook,
+  deferred?: DeferredKernels,
 ): RateMeasurement {
   const variables = layers.map((p) => weightVariable(p, 'kernel').read() as tf.Variable);
   const draws = source.kind === 'labels' ? 1 : source.seeds.length;
@@ -68,7 +86,7 @@ export function measureRatesOnce(
   let outputStd = Number.NaN;
   for (let d = 0; d < draws; d++) {
     const { value, grads } = tf.variableGrads(() => {
-      const z = forwardToTop(graph, top, input, d === 0 ? beforeNode : undefined);
+      const z = forwardToTop(graph, top, input, d === 0 ? beforeNode : undefined, deferred?.kernelScales);
       if (d === 0) outputStd = meanChannelStd(z);
       return lossOf(z, source, d, `layer ${top.node.name}`);
     }, variables);
@@ -84,26 +102,38 @@ export function measureRatesOnce(
       tf.dispose([value, ...Object.values(grads)]);
     }
   }
-  const weightSquares = tf.tidy(() => tf.stack(variables.map((v) => tf.mean(tf.square(v)))));
-  const weights = weightSquares.dataSync();
-  weightSquares.dispose();
+  const stored = layers.map((p) => deferred?.storedSquares.get(p.node) ?? Number.NaN);
+  const missing = variables.filter((_, k) => Number.isNaN(stored[k]));
+  if (missing.length > 0) {
+    const weightSquares = tf.tidy(() => tf.stack(missing.map((v) => tf.mean(tf.square(v)))));
+    const values = weightSquares.dataSync();
+    weightSquares.dispose();
+    let i = 0;
+    layers.forEach((p, k) => {
+      if (!Number.isNaN(stored[k])) return;
+      stored[k] = values[i++];
+      if (deferred?.layers.has(p.node)) deferred.storedSquares.set(p.node, stored[k]);
+    });
+  }
   const rates: Record<string, number> = {};
   const undefinedRates: { layer: string; reason: string }[] = [];
   layers.forEach((p, k) => {
-    const gradient = sumSquares[k] / draws;
-    if (!Number.isFinite(gradient) || !Number.isFinite(weights[k])) {
+    const c2 = (deferred?.kernelScales.get(p.node) ?? 1) ** 2;
+    const gradient = sumSquares[k] / draws / c2;
+    const weight = stored[k] * c2;
+    if (!Number.isFinite(gradient) || !Number.isFinite(weight)) {
       throw new NumericalError('non-finite gradient or kernel while measuring the change rate', {
         where: `layer ${p.name}`,
         expected: 'finite mean(∇W²) and mean(W²)',
-        actual: `mean(∇W²) = ${gradient}, mean(W²) = ${weights[k]}`,
+        actual: `mean(∇W²) = ${gradient}, mean(W²) = ${weight}`,
       });
     }
     let reason: string | undefined;
-    if (weights[k] === 0) reason = 'all-zero kernel: the change rate is undefined';
+    if (weight === 0) reason = 'all-zero kernel: the change rate is undefined';
     else if (!reached[k]) reason = 'no gradient reaches the kernel (not connected to the top layer)';
     else if (gradient === 0) reason = 'zero gradient on the calibration batch (dead units: no signal passes)';
     if (reason !== undefined) undefinedRates.push({ layer: p.name, reason });
-    rates[p.name] = reason === undefined ? Math.sqrt(gradient / weights[k]) : Number.NaN;
+    rates[p.name] = reason === undefined ? Math.sqrt(gradient / weight) : Number.NaN;
   });
   return { rates, outputStd, undefinedRates };
 }

@@ -81,12 +81,24 @@ export function findTop(graph: ModelGraph): GraphTop {
 export type BeforeNodeHook = (node: GraphNode, inputs: tf.Tensor[]) => void;
 
 /**
+ * Kernel factors c_k by node id that the forward applies without writing the
+ * kernels: the layer computes with c_k·W_k by receiving c_k·x instead of x
+ * (convolutions and dense layers are bilinear in input and kernel before the
+ * bias). Read after the node's {@link BeforeNodeHook}, which may change it.
+ * Keeping the kernel tensors unchanged lets the backend reuse its packed
+ * weights (wasm/XNNPACK re-packs a kernel whose data changed on its next
+ * product: ~0.1–0.7 s for CaffeNet's fc6) and avoids copying the big kernels
+ * every iteration.
+ */
+export type KernelScales = ReadonlyMap<number, number>;
+
+/**
  * Runs the graph in inference mode (dropout off, batch normalization on its moving
  * statistics) up to `top`, returning the top's pre-activation `[n, …]`. Not
  * wrapped in `tf.tidy` (so it can run inside `tf.variableGrads`): call it inside
- * one. The input is not disposed.
+ * one. The input is not disposed. `kernelScales`: see {@link KernelScales}.
  */
-export function forwardToTop(graph: ModelGraph, top: GraphTop, input: tf.Tensor, beforeNode?: BeforeNodeHook): tf.Tensor {
+export function forwardToTop(graph: ModelGraph, top: GraphTop, input: tf.Tensor, beforeNode?: BeforeNodeHook, kernelScales?: KernelScales): tf.Tensor {
   const values = new Map<number, tf.Tensor[]>();
   for (const id of top.needed) {
     const node = graph.nodes[id];
@@ -96,7 +108,9 @@ export function forwardToTop(graph: ModelGraph, top: GraphTop, input: tf.Tensor,
     }
     const inputs = node.inputs.map((r) => (values.get(r.node) as tf.Tensor[])[r.index]);
     beforeNode?.(node, inputs);
-    const args = inputs.length === 1 ? inputs[0] : inputs;
+    const scale = kernelScales?.get(id) ?? 1;
+    const scaled = scale === 1 ? inputs : [tf.mul(inputs[0], scale), ...inputs.slice(1)];
+    const args = scaled.length === 1 ? scaled[0] : scaled;
     let output: tf.Tensor | tf.Tensor[];
     if (id === top.node.id && top.bypassActivation) {
       const holder = node.layer as unknown as FusedActivation;

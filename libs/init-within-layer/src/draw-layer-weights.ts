@@ -106,6 +106,7 @@ async function drawFilterRows(
           epsilon: options.epsilon,
           minEigenvalue: options.minEigenvalue,
           kmeans: options.kmeans,
+          eigen: options.eigen,
           where: groups > 1 ? `${where} group ${g}` : where,
           logger,
         });

@@ -17,7 +17,7 @@ export type { LayerPlan } from './resolve-layer-plans';
 export { DENSE_GEOMETRY, gatherPatches } from './gather-patches';
 export type { GatheredPatches, PatchGeometry, PatchSamplingOptions } from './gather-patches';
 export { randomFilters } from './random-filters';
-export { whitenedFilters } from './whitened-filters';
+export { defaultOversampling, eigenMethodFor, whitenedFilters } from './whitened-filters';
 export type { WhitenedFilterOptions, WhitenedFilterResult, WhitenedSource } from './whitened-filters';
 export { drawLayerWeights } from './draw-layer-weights';
 export type { DrawnWeights } from './draw-layer-weights';

@@ -34,6 +34,8 @@ export interface WhitenedFilterOptions extends Observers {
   epsilon: number;
   minEigenvalue: number;
   kmeans: { algorithm: 'auto' | 'lloyd' | 'minibatch'; maxIterations: number; batchSize: number };
+  /** Eigensolver (default `auto`, see {@link eigenMethodFor}); tolerance, cap and oversampling (null: {@link defaultOversampling}) of subspace iteration. */
+  eigen?: { method: 'auto' | 'dense' | 'subspace'; tolerance: number; maxIterations: number; oversampling: number | null };
   /** Names the layer and group in errors and logs. */
   where: string;
 }
@@ -47,6 +49,25 @@ function countRank(values: ArrayLike<number>, minEigenvalue: number): number {
   let rank = 0;
   for (let j = 0; j < values.length; j++) if (values[j] >= minEigenvalue && values[j] > 0) rank++;
   return rank;
+}
+
+/**
+ * The eigensolver for M top pairs of an F×F covariance: `subspace` when the block
+ * b = M + max(8, ⌈M/2⌉) is at most F/3 (each iteration costs 2F²b flops against the
+ * dense solver's O(F³) in JavaScript), else `dense`.
+ * @example eigenMethodFor(400, 32) // 'subspace' (caffenet-small conv2); eigenMethodFor(363, 96) // 'dense'
+ */
+export function eigenMethodFor(features: number, components: number, oversampling: number | null = null): 'dense' | 'subspace' {
+  return components + (oversampling ?? defaultOversampling(components)) <= features / 3 ? 'subspace' : 'dense';
+}
+
+/**
+ * Extra subspace columns p = min(32, max(8, ⌈M/2⌉)). @ddinit/core's max(8, ⌈M/2⌉) makes
+ * every iteration's b×b Rayleigh–Ritz solve (JavaScript, O(b³)) dominate for large M
+ * (CaffeNet conv3: b = 576); with p ≤ 32 a few more, much cheaper iterations do.
+ */
+export function defaultOversampling(components: number): number {
+  return Math.min(32, Math.max(8, Math.ceil(components / 2)));
 }
 
 /** Rows scaled to unit Euclidean length (zero rows stay zero). */
@@ -88,7 +109,17 @@ export async function whitenedFilters(
   const f = x.shape[1];
   const components = Math.min(count, f);
   const whitening = { epsilon: options.epsilon, minEigenvalue: options.minEigenvalue };
-  const { mean, eigen } = principalComponents(x, components, { where: options.where });
+  const eigenOptions = options.eigen ?? { method: 'auto', tolerance: 1e-2, maxIterations: 200, oversampling: null };
+  const size = Math.min(f, x.shape[0]); // the Gram route (n < F) solves an n×n matrix
+  const { mean, eigen } = principalComponents(x, components, {
+    where: options.where,
+    method: eigenOptions.method === 'auto' ? eigenMethodFor(size, Math.min(components, size), eigenOptions.oversampling) : eigenOptions.method,
+    tolerance: eigenOptions.tolerance,
+    maxIterations: eigenOptions.maxIterations,
+    oversampling: eigenOptions.oversampling ?? defaultOversampling(Math.min(components, size)),
+    seed: rng.derive('eigen'),
+    logger: options.logger,
+  });
   const rank = countRank(eigen.values, options.minEigenvalue);
   const needed = method === 'pca' ? components : method === 'zca' ? f : 1;
   if (rank < needed) return { ok: false, reason: 'degenerate', rank, needed };

@@ -16,8 +16,9 @@ describe('withinLayerOptionsSchema', () => {
       epsilon: 1e-3,
       minEigenvalue: 1e-6,
       maxPatchBytes: 32 * 1024 * 1024,
-      maxPatchRows: 50_000,
-      kmeans: { algorithm: 'auto', maxIterations: 30, batchSize: 2048 },
+      maxPatchRows: 4096,
+      kmeans: { algorithm: 'auto', maxIterations: 15, batchSize: 2048 },
+      eigen: { method: 'auto', tolerance: 1e-2, maxIterations: 200, oversampling: null },
       residualRescale: false,
       batchNorm: 'calibrate',
     });

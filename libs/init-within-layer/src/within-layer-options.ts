@@ -78,18 +78,42 @@ export const withinLayerOptionsSchema = z
     minEigenvalue: z.number().nonnegative().default(1e-6),
     /**
      * Memory cap of the sampled patch matrix of one layer, all groups (reference 500 MB).
-     * 32 MiB keeps CaffeNet's covariances and k-means inside the time budget on 2 cores
-     * (conv1: 23k rows of 363; conv3: 3.6k rows of 2304).
+     * With `maxPatchRows` it bounds the covariance (n·F² flops) and k-means (n·k·M per
+     * pass) work: CaffeNet conv1 4096 rows of 363, conv2 3495 of 1200 per group, conv3
+     * 3640 of 2304, conv4/5 2427 of 1728 per group (docs/RESULTS.md, issue 4 profile).
      */
     maxPatchBytes: z.int().positive().default(32 * 1024 * 1024),
-    /** Cap on sampled rows per group, whatever the memory cap allows. */
-    maxPatchRows: z.int().positive().default(50_000),
+    /**
+     * Cap on sampled rows per group, whatever the memory cap allows: 4096 (≥ 40 rows per
+     * k-means centre for N ≤ 96; caffenet-small conv1 needs no 50 000 rows of 25 values).
+     */
+    maxPatchRows: z.int().positive().default(4096),
     kmeans: z
       .object({
         algorithm: z.enum(['auto', 'lloyd', 'minibatch']).default('auto'),
-        /** Lloyd passes or mini-batch epochs. */
-        maxIterations: z.int().positive().default(30),
+        /** Lloyd passes or mini-batch epochs (15: later passes move few labels; the normalization does not depend on it). */
+        maxIterations: z.int().positive().default(15),
         batchSize: z.int().positive().default(2048),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Eigensolver of the patch covariance (top M = min(N, F) pairs, @ddinit/core
+     * `topEigenpairs`): `auto` takes randomized subspace iteration when
+     * M + max(8, ⌈M/2⌉) ≤ F/3 (few filters on long patches, e.g. caffenet-small conv2
+     * 32 of 400, CaffeNet conv3 384 of 2304) and the dense float64 solver otherwise.
+     * `tolerance`/`maxIterations` are the subspace residual bound (relative to λ_1) and cap.
+     * Tolerance 1e-2 (2–5 iterations on CaffeNet) instead of core's 1e-5: Rayleigh–Ritz
+     * makes VᵀCV = diag(θ) exact, so the whitening stays exact on the captured subspace;
+     * a looser residual only captures slightly less variance.
+     */
+    eigen: z
+      .object({
+        method: z.enum(['auto', 'dense', 'subspace']).default('auto'),
+        tolerance: z.number().positive().default(1e-2),
+        maxIterations: z.int().positive().default(200),
+        /** Extra subspace columns p beyond M (null: min(32, max(8, ⌈M/2⌉))). */
+        oversampling: z.int().positive().nullable().default(null),
       })
       .strict()
       .prefault({}),

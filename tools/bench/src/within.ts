@@ -10,37 +10,19 @@
  *
  * Environment: WITHIN_IMAGES (160), WITHIN_SMALL_IMAGES (160), WITHIN_MODELS
  * (caffenet-small,caffenet), WITHIN_METHODS (kmeans,gaussian,orthogonal,pca,patches,zca),
- * WITHIN_SEED (1), DDINIT_BACKEND (wasm).
+ * WITHIN_SEED (1), WITHIN_VERIFY (1: re-measure every layer's μ_i, σ_i with a fresh forward
+ * pass of the initialized model, outside the timed region), DDINIT_BACKEND (wasm).
+ * Per-stage times: src/within-profile.ts.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, isDdinitError } from '@ddinit/core';
+import { isDdinitError } from '@ddinit/core';
 import { selectBackend, type BackendName } from '@ddinit/core/backend';
-import { loadNaturalPhotos } from '@ddinit/data';
-import { initializeWithinLayers, WEIGHT_SOURCES, type WeightSource } from '@ddinit/init-within-layer';
-import { buildModel } from '@ddinit/models';
+import { channelMoments, initializeWithinLayers, WEIGHT_SOURCES, type WeightSource, type WithinLayerReport } from '@ddinit/init-within-layer';
+import { GraphExecutor, buildModel } from '@ddinit/models';
+import { photoCrops } from './within-sample';
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
-
-/** `count` random size×size crops of the photo corpus (downscaled to `maxSide`), [count, size, size, channels], values/255 − 0.5. */
-async function photoCrops(count: number, size: number, channels: 1 | 3, maxSide: number, seed: number): Promise<tf.Tensor4D> {
-  const photos = await loadNaturalPhotos({ channels, maxSide });
-  const rng = Rng.fromSeed(seed).derive(`crops-${size}`);
-  const out = new Float32Array(count * size * size * channels);
-  for (let k = 0; k < count; k++) {
-    const photo = photos[rng.int(photos.length)];
-    const top = rng.int(photo.height - size + 1);
-    const left = rng.int(photo.width - size + 1);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        for (let c = 0; c < channels; c++) {
-          out[((k * size + y) * size + x) * channels + c] = photo.data[((top + y) * photo.width + left + x) * photo.channels + c] / 255 - 0.5;
-        }
-      }
-    }
-  }
-  return tf.tensor4d(out, [count, size, size, channels]);
-}
 
 interface Row {
   model: string;
@@ -48,6 +30,35 @@ interface Row {
   total: number | null;
   layers: Map<string, string>;
   note: string;
+}
+
+/**
+ * Worst |μ_i − β| (layers with a bias) and |σ_i − 1| over every initialized layer, from a
+ * fresh forward pass of the initialized model (not the initializer's cached values).
+ */
+function verify(model: tf.LayersModel, sample: tf.Tensor, report: WithinLayerReport): { mean: number; std: number } {
+  const run = new GraphExecutor(model, sample);
+  let mean = 0;
+  let std = 0;
+  try {
+    for (const s of report.layers) {
+      if (s.method === 'skipped' || s.residualScale !== null) continue;
+      const z = s.kind === 'batchnorm' ? run.layerOutput(s.name) : run.preActivation(s.name);
+      try {
+        const m = channelMoments(z, s.name);
+        m.mean.forEach((v, i) => {
+          if (s.hasBias) mean = Math.max(mean, Math.abs(v - s.beta));
+          std = Math.max(std, Math.abs(m.std[i] - 1));
+        });
+      } finally {
+        z.dispose();
+      }
+      run.commit(s.name);
+    }
+  } finally {
+    run.dispose();
+  }
+  return { mean, std };
 }
 
 async function runOne(modelName: string, method: WeightSource, sample: tf.Tensor4D, seed: number): Promise<Row> {
@@ -59,7 +70,9 @@ async function runOne(modelName: string, method: WeightSource, sample: tf.Tensor
     const layers = new Map(report.layers.map((l) => [l.name, `${l.seconds.toFixed(1)}${l.fallback === null ? '' : '*'}`]));
     const fallbacks = report.layers.filter((l) => l.fallback !== null).map((l) => l.name);
     const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanError ?? 0, l.worstStdError ?? 0)));
-    return { model: modelName, method, total, layers, note: `worst |μ−β|,|σ−1| ${worst.toExponential(1)}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };
+    const fresh = env('WITHIN_VERIFY', '1') === '1' ? verify(model, sample, report) : null;
+    const checked = fresh === null ? '' : `; fresh forward |μ−β| ${fresh.mean.toExponential(1)}, |σ−1| ${fresh.std.toExponential(1)}`;
+    return { model: modelName, method, total, layers, note: `worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };
   } catch (error) {
     if (!isDdinitError(error)) throw error;
     return { model: modelName, method, total: null, layers: new Map(), note: `${error.name}: ${error.message.split('\n')[0]}` };

@@ -10,7 +10,7 @@
  *
  * Environment: WITHIN_IMAGES (160), WITHIN_SMALL_IMAGES (160), WITHIN_MODELS
  * (caffenet-small,caffenet), WITHIN_METHODS (kmeans,gaussian,orthogonal,pca,patches,zca),
- * WITHIN_SEED (1), WITHIN_VERIFY (1: re-measure every layer's μ_i, σ_i with a fresh forward
+ * WITHIN_OPTIONS (JSON merged into the options, e.g. '{"maxPatchRows":50000}'), WITHIN_SEED (1), WITHIN_VERIFY (1: re-measure every layer's μ_i, σ_i with a fresh forward
  * pass of the initialized model, outside the timed region), DDINIT_BACKEND (wasm).
  * Per-stage times: src/within-profile.ts.
  */
@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { isDdinitError } from '@ddinit/core';
 import { selectBackend, type BackendName } from '@ddinit/core/backend';
-import { channelMoments, initializeWithinLayers, WEIGHT_SOURCES, type WeightSource, type WithinLayerReport } from '@ddinit/init-within-layer';
+import { channelMoments, initializeWithinLayers, WEIGHT_SOURCES, type WeightSource, type WithinLayerOptionsInput, type WithinLayerReport } from '@ddinit/init-within-layer';
 import { GraphExecutor, buildModel } from '@ddinit/models';
 import { photoCrops } from './within-sample';
 
@@ -65,14 +65,18 @@ async function runOne(modelName: string, method: WeightSource, sample: tf.Tensor
   const model = buildModel(modelName, { seed });
   try {
     const start = performance.now();
-    const report = await initializeWithinLayers(model, sample, { method, seed, fallback: { onTooFewRows: 'gaussian' } });
+    const cpu = process.cpuUsage();
+    const extra = JSON.parse(env('WITHIN_OPTIONS', '{}')) as WithinLayerOptionsInput;
+    const report = await initializeWithinLayers(model, sample, { method, seed, fallback: { onTooFewRows: 'gaussian' }, ...extra });
     const total = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
+    const cpuSeconds = (used.user + used.system) / 1e6;
     const layers = new Map(report.layers.map((l) => [l.name, `${l.seconds.toFixed(1)}${l.fallback === null ? '' : '*'}`]));
     const fallbacks = report.layers.filter((l) => l.fallback !== null).map((l) => l.name);
     const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanError ?? 0, l.worstStdError ?? 0)));
     const fresh = env('WITHIN_VERIFY', '1') === '1' ? verify(model, sample, report) : null;
     const checked = fresh === null ? '' : `; fresh forward |μ−β| ${fresh.mean.toExponential(1)}, |σ−1| ${fresh.std.toExponential(1)}`;
-    return { model: modelName, method, total, layers, note: `worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };
+    return { model: modelName, method, total, layers, note: `${cpuSeconds.toFixed(1)} CPU-s; worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };
   } catch (error) {
     if (!isDdinitError(error)) throw error;
     return { model: modelName, method, total: null, layers: new Map(), note: `${error.name}: ${error.message.split('\n')[0]}` };

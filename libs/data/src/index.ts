@@ -12,7 +12,7 @@ export { MANIFEST_NAME, manifestSchema, parseManifest, serializeManifest } from 
 export type { DatasetManifest, ShardEntry, SplitEntry } from './format/manifest';
 
 // Storage: local directories and S3 prefixes.
-export type { BlobStore } from './storage/blob-store';
+export type { BlobStore, RangeHandle } from './storage/blob-store';
 export { LocalStore } from './storage/local-store';
 export { S3Store, parseS3Uri } from './storage/s3-store';
 export type { S3StoreOptions } from './storage/s3-store';

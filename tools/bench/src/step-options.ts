@@ -26,13 +26,13 @@ export interface StepBenchOptions {
 export const DEFAULT_BATCH: Record<string, number> = { caffenet: 16 };
 const OTHER_MODELS_BATCH = 32;
 
-/** The cpu backend is ~75× slower than wasm for training: by default it runs only the small net. */
+/** The cpu backend trains 200–400× slower than wasm with ddinit's kernels: by default it runs only the small net. */
 export const DEFAULT_CPU_MODELS = ['caffenet-small'];
 
 export const USAGE = `usage: npx nx run bench:step -- [options]
   --models a,b        networks (default caffenet,caffenet-small; e.g. vgg-plain-11, resnet-small)
   --backends a,b      wasm and/or cpu (default wasm,cpu)
-  --cpu-models a,b    networks also run on cpu (default caffenet-small: cpu is ~75× slower than wasm)
+  --cpu-models a,b    networks also run on cpu (default caffenet-small: cpu trains 200–400× slower than wasm)
   --batch n           batch size for every network (default caffenet 16, others 32)
   --repeats n         timed runs per measurement; the median is reported (default 5)
   --warmup n          untimed runs first (default 1)

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const skipped = options.models.filter((m) => !models.includes(m));
     if (skipped.length > 0) {
       console.log(
-        `cpu: skipping ${skipped.join(', ')} (the cpu backend trains ~75× slower than wasm; add them with --cpu-models)`,
+        `cpu: skipping ${skipped.join(', ')} (the cpu backend trains 200–400× slower than wasm; add them with --cpu-models)`,
       );
     }
     for (const model of models) {

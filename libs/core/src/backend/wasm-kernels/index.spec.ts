@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '../../testing';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from './index';
 
@@ -30,6 +30,14 @@ describe('registerWasmTrainingKernels', () => {
     expect(registerWasmTrainingKernels()).toEqual(NAMES);
     const after = NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
     after.forEach((f, i) => expect(f).toBe(before[i]));
+  });
+
+  it('recognizes the kernels a second copy of this module registered', async () => {
+    const before = NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
+    vi.resetModules();
+    const copy = await import('./index');
+    expect(copy.registerWasmTrainingKernels()).toEqual(NAMES);
+    NAMES.forEach((name, i) => expect(tf.getKernel(name, 'wasm').kernelFunc).toBe(before[i]));
   });
 
   it('leaves the cpu backend alone', () => {

@@ -58,21 +58,41 @@ export const WASM_KERNEL_SETS: readonly WasmKernelSet[] = ['all', 'missing'];
 /** The names of all kernels ddinit can install on the wasm backend. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.kernelName);
 
-/** The wasm backend's own kernels that ddinit unregistered, kept to delegate to and to restore. */
-const wasmOwnKernels = new Map<string, tf.KernelConfig>();
-/** Kernel name → the ddinit kernel function currently registered under it. */
-const installed = new Map<string, tf.KernelFunc>();
+/**
+ * Marks the kernel functions ddinit registers, with the wasm backend's own kernel
+ * they took the place of. A global symbol, so that a second copy of this module
+ * (a test runner's fresh module graph over the same tfjs registry) recognizes them.
+ */
+const TAG = Symbol.for('ddinit.wasmTrainingKernel');
 
-function restoreWasmOwn(kernelName: string): void {
-  tf.unregisterKernel(kernelName, 'wasm');
-  installed.delete(kernelName);
-  const own = wasmOwnKernels.get(kernelName);
-  if (own === undefined) return;
-  // Re-registered through runWasmKernel: tfjs runs a kernel's setupFunc only for
-  // kernels registered when the backend initializes.
-  const kernelFunc = (({ inputs, backend, attrs }: WasmKernelArgs) =>
-    runWasmKernel(own, backend, inputs, attrs)) as unknown as tf.KernelFunc;
+interface KernelTag {
+  /** True for ddinit's kernel, false for the wrapper that put wasm's own kernel back. */
+  ddinit: boolean;
+  wasmOwn: tf.KernelConfig | undefined;
+}
+
+type TaggedKernelFunc = tf.KernelFunc & { [TAG]?: KernelTag };
+
+function tagOf(config: tf.KernelConfig | undefined): KernelTag | undefined {
+  return (config?.kernelFunc as TaggedKernelFunc | undefined)?.[TAG];
+}
+
+function register(kernelName: string, kernelFunc: TaggedKernelFunc, tag: KernelTag): void {
+  kernelFunc[TAG] = tag;
   tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
+/**
+ * Puts the wasm backend's own kernel back in place of ddinit's, through
+ * runWasmKernel: tfjs runs a kernel's setupFunc only for kernels registered
+ * when the backend initializes.
+ */
+function restoreWasmOwn(kernelName: string, wasmOwn: tf.KernelConfig | undefined): void {
+  tf.unregisterKernel(kernelName, 'wasm');
+  if (wasmOwn === undefined) return;
+  const kernelFunc = (({ inputs, backend, attrs }: WasmKernelArgs) =>
+    runWasmKernel(wasmOwn, backend, inputs, attrs)) as unknown as TaggedKernelFunc;
+  register(kernelName, kernelFunc, { ddinit: false, wasmOwn });
 }
 
 /**
@@ -103,20 +123,16 @@ export function registerWasmTrainingKernels(options: { kernels?: WasmKernelSet }
   for (const kernel of KERNELS) {
     const { kernelName } = kernel;
     const current = tf.getKernel(kernelName, 'wasm');
-    const ours = current !== undefined && installed.get(kernelName) === current.kernelFunc;
+    const tag = tagOf(current);
+    const wasmOwn = tag === undefined ? current : tag.wasmOwn;
     if (set === 'missing' && kernel.replaces) {
-      if (ours) restoreWasmOwn(kernelName);
+      if (tag?.ddinit === true) restoreWasmOwn(kernelName, wasmOwn);
       continue;
     }
     names.push(kernelName);
-    if (ours) continue;
-    if (current !== undefined) {
-      if (!wasmOwnKernels.has(kernelName)) wasmOwnKernels.set(kernelName, current);
-      tf.unregisterKernel(kernelName, 'wasm');
-    }
-    const kernelFunc = kernel.create(wasmOwnKernels.get(kernelName)) as unknown as tf.KernelFunc;
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-    installed.set(kernelName, kernelFunc);
+    if (tag?.ddinit === true) continue;
+    if (current !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+    register(kernelName, kernel.create(wasmOwn) as unknown as TaggedKernelFunc, { ddinit: true, wasmOwn });
   }
   return names;
 }

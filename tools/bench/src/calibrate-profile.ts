@@ -14,11 +14,10 @@
  * @example
  * npx tsx tools/bench/src/calibrate-profile.ts --model caffenet --batch 16 --repeats 2
  */
-import * as tf from '@tensorflow/tfjs';
-import { Rng, isDdinitError } from '@ddinit/core';
+import { isDdinitError } from '@ddinit/core';
 import { selectBackend } from '@ddinit/core/backend';
 import { calibrateChangeRates, measureChangeRates } from '@ddinit/init-between-layer';
-import { buildModel } from '@ddinit/models';
+import { createWorkload, profileKernels } from './step-workload';
 
 function argument(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,19 +33,6 @@ function seconds(fn: () => void): { wall: number; cpu: number } {
   return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
-async function profileKernels(fn: () => void): Promise<Map<string, { ms: number; calls: number }>> {
-  const info = await tf.profile(() => {
-    fn();
-  });
-  const byName = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    entry.ms += Number(k.kernelTimeMs);
-    entry.calls += 1;
-    byName.set(k.name, entry);
-  }
-  return byName;
-}
 
 async function main(): Promise<void> {
   const name = argument('model', 'caffenet');
@@ -54,18 +40,9 @@ async function main(): Promise<void> {
   const seed = Number(argument('seed', '1'));
   const repeats = Number(argument('repeats', '2'));
   await selectBackend('wasm');
-  const model = buildModel(name, { seed });
-  const shape = model.inputs[0].shape.slice(1) as number[];
-  const classes = model.outputs[0].shape[1] as number;
-  const rng = Rng.fromSeed(seed).derive(`bench-calibrate-${name}`);
-  const x = tf.tensor(rng.fillNormal(new Float32Array(batch * shape.reduce((a, b) => a * b, 1))), [batch, ...shape]);
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'), classes));
-  const optimizer = tf.train.sgd(1e-6);
-  const step = (): void => {
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
-    loss?.dataSync();
-    loss?.dispose();
-  };
+  const workload = createWorkload(name, batch, seed, { learningRate: 1e-6, stream: `bench-calibrate-${name}` });
+  const { model, x } = workload;
+  const step = (): void => workload.step();
   const measure = (): void => {
     measureChangeRates(model, x, { seed });
   };
@@ -114,9 +91,7 @@ async function main(): Promise<void> {
     }
     console.log(`total kernel time | ${total(kernelsMeasure).toFixed(0)} | ${total(kernelsStep).toFixed(0)}`);
   } finally {
-    tf.dispose([x, labels]);
-    optimizer.dispose();
-    model.dispose();
+    workload.dispose();
   }
 }
 

@@ -15,10 +15,10 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, isDdinitError } from '@ddinit/core';
+import { isDdinitError } from '@ddinit/core';
 import { selectBackend } from '@ddinit/core/backend';
 import { calibrateChangeRates, lsuvInitialize } from '@ddinit/init-between-layer';
-import { buildModel } from '@ddinit/models';
+import { createWorkload } from './step-workload';
 
 interface Row {
   model: string;
@@ -43,18 +43,9 @@ function seconds(fn: () => void): number {
 }
 
 function benchModel(name: string, batch: number, seed: number): Row {
-  const model = buildModel(name, { seed });
-  const shape = model.inputs[0].shape.slice(1) as number[];
-  const classes = model.outputs[0].shape[1] as number;
-  const rng = Rng.fromSeed(seed).derive(`bench-calibrate-${name}`);
-  const x = tf.tensor(rng.fillNormal(new Float32Array(batch * shape.reduce((a, b) => a * b, 1))), [batch, ...shape]);
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'), classes));
-  const optimizer = tf.train.sgd(1e-4);
-  const step = (): void => {
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
-    loss?.dataSync();
-    loss?.dispose();
-  };
+  const workload = createWorkload(name, batch, seed, { learningRate: 1e-4, stream: `bench-calibrate-${name}` });
+  const { model, x } = workload;
+  const step = (): void => workload.step();
   try {
     process.stderr.write(`${name}: LSUV start\n`);
     lsuvInitialize(model, x, { orthogonal: false, zeroBias: true, seed });
@@ -88,9 +79,7 @@ function benchModel(name: string, batch: number, seed: number): Row {
       trainingStepsSeconds,
     };
   } finally {
-    tf.dispose([x, labels]);
-    optimizer.dispose();
-    model.dispose();
+    workload.dispose();
   }
 }
 

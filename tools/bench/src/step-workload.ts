@@ -16,17 +16,26 @@ export interface Workload {
   name: string;
   batch: number;
   model: tf.LayersModel;
+  /** The fixed input batch [batch, ...inputShape]. */
+  x: tf.Tensor;
   forward(): void;
   step(): void;
   dispose(): void;
 }
 
+export interface WorkloadOptions {
+  /** SGD learning rate of `step` (default 0.01). */
+  learningRate?: number;
+  /** Name of the RNG stream the batch is drawn from (default `bench-step-<name>`). */
+  stream?: string;
+}
+
 /** Builds `name` with seeded weights and a seeded N(0, 1) batch with cyclic labels, on the active backend. */
-export function createWorkload(name: string, batch: number, seed: number): Workload {
+export function createWorkload(name: string, batch: number, seed: number, options: WorkloadOptions = {}): Workload {
   const model = buildModel(name, { seed });
   const inputShape = model.inputs[0].shape.slice(1) as number[];
   const classes = model.outputs[0].shape[1] as number;
-  const rng = Rng.fromSeed(seed).derive(`bench-step-${name}`);
+  const rng = Rng.fromSeed(seed).derive(options.stream ?? `bench-step-${name}`);
   const xData = rng.fillNormal(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)));
   const x = tf.tensor(xData, [batch, ...inputShape]);
   const labels = tf.tidy(() =>
@@ -38,11 +47,12 @@ export function createWorkload(name: string, batch: number, seed: number): Workl
       classes,
     ),
   );
-  const optimizer = tf.train.sgd(0.01);
+  const optimizer = tf.train.sgd(options.learningRate ?? 0.01);
   return {
     name,
     batch,
     model,
+    x,
     forward() {
       tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
     },

@@ -10,6 +10,7 @@
  * renamed into place, so even the directory never appears half-filled.
  */
 import { createHash } from 'node:crypto';
+import { StorageError } from '@ddinit/core';
 import { z } from 'zod';
 
 export const ArtifactMetadataSchema = z
@@ -44,6 +45,34 @@ export function describeArtifact(
     createdAt: info.createdAt ?? new Date().toISOString(),
     files: [...files.entries()].map(([name, bytes]) => ({ name, bytes: bytes.byteLength, sha256: sha256Hex(bytes) })),
   };
+}
+
+/**
+ * Reads file `name` of a complete artifact through `read` and checks it against
+ * the metadata's sha256 — the one read path of every location.
+ * @throws StorageError when there is no complete artifact, no such file in it,
+ *   or the bytes do not match.
+ */
+export async function readVerifiedFile(
+  metadata: ArtifactMetadata | null,
+  name: string,
+  where: { artifact: string; file: string },
+  read: () => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  const entry = metadata?.files.find((f) => f.name === name);
+  if (!metadata || !entry) {
+    throw new StorageError('no such file in a complete artifact', {
+      where: where.artifact,
+      expected: name,
+      actual: metadata?.files.map((f) => f.name) ?? 'no artifact',
+    });
+  }
+  const bytes = await read();
+  const sha = sha256Hex(bytes);
+  if (sha !== entry.sha256) {
+    throw new StorageError('artifact file is corrupt', { where: where.file, expected: `sha256 ${entry.sha256}`, actual: `sha256 ${sha}` });
+  }
+  return bytes;
 }
 
 /** Where one artifact lives. */

@@ -7,7 +7,7 @@
  */
 import { StorageError } from '@ddinit/core';
 import type { BlobStore } from '@ddinit/data';
-import { ArtifactMetadataSchema, METADATA_FILE, sha256Hex, type ArtifactFiles, type ArtifactLocation, type ArtifactMetadata } from './artifact-store';
+import { ArtifactMetadataSchema, METADATA_FILE, readVerifiedFile, type ArtifactFiles, type ArtifactLocation, type ArtifactMetadata } from './artifact-store';
 
 export class BlobArtifactLocation implements ArtifactLocation {
   readonly url: string;
@@ -30,21 +30,7 @@ export class BlobArtifactLocation implements ArtifactLocation {
   }
 
   async readFile(name: string): Promise<Uint8Array> {
-    const metadata = await this.readMetadata();
-    const entry = metadata?.files.find((f) => f.name === name);
-    if (!metadata || !entry) {
-      throw new StorageError('no such file in a complete artifact', {
-        where: this.url,
-        expected: name,
-        actual: metadata?.files.map((f) => f.name) ?? 'no artifact',
-      });
-    }
-    const bytes = await this.store.readAll(name);
-    const sha = sha256Hex(bytes);
-    if (sha !== entry.sha256) {
-      throw new StorageError('artifact file is corrupt', { where: this.store.describe(name), expected: `sha256 ${entry.sha256}`, actual: `sha256 ${sha}` });
-    }
-    return bytes;
+    return readVerifiedFile(await this.readMetadata(), name, { artifact: this.url, file: this.store.describe(name) }, () => this.store.readAll(name));
   }
 
   async publish(files: ArtifactFiles, metadata: ArtifactMetadata): Promise<void> {

@@ -7,7 +7,7 @@
 import { mkdir, open, readFile, rename, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StorageError } from '@ddinit/core';
-import { ArtifactMetadataSchema, METADATA_FILE, sha256Hex, type ArtifactFiles, type ArtifactLocation, type ArtifactMetadata } from './artifact-store';
+import { ArtifactMetadataSchema, METADATA_FILE, readVerifiedFile, type ArtifactFiles, type ArtifactLocation, type ArtifactMetadata } from './artifact-store';
 
 async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
   const handle = await open(path, 'w');
@@ -47,17 +47,7 @@ export class LocalArtifactLocation implements ArtifactLocation {
   }
 
   async readFile(name: string): Promise<Uint8Array> {
-    const metadata = await this.readMetadata();
-    const entry = metadata?.files.find((f) => f.name === name);
-    if (!metadata || !entry) {
-      throw new StorageError('no such file in a complete artifact', { where: this.url, expected: name, actual: metadata?.files.map((f) => f.name) ?? 'no artifact' });
-    }
-    const bytes = new Uint8Array(await readFile(join(this.dir, name)));
-    const sha = sha256Hex(bytes);
-    if (sha !== entry.sha256) {
-      throw new StorageError('artifact file is corrupt', { where: join(this.dir, name), expected: `sha256 ${entry.sha256}`, actual: `sha256 ${sha}` });
-    }
-    return bytes;
+    return readVerifiedFile(await this.readMetadata(), name, { artifact: this.url, file: join(this.dir, name) }, async () => new Uint8Array(await readFile(join(this.dir, name))));
   }
 
   async publish(files: ArtifactFiles, metadata: ArtifactMetadata): Promise<void> {

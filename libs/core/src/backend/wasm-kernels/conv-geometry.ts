@@ -5,6 +5,7 @@
  * and input row `ih` meets output row `oh` through filter row `kh` when
  * `ih = oh·strideHeight − padTop + kh·dilationHeight` (columns likewise).
  */
+import * as tf from '@tensorflow/tfjs';
 import type { backend_util } from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors';
 
@@ -60,4 +61,33 @@ export function assertShape(where: string, what: string, actual: number[], expec
   if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
     throw new ShapeError(`${what} does not match the convolution`, { where, expected, actual });
   }
+}
+
+type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+type Shape4 = [number, number, number, number];
+
+/**
+ * The `Conv2DInfo` of a backprop kernel from its attributes (strides, pad,
+ * dimRoundingMode, and dilations for depthwise kernels), checking that `dy` has
+ * the forward output shape. One place for the four backprop kernels.
+ * @throws ShapeError naming the kernel when dy's shape is not the output shape.
+ */
+export function backpropConvInfo(
+  kernel: string,
+  shapes: { input: Shape4; filter: Shape4; dy: number[] },
+  attrs: Record<string, unknown>,
+  options: { depthwise: boolean; dilations: [number, number] | 1 },
+): backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    shapes.input,
+    shapes.filter,
+    attrs.strides as number | [number, number],
+    options.dilations,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    options.depthwise,
+    'channelsLast',
+  );
+  assertShape(`wasm kernel ${kernel}`, 'dy shape', shapes.dy, info.outShape);
+  return info;
 }

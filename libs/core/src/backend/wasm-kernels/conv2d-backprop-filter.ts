@@ -21,7 +21,7 @@
  *   is not the convolution's output shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { assertShape, convGeometry } from './conv-geometry';
+import { backpropConvInfo, convGeometry } from './conv-geometry';
 import { imageChunks, imageRows } from './image-chunks';
 import { im2colColumns, im2colRows, im2colTransposed } from './im2col';
 import {
@@ -34,25 +34,13 @@ import {
   type WasmKernelArgs,
 } from './wasm-backend';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 export function conv2dBackpropFilter({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
-  const where = 'wasm kernel Conv2DBackpropFilter';
   const x = kernelInput('Conv2DBackpropFilter', inputs, 'x');
   const dy = kernelInput('Conv2DBackpropFilter', inputs, 'dy');
   assertChannelsLast('Conv2DBackpropFilter', attrs.dataFormat);
   const filterShape = attrs.filterShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    attrs.strides as number | [number, number],
-    1,
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    false,
-    'channelsLast',
-  );
-  assertShape(where, 'dy shape', dy.shape, info.outShape);
+  const info = backpropConvInfo('Conv2DBackpropFilter', { input: x.shape as [number, number, number, number], filter: filterShape, dy: dy.shape }, attrs, { depthwise: false, dilations: 1 });
   heapFloat32(backend, x);
   heapFloat32(backend, dy);
   const g = convGeometry(info);

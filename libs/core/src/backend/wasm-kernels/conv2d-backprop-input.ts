@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { col2imAccumulate } from './col2im';
-import { assertShape, convGeometry, type ConvGeometry } from './conv-geometry';
+import { backpropConvInfo, convGeometry, type ConvGeometry } from './conv-geometry';
 import { imageChunks, imageRows } from './image-chunks';
 import { transposeMatrices, transposeOnHeap } from './transpose-2d';
 import {
@@ -40,7 +40,6 @@ import {
   type WasmKernelArgs,
 } from './wasm-backend';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 /**
  * Writes `W'[kh, kw, co, ci] = W[KH−1−kh, KW−1−kw, ci, co]` (spatial flip, channel
@@ -137,22 +136,11 @@ function inputGradientByCol2im(
 }
 
 export function conv2dBackpropInput({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
-  const where = 'wasm kernel Conv2DBackpropInput';
   const dy = kernelInput('Conv2DBackpropInput', inputs, 'dy');
   const filter = kernelInput('Conv2DBackpropInput', inputs, 'filter');
   assertChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
   const inputShape = attrs.inputShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides as number | [number, number],
-    1,
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    false,
-    'channelsLast',
-  );
-  assertShape(where, 'dy shape', dy.shape, info.outShape);
+  const info = backpropConvInfo('Conv2DBackpropInput', { input: inputShape, filter: filter.shape as [number, number, number, number], dy: dy.shape }, attrs, { depthwise: false, dilations: 1 });
   heapFloat32(backend, dy);
   heapFloat32(backend, filter);
   const g = convGeometry(info);

@@ -19,26 +19,15 @@
  *   convolution's output shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { assertShape, convGeometry, validOutputRange } from './conv-geometry';
+import { backpropConvInfo, convGeometry, validOutputRange } from './conv-geometry';
 import { heapFloat32, kernelInput, pairOf, type WasmKernelArgs } from './wasm-backend';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 export function depthwiseConv2dBackpropFilter({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
   const x = kernelInput('DepthwiseConv2dNativeBackpropFilter', inputs, 'x');
   const dy = kernelInput('DepthwiseConv2dNativeBackpropFilter', inputs, 'dy');
   const filterShape = attrs.filterShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    attrs.strides as number | [number, number],
-    pairOf(attrs.dilations as number | [number, number] | undefined),
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    true,
-    'channelsLast',
-  );
-  assertShape('wasm kernel DepthwiseConv2dNativeBackpropFilter', 'dy shape', dy.shape, info.outShape);
+  const info = backpropConvInfo('DepthwiseConv2dNativeBackpropFilter', { input: x.shape as [number, number, number, number], filter: filterShape, dy: dy.shape }, attrs, { depthwise: true, dilations: pairOf(attrs.dilations as number | [number, number] | undefined) });
   const g = convGeometry(info);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = g;

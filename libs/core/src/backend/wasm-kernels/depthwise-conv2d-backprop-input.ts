@@ -17,26 +17,15 @@
  *   convolution's output shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { assertShape, convGeometry, validOutputRange } from './conv-geometry';
+import { backpropConvInfo, convGeometry, validOutputRange } from './conv-geometry';
 import { heapFloat32, kernelInput, pairOf, type WasmKernelArgs } from './wasm-backend';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 export function depthwiseConv2dBackpropInput({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
   const dy = kernelInput('DepthwiseConv2dNativeBackpropInput', inputs, 'dy');
   const filter = kernelInput('DepthwiseConv2dNativeBackpropInput', inputs, 'filter');
   const inputShape = attrs.inputShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides as number | [number, number],
-    pairOf(attrs.dilations as number | [number, number] | undefined),
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    true,
-    'channelsLast',
-  );
-  assertShape('wasm kernel DepthwiseConv2dNativeBackpropInput', 'dy shape', dy.shape, info.outShape);
+  const info = backpropConvInfo('DepthwiseConv2dNativeBackpropInput', { input: inputShape, filter: filter.shape as [number, number, number, number], dy: dy.shape }, attrs, { depthwise: true, dilations: pairOf(attrs.dilations as number | [number, number] | undefined) });
   heapFloat32(backend, dy);
   heapFloat32(backend, filter);
   const g = convGeometry(info);

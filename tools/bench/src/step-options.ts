@@ -3,10 +3,11 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@ddinit/core';
+import { WASM_KERNEL_VARIANTS } from './step-variants';
 
 export type BenchBackend = 'wasm' | 'cpu';
-/** `ddinit`: all ddinit wasm kernels; `baseline`: only the kernels wasm 4.22 lacks; `both`: the two, step by step. */
-export type KernelMode = 'ddinit' | 'baseline' | 'both';
+/** `auto`: time the networks in PyTorch too when a Python with torch is found; `off`: never. */
+export type TorchMode = 'auto' | 'off';
 
 export interface StepBenchOptions {
   models: string[];
@@ -17,9 +18,13 @@ export interface StepBenchOptions {
   batch: Record<string, number>;
   repeats: number;
   warmup: number;
-  kernels: KernelMode;
+  /** Names of the wasm kernel variants to time (see step-variants.ts), in table order. */
+  kernels: string[];
   profile: boolean;
   seed: number;
+  torch: TorchMode;
+  /** `torch.set_num_threads` of the PyTorch runs; undefined = torch's default. */
+  torchThreads: number | undefined;
 }
 
 /** Default batch sizes: CaffeNet at 16 (the paper-scale step), the small nets at 32. */
@@ -29,6 +34,11 @@ const OTHER_MODELS_BATCH = 32;
 /** The cpu backend trains 200–400× slower than wasm with ddinit's kernels: by default it runs only the small net. */
 export const DEFAULT_CPU_MODELS = ['caffenet-small'];
 
+const VARIANT_NAMES = WASM_KERNEL_VARIANTS.map((v) => v.name);
+
+/** `--kernels both`, as in the commands recorded in docs/RESULTS.md: the two original variants. */
+const BOTH = ['baseline', 'ddinit'];
+
 export const USAGE = `usage: npx nx run bench:step -- [options]
   --models a,b        networks (default caffenet,caffenet-small; e.g. vgg-plain-11, resnet-small)
   --backends a,b      wasm and/or cpu (default wasm,cpu)
@@ -36,9 +46,14 @@ export const USAGE = `usage: npx nx run bench:step -- [options]
   --batch n           batch size for every network (default caffenet 16, others 32)
   --repeats n         timed runs per measurement; the median is reported (default 5)
   --warmup n          untimed runs first (default 1)
-  --kernels mode      ddinit | baseline | both (default both: wasm 4.22's own kernels vs ddinit's, step by step)
+  --kernels k         wasm kernel variants timed step by step on the same model: all (default), both
+                      (= baseline,ddinit) or a comma list of ${VARIANT_NAMES.join(', ')}
   --profile           also print the per-kernel time of one training step on wasm
-  --seed n            seed of weights and data (default 1)`;
+  --seed n            seed of weights and data (default 1)
+  --torch mode        auto (default): also time the networks in PyTorch (tools/bench/torch/step.py) with
+                      $DDINIT_TORCH_PYTHON, else /usr/bin/python3, else python3, if it imports torch;
+                      off: don't (install PyTorch with: apt-get install python3-torch)
+  --torch-threads n   torch.set_num_threads of the PyTorch runs (default: torch's own)`;
 
 function list(value: string | undefined, fallback: string[]): string[] {
   if (value === undefined) return fallback;
@@ -75,6 +90,8 @@ export function parseStepOptions(argv: string[]): StepBenchOptions | 'help' {
       kernels: { type: 'string' },
       profile: { type: 'boolean', default: false },
       seed: { type: 'string' },
+      torch: { type: 'string' },
+      'torch-threads': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -88,9 +105,10 @@ export function parseStepOptions(argv: string[]): StepBenchOptions | 'help' {
       throw new ConfigError('unknown backend', { where: '--backends', expected: 'wasm and/or cpu', actual: b });
     }
   }
-  const kernels = values.kernels ?? 'both';
-  if (kernels !== 'ddinit' && kernels !== 'baseline' && kernels !== 'both') {
-    throw new ConfigError('unknown kernel mode', { where: '--kernels', expected: 'ddinit, baseline or both', actual: kernels });
+  const kernels = kernelVariants(values.kernels);
+  const torch = values.torch ?? 'auto';
+  if (torch !== 'auto' && torch !== 'off') {
+    throw new ConfigError('unknown PyTorch mode', { where: '--torch', expected: 'auto or off', actual: torch });
   }
   if (models.length === 0) throw new ConfigError('no network given', { where: '--models', expected: 'at least one name' });
   const batchAll = values.batch === undefined ? undefined : positiveInt('batch', values.batch, 1);
@@ -105,5 +123,23 @@ export function parseStepOptions(argv: string[]): StepBenchOptions | 'help' {
     kernels,
     profile: values.profile ?? false,
     seed: positiveInt('seed', values.seed, 1, 0),
+    torch,
+    torchThreads: values['torch-threads'] === undefined ? undefined : positiveInt('torch-threads', values['torch-threads'], 1),
   };
+}
+
+/** `--kernels`: all, both or a comma list of variant names → names in table order. */
+function kernelVariants(value: string | undefined): string[] {
+  const asked = value === undefined || value === 'all' ? VARIANT_NAMES : value === 'both' ? BOTH : list(value, []);
+  for (const name of asked) {
+    if (!VARIANT_NAMES.includes(name)) {
+      throw new ConfigError('unknown wasm kernel variant', {
+        where: '--kernels',
+        expected: `all, both or a comma list of ${VARIANT_NAMES.join(', ')}`,
+        actual: name,
+      });
+    }
+  }
+  if (asked.length === 0) throw new ConfigError('no wasm kernel variant given', { where: '--kernels', expected: 'at least one name' });
+  return VARIANT_NAMES.filter((name) => asked.includes(name));
 }

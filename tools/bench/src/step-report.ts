@@ -1,21 +1,34 @@
 /**
- * Printing the training-step benchmark: one table of medians, the ratios
- * measured side by side in the run, and per-kernel profiles.
+ * Printing the training-step benchmark: one table of medians (with the PyTorch
+ * figures beside the tfjs ones when PyTorch is there), a legend, the ratios
+ * measured side by side in the run, per-kernel profiles, and one JSON line per
+ * row for scripts.
  */
+import { TORCH_INSTALL_HINT } from './step-torch';
+import { REFERENCE_VARIANT, WASM_KERNEL_VARIANTS, wasmKernelVariant } from './step-variants';
 
-/** Backend labels of the rows: wasm with all of ddinit's kernels, wasm with its own 4.22 kernels (plus only the missing ones), cpu. */
-export const BACKEND_LABELS = { ddinit: 'wasm (ddinit kernels)', baseline: 'wasm (4.22 kernels)', cpu: 'cpu' } as const;
+/** The cpu backend's row label; wasm rows carry their kernel variant's `backend` label (step-variants.ts). */
+export const CPU_BACKEND = 'cpu';
 
 export interface StepRow {
   model: string;
   batch: number;
-  /** One of {@link BACKEND_LABELS}. */
+  /** A wasm kernel variant's `backend` label or {@link CPU_BACKEND}. */
   backend: string;
   forwardMs: number;
   stepMs: number;
   tensorsBefore: number;
   tensorsAfter: number;
+  /** The same network and batch in PyTorch (null when PyTorch is absent, off, or has no mirror of it). */
+  torchForwardMs: number | null;
+  torchStepMs: number | null;
 }
+
+/** What became of the PyTorch comparison in this run. */
+export type TorchStatus =
+  | { mode: 'off' }
+  | { mode: 'missing'; reason: string }
+  | { mode: 'found'; python: string; version: string; threads: number[]; notes: string[] };
 
 export type KernelProfile = Map<string, { ms: number; calls: number }>;
 
@@ -31,43 +44,114 @@ function table(header: string[], rows: string[][]): string {
 
 const ms = (v: number) => v.toFixed(0);
 
-/** The table of medians, one row per network × backend (× kernel set). */
+/** `a ÷ b` as `1.23×`, or `—` when there is no `b`. */
+export function formatRatio(a: number, b: number | null): string {
+  return b === null ? '—' : `${(a / b).toFixed(2)}×`;
+}
+
+const msOrDash = (v: number | null) => (v === null ? '—' : ms(v));
+
+/** The table of medians, one row per network × backend (× wasm kernel variant), PyTorch beside each. */
 export function formatStepTable(rows: StepRow[]): string {
   return table(
-    ['network', 'batch', 'backend', 'forward ms', 'fwd+bwd+update ms', 'step/forward', 'tensors before→after'],
+    [
+      'network',
+      'batch',
+      'backend',
+      'forward ms',
+      'fwd+bwd+update ms',
+      'step/forward',
+      'torch forward ms',
+      'torch step ms',
+      'forward ÷ torch forward',
+      'step ÷ torch step',
+      'tensors before→after',
+    ],
     rows.map((r) => [
       r.model,
       String(r.batch),
       r.backend,
       ms(r.forwardMs),
       ms(r.stepMs),
-      `${(r.stepMs / r.forwardMs).toFixed(2)}×`,
+      formatRatio(r.stepMs, r.forwardMs),
+      msOrDash(r.torchForwardMs),
+      msOrDash(r.torchStepMs),
+      formatRatio(r.forwardMs, r.torchForwardMs),
+      formatRatio(r.stepMs, r.torchStepMs),
       `${r.tensorsBefore}→${r.tensorsAfter}`,
     ]),
   );
 }
 
-/** Ratios between rows of the same network: cpu vs wasm, wasm 4.22 kernels vs ddinit's. */
-export function formatRatios(rows: StepRow[]): string[] {
-  const lines: string[] = [];
-  for (const model of [...new Set(rows.map((r) => r.model))]) {
-    const of = (backend: string) => rows.find((r) => r.model === model && r.backend === backend);
-    const wasm = of(BACKEND_LABELS.ddinit);
-    const baseline = of(BACKEND_LABELS.baseline);
-    const cpu = of(BACKEND_LABELS.cpu);
-    if (wasm && baseline) {
-      lines.push(
-        `${model}: training step with wasm 4.22's own kernels / with ddinit's = ${(baseline.stepMs / wasm.stepMs).toFixed(2)}× ` +
-          `(step/forward ${(baseline.stepMs / baseline.forwardMs).toFixed(2)}× → ${(wasm.stepMs / wasm.forwardMs).toFixed(2)}×)`,
+/** What each backend label of `rows` means, and where the torch columns come from. */
+export function formatLegend(rows: StepRow[], torch: TorchStatus): string[] {
+  const backends = new Set(rows.map((r) => r.backend));
+  const lines = WASM_KERNEL_VARIANTS.filter((v) => backends.has(v.backend)).map((v) => `${v.backend}: ${v.description}`);
+  if (backends.has(CPU_BACKEND)) lines.push(`${CPU_BACKEND}: the tfjs cpu backend (plain JavaScript)`);
+  lines.push(formatTorchNote(torch));
+  return lines;
+}
+
+/** Where the PyTorch columns come from, or why they are empty (one line, plus one per note). */
+export function formatTorchNote(torch: TorchStatus): string {
+  switch (torch.mode) {
+    case 'off':
+      return 'torch: not run (--torch off)';
+    case 'missing':
+      return `torch: PyTorch was not found (${torch.reason}); install it with \`${TORCH_INSTALL_HINT}\` or point DDINIT_TORCH_PYTHON at a Python with torch`;
+    case 'found': {
+      const threads = [...new Set(torch.threads)].join('/');
+      return (
+        `torch: PyTorch ${torch.version} (${torch.python} tools/bench/torch/step.py, same layer shapes, NCHW), ` +
+        `${threads === '' ? '?' : threads} thread(s); tfjs wasm runs on 1 thread in Node` +
+        torch.notes.map((n) => `\ntorch: ${n}`).join('')
       );
     }
-    if (wasm && cpu) {
+  }
+}
+
+/** Ratios between rows of the same network: each wasm kernel variant vs the reference one, cpu vs wasm. */
+export function formatRatios(rows: StepRow[]): string[] {
+  const lines: string[] = [];
+  const reference = wasmKernelVariant(REFERENCE_VARIANT).backend;
+  for (const model of [...new Set(rows.map((r) => r.model))]) {
+    const of = (backend: string) => rows.find((r) => r.model === model && r.backend === backend);
+    const wasm = of(reference);
+    const cpu = of(CPU_BACKEND);
+    if (wasm === undefined) continue;
+    for (const variant of WASM_KERNEL_VARIANTS) {
+      const other = variant.backend === reference ? undefined : of(variant.backend);
+      if (other === undefined) continue;
       lines.push(
-        `${model}: cpu / wasm (ddinit kernels) = ${(cpu.forwardMs / wasm.forwardMs).toFixed(1)}× forward, ${(cpu.stepMs / wasm.stepMs).toFixed(1)}× training step`,
+        `${model}: training step ${other.backend} / ${reference} = ${formatRatio(other.stepMs, wasm.stepMs)} ` +
+          `(step/forward ${formatRatio(other.stepMs, other.forwardMs)} → ${formatRatio(wasm.stepMs, wasm.forwardMs)})`,
+      );
+    }
+    if (cpu) {
+      lines.push(
+        `${model}: ${CPU_BACKEND} / ${reference} = ${(cpu.forwardMs / wasm.forwardMs).toFixed(1)}× forward, ${(cpu.stepMs / wasm.stepMs).toFixed(1)}× training step`,
       );
     }
   }
   return lines;
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+const round3OrNull = (v: number | null) => (v === null ? null : round3(v));
+
+/** One JSON object per row (milliseconds to 0.001): network, backend, batch, forwardMs, stepMs, torchForwardMs, torchStepMs. */
+export function formatJsonLines(rows: StepRow[]): string[] {
+  return rows.map((r) =>
+    JSON.stringify({
+      network: r.model,
+      backend: r.backend,
+      batch: r.batch,
+      forwardMs: round3(r.forwardMs),
+      stepMs: round3(r.stepMs),
+      torchForwardMs: round3OrNull(r.torchForwardMs),
+      torchStepMs: round3OrNull(r.torchStepMs),
+    }),
+  );
 }
 
 /** Per-kernel milliseconds of one step, one column per profile, the `top` largest kernels and the total. */

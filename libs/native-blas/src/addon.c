@@ -1,0 +1,273 @@
+/*
+ * N-API entry points of ddinit's native BLAS kernels.
+ *
+ * Every function works on one Float32Array `heap` (the tfjs wasm backend's
+ * memory, or any other float32 buffer) and float offsets into it: inputs are
+ * read and outputs written in place, with no copy in or out. Every extent is
+ * checked against the heap before any work, and a violation is a RangeError
+ * naming the operand: a bad offset never reads or writes outside the buffer.
+ */
+#include <cblas.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conv.h"
+
+/* openblas_set_num_threads / openblas_get_num_threads / openblas_get_config (OpenBLAS extensions). */
+extern void openblas_set_num_threads(int);
+extern int openblas_get_num_threads(void);
+extern char *openblas_get_config(void);
+
+#define CHECK(call)                                   \
+  do {                                                \
+    if ((call) != napi_ok) {                          \
+      napi_throw_error(env, NULL, "N-API call failed: " #call); \
+      return NULL;                                    \
+    }                                                 \
+  } while (0)
+
+typedef struct {
+  float *data;
+  size_t length;
+} heap_view;
+
+static int get_heap(napi_env env, napi_value value, heap_view *heap) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) {
+    napi_throw_type_error(env, NULL, "heap: expected a Float32Array");
+    return -1;
+  }
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "heap: expected a Float32Array");
+    return -1;
+  }
+  heap->data = data;
+  heap->length = length;
+  return 0;
+}
+
+static int get_int32_array(napi_env env, napi_value value, const char *name, size_t expected, int32_t **out) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  bool is_typed = false;
+  char message[160];
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || length != expected) {
+    snprintf(message, sizeof message, "%s: expected an Int32Array of %zu values", name, expected);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  *out = data;
+  return 0;
+}
+
+static int get_int(napi_env env, napi_value value, const char *name, int64_t *out) {
+  char message[128];
+  if (napi_get_value_int64(env, value, out) != napi_ok) {
+    snprintf(message, sizeof message, "%s: expected an integer", name);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  return 0;
+}
+
+/* A pointer to floats [offset, offset + count) of the heap, or NULL after throwing a RangeError naming the operand. */
+static float *heap_range(napi_env env, const heap_view *heap, const char *name, int64_t offset, size_t count) {
+  if (offset < 0 || (size_t)offset > heap->length || count > heap->length - (size_t)offset) {
+    char message[200];
+    snprintf(message, sizeof message, "%s: floats [%lld, %lld) lie outside the heap of %zu floats", name,
+             (long long)offset, (long long)offset + (long long)count, heap->length);
+    napi_throw_range_error(env, NULL, message);
+    return NULL;
+  }
+  return heap->data + offset;
+}
+
+static int read_geometry(napi_env env, napi_value value, ddinit_conv_geometry *g) {
+  int32_t *v = NULL;
+  if (get_int32_array(env, value, "geometry", 15, &v) != 0) return -1;
+  *g = (ddinit_conv_geometry){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
+                              v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+  for (int i = 0; i < 15; i++) {
+    const int min = (i >= 9 && i <= 12) ? 1 : 0; /* strides and dilations are positive */
+    if (i >= 13) continue;                        /* paddings may be any value */
+    if (v[i] < min) {
+      napi_throw_range_error(env, NULL, "geometry: sizes must be non-negative and strides/dilations positive");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static napi_value throw_oom(napi_env env, const char *where) {
+  char message[128];
+  snprintf(message, sizeof message, "%s: out of memory for the im2col scratch buffer", where);
+  napi_throw_error(env, "ENOMEM", message);
+  return NULL;
+}
+
+/* conv2d(heap, geometry, xOffset, filterOffset, biasOffset (-1: none), activation, yOffset) */
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_view heap;
+  ddinit_conv_geometry g;
+  int64_t xo, wo, bo, act, yo;
+  if (argc != 7 || get_heap(env, argv[0], &heap) || read_geometry(env, argv[1], &g) || get_int(env, argv[2], "x", &xo) ||
+      get_int(env, argv[3], "filter", &wo) || get_int(env, argv[4], "bias", &bo) ||
+      get_int(env, argv[5], "activation", &act) || get_int(env, argv[6], "y", &yo)) {
+    if (argc != 7) napi_throw_type_error(env, NULL, "conv2d: expected 7 arguments");
+    return NULL;
+  }
+  const float *x = heap_range(env, &heap, "x", xo, ddinit_conv_x_size(&g));
+  if (x == NULL) return NULL;
+  const float *w = heap_range(env, &heap, "filter", wo, ddinit_conv_filter_size(&g));
+  if (w == NULL) return NULL;
+  const float *bias = NULL;
+  if (bo >= 0 && (bias = heap_range(env, &heap, "bias", bo, (size_t)g.out_c)) == NULL) return NULL;
+  float *y = heap_range(env, &heap, "y", yo, ddinit_conv_y_size(&g));
+  if (y == NULL) return NULL;
+  if (act < DDINIT_ACT_LINEAR || act > DDINIT_ACT_RELU6) {
+    napi_throw_range_error(env, NULL, "activation: expected 0 (linear), 1 (relu) or 2 (relu6)");
+    return NULL;
+  }
+  if (ddinit_conv2d(&g, x, w, bias, (int)act, y) != 0) return throw_oom(env, "conv2d");
+  return NULL;
+}
+
+/* conv2dBackpropFilter(heap, geometry, xOffset, dyOffset, dwOffset) */
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_view heap;
+  ddinit_conv_geometry g;
+  int64_t xo, dyo, dwo;
+  if (argc != 5 || get_heap(env, argv[0], &heap) || read_geometry(env, argv[1], &g) || get_int(env, argv[2], "x", &xo) ||
+      get_int(env, argv[3], "dy", &dyo) || get_int(env, argv[4], "dw", &dwo)) {
+    if (argc != 5) napi_throw_type_error(env, NULL, "conv2dBackpropFilter: expected 5 arguments");
+    return NULL;
+  }
+  const float *x = heap_range(env, &heap, "x", xo, ddinit_conv_x_size(&g));
+  if (x == NULL) return NULL;
+  const float *dy = heap_range(env, &heap, "dy", dyo, ddinit_conv_y_size(&g));
+  if (dy == NULL) return NULL;
+  float *dw = heap_range(env, &heap, "dw", dwo, ddinit_conv_filter_size(&g));
+  if (dw == NULL) return NULL;
+  if (ddinit_conv2d_backprop_filter(&g, x, dy, dw) != 0) return throw_oom(env, "conv2dBackpropFilter");
+  return NULL;
+}
+
+/* conv2dBackpropInput(heap, geometry, dyOffset, filterOffset, dxOffset) */
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_view heap;
+  ddinit_conv_geometry g;
+  int64_t dyo, wo, dxo;
+  if (argc != 5 || get_heap(env, argv[0], &heap) || read_geometry(env, argv[1], &g) ||
+      get_int(env, argv[2], "dy", &dyo) || get_int(env, argv[3], "filter", &wo) || get_int(env, argv[4], "dx", &dxo)) {
+    if (argc != 5) napi_throw_type_error(env, NULL, "conv2dBackpropInput: expected 5 arguments");
+    return NULL;
+  }
+  const float *dy = heap_range(env, &heap, "dy", dyo, ddinit_conv_y_size(&g));
+  if (dy == NULL) return NULL;
+  const float *w = heap_range(env, &heap, "filter", wo, ddinit_conv_filter_size(&g));
+  if (w == NULL) return NULL;
+  float *dx = heap_range(env, &heap, "dx", dxo, ddinit_conv_x_size(&g));
+  if (dx == NULL) return NULL;
+  if (ddinit_conv2d_backprop_input(&g, dy, w, dx) != 0) return throw_oom(env, "conv2dBackpropInput");
+  return NULL;
+}
+
+/* batchMatMul(heap, params) with params Int32Array
+ * [batch, transA, transB, m, n, k, aOffset, aStride, bOffset, bStride, biasOffset (-1: none), activation, cOffset] */
+static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_view heap;
+  int32_t *p = NULL;
+  if (argc != 2 || get_heap(env, argv[0], &heap) || get_int32_array(env, argv[1], "params", 13, &p)) {
+    if (argc != 2) napi_throw_type_error(env, NULL, "batchMatMul: expected 2 arguments");
+    return NULL;
+  }
+  const int batch = p[0], trans_a = p[1] != 0, trans_b = p[2] != 0, m = p[3], n = p[4], k = p[5];
+  const int64_t a_stride = p[7], b_stride = p[9];
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || a_stride < 0 || b_stride < 0) {
+    napi_throw_range_error(env, NULL, "batchMatMul: sizes and strides must be non-negative");
+    return NULL;
+  }
+  const size_t last = batch > 0 ? (size_t)(batch - 1) : 0;
+  const size_t a_size = (size_t)m * k, b_size = (size_t)k * n, c_size = (size_t)m * n;
+  const float *a = heap_range(env, &heap, "a", p[6], batch > 0 ? last * a_stride + a_size : 0);
+  if (a == NULL) return NULL;
+  const float *b = heap_range(env, &heap, "b", p[8], batch > 0 ? last * b_stride + b_size : 0);
+  if (b == NULL) return NULL;
+  const float *bias = NULL;
+  if (p[10] >= 0 && (bias = heap_range(env, &heap, "bias", p[10], (size_t)n)) == NULL) return NULL;
+  if (p[11] < DDINIT_ACT_LINEAR || p[11] > DDINIT_ACT_RELU6) {
+    napi_throw_range_error(env, NULL, "activation: expected 0 (linear), 1 (relu) or 2 (relu6)");
+    return NULL;
+  }
+  float *c = heap_range(env, &heap, "c", p[12], (size_t)batch * c_size);
+  if (c == NULL) return NULL;
+  ddinit_batch_matmul(batch, trans_a, trans_b, m, n, k, a, (size_t)a_stride, b, (size_t)b_stride, bias, p[11], c,
+                      c_size);
+  return NULL;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n;
+  if (argc != 1 || get_int(env, argv[0], "threads", &n)) return NULL;
+  if (n < 1 || n > 1024) {
+    napi_throw_range_error(env, NULL, "threads: expected an integer in [1, 1024]");
+    return NULL;
+  }
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &result));
+  return result;
+}
+
+static napi_value get_config(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor properties[] = {
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
+      {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
+    return NULL;
+  }
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

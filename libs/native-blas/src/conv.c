@@ -1,0 +1,222 @@
+/*
+ * Convolutions as matrix products (see conv.h). The output pixels of all
+ * images form the rows of one matrix, `rows = batch*out_h*out_w`; the columns of
+ * the im2col matrix are ordered (kh, kw, ci), which is exactly the row order of
+ * an HWIO filter seen as a [f_h*f_w*in_c, out_c] matrix. So
+ *
+ *   forward:          y[rows, out_c]  = cols[rows, K] * W[K, out_c]
+ *   filter gradient:  dW[K, out_c]    = cols[rows, K]^T * dy[rows, out_c]
+ *   input gradient:   dcols[rows, K]  = dy[rows, out_c] * W^T, then col2im into dx
+ *
+ * with K = f_h*f_w*in_c. Rows are processed in chunks so the scratch matrix
+ * stays under CHUNK_FLOATS floats; a 1x1, stride-1, unpadded convolution needs
+ * no im2col at all (x is already cols).
+ */
+#include "conv.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 16 MiB of scratch per call: large enough for efficient products, small enough to stay in memory bandwidth. */
+#define CHUNK_FLOATS ((size_t)4 << 20)
+
+size_t ddinit_conv_x_size(const ddinit_conv_geometry *g) {
+  return (size_t)g->batch * g->in_h * g->in_w * g->in_c;
+}
+
+size_t ddinit_conv_filter_size(const ddinit_conv_geometry *g) {
+  return (size_t)g->f_h * g->f_w * g->in_c * g->out_c;
+}
+
+size_t ddinit_conv_y_size(const ddinit_conv_geometry *g) {
+  return (size_t)g->batch * g->out_h * g->out_w * g->out_c;
+}
+
+static int is_pointwise(const ddinit_conv_geometry *g) {
+  return g->f_h == 1 && g->f_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+         g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+}
+
+static size_t chunk_rows(size_t k, size_t rows) {
+  size_t n = CHUNK_FLOATS / (k > 0 ? k : 1);
+  if (n < 1) n = 1;
+  return n < rows ? n : rows;
+}
+
+/* cols[r - r0, :] for output rows r in [r0, r1). */
+static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, size_t r1, float *cols) {
+  const size_t per_image = (size_t)g->out_h * g->out_w;
+  const size_t c = (size_t)g->in_c;
+  float *dst = cols;
+  for (size_t r = r0; r < r1; r++) {
+    const size_t b = r / per_image;
+    const int oh = (int)((r % per_image) / g->out_w);
+    const int ow = (int)(r % g->out_w);
+    const float *image = x + b * g->in_h * g->in_w * c;
+    for (int kh = 0; kh < g->f_h; kh++) {
+      const int ih = oh * g->stride_h - g->pad_top + kh * g->dilation_h;
+      if (ih < 0 || ih >= g->in_h) {
+        memset(dst, 0, sizeof(float) * c * g->f_w);
+        dst += c * g->f_w;
+        continue;
+      }
+      const float *row = image + (size_t)ih * g->in_w * c;
+      for (int kw = 0; kw < g->f_w; kw++) {
+        const int iw = ow * g->stride_w - g->pad_left + kw * g->dilation_w;
+        if (iw < 0 || iw >= g->in_w) {
+          memset(dst, 0, sizeof(float) * c);
+        } else {
+          memcpy(dst, row + (size_t)iw * c, sizeof(float) * c);
+        }
+        dst += c;
+      }
+    }
+  }
+}
+
+/* dx += col2im(dcols) for output rows r in [r0, r1). */
+static void col2im_add(const ddinit_conv_geometry *g, const float *dcols, size_t r0, size_t r1, float *dx) {
+  const size_t per_image = (size_t)g->out_h * g->out_w;
+  const size_t c = (size_t)g->in_c;
+  const float *src = dcols;
+  for (size_t r = r0; r < r1; r++) {
+    const size_t b = r / per_image;
+    const int oh = (int)((r % per_image) / g->out_w);
+    const int ow = (int)(r % g->out_w);
+    float *image = dx + b * g->in_h * g->in_w * c;
+    for (int kh = 0; kh < g->f_h; kh++) {
+      const int ih = oh * g->stride_h - g->pad_top + kh * g->dilation_h;
+      if (ih < 0 || ih >= g->in_h) {
+        src += c * g->f_w;
+        continue;
+      }
+      float *row = image + (size_t)ih * g->in_w * c;
+      for (int kw = 0; kw < g->f_w; kw++) {
+        const int iw = ow * g->stride_w - g->pad_left + kw * g->dilation_w;
+        if (iw >= 0 && iw < g->in_w) {
+          float *d = row + (size_t)iw * c;
+          for (size_t i = 0; i < c; i++) d[i] += src[i];
+        }
+        src += c;
+      }
+    }
+  }
+}
+
+static void bias_activation(float *y, size_t rows, size_t n, const float *bias, int activation) {
+  if (bias == NULL && activation == DDINIT_ACT_LINEAR) return;
+  for (size_t r = 0; r < rows; r++) {
+    float *row = y + r * n;
+    if (bias != NULL) {
+      for (size_t j = 0; j < n; j++) row[j] += bias[j];
+    }
+    if (activation == DDINIT_ACT_RELU) {
+      for (size_t j = 0; j < n; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+    } else if (activation == DDINIT_ACT_RELU6) {
+      for (size_t j = 0; j < n; j++) row[j] = row[j] > 0.0f ? (row[j] < 6.0f ? row[j] : 6.0f) : 0.0f;
+    }
+  }
+}
+
+int ddinit_conv2d(const ddinit_conv_geometry *g, const float *x, const float *w, const float *bias, int activation,
+                  float *y) {
+  const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
+  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  const size_t n = (size_t)g->out_c;
+  if (rows == 0 || n == 0) return 0;
+  if (k == 0) {
+    memset(y, 0, sizeof(float) * rows * n);
+    bias_activation(y, rows, n, bias, activation);
+    return 0;
+  }
+  if (is_pointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n, (int)k, 1.0f, x, (int)k, w, (int)n, 0.0f,
+                y, (int)n);
+    bias_activation(y, rows, n, bias, activation);
+    return 0;
+  }
+  const size_t step = chunk_rows(k, rows);
+  float *cols = malloc(sizeof(float) * step * k);
+  if (cols == NULL) return -1;
+  for (size_t r0 = 0; r0 < rows; r0 += step) {
+    const size_t r1 = r0 + step < rows ? r0 + step : rows;
+    im2col(g, x, r0, r1, cols);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)n, (int)k, 1.0f, cols, (int)k, w,
+                (int)n, 0.0f, y + r0 * n, (int)n);
+    bias_activation(y + r0 * n, r1 - r0, n, bias, activation);
+  }
+  free(cols);
+  return 0;
+}
+
+int ddinit_conv2d_backprop_filter(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dw) {
+  const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
+  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  const size_t n = (size_t)g->out_c;
+  if (k == 0 || n == 0) return 0;
+  if (rows == 0) {
+    memset(dw, 0, sizeof(float) * k * n);
+    return 0;
+  }
+  if (is_pointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)rows, 1.0f, x, (int)k, dy, (int)n, 0.0f,
+                dw, (int)n);
+    return 0;
+  }
+  const size_t step = chunk_rows(k, rows);
+  float *cols = malloc(sizeof(float) * step * k);
+  if (cols == NULL) return -1;
+  for (size_t r0 = 0; r0 < rows; r0 += step) {
+    const size_t r1 = r0 + step < rows ? r0 + step : rows;
+    im2col(g, x, r0, r1, cols);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)(r1 - r0), 1.0f, cols, (int)k,
+                dy + r0 * n, (int)n, r0 == 0 ? 0.0f : 1.0f, dw, (int)n);
+  }
+  free(cols);
+  return 0;
+}
+
+int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy, const float *w, float *dx) {
+  const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
+  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  const size_t n = (size_t)g->out_c;
+  if (is_pointwise(g) && rows > 0 && k > 0) {
+    if (n == 0) {
+      memset(dx, 0, sizeof(float) * rows * k);
+      return 0;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)k, (int)n, 1.0f, dy, (int)n, w, (int)n, 0.0f,
+                dx, (int)k);
+    return 0;
+  }
+  memset(dx, 0, sizeof(float) * ddinit_conv_x_size(g));
+  if (rows == 0 || k == 0 || n == 0) return 0;
+  const size_t step = chunk_rows(k, rows);
+  float *dcols = malloc(sizeof(float) * step * k);
+  if (dcols == NULL) return -1;
+  for (size_t r0 = 0; r0 < rows; r0 += step) {
+    const size_t r1 = r0 + step < rows ? r0 + step : rows;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)k, (int)n, 1.0f, dy + r0 * n, (int)n, w,
+                (int)n, 0.0f, dcols, (int)k);
+    col2im_add(g, dcols, r0, r1, dx);
+  }
+  free(dcols);
+  return 0;
+}
+
+void ddinit_batch_matmul(int batch, int trans_a, int trans_b, int m, int n, int k, const float *a, size_t a_stride,
+                         const float *b, size_t b_stride, const float *bias, int activation, float *c,
+                         size_t c_stride) {
+  for (int i = 0; i < batch; i++) {
+    float *ci = c + (size_t)i * c_stride;
+    if (k == 0) {
+      memset(ci, 0, sizeof(float) * (size_t)m * n);
+    } else if (m > 0 && n > 0) {
+      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                  1.0f, a + (size_t)i * a_stride, trans_a ? m : k, b + (size_t)i * b_stride, trans_b ? k : n, 0.0f, ci,
+                  n);
+    }
+    bias_activation(ci, (size_t)m, (size_t)n, bias, activation);
+  }
+}

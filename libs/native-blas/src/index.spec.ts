@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { geometryArray, loadNativeBlas, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from './index';
+
+const loaded = loadNativeBlas();
+const required = process.env.DDINIT_NATIVE_BLAS === 'require';
+
+/** Deterministic values in [−1, 1) (a small LCG: these specs need no statistics). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** The convolution by its definition, in float64. */
+function referenceConv(g: NativeConvGeometry, x: Float32Array, w: Float32Array): Float64Array {
+  const y = new Float64Array(g.batch * g.outHeight * g.outWidth * g.outChannels);
+  for (let b = 0; b < g.batch; b++)
+    for (let oh = 0; oh < g.outHeight; oh++)
+      for (let ow = 0; ow < g.outWidth; ow++)
+        for (let co = 0; co < g.outChannels; co++) {
+          let sum = 0;
+          for (let kh = 0; kh < g.filterHeight; kh++) {
+            const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
+            if (ih < 0 || ih >= g.inHeight) continue;
+            for (let kw = 0; kw < g.filterWidth; kw++) {
+              const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
+              if (iw < 0 || iw >= g.inWidth) continue;
+              for (let ci = 0; ci < g.inChannels; ci++) {
+                sum +=
+                  x[((b * g.inHeight + ih) * g.inWidth + iw) * g.inChannels + ci] *
+                  w[((kh * g.filterWidth + kw) * g.inChannels + ci) * g.outChannels + co];
+              }
+            }
+          }
+          y[((b * g.outHeight + oh) * g.outWidth + ow) * g.outChannels + co] = sum;
+        }
+  return y;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+const GEOMETRIES: [string, NativeConvGeometry][] = [
+  [
+    '3×3 stride 2, pad 1, odd sizes',
+    { batch: 2, inHeight: 7, inWidth: 6, inChannels: 3, outHeight: 4, outWidth: 3, outChannels: 5, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 },
+  ],
+  [
+    '3×2 dilation 2, asymmetric padding',
+    { batch: 1, inHeight: 8, inWidth: 9, inChannels: 2, outHeight: 6, outWidth: 9, outChannels: 4, filterHeight: 3, filterWidth: 2, strideHeight: 1, strideWidth: 1, dilationHeight: 2, dilationWidth: 2, padTop: 1, padLeft: 1 },
+  ],
+  [
+    '1×1 pointwise (no im2col)',
+    { batch: 3, inHeight: 4, inWidth: 5, inChannels: 6, outHeight: 4, outWidth: 5, outChannels: 7, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 },
+  ],
+];
+
+function sizes(g: NativeConvGeometry) {
+  return {
+    x: g.batch * g.inHeight * g.inWidth * g.inChannels,
+    w: g.filterHeight * g.filterWidth * g.inChannels * g.outChannels,
+    y: g.batch * g.outHeight * g.outWidth * g.outChannels,
+  };
+}
+
+describe('loadNativeBlas', () => {
+  it('is off, with the reason, when DDINIT_NATIVE_BLAS=0', () => {
+    expect(loadNativeBlas({ DDINIT_NATIVE_BLAS: '0' })).toEqual({ ok: false, reason: 'turned off by DDINIT_NATIVE_BLAS=0' });
+  });
+
+  it('loads the built addon (required in CI, where .ci/run installs libopenblas-dev)', () => {
+    if (required) expect(loaded).toMatchObject({ ok: true });
+    if (loaded.ok) {
+      expect(loaded.config).toMatch(/^OpenBLAS \d+\.\d+/);
+      expect(loaded.threads).toBeGreaterThanOrEqual(1);
+    } else {
+      expect(loaded.reason).toMatch(/not built|failed to load/);
+    }
+  });
+});
+
+describe.skipIf(!loaded.ok)('the native kernels', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+
+  it.each(GEOMETRIES)('conv2d matches the definition: %s', (_, g) => {
+    const n = sizes(g);
+    const heap = new Float32Array(n.x + n.w + n.y + 16);
+    heap.set(values(n.x, 1), 3);
+    heap.set(values(n.w, 2), 3 + n.x);
+    heap.fill(Number.NaN, 3 + n.x + n.w); // the output is written, never read
+    blas.conv2d(heap, geometryArray(g), 3, 3 + n.x, -1, NATIVE_ACTIVATIONS.linear, 3 + n.x + n.w);
+    const y = heap.subarray(3 + n.x + n.w, 3 + n.x + n.w + n.y);
+    const expected = referenceConv(g, values(n.x, 1), values(n.w, 2));
+    expect(maxAbsDiff(y, expected)).toBeLessThan(1e-5);
+    expect(heap[3 + n.x + n.w + n.y]).toBeNaN(); // nothing written past the output
+  });
+
+  it('adds the bias and applies relu / relu6', () => {
+    const g = GEOMETRIES[0][1];
+    const n = sizes(g);
+    const x = values(n.x, 3).map((v) => v * 8);
+    const w = values(n.w, 4);
+    const bias = values(g.outChannels, 5);
+    const linear = referenceConv(g, x, w).map((v, i) => v + bias[i % g.outChannels]);
+    for (const [name, f] of [
+      ['relu', (v: number) => Math.max(0, v)],
+      ['relu6', (v: number) => Math.min(6, Math.max(0, v))],
+    ] as const) {
+      const heap = new Float32Array(n.x + n.w + g.outChannels + n.y);
+      heap.set(x, 0);
+      heap.set(w, n.x);
+      heap.set(bias, n.x + n.w);
+      blas.conv2d(heap, geometryArray(g), 0, n.x, n.x + n.w, NATIVE_ACTIVATIONS[name], n.x + n.w + g.outChannels);
+      expect(maxAbsDiff(heap.subarray(n.x + n.w + g.outChannels), linear.map(f)), name).toBeLessThan(1e-4);
+    }
+  });
+
+  it.each(GEOMETRIES)('the backprops are the adjoints of conv2d: %s', (_, g) => {
+    // <dy, conv(x, w)> = <dw, w> = <dx, x>
+    const n = sizes(g);
+    const x = values(n.x, 6);
+    const w = values(n.w, 7);
+    const dy = values(n.y, 8);
+    const heap = new Float32Array(2 * (n.x + n.w) + n.y);
+    const [xo, wo, dyo, dwo, dxo] = [0, n.x, n.x + n.w, n.x + n.w + n.y, n.x + 2 * n.w + n.y];
+    heap.set(x, xo);
+    heap.set(w, wo);
+    heap.set(dy, dyo);
+    heap.fill(Number.NaN, dwo); // outputs start as garbage: the kernels must not accumulate into them
+    blas.conv2dBackpropFilter(heap, geometryArray(g), xo, dyo, dwo);
+    blas.conv2dBackpropInput(heap, geometryArray(g), dyo, wo, dxo);
+    const y = referenceConv(g, x, w);
+    const forward = dot(dy, y);
+    expect(Math.abs(dot(heap.subarray(dwo, dwo + n.w), w) - forward) / Math.abs(forward)).toBeLessThan(1e-5);
+    expect(Math.abs(dot(heap.subarray(dxo, dxo + n.x), x) - forward) / Math.abs(forward)).toBeLessThan(1e-5);
+  });
+
+  it('batchMatMul transposes, broadcasts a matrix over the batch and fuses bias + relu', () => {
+    // c[i] = relu(a[i]ᵀ · b + bias) for a: [2, 3, 2] (transposed to [2, 2, 3]), b: [3, 2] shared.
+    const a = [1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6];
+    const b = [1, 0, 0, 1, 1, 1];
+    const heap = new Float32Array(12 + 6 + 2 + 8);
+    heap.set(a, 0);
+    heap.set(b, 12);
+    heap.set([0.5, -100], 18);
+    blas.batchMatMul(heap, Int32Array.of(2, 1, 0, 2, 2, 3, 0, 6, 12, 0, 18, NATIVE_ACTIVATIONS.relu, 20));
+    // aᵀ[0] = [[1,3,5],[2,4,6]] · b = [[6, 8], [8, 10]]; + bias, relu → [[6.5, 0], [8.5, 0]]; image 1 is negated → 0, 0, 0, 0.
+    expect(Array.from(heap.subarray(20))).toEqual([6.5, 0, 8.5, 0, 0, 0, 0, 0]);
+  });
+
+  it('rejects operands outside the heap, naming them, before writing anything', () => {
+    const g = GEOMETRIES[0][1];
+    const n = sizes(g);
+    const heap = new Float32Array(n.x + n.w + n.y).fill(7);
+    expect(() => blas.conv2d(heap, geometryArray(g), 0, n.x, -1, 0, n.x + n.w + 1)).toThrow(
+      new RangeError(`y: floats [${n.x + n.w + 1}, ${n.x + n.w + 1 + n.y}) lie outside the heap of ${n.x + n.w + n.y} floats`),
+    );
+    expect(() => blas.conv2dBackpropInput(heap, geometryArray(g), -1, 0, 0)).toThrow(/dy: floats \[-1,/);
+    expect(() => blas.batchMatMul(heap, Int32Array.of(1, 0, 0, 1000, 1000, 1000, 0, 0, 0, 0, -1, 0, 0))).toThrow(/^a: floats/);
+    expect(heap.every((v) => v === 7)).toBe(true);
+  });
+
+  it('rejects arguments of the wrong kind', () => {
+    const g = GEOMETRIES[0][1];
+    expect(() => blas.conv2d(new Float64Array(4) as unknown as Float32Array, geometryArray(g), 0, 0, -1, 0, 0)).toThrow(
+      /heap: expected a Float32Array/,
+    );
+    expect(() => blas.conv2d(new Float32Array(4), new Int32Array(3), 0, 0, -1, 0, 0)).toThrow(
+      /geometry: expected an Int32Array of 15 values/,
+    );
+    expect(() => blas.conv2d(new Float32Array(4), geometryArray({ ...g, strideHeight: 0 }), 0, 0, -1, 0, 0)).toThrow(
+      /strides\/dilations positive/,
+    );
+    expect(() => blas.setThreads(0)).toThrow(/threads: expected an integer in \[1, 1024\]/);
+  });
+
+  it('sets and reports the thread count', () => {
+    const before = blas.threads();
+    blas.setThreads(1);
+    expect(blas.threads()).toBe(1);
+    blas.setThreads(before);
+    expect(blas.threads()).toBe(before);
+  });
+});

@@ -1,3 +1,3 @@
 export { BACKEND_NAMES, selectBackend } from './select-backend';
-export type { BackendChoice, BackendName, BackendSelection, SkippedBackend } from './select-backend';
-export { registerWasmTrainingKernels } from './wasm-kernels';
+export type { BackendChoice, BackendName, BackendSelection, NativeBlasStatus, SelectBackendOptions, SkippedBackend } from './select-backend';
+export { registerWasmTrainingKernels, type RegisterWasmKernelsOptions } from './wasm-kernels';

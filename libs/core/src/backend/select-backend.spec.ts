@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../logger';
 import { selectBackend } from './select-backend';
+import { nativeBlasForSpecs } from './wasm-kernels/backend-comparison';
+
+const nativeBuilt = nativeBlasForSpecs() !== undefined;
 
 describe('selectBackend', () => {
   it('auto skips the missing native backends with reasons and picks wasm', async () => {
@@ -12,7 +15,24 @@ describe('selectBackend', () => {
     expect(selection.skipped.map((s) => s.name)).toEqual(['node-gpu', 'node']);
     expect(selection.skipped[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed/);
     const info = logger.records.find((r) => r.level === 'info');
-    expect(info?.message).toBe('tfjs backend: wasm');
+    if (nativeBuilt) {
+      expect(selection.nativeBlas).toMatchObject({ active: true, config: expect.stringMatching(/^OpenBLAS/) });
+      expect(selection.registeredKernels).toContain('Conv2D');
+      expect(info?.message).toMatch(/^tfjs backend: wasm \+ native BLAS \(\d+ threads\)$/);
+    } else {
+      expect(selection.nativeBlas).toMatchObject({ active: false, reason: expect.stringMatching(/not built/) });
+      expect(info?.message).toBe('tfjs backend: wasm');
+    }
+  });
+
+  it('keeps the portable wasm kernels when told to, saying why', async () => {
+    const logger = createMemoryLogger();
+    const selection = await selectBackend('wasm', { logger, nativeBlas: false });
+    expect(selection.nativeBlas).toEqual({ active: false, reason: 'turned off by the nativeBlas option' });
+    expect(selection.registeredKernels).not.toContain('Conv2D');
+    expect(logger.records.find((r) => r.level === 'info')?.fields).toMatchObject({
+      nativeBlas: 'off: turned off by the nativeBlas option',
+    });
   });
 
   it('selects cpu by name', async () => {

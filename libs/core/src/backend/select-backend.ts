@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
+import { loadNativeBlas } from '@ddinit/native-blas';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -36,9 +37,27 @@ export interface BackendSelection {
   skipped: SkippedBackend[];
   /** Kernels ddinit registered on the chosen backend (wasm only). */
   registeredKernels: string[];
+  /**
+   * On wasm: whether convolutions and matrix products run on the OpenBLAS addon
+   * (`@ddinit/native-blas`), with its configuration and threads, or why not.
+   */
+  nativeBlas?: NativeBlasStatus;
 }
 
-type Attempt = { ok: true; tfBackend: string; registeredKernels: string[] } | { ok: false; reason: string };
+export type NativeBlasStatus = { active: true; config: string; threads: number } | { active: false; reason: string };
+
+export interface SelectBackendOptions {
+  logger?: Logger;
+  /**
+   * On wasm, use the OpenBLAS addon when it is built (default true; the
+   * environment variable DDINIT_NATIVE_BLAS=0 also turns it off).
+   */
+  nativeBlas?: boolean;
+}
+
+type Attempt =
+  | { ok: true; tfBackend: string; registeredKernels: string[]; nativeBlas?: NativeBlasStatus }
+  | { ok: false; reason: string };
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const e = error as { code?: string; message?: string };
@@ -72,7 +91,7 @@ async function activate(tfBackend: string): Promise<{ ok: true } | { ok: false; 
   }
 }
 
-const attempts: Record<BackendName, () => Promise<Attempt>> = {
+const attempts: Record<BackendName, (options: SelectBackendOptions) => Promise<Attempt>> = {
   'node-gpu': async () => {
     const loaded = await importOptional('@tensorflow/tfjs-node-gpu');
     if (!loaded.ok) return { ok: false, reason: `${loaded.reason} (it is installed in the GPU container image)` };
@@ -85,12 +104,16 @@ const attempts: Record<BackendName, () => Promise<Attempt>> = {
     const active = await activate('tensorflow');
     return active.ok ? { ok: true, tfBackend: 'tensorflow', registeredKernels: [] } : active;
   },
-  wasm: async () => {
+  wasm: async (options) => {
     const loaded = await importOptional('@tensorflow/tfjs-backend-wasm');
     if (!loaded.ok) return loaded;
-    const registeredKernels = registerWasmTrainingKernels();
+    const native = options.nativeBlas === false ? { ok: false as const, reason: 'turned off by the nativeBlas option' } : loadNativeBlas();
+    const registeredKernels = registerWasmTrainingKernels({ native: native.ok ? native.blas : undefined });
+    const nativeBlas: NativeBlasStatus = native.ok
+      ? { active: true, config: native.config, threads: native.threads }
+      : { active: false, reason: native.reason };
     const active = await activate('wasm');
-    return active.ok ? { ok: true, tfBackend: 'wasm', registeredKernels } : active;
+    return active.ok ? { ok: true, tfBackend: 'wasm', registeredKernels, nativeBlas } : active;
   },
   cpu: async () => {
     const active = await activate('cpu');
@@ -107,7 +130,7 @@ const attempts: Record<BackendName, () => Promise<Attempt>> = {
  */
 export async function selectBackend(
   choice: BackendChoice = 'auto',
-  options: { logger?: Logger } = {},
+  options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
   const logger = options.logger ?? silentLogger;
   if (choice !== 'auto' && !BACKEND_NAMES.includes(choice)) {
@@ -120,18 +143,21 @@ export async function selectBackend(
   const candidates: BackendName[] = choice === 'auto' ? [...BACKEND_NAMES] : [choice];
   const skipped: SkippedBackend[] = [];
   for (const name of candidates) {
-    const attempt = await attempts[name]();
+    const attempt = await attempts[name](options);
     if (attempt.ok) {
       const selection: BackendSelection = {
         name,
         tfBackend: attempt.tfBackend,
         skipped,
         registeredKernels: attempt.registeredKernels,
+        ...(attempt.nativeBlas === undefined ? {} : { nativeBlas: attempt.nativeBlas }),
       };
-      logger.info(`tfjs backend: ${name}`, {
+      const native = attempt.nativeBlas;
+      logger.info(`tfjs backend: ${name}${native?.active ? ` + native BLAS (${native.threads} threads)` : ''}`, {
         backend: name,
         skipped: skipped.map((s) => `${s.name}: ${s.reason}`),
         registeredKernels: attempt.registeredKernels,
+        ...(native === undefined ? {} : { nativeBlas: native.active ? `${native.config}, ${native.threads} threads` : `off: ${native.reason}` }),
       });
       return selection;
     }

@@ -5,10 +5,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName, type BackendSelection } from '../backend';
 
-/** Sets the backend for a spec file (wasm by default, with ddinit's kernels). */
-export async function useBackend(name: BackendName = 'wasm'): Promise<BackendSelection> {
+/**
+ * Sets the backend for a spec file (wasm by default, with ddinit's kernels and,
+ * when it is built, the native BLAS addon; `nativeBlas: false` keeps the
+ * portable kernels, for the specs of those kernels).
+ */
+export async function useBackend(
+  name: BackendName = 'wasm',
+  options: { nativeBlas?: boolean } = {},
+): Promise<BackendSelection> {
   tf.env().set('IS_TEST', true);
-  return selectBackend(name);
+  return selectBackend(name, options);
 }
 
 /**

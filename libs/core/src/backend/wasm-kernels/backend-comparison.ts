@@ -4,6 +4,7 @@
  * check that a kernel frees every wasm buffer it allocates.
  */
 import * as tf from '@tensorflow/tfjs';
+import { loadNativeBlas, type NativeBlas } from '@ddinit/native-blas';
 import { expectNoLeakedTensors } from '../../testing';
 import { Rng } from '../../rng';
 import type { BackendWasm } from './wasm-backend';
@@ -55,4 +56,19 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+/**
+ * The native BLAS addon for specs of the native kernels, or undefined (those
+ * specs skip) when it is not built. With DDINIT_NATIVE_BLAS=require (set by
+ * .ci/run, which installs libopenblas-dev) a missing addon is an error instead,
+ * so CI cannot pass by skipping them.
+ */
+export function nativeBlasForSpecs(): NativeBlas | undefined {
+  const loaded = loadNativeBlas();
+  if (loaded.ok) return loaded.blas;
+  if (process.env.DDINIT_NATIVE_BLAS === 'require') {
+    throw new Error(`DDINIT_NATIVE_BLAS=require but the native BLAS addon is unavailable: ${loaded.reason}`);
+  }
+  return undefined;
 }

@@ -30,7 +30,7 @@ function product(c: Case, a: Float32Array, b: Float32Array): tf.Tensor {
 
 describe('BatchMatMul on wasm', () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend('wasm', { nativeBlas: false }); // the portable kernels (native-kernels.spec.ts covers the addon)
   });
 
   it.each(CASES)('matches the cpu backend: $name', async (c) => {

@@ -18,7 +18,7 @@ function backpropFilter(c: Case, x: Float32Array, dy: Float32Array): tf.Tensor {
 
 describe('Conv2DBackpropFilter on wasm', () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend('wasm', { nativeBlas: false }); // the portable kernels (native-kernels.spec.ts covers the addon)
   });
   afterEach(() => {
     chunkBudget.maxElements = 1 << 24;

@@ -36,7 +36,7 @@ describe('flipAndSwapFilter', () => {
 
 describe('Conv2DBackpropInput on wasm', () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend('wasm', { nativeBlas: false }); // the portable kernels (native-kernels.spec.ts covers the addon)
   });
   afterEach(() => {
     chunkBudget.maxElements = 1 << 24;

@@ -11,17 +11,20 @@ const NAMES = [
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
   'Tile',
+  'SplitV',
 ];
+/** Installed only with the native BLAS addon (native-kernels.spec.ts). */
+const NATIVE_ONLY = ['Conv2D', 'FusedConv2D', '_FusedMatMul'];
 
 describe('registerWasmTrainingKernels', () => {
   let selectedKernels: string[] = [];
   beforeAll(async () => {
-    selectedKernels = (await useBackend('wasm')).registeredKernels;
+    selectedKernels = (await useBackend('wasm', { nativeBlas: false })).registeredKernels;
   });
 
   it('is what selectBackend reports and installs on wasm', () => {
     expect(selectedKernels).toEqual(NAMES);
-    expect([...WASM_TRAINING_KERNEL_NAMES]).toEqual(NAMES);
+    expect([...WASM_TRAINING_KERNEL_NAMES]).toEqual([...NAMES, ...NATIVE_ONLY]);
     for (const name of NAMES) expect(tf.getKernel(name, 'wasm')).toBeDefined();
   });
 
@@ -51,10 +54,10 @@ describe('registerWasmTrainingKernels', () => {
 
 describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend('wasm', { nativeBlas: false });
   });
 
-  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad and Tile back, keeps them working, and switches back", async () => {
+  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile and SplitV back, keeps them working, and switches back", async () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
     expect(registerWasmTrainingKernels({ kernels: 'missing' })).toEqual([
       'Conv2DBackpropFilter',

@@ -12,8 +12,14 @@
  * | DepthwiseConv2dNativeBackpropInput   | missing             | JS loops                                 |
  * | Tile                                 | per-element (slow)  | block copies (batch-norm gradients)      |
  * | MaxPoolGrad                          | slow                | one JS pass over the windows             |
+ * | SplitV                               | whole-input copies  | block copies inside the heap             |
+ *
+ * With the optional OpenBLAS addon (`@ddinit/native-blas`, see native-kernels.ts)
+ * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
+ * run natively on all cores instead.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { NativeBlas } from '@ddinit/native-blas';
 import { ConfigError } from '../../errors';
 import { createBatchMatMulKernel } from './batch-mat-mul';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter';
@@ -21,29 +27,78 @@ import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
 import { maxPoolGrad } from './max-pool-grad';
+import {
+  createNativeConv2D,
+  createNativeConv2DBackpropFilter,
+  createNativeConv2DBackpropInput,
+  createNativeMatMul,
+} from './native-kernels';
+import { createSplitVKernel } from './split-v';
 import { createTileKernel } from './tile';
-import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
+import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs } from './wasm-backend';
+
+type AnyKernelFunc = (args: WasmKernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 interface DdinitKernel {
   kernelName: string;
   /** True when wasm 4.22 has a kernel of this name (a slow one) that ddinit replaces. */
   replaces: boolean;
-  /** Makes the kernel function; `wasmOwn` is the wasm backend's own kernel of that name, if any. */
-  create: (wasmOwn: tf.KernelConfig | undefined) => WasmKernelFunc;
+  /** True for kernels installed only with native BLAS (wasm's own kernel is good otherwise). */
+  nativeOnly?: boolean;
+  /**
+   * Makes the kernel function; `wasmOwn` is the wasm backend's own kernel of that
+   * name, if any, and `native` the OpenBLAS addon when it is in use.
+   */
+  create: (wasmOwn: tf.KernelConfig | undefined, native: NativeBlas | undefined) => AnyKernelFunc;
+}
+
+/** wasm's own kernel `config` as a function (its setupFunc run once per backend). */
+function asFunc(config: tf.KernelConfig): (args: WasmKernelArgs) => tf.TensorInfo {
+  return ({ inputs, backend, attrs }) => runWasmKernel(config, backend, inputs, attrs);
 }
 
 const KERNELS: DdinitKernel[] = [
-  { kernelName: tf.Conv2DBackpropFilter, replaces: false, create: () => conv2dBackpropFilter },
-  { kernelName: tf.Conv2DBackpropInput, replaces: true, create: () => conv2dBackpropInput },
+  {
+    kernelName: tf.Conv2DBackpropFilter,
+    replaces: false,
+    create: (_, native) => (native ? createNativeConv2DBackpropFilter(native, conv2dBackpropFilter) : conv2dBackpropFilter),
+  },
+  {
+    kernelName: tf.Conv2DBackpropInput,
+    replaces: true,
+    create: (_, native) => (native ? createNativeConv2DBackpropInput(native, conv2dBackpropInput) : conv2dBackpropInput),
+  },
   {
     kernelName: tf.BatchMatMul,
     replaces: true,
-    create: (wasmOwn) => createBatchMatMulKernel(wasmOwn ?? wasmKernelConfig(tf.BatchMatMul)),
+    create: (wasmOwn, native) => {
+      const portable = createBatchMatMulKernel(wasmOwn ?? wasmKernelConfig(tf.BatchMatMul));
+      return native ? createNativeMatMul(native, portable, false) : portable;
+    },
   },
   { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, replaces: false, create: () => depthwiseConv2dBackpropFilter },
   { kernelName: tf.DepthwiseConv2dNativeBackpropInput, replaces: false, create: () => depthwiseConv2dBackpropInput },
   { kernelName: tf.MaxPoolGrad, replaces: true, create: () => maxPoolGrad },
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
+  { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
+  {
+    kernelName: tf.Conv2D,
+    replaces: true,
+    nativeOnly: true,
+    create: (wasmOwn, native) => createNativeConv2D(native as NativeBlas, wasmOwn ?? wasmKernelConfig(tf.Conv2D), false),
+  },
+  {
+    kernelName: tf.FusedConv2D,
+    replaces: true,
+    nativeOnly: true,
+    create: (wasmOwn, native) => createNativeConv2D(native as NativeBlas, wasmOwn ?? wasmKernelConfig(tf.FusedConv2D), true),
+  },
+  {
+    kernelName: tf._FusedMatMul,
+    replaces: true,
+    nativeOnly: true,
+    create: (wasmOwn, native) => createNativeMatMul(native as NativeBlas, asFunc(wasmOwn ?? wasmKernelConfig(tf._FusedMatMul)), true),
+  },
 ];
 
 /**
@@ -69,6 +124,8 @@ interface KernelTag {
   /** True for ddinit's kernel, false for the wrapper that put wasm's own kernel back. */
   ddinit: boolean;
   wasmOwn: tf.KernelConfig | undefined;
+  /** The native BLAS addon the kernel calls, if any. */
+  native?: NativeBlas;
 }
 
 type TaggedKernelFunc = tf.KernelFunc & { [TAG]?: KernelTag };
@@ -85,22 +142,39 @@ function register(kernelName: string, kernelFunc: TaggedKernelFunc, tag: KernelT
 /**
  * Puts the wasm backend's own kernel back in place of ddinit's, through
  * runWasmKernel: tfjs runs a kernel's setupFunc only for kernels registered
- * when the backend initializes.
+ * when the backend initializes. (SplitV returns several outputs and has no
+ * setupFunc: its function goes back as it is.)
  */
 function restoreWasmOwn(kernelName: string, wasmOwn: tf.KernelConfig | undefined): void {
   tf.unregisterKernel(kernelName, 'wasm');
   if (wasmOwn === undefined) return;
-  const kernelFunc = (({ inputs, backend, attrs }: WasmKernelArgs) =>
-    runWasmKernel(wasmOwn, backend, inputs, attrs)) as unknown as TaggedKernelFunc;
+  const kernelFunc = (
+    wasmOwn.setupFunc === undefined
+      ? (args: WasmKernelArgs) => wasmOwn.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0])
+      : ({ inputs, backend, attrs }: WasmKernelArgs) => runWasmKernel(wasmOwn, backend, inputs, attrs)
+  ) as unknown as TaggedKernelFunc;
   register(kernelName, kernelFunc, { ddinit: false, wasmOwn });
+}
+
+export interface RegisterWasmKernelsOptions {
+  /** Which kernels (default `all`). */
+  kernels?: WasmKernelSet;
+  /**
+   * The OpenBLAS addon (`loadNativeBlas()` of `@ddinit/native-blas`): with it,
+   * convolutions and matrix products run natively on all cores; without it, on
+   * ddinit's portable kernels. Ignored for the `missing` set.
+   */
+  native?: NativeBlas;
 }
 
 /**
  * Registers ddinit's wasm kernels and returns the names of those now installed.
- * Idempotent: kernels installed by an earlier call stay as they are. A wasm
- * kernel of the same name is unregistered first and kept: BatchMatMul delegates
- * untransposed products to it, and `kernels: 'missing'` puts the wasm backend's
- * own Conv2DBackpropInput, BatchMatMul, MaxPoolGrad and Tile back.
+ * Idempotent: kernels installed by an earlier call with the same options stay as
+ * they are. A wasm kernel of the same name is unregistered first and kept:
+ * BatchMatMul delegates untransposed products to it, native kernels hand it the
+ * cases they do not cover, and `kernels: 'missing'` puts the wasm backend's own
+ * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV (and, after a
+ * native registration, Conv2D, FusedConv2D and _FusedMatMul) back.
  *
  * @throws ConfigError for an unknown kernel set, listing the valid ones.
  * @throws BackendError when `@tensorflow/tfjs-backend-wasm` has not been imported
@@ -108,8 +182,10 @@ function restoreWasmOwn(kernelName: string, wasmOwn: tf.KernelConfig | undefined
  * @example
  * await import('@tensorflow/tfjs-backend-wasm');
  * registerWasmTrainingKernels(); // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', …]
+ * const native = loadNativeBlas();
+ * if (native.ok) registerWasmTrainingKernels({ native: native.blas }); // … plus 'Conv2D', 'FusedConv2D', '_FusedMatMul'
  */
-export function registerWasmTrainingKernels(options: { kernels?: WasmKernelSet } = {}): string[] {
+export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions = {}): string[] {
   const set = options.kernels ?? 'all';
   if (!WASM_KERNEL_SETS.includes(set)) {
     throw new ConfigError('unknown wasm kernel set', {
@@ -119,20 +195,21 @@ export function registerWasmTrainingKernels(options: { kernels?: WasmKernelSet }
     });
   }
   wasmKernelConfig(tf.BatchMatMul);
+  const native = set === 'all' ? options.native : undefined;
   const names: string[] = [];
   for (const kernel of KERNELS) {
     const { kernelName } = kernel;
     const current = tf.getKernel(kernelName, 'wasm');
     const tag = tagOf(current);
     const wasmOwn = tag === undefined ? current : tag.wasmOwn;
-    if (set === 'missing' && kernel.replaces) {
+    if ((set === 'missing' && kernel.replaces) || (kernel.nativeOnly && native === undefined)) {
       if (tag?.ddinit === true) restoreWasmOwn(kernelName, wasmOwn);
       continue;
     }
     names.push(kernelName);
-    if (tag?.ddinit === true) continue;
+    if (tag?.ddinit === true && tag.native === native) continue;
     if (current !== undefined) tf.unregisterKernel(kernelName, 'wasm');
-    register(kernelName, kernel.create(wasmOwn) as unknown as TaggedKernelFunc, { ddinit: true, wasmOwn });
+    register(kernelName, kernel.create(wasmOwn, native) as unknown as TaggedKernelFunc, { ddinit: true, wasmOwn, native });
   }
   return names;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
+import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from './backend-comparison';
 
 /**
  * A small network with every layer type of the reference models (dropout left
@@ -42,9 +42,14 @@ function loss(p: Params, labels: tf.Tensor): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(tf.mul(labels, logProbabilities), 1)));
 }
 
-describe('training gradients on wasm with ddinit kernels', () => {
+const native = nativeBlasForSpecs();
+
+describe.each([
+  { kernels: 'portable', nativeBlas: false, skip: false },
+  { kernels: 'native BLAS', nativeBlas: true, skip: native === undefined },
+])('training gradients on wasm with ddinit kernels ($kernels)', ({ nativeBlas, skip }) => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    if (!skip) expect((await useBackend('wasm', { nativeBlas })).nativeBlas?.active).toBe(nativeBlas);
   });
 
   const names = Object.keys(SHAPES) as (keyof typeof SHAPES)[];
@@ -56,7 +61,7 @@ describe('training gradients on wasm with ddinit kernels', () => {
       return tf.grads(f)(names.map((n, i) => tf.tensor(data[i], [...SHAPES[n]])));
     });
 
-  it('match the cpu backend for the input and every parameter', async () => {
+  it.skipIf(skip)('match the cpu backend for the input and every parameter', async () => {
     const expected = await runOnBackend('cpu', gradients);
     const actual = await runOnBackend('wasm', gradients);
     names.forEach((name, i) => {
@@ -65,7 +70,7 @@ describe('training gradients on wasm with ddinit kernels', () => {
     });
   });
 
-  it('leave nothing behind', async () => {
+  it.skipIf(skip)('leave nothing behind', async () => {
     await expectNoLeaks(() => tf.tidy(() => gradients().map((g) => g.dataSync())));
   });
 });

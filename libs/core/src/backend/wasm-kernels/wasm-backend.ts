@@ -131,3 +131,24 @@ export function kernelInput(kernelName: string, inputs: tf.NamedTensorInfoMap, n
   }
   return info;
 }
+
+/**
+ * A Float32Array over the whole wasm heap, for kernels that address tensors by
+ * offset ({@link heapFloatOffset}). Take it after the last allocation of the call.
+ */
+export function wholeHeapFloat32(backend: BackendWasm): Float32Array {
+  return new Float32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer);
+}
+
+/** The offset, in floats, of a 4-byte tensor in {@link wholeHeapFloat32}. */
+export function heapFloatOffset(backend: BackendWasm, info: tf.TensorInfo): number {
+  const bytes = backend.dataIdMap.get(info.dataId)?.memoryOffset;
+  if (typeof bytes !== 'number' || bytes % 4 !== 0) {
+    throw new BackendError('a tensor is not in the wasm heap at a 4-byte-aligned offset', {
+      where: 'wasm kernel',
+      expected: 'a 4-byte tensor of the wasm backend',
+      actual: `memory offset ${String(bytes)}`,
+    });
+  }
+  return bytes / 4;
+}

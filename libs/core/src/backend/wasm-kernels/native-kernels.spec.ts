@@ -1,0 +1,232 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NativeBlas } from '@ddinit/native-blas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relativeError, useBackend } from '../../testing';
+import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from './backend-comparison';
+import { CONV_CASES, convOutputShape, type ConvCase } from './conv-test-cases';
+import { registerWasmTrainingKernels } from './index';
+
+const native = nativeBlasForSpecs();
+
+const EXTRA_CASES: (ConvCase & { dilations?: number })[] = [
+  { name: '1×1 stride 1 valid (no im2col)', x: [2, 5, 6, 7], filter: [1, 1, 7, 9], strides: 1, pad: 'valid' },
+  { name: '3×3 dilation 2 same', x: [2, 9, 9, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 2 },
+];
+
+const FORWARD_CASES: (ConvCase & { dilations?: number })[] = [...CONV_CASES, ...EXTRA_CASES];
+
+function conv(c: ConvCase & { dilations?: number }, x: Float32Array, w: Float32Array): tf.Tensor {
+  return tf.conv2d(tf.tensor4d(x, c.x), tf.tensor4d(w, c.filter), c.strides, c.pad as 'same', 'NHWC', c.dilations ?? 1);
+}
+
+function backprop(kernel: string, c: ConvCase, a: Float32Array, b: Float32Array): tf.Tensor {
+  const inputs: tf.NamedTensorMap =
+    kernel === tf.Conv2DBackpropFilter
+      ? { x: tf.tensor(a, c.x), dy: tf.tensor(b, convOutputShape(c)) }
+      : { dy: tf.tensor(a, convOutputShape(c)), filter: tf.tensor(b, c.filter) };
+  const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter, inputShape: c.x };
+  return tf.engine().runKernel(kernel, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** The addon with a count of calls per function, to see which kernels reach it. */
+function counting(blas: NativeBlas): { blas: NativeBlas; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  // The addon's functions are not enumerable properties: name them.
+  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'batchMatMul', 'setThreads', 'threads', 'config'] as const;
+  const wrapped = Object.fromEntries(
+    names.map((name) => [
+      name,
+      (...args: unknown[]) => {
+        calls[name] = (calls[name] ?? 0) + 1;
+        return (blas[name] as (...a: unknown[]) => unknown)(...args);
+      },
+    ]),
+  ) as unknown as NativeBlas;
+  return { blas: wrapped, calls };
+}
+
+describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
+  const blas = native as NativeBlas;
+  let calls: Record<string, number> = {};
+  let spyBlas: NativeBlas = blas;
+
+  beforeAll(async () => {
+    expect((await useBackend('wasm')).nativeBlas?.active).toBe(true);
+    const spy = counting(blas);
+    calls = spy.calls;
+    spyBlas = spy.blas;
+    registerWasmTrainingKernels({ native: spy.blas });
+  });
+  afterAll(() => {
+    registerWasmTrainingKernels({ native: blas });
+  });
+
+  it('are installed on top of the portable kernels', () => {
+    expect(registerWasmTrainingKernels({ native: blas })).toEqual(
+      expect.arrayContaining(['Conv2D', 'FusedConv2D', '_FusedMatMul', 'Conv2DBackpropFilter', 'BatchMatMul', 'SplitV']),
+    );
+    expect(registerWasmTrainingKernels()).not.toContain('Conv2D');
+    const spy = counting(blas); // back to a counted copy for the specs below
+    calls = spy.calls;
+    spyBlas = spy.blas;
+    registerWasmTrainingKernels({ native: spy.blas });
+  });
+
+  it("give way to wasm's own Conv2D, FusedConv2D and _FusedMatMul without the addon, which still compute correctly", async () => {
+    const c = CONV_CASES[2];
+    const x = normalData(c.x, 22);
+    const w = normalData(c.filter, 23);
+    const [expected] = await runOnBackend('cpu', () => conv(c, x, w));
+    for (const set of ['missing', 'all'] as const) {
+      const names = registerWasmTrainingKernels({ kernels: set });
+      expect(names).not.toContain('Conv2D');
+      const before = calls.conv2d ?? 0;
+      const [actual] = await runOnBackend('wasm', () => conv(c, x, w));
+      expect(relativeError(actual, expected), set).toBeLessThanOrEqual(1e-5);
+      expect(calls.conv2d ?? 0).toBe(before);
+    }
+    registerWasmTrainingKernels({ native: spyBlas });
+    const [again] = await runOnBackend('wasm', () => conv(c, x, w));
+    expect(relativeError(again, expected)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each(FORWARD_CASES)('Conv2D matches the cpu backend: $name', async (c) => {
+    const x = normalData(c.x, 1);
+    const w = normalData(c.filter, 2);
+    const before = calls.conv2d ?? 0;
+    const [expected] = await runOnBackend('cpu', () => conv(c, x, w));
+    const [actual] = await runOnBackend('wasm', () => conv(c, x, w));
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
+    expect(calls.conv2d).toBe(before + 1);
+  });
+
+  it.each(['linear', 'relu', 'relu6'] as const)('FusedConv2D with bias and %s matches the cpu backend', async (activation) => {
+    const c = CONV_CASES[2];
+    const x = normalData(c.x, 3);
+    const w = normalData(c.filter, 4);
+    const bias = normalData([c.filter[3]], 5);
+    const run = () =>
+      tf.fused.conv2d({
+        x: tf.tensor4d(x, c.x),
+        filter: tf.tensor4d(w, c.filter),
+        strides: c.strides,
+        pad: c.pad as 'same',
+        bias: tf.tensor1d(bias),
+        activation,
+      });
+    const before = calls.conv2d ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
+    expect(calls.conv2d).toBe(before + 1);
+    if (activation !== 'linear') expect(Math.min(...actual)).toBe(0);
+    if (activation === 'relu6') expect(Math.max(...actual)).toBeLessThanOrEqual(6);
+  });
+
+  it('hands FusedConv2D activations it lacks (leakyrelu) to the wasm kernel, with the same result as cpu', async () => {
+    const c = CONV_CASES[0];
+    const x = normalData(c.x, 6);
+    const w = normalData(c.filter, 7);
+    const run = () =>
+      tf.fused.conv2d({ x: tf.tensor4d(x, c.x), filter: tf.tensor4d(w, c.filter), strides: 1, pad: 'same', activation: 'leakyrelu', leakyreluAlpha: 0.1 });
+    const before = calls.conv2d ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
+    expect(calls.conv2d ?? 0).toBe(before);
+  });
+
+  it.each(CONV_CASES)('Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend: $name', async (c) => {
+    const x = normalData(c.x, 8);
+    const w = normalData(c.filter, 9);
+    const dy = normalData(convOutputShape(c), 10);
+    for (const [kernel, a, b, fn] of [
+      [tf.Conv2DBackpropFilter, x, dy, 'conv2dBackpropFilter'],
+      [tf.Conv2DBackpropInput, dy, w, 'conv2dBackpropInput'],
+    ] as const) {
+      const before = calls[fn] ?? 0;
+      const [expected] = await runOnBackend('cpu', () => backprop(kernel, c, a, b));
+      const [actual] = await runOnBackend('wasm', () => backprop(kernel, c, a, b));
+      expect(relativeError(actual, expected), kernel).toBeLessThanOrEqual(1e-5);
+      expect(calls[fn], kernel).toBe(before + 1);
+    }
+  });
+
+  const MATMUL_CASES: { name: string; a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }[] = [
+    { name: 'plain', a: [5, 7], b: [7, 3], transposeA: false, transposeB: false },
+    { name: 'transposeA', a: [7, 5], b: [7, 3], transposeA: true, transposeB: false },
+    { name: 'transposeB', a: [5, 7], b: [3, 7], transposeA: false, transposeB: true },
+    { name: 'both transposed', a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+    { name: 'batched', a: [3, 5, 7], b: [3, 7, 4], transposeA: false, transposeB: false },
+    { name: 'a broadcast over b', a: [1, 5, 7], b: [4, 3, 7], transposeA: false, transposeB: true },
+    { name: 'b broadcast over a, rank 4', a: [2, 3, 7, 5], b: [7, 6], transposeA: true, transposeB: false },
+  ];
+
+  it.each(MATMUL_CASES)('BatchMatMul matches the cpu backend: $name', async (c) => {
+    const a = normalData(c.a, 11);
+    const b = normalData(c.b, 12);
+    const run = () => tf.matMul(tf.tensor(a, c.a), tf.tensor(b, c.b), c.transposeA, c.transposeB);
+    const before = calls.batchMatMul ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
+    expect(calls.batchMatMul).toBe(before + 1);
+  });
+
+  it('hands batches that broadcast both ways to the portable kernel, with the same result as cpu', async () => {
+    const a = normalData([2, 1, 5, 7], 13);
+    const b = normalData([1, 3, 7, 4], 14);
+    const run = () => tf.matMul(tf.tensor(a, [2, 1, 5, 7]), tf.tensor(b, [1, 3, 7, 4]));
+    const before = calls.batchMatMul ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
+    expect(calls.batchMatMul ?? 0).toBe(before);
+  });
+
+  it.each(['relu', 'linear', 'elu'] as const)('_FusedMatMul with bias and %s matches the cpu backend', async (activation) => {
+    const a = normalData([6, 9], 15);
+    const b = normalData([9, 4], 16);
+    const bias = normalData([4], 17);
+    const run = () =>
+      tf.fused.matMul({ a: tf.tensor2d(a, [6, 9]), b: tf.tensor2d(b, [9, 4]), bias: tf.tensor1d(bias), activation });
+    const before = calls.batchMatMul ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
+    // elu is not in the native code: wasm's own kernel computes it.
+    expect(calls.batchMatMul ?? 0).toBe(activation === 'elu' ? before : before + 1);
+  });
+
+  it('free every buffer they allocate', async () => {
+    const c = CONV_CASES[2];
+    const x = normalData(c.x, 18);
+    const w = normalData(c.filter, 19);
+    const dy = normalData(convOutputShape(c), 20);
+    await expectNoLeaks(() =>
+      tf.tidy(() => {
+        conv(c, x, w).dataSync();
+        backprop(tf.Conv2DBackpropFilter, c, x, dy).dataSync();
+        backprop(tf.Conv2DBackpropInput, c, dy, w).dataSync();
+        tf.matMul(tf.tensor2d(x.subarray(0, 12), [3, 4]), tf.tensor2d(w.subarray(0, 6), [3, 2]), true, false).dataSync();
+      }),
+    );
+  });
+
+  it('reject a dy of the wrong shape and NCHW data, naming the kernel', () => {
+    const c = CONV_CASES[0];
+    tf.tidy(() => {
+      const x = tf.tensor(normalData(c.x, 21), c.x);
+      const run = (dy: tf.Tensor, extra: object = {}) => () =>
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+          strides: 1,
+          pad: 'same',
+          dataFormat: 'NHWC',
+          filterShape: c.filter,
+          ...extra,
+        } as unknown as tf.NamedAttrMap);
+      expect(run(tf.zeros([1, 7, 7, 5]))).toThrow(/Conv2DBackpropFilter.*dy shape does not match the convolution/);
+      expect(run(tf.zeros([1, 7, 7, 4]), { dataFormat: 'NCHW' })).toThrow(/expected NHWC, got NCHW/);
+    });
+  });
+});

@@ -87,6 +87,12 @@ export function formatStepTable(rows: StepRow[]): string {
 export function formatLegend(rows: StepRow[], torch: TorchStatus): string[] {
   const backends = new Set(rows.map((r) => r.backend));
   const lines = WASM_KERNEL_VARIANTS.filter((v) => backends.has(v.backend)).map((v) => `${v.backend}: ${v.description}`);
+  if ([...backends].some((b) => b.startsWith('wasm'))) {
+    for (const v of WASM_KERNEL_VARIANTS) {
+      const reason = backends.has(v.backend) ? undefined : v.unavailable?.();
+      if (reason !== undefined) lines.push(`${v.backend}: skipped, ${reason}`);
+    }
+  }
   if (backends.has(CPU_BACKEND)) lines.push(`${CPU_BACKEND}: the tfjs cpu backend (plain JavaScript)`);
   lines.push(formatTorchNote(torch));
   return lines;
@@ -103,7 +109,7 @@ export function formatTorchNote(torch: TorchStatus): string {
       const threads = [...new Set(torch.threads)].join('/');
       return (
         `torch: PyTorch ${torch.version} (${torch.python} tools/bench/torch/step.py, same layer shapes, NCHW), ` +
-        `${threads === '' ? '?' : threads} thread(s); tfjs wasm runs on 1 thread in Node` +
+        `${threads === '' ? '?' : threads} thread(s); tfjs wasm runs on 1 thread in Node, wasm-native's BLAS calls on all cores` +
         torch.notes.map((n) => `\ntorch: ${n}`).join('')
       );
     }

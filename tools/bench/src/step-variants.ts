@@ -5,6 +5,7 @@
  * ratio lines, `--profile` and the JSON lines all follow from the list.
  */
 import { registerWasmTrainingKernels } from '@ddinit/core/backend';
+import { loadNativeBlas } from '@ddinit/native-blas';
 
 export interface WasmKernelVariant {
   /** Its name for `--kernels`. */
@@ -15,7 +16,11 @@ export interface WasmKernelVariant {
   description: string;
   /** Puts this variant's kernels in place on the wasm backend; called before each of its steps. */
   use(): void | Promise<void>;
+  /** Why this variant cannot run on this machine, or undefined when it can. */
+  unavailable?(): string | undefined;
 }
+
+const native = loadNativeBlas();
 
 /** In table order; the one named {@link REFERENCE_VARIANT} is what the others are compared against. */
 export const WASM_KERNEL_VARIANTS: readonly WasmKernelVariant[] = [
@@ -35,6 +40,18 @@ export const WASM_KERNEL_VARIANTS: readonly WasmKernelVariant[] = [
     use: () => {
       registerWasmTrainingKernels({ kernels: 'all' });
     },
+  },
+  {
+    name: 'native',
+    backend: 'wasm-native',
+    description: native.ok
+      ? `ddinit's kernels with Conv2D, FusedConv2D, conv backprops, BatchMatMul and _FusedMatMul on OpenBLAS (@ddinit/native-blas; ${native.config}; ${native.threads} threads)`
+      : `ddinit's kernels on OpenBLAS: not available (${native.reason})`,
+    use: () => {
+      if (!native.ok) throw new Error(`the native BLAS variant is not available: ${native.reason}`);
+      registerWasmTrainingKernels({ kernels: 'all', native: native.blas });
+    },
+    unavailable: () => (native.ok ? undefined : native.reason),
   },
 ];
 

@@ -46,7 +46,8 @@ async function benchModel(
 ): Promise<{ rows: TfjsRow[]; profiles: [string, KernelProfile][] }> {
   progress(`${model} ${backend}: building`);
   const batch = options.batch[model];
-  const variants: (WasmKernelVariant | undefined)[] = backend === 'wasm' ? options.kernels.map(wasmKernelVariant) : [undefined];
+  const variants: (WasmKernelVariant | undefined)[] =
+    backend === 'wasm' ? options.kernels.map(wasmKernelVariant).filter((v) => v.unavailable?.() === undefined) : [undefined];
   const select = async (variant: WasmKernelVariant | undefined) => {
     if (variant !== undefined) await variant.use();
   };

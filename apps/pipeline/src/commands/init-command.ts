@@ -73,7 +73,9 @@ async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFo
   const observers = (io.observers ?? ((format) => createConsoleObservers({ format })))(logFormat ?? 'auto');
   try {
     const selection = await selectBackend(config.backend, { logger: observers.logger });
-    const outcome = await runInitStage(config, { backend: selection.name, logger: observers.logger, progress: observers.progress });
+    // The report says which kernels did the arithmetic: 'wasm + native BLAS (…)' when the OpenBLAS addon was used.
+    const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS (${selection.nativeBlas.threads} threads)` : selection.name;
+    const outcome = await runInitStage(config, { backend, logger: observers.logger, progress: observers.progress });
     observers.close();
     if (outcome.report) {
       if (observers.format === 'pretty') {

@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeakedTensors, useBackend } from '../testing';
+import { choleskyBlocking, orthonormalizeColumns } from './cholesky-qr';
+
+/** max |QᵀQ − I| and max |Q·(QᵀY) − Y| / max |Y|: orthonormal columns spanning Y's. */
+function check(y: tf.Tensor2D, q: tf.Tensor2D): { orthogonality: number; span: number } {
+  return tf.tidy(() => {
+    const b = q.shape[1];
+    const orthogonality = tf.max(tf.abs(tf.sub(tf.matMul(q, q, true, false), tf.eye(b)))).dataSync()[0];
+    const projected = tf.matMul(q, tf.matMul(q, y, true, false));
+    const span = tf.max(tf.abs(tf.sub(projected, y))).dataSync()[0] / tf.max(tf.abs(y)).dataSync()[0];
+    return { orthogonality, span };
+  });
+}
+
+describe('orthonormalizeColumns', () => {
+  const defaults = { ...choleskyBlocking };
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+  afterEach(() => Object.assign(choleskyBlocking, defaults));
+
+  it('gives orthonormal columns spanning y, unblocked and blocked alike', async () => {
+    // Columns with very different scales (condition number ≈ 1e3) make the Gram matrix hard.
+    const y = tf.tidy(() => tf.mul(tf.randomNormal([700, 150], 0, 1, 'float32', 7), tf.pow(10, tf.linspace(-1.5, 1.5, 150))) as tf.Tensor2D);
+    const plain = orthonormalizeColumns(y);
+    Object.assign(choleskyBlocking, { block: 32, threshold: 64 }); // 5 blocks, the last one partial (150 = 4·32 + 22)
+    const blocked = orthonormalizeColumns(y);
+    for (const q of [plain, blocked]) {
+      const { orthogonality, span } = check(y, q);
+      expect(orthogonality).toBeLessThan(2e-5);
+      expect(span).toBeLessThan(1e-4);
+    }
+    // Both are Y·R⁻¹ with R upper triangular and a positive diagonal: the same Q up to rounding.
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(plain, blocked))).dataSync()[0])).toBeLessThan(1e-4);
+    tf.dispose([y, plain, blocked]);
+  });
+
+  it('blocked: leaves no tensor behind and rejects a NaN in a late block, naming where', async () => {
+    Object.assign(choleskyBlocking, { block: 16, threshold: 32 });
+    const y = tf.randomNormal([200, 48], 0, 1, 'float32', 3) as tf.Tensor2D;
+    await expectNoLeakedTensors(() => orthonormalizeColumns(y).dispose());
+    const values = y.dataSync().slice();
+    values[5 * 48 + 40] = Number.NaN; // column 40: the third block of 16
+    const broken = tf.tensor2d(values, [200, 48]);
+    expect(() => orthonormalizeColumns(broken, 'layer fc6')).toThrow(/^layer fc6: columns are numerically linearly dependent/);
+    tf.dispose([y, broken]);
+  });
+});

@@ -94,9 +94,13 @@ function choleskyUpperBlocked(g: Float64Array, b: number, shift: number, nb: num
     for (let i = 0; i < m; i++) r.set(r11.subarray(i * m + i, (i + 1) * m), (k + i) * b + k + i);
     if (rest === 0) break;
     const inv11 = invertUpper(r11, m);
-    const [r12, update] = tf.tidy(() => {
+    // Typed arrays are taken inside tidy and not returned from it: tidy walks whatever it returns, element by element.
+    let r12 = new Float32Array(0);
+    let update = new Float32Array(0);
+    tf.tidy(() => {
       const panel = tf.matMul(tf.tensor2d(inv11, [m, m]), tf.tensor2d(block32(a, b, k, k + m, m, rest), [m, rest]), true, false);
-      return [panel.dataSync(), tf.matMul(panel, panel, true, false).dataSync()];
+      r12 = panel.dataSync() as Float32Array;
+      update = tf.matMul(panel, panel, true, false).dataSync() as Float32Array;
     });
     for (let i = 0; i < m; i++) for (let j = 0; j < rest; j++) r[(k + i) * b + k + m + j] = r12[i * rest + j];
     for (let i = 0; i < rest; i++) {
@@ -121,16 +125,12 @@ function invertUpperBlocked(r: Float64Array, b: number, nb: number): Float32Arra
     const xii = invertUpper(diagonalBlock(r, b, k, m), m);
     for (let i = 0; i < m; i++) inv.set(xii.subarray(i * m + i, (i + 1) * m), (k + i) * b + k + i);
     if (rest === 0) continue;
-    const xij = tf.tidy(() =>
-      tf
-        .neg(
-          tf.matMul(
-            tf.tensor2d(xii, [m, m]),
-            tf.matMul(tf.tensor2d(block32(r, b, k, k + m, m, rest), [m, rest]), tf.tensor2d(block32(inv, b, k + m, k + m, rest, rest), [rest, rest])),
-          ),
-        )
-        .dataSync(),
-    );
+    let xij = new Float32Array(0);
+    tf.tidy(() => {
+      const r12 = tf.tensor2d(block32(r, b, k, k + m, m, rest), [m, rest]);
+      const trailing = tf.tensor2d(block32(inv, b, k + m, k + m, rest, rest), [rest, rest]);
+      xij = tf.neg(tf.matMul(tf.tensor2d(xii, [m, m]), tf.matMul(r12, trailing))).dataSync() as Float32Array;
+    });
     for (let i = 0; i < m; i++) inv.set(xij.subarray(i * rest, (i + 1) * rest), (k + i) * b + k + m);
   }
   return inv;

@@ -95,8 +95,8 @@ function choleskyUpperBlocked(g: Float64Array, b: number, shift: number, nb: num
     if (rest === 0) break;
     const inv11 = invertUpper(r11, m);
     // Typed arrays are taken inside tidy and not returned from it: tidy walks whatever it returns, element by element.
-    let r12 = new Float32Array(0);
-    let update = new Float32Array(0);
+    let r12: Float32Array<ArrayBufferLike> = new Float32Array(0);
+    let update: Float32Array<ArrayBufferLike> = new Float32Array(0);
     tf.tidy(() => {
       const panel = tf.matMul(tf.tensor2d(inv11, [m, m]), tf.tensor2d(block32(a, b, k, k + m, m, rest), [m, rest]), true, false);
       r12 = panel.dataSync() as Float32Array;
@@ -125,7 +125,7 @@ function invertUpperBlocked(r: Float64Array, b: number, nb: number): Float32Arra
     const xii = invertUpper(diagonalBlock(r, b, k, m), m);
     for (let i = 0; i < m; i++) inv.set(xii.subarray(i * m + i, (i + 1) * m), (k + i) * b + k + i);
     if (rest === 0) continue;
-    let xij = new Float32Array(0);
+    let xij: Float32Array<ArrayBufferLike> = new Float32Array(0);
     tf.tidy(() => {
       const r12 = tf.tensor2d(block32(r, b, k, k + m, m, rest), [m, rest]);
       const trailing = tf.tensor2d(block32(inv, b, k + m, k + m, rest, rest), [rest, rest]);

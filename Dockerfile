@@ -26,14 +26,18 @@ COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
-# Tools node-gyp needs if a native addon has no prebuilt binary for this platform.
+# Node's headers, so node-gyp builds @ddinit/native-blas without downloading them.
+COPY --from=node /usr/local/include/node /usr/local/include/node
+# Tools node-gyp needs, and OpenBLAS for @ddinit/native-blas (the wasm backend's
+# convolutions on every core: what CPU nodes run when tfjs-node-gpu cannot start).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates python3 make g++ \
+ && apt-get install -y --no-install-recommends ca-certificates python3 make g++ libopenblas-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
-# The locked workspace dependencies, without the development tools.
-RUN npm ci --omit=dev --no-audit --no-fund
+# The locked workspace dependencies, without the development tools; the native BLAS
+# kernels must build here (DDINIT_NATIVE_BLAS=require fails the build otherwise).
+RUN DDINIT_NATIVE_BLAS=require npm ci --omit=dev --no-audit --no-fund
 # tfjs-node-gpu is an optional dependency (npm skips it where libtensorflow cannot be
 # downloaded), so install it explicitly, allowing its install script: it downloads
 # libtensorflow (GPU) into deps/ and the N-API binding. (`--allow-scripts` is for npm
@@ -44,6 +48,10 @@ RUN npm install --no-save --omit=dev --no-audit --no-fund \
 
 FROM ${CUDA_IMAGE}
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
+# The OpenBLAS runtime the native BLAS kernels link.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libopenblas0-pthread \
+ && rm -rf /var/lib/apt/lists/*
 # The user the Kubernetes Jobs run as (runAsUser/runAsGroup 1000, runAsNonRoot).
 RUN groupadd --gid 1000 ddinit \
  && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin ddinit

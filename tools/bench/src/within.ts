@@ -11,7 +11,8 @@
  * Environment: WITHIN_IMAGES (160), WITHIN_SMALL_IMAGES (160), WITHIN_MODELS
  * (caffenet-small,caffenet), WITHIN_METHODS (kmeans,gaussian,orthogonal,pca,patches,zca),
  * WITHIN_OPTIONS (JSON merged into the options, e.g. '{"maxPatchRows":50000}'), WITHIN_SEED (1), WITHIN_VERIFY (1: re-measure every layer's μ_i, σ_i with a fresh forward
- * pass of the initialized model, outside the timed region), DDINIT_BACKEND (wasm).
+ * pass of the initialized model, outside the timed region), DDINIT_BACKEND (wasm),
+ * DDINIT_NATIVE_BLAS (0: the portable wasm kernels even when the OpenBLAS addon is built).
  * Per-stage times: src/within-profile.ts.
  */
 import { loadavg } from 'node:os';
@@ -87,12 +88,14 @@ async function runOne(modelName: string, method: WeightSource, sample: tf.Tensor
 
 async function main(): Promise<void> {
   const backend = (process.env['DDINIT_BACKEND'] ?? 'wasm') as BackendName;
-  await selectBackend(backend);
+  const selection = await selectBackend(backend);
+  const native = selection.nativeBlas;
+  const backendLabel = `${tf.getBackend()}${native === undefined ? '' : native.active ? ` + native BLAS (${native.threads} threads)` : ` (native BLAS off: ${native.reason})`}`;
   const seed = Number(env('WITHIN_SEED', '1'));
   const models = env('WITHIN_MODELS', 'caffenet-small,caffenet').split(',');
   const methods = env('WITHIN_METHODS', 'kmeans,gaussian,orthogonal,pca,patches,zca').split(',') as WeightSource[];
   for (const m of methods) if (!WEIGHT_SOURCES.includes(m)) throw new Error(`unknown method ${m}`);
-  console.log(`# within-layer init, backend ${tf.getBackend()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`# within-layer init, backend ${backendLabel}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const modelName of models) {
     const big = modelName === 'caffenet';
     const images = Number(env(big ? 'WITHIN_IMAGES' : 'WITHIN_SMALL_IMAGES', '160'));

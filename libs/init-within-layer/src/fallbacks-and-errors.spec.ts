@@ -84,6 +84,32 @@ describe('fallbacks and errors', () => {
     constant.dispose();
   });
 
+  it('dead channels: a re-draw brings them back and the layer is normalized like any other', async () => {
+    // 12 of 16 sample rows sit exactly at the mean: their whitened rows are zero, so a
+    // `patches` filter picked from one of them gives a channel that is 0 on every row.
+    const input = tf.input({ shape: [2] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(input) as tf.SymbolicTensor });
+    const rows = [[1, 0], [-1, 0], [0, 1], [0, -1], ...Array.from({ length: 12 }, () => [0, 0])];
+    const sample = tf.tensor2d(rows);
+    const options = { method: 'patches' as const, seed: 3 };
+    const error = await rejection(initializeWithinLayers(model, sample, options));
+    expect(error).toBeInstanceOf(NumericalError);
+    expect(error.message).toMatch(/^layer fc: dead output channels/);
+    const logger = createMemoryLogger();
+    const report = await initializeWithinLayers(model, sample, { ...options, beta: 0.5, deadChannels: { policy: 'redraw' } }, { logger });
+    const fc = report.layers[0];
+    expect(fc.deadChannelRedraws).toBeGreaterThanOrEqual(1);
+    expect(logger.records.some((r) => r.level === 'warn' && /dead channel\(s\), re-drawing them \(attempt 1\)/.test(r.message))).toBe(true);
+    expect(fc.worstMeanError).toBeLessThan(1e-3);
+    expect(fc.worstStdError).toBeLessThan(1e-3);
+    // Measured again from the written weights, not from the driver's report.
+    const { mean, variance } = tf.tidy(() => tf.moments(model.predict(sample) as tf.Tensor, 0));
+    const std = Array.from(variance.dataSync(), Math.sqrt);
+    expect(Array.from(mean.dataSync()).every((m) => Math.abs(m - 0.5) < 1e-3)).toBe(true);
+    expect(std.every((v) => Math.abs(v - 1) < 1e-3)).toBe(true);
+    tf.dispose([sample, mean, variance]);
+  });
+
   it('re-drawing replaces exactly the dead channels\' filters (every layout)', () => {
     const conv = { role: 'kernel' as const, layout: 'conv' as const, shape: [2, 2, 3, 4], groups: 1 };
     const kernel = tf.zeros(conv.shape);

@@ -113,28 +113,47 @@ static napi_value throw_oom(napi_env env, const char *where) {
   return NULL;
 }
 
+/* Reads a call's `expected` arguments, the heap (argv[0]) and the geometry (argv[1]); 0, or -1 after throwing. */
+static int conv_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
+                     heap_view *heap, ddinit_conv_geometry *g) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
+    return -1;
+  }
+  if (argc != expected) {
+    char message[96];
+    snprintf(message, sizeof message, "%s: expected %zu arguments", fn, expected);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  return get_heap(env, argv[0], heap) || read_geometry(env, argv[1], g) ? -1 : 0;
+}
+
+/* The operand `name` of `count` floats at the offset `arg`; 0, or -1 after throwing. */
+static int conv_operand(napi_env env, napi_value arg, const heap_view *heap, const char *name, size_t count,
+                        float **out) {
+  int64_t offset;
+  if (get_int(env, arg, name, &offset) != 0) return -1;
+  *out = heap_range(env, heap, name, offset, count);
+  return *out == NULL ? -1 : 0;
+}
+
 /* conv2d(heap, geometry, xOffset, filterOffset, biasOffset (-1: none), activation, yOffset) */
 static napi_value conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_view heap;
   ddinit_conv_geometry g;
-  int64_t xo, wo, bo, act, yo;
-  if (argc != 7 || get_heap(env, argv[0], &heap) || read_geometry(env, argv[1], &g) || get_int(env, argv[2], "x", &xo) ||
-      get_int(env, argv[3], "filter", &wo) || get_int(env, argv[4], "bias", &bo) ||
-      get_int(env, argv[5], "activation", &act) || get_int(env, argv[6], "y", &yo)) {
-    if (argc != 7) napi_throw_type_error(env, NULL, "conv2d: expected 7 arguments");
+  float *x, *w, *y, *bias = NULL;
+  int64_t bo, act;
+  if (conv_args(env, info, "conv2d", 7, argv, &heap, &g) ||
+      conv_operand(env, argv[2], &heap, "x", ddinit_conv_x_size(&g), &x) ||
+      conv_operand(env, argv[3], &heap, "filter", ddinit_conv_filter_size(&g), &w) ||
+      get_int(env, argv[4], "bias", &bo) || (bo >= 0 && conv_operand(env, argv[4], &heap, "bias", (size_t)g.out_c, &bias)) ||
+      get_int(env, argv[5], "activation", &act) ||
+      conv_operand(env, argv[6], &heap, "y", ddinit_conv_y_size(&g), &y)) {
     return NULL;
   }
-  const float *x = heap_range(env, &heap, "x", xo, ddinit_conv_x_size(&g));
-  if (x == NULL) return NULL;
-  const float *w = heap_range(env, &heap, "filter", wo, ddinit_conv_filter_size(&g));
-  if (w == NULL) return NULL;
-  const float *bias = NULL;
-  if (bo >= 0 && (bias = heap_range(env, &heap, "bias", bo, (size_t)g.out_c)) == NULL) return NULL;
-  float *y = heap_range(env, &heap, "y", yo, ddinit_conv_y_size(&g));
-  if (y == NULL) return NULL;
   if (act < DDINIT_ACT_LINEAR || act > DDINIT_ACT_RELU6) {
     napi_throw_range_error(env, NULL, "activation: expected 0 (linear), 1 (relu) or 2 (relu6)");
     return NULL;
@@ -145,46 +164,32 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
 
 /* conv2dBackpropFilter(heap, geometry, xOffset, dyOffset, dwOffset) */
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_view heap;
   ddinit_conv_geometry g;
-  int64_t xo, dyo, dwo;
-  if (argc != 5 || get_heap(env, argv[0], &heap) || read_geometry(env, argv[1], &g) || get_int(env, argv[2], "x", &xo) ||
-      get_int(env, argv[3], "dy", &dyo) || get_int(env, argv[4], "dw", &dwo)) {
-    if (argc != 5) napi_throw_type_error(env, NULL, "conv2dBackpropFilter: expected 5 arguments");
+  float *x, *dy, *dw;
+  if (conv_args(env, info, "conv2dBackpropFilter", 5, argv, &heap, &g) ||
+      conv_operand(env, argv[2], &heap, "x", ddinit_conv_x_size(&g), &x) ||
+      conv_operand(env, argv[3], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
+      conv_operand(env, argv[4], &heap, "dw", ddinit_conv_filter_size(&g), &dw)) {
     return NULL;
   }
-  const float *x = heap_range(env, &heap, "x", xo, ddinit_conv_x_size(&g));
-  if (x == NULL) return NULL;
-  const float *dy = heap_range(env, &heap, "dy", dyo, ddinit_conv_y_size(&g));
-  if (dy == NULL) return NULL;
-  float *dw = heap_range(env, &heap, "dw", dwo, ddinit_conv_filter_size(&g));
-  if (dw == NULL) return NULL;
   if (ddinit_conv2d_backprop_filter(&g, x, dy, dw) != 0) return throw_oom(env, "conv2dBackpropFilter");
   return NULL;
 }
 
 /* conv2dBackpropInput(heap, geometry, dyOffset, filterOffset, dxOffset) */
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_view heap;
   ddinit_conv_geometry g;
-  int64_t dyo, wo, dxo;
-  if (argc != 5 || get_heap(env, argv[0], &heap) || read_geometry(env, argv[1], &g) ||
-      get_int(env, argv[2], "dy", &dyo) || get_int(env, argv[3], "filter", &wo) || get_int(env, argv[4], "dx", &dxo)) {
-    if (argc != 5) napi_throw_type_error(env, NULL, "conv2dBackpropInput: expected 5 arguments");
+  float *dy, *w, *dx;
+  if (conv_args(env, info, "conv2dBackpropInput", 5, argv, &heap, &g) ||
+      conv_operand(env, argv[2], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
+      conv_operand(env, argv[3], &heap, "filter", ddinit_conv_filter_size(&g), &w) ||
+      conv_operand(env, argv[4], &heap, "dx", ddinit_conv_x_size(&g), &dx)) {
     return NULL;
   }
-  const float *dy = heap_range(env, &heap, "dy", dyo, ddinit_conv_y_size(&g));
-  if (dy == NULL) return NULL;
-  const float *w = heap_range(env, &heap, "filter", wo, ddinit_conv_filter_size(&g));
-  if (w == NULL) return NULL;
-  float *dx = heap_range(env, &heap, "dx", dxo, ddinit_conv_x_size(&g));
-  if (dx == NULL) return NULL;
   if (ddinit_conv2d_backprop_input(&g, dy, w, dx) != 0) return throw_oom(env, "conv2dBackpropInput");
   return NULL;
 }

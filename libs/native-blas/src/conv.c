@@ -119,6 +119,44 @@ static void bias_activation(float *y, size_t rows, size_t n, const float *bias, 
   }
 }
 
+/* Called with the im2col rows [r0, r1) of x (cols: (r1 - r0) x K, row-major). */
+typedef void (*ddinit_chunk_fn)(const float *cols, size_t r0, size_t r1, void *ctx);
+
+/* Feeds every output row's im2col row to `fn`, in chunks under CHUNK_FLOATS; a pointwise
+ * convolution passes x itself, whole. Returns 0, or -1 when out of memory. */
+static int for_each_im2col_chunk(const ddinit_conv_geometry *g, const float *x, ddinit_chunk_fn fn, void *ctx) {
+  const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
+  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  if (is_pointwise(g)) {
+    fn(x, 0, rows, ctx);
+    return 0;
+  }
+  const size_t step = chunk_rows(k, rows);
+  float *cols = malloc(sizeof(float) * step * k);
+  if (cols == NULL) return -1;
+  for (size_t r0 = 0; r0 < rows; r0 += step) {
+    const size_t r1 = r0 + step < rows ? r0 + step : rows;
+    im2col(g, x, r0, r1, cols);
+    fn(cols, r0, r1, ctx);
+  }
+  free(cols);
+  return 0;
+}
+
+typedef struct {
+  size_t k, n;
+  const float *w, *bias;
+  int activation;
+  float *y;
+} forward_ctx;
+
+static void forward_chunk(const float *cols, size_t r0, size_t r1, void *ctx) {
+  const forward_ctx *c = ctx;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)c->n, (int)c->k, 1.0f, cols, (int)c->k,
+              c->w, (int)c->n, 0.0f, c->y + r0 * c->n, (int)c->n);
+  bias_activation(c->y + r0 * c->n, r1 - r0, c->n, c->bias, c->activation);
+}
+
 int ddinit_conv2d(const ddinit_conv_geometry *g, const float *x, const float *w, const float *bias, int activation,
                   float *y) {
   const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
@@ -130,24 +168,21 @@ int ddinit_conv2d(const ddinit_conv_geometry *g, const float *x, const float *w,
     bias_activation(y, rows, n, bias, activation);
     return 0;
   }
-  if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n, (int)k, 1.0f, x, (int)k, w, (int)n, 0.0f,
-                y, (int)n);
-    bias_activation(y, rows, n, bias, activation);
-    return 0;
-  }
-  const size_t step = chunk_rows(k, rows);
-  float *cols = malloc(sizeof(float) * step * k);
-  if (cols == NULL) return -1;
-  for (size_t r0 = 0; r0 < rows; r0 += step) {
-    const size_t r1 = r0 + step < rows ? r0 + step : rows;
-    im2col(g, x, r0, r1, cols);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)n, (int)k, 1.0f, cols, (int)k, w,
-                (int)n, 0.0f, y + r0 * n, (int)n);
-    bias_activation(y + r0 * n, r1 - r0, n, bias, activation);
-  }
-  free(cols);
-  return 0;
+  forward_ctx ctx = {k, n, w, bias, activation, y};
+  return for_each_im2col_chunk(g, x, forward_chunk, &ctx);
+}
+
+typedef struct {
+  size_t k, n;
+  const float *dy;
+  float *dw;
+} filter_ctx;
+
+/* dw (+)= cols^T dy for the chunk's rows: the first chunk overwrites, the others accumulate. */
+static void filter_chunk(const float *cols, size_t r0, size_t r1, void *ctx) {
+  const filter_ctx *c = ctx;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->k, (int)c->n, (int)(r1 - r0), 1.0f, cols, (int)c->k,
+              c->dy + r0 * c->n, (int)c->n, r0 == 0 ? 0.0f : 1.0f, c->dw, (int)c->n);
 }
 
 int ddinit_conv2d_backprop_filter(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dw) {
@@ -159,22 +194,8 @@ int ddinit_conv2d_backprop_filter(const ddinit_conv_geometry *g, const float *x,
     memset(dw, 0, sizeof(float) * k * n);
     return 0;
   }
-  if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)rows, 1.0f, x, (int)k, dy, (int)n, 0.0f,
-                dw, (int)n);
-    return 0;
-  }
-  const size_t step = chunk_rows(k, rows);
-  float *cols = malloc(sizeof(float) * step * k);
-  if (cols == NULL) return -1;
-  for (size_t r0 = 0; r0 < rows; r0 += step) {
-    const size_t r1 = r0 + step < rows ? r0 + step : rows;
-    im2col(g, x, r0, r1, cols);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)(r1 - r0), 1.0f, cols, (int)k,
-                dy + r0 * n, (int)n, r0 == 0 ? 0.0f : 1.0f, dw, (int)n);
-  }
-  free(cols);
-  return 0;
+  filter_ctx ctx = {k, n, dy, dw};
+  return for_each_im2col_chunk(g, x, filter_chunk, &ctx);
 }
 
 int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy, const float *w, float *dx) {

@@ -17,8 +17,8 @@ function values(n: number, seed: number): Float32Array {
 
 /** The convolution by its definition, in float64. */
 function referenceConv(g: NativeConvGeometry, x: Float32Array, w: Float32Array): Float64Array {
-  const y = new Float64Array(g.batch * g.outHeight * g.outWidth * g.outChannels);
-  for (let b = 0; b < g.batch; b++)
+  const y = new Float64Array(g.batchSize * g.outHeight * g.outWidth * g.outChannels);
+  for (let b = 0; b < g.batchSize; b++)
     for (let oh = 0; oh < g.outHeight; oh++)
       for (let ow = 0; ow < g.outWidth; ow++)
         for (let co = 0; co < g.outChannels; co++) {
@@ -56,23 +56,23 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const GEOMETRIES: [string, NativeConvGeometry][] = [
   [
     '3×3 stride 2, pad 1, odd sizes',
-    { batch: 2, inHeight: 7, inWidth: 6, inChannels: 3, outHeight: 4, outWidth: 3, outChannels: 5, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 },
+    { batchSize: 2, inHeight: 7, inWidth: 6, inChannels: 3, outHeight: 4, outWidth: 3, outChannels: 5, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 },
   ],
   [
     '3×2 dilation 2, asymmetric padding',
-    { batch: 1, inHeight: 8, inWidth: 9, inChannels: 2, outHeight: 6, outWidth: 9, outChannels: 4, filterHeight: 3, filterWidth: 2, strideHeight: 1, strideWidth: 1, dilationHeight: 2, dilationWidth: 2, padTop: 1, padLeft: 1 },
+    { batchSize: 1, inHeight: 8, inWidth: 9, inChannels: 2, outHeight: 6, outWidth: 9, outChannels: 4, filterHeight: 3, filterWidth: 2, strideHeight: 1, strideWidth: 1, dilationHeight: 2, dilationWidth: 2, padTop: 1, padLeft: 1 },
   ],
   [
     '1×1 pointwise (no im2col)',
-    { batch: 3, inHeight: 4, inWidth: 5, inChannels: 6, outHeight: 4, outWidth: 5, outChannels: 7, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 },
+    { batchSize: 3, inHeight: 4, inWidth: 5, inChannels: 6, outHeight: 4, outWidth: 5, outChannels: 7, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 },
   ],
 ];
 
 function sizes(g: NativeConvGeometry) {
   return {
-    x: g.batch * g.inHeight * g.inWidth * g.inChannels,
+    x: g.batchSize * g.inHeight * g.inWidth * g.inChannels,
     w: g.filterHeight * g.filterWidth * g.inChannels * g.outChannels,
-    y: g.batch * g.outHeight * g.outWidth * g.outChannels,
+    y: g.batchSize * g.outHeight * g.outWidth * g.outChannels,
   };
 }
 

@@ -21,7 +21,7 @@ export type NativeActivation = keyof typeof NATIVE_ACTIVATIONS;
 
 /** Indices into the 15-value geometry array the convolution kernels take. */
 export const GEOMETRY_FIELDS = [
-  'batch',
+  'batchSize',
   'inHeight',
   'inWidth',
   'inChannels',

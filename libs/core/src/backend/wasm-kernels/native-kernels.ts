@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { geometryArray, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from '@ddinit/native-blas';
-import { backpropConvInfo } from './conv-geometry';
+import { backpropConvInfo, convGeometry } from './conv-geometry';
 import {
   heapFloatOffset as floatOffset,
   kernelInput,
@@ -36,24 +36,9 @@ function allFloat32(...infos: (tf.TensorInfo | undefined)[]): boolean {
   return infos.every((info) => info === undefined || info.dtype === 'float32');
 }
 
+/** The geometry the addon takes: ddinit's convolution geometry plus the output channels. */
 function nativeGeometry(info: tf.backend_util.Conv2DInfo): NativeConvGeometry {
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
+  return { ...convGeometry(info), outChannels: info.outChannels };
 }
 
 /** The native activation code of a tfjs fused activation, or undefined when the native code has none. */

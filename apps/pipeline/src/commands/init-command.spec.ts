@@ -78,7 +78,9 @@ describe('ddinit init', () => {
     expect(run.summary).toMatch(/^layer\s+kind\s+method/m);
     expect(run.summary).toMatch(/calibration: converged/);
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
-    expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: 'wasm', configHash: report.configHash });
+    // 'wasm + native BLAS (n threads)' where the OpenBLAS addon is built (as in CI), else 'wasm'.
+    expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: expect.stringMatching(/^wasm( \+ native BLAS \(\d+ threads\))?$/), configHash: report.configHash });
+    expect(report.backend).toBe(metadata.backend);
 
     const again = await ddinit(['init', '--out', out, ...SMALL]);
     expect(again.code).toBe(0);

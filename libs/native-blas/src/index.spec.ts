@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geometryArray, loadNativeBlas, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from './index';
+import { geometryArray, loadNativeBlas, loadNativeBlasFrom, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from './index';
 
 const loaded = loadNativeBlas();
 const required = process.env.DDINIT_NATIVE_BLAS === 'require';
@@ -79,6 +79,19 @@ function sizes(g: NativeConvGeometry) {
 describe('loadNativeBlas', () => {
   it('is off, with the reason, when DDINIT_NATIVE_BLAS=0', () => {
     expect(loadNativeBlas({ DDINIT_NATIVE_BLAS: '0' })).toEqual({ ok: false, reason: 'turned off by DDINIT_NATIVE_BLAS=0' });
+  });
+
+  it('says how to build it when the addon is missing, and rejects a bad thread count', () => {
+    expect(loadNativeBlasFrom('../build/Release/no-such-addon.node')).toEqual({
+      ok: false,
+      reason: 'the native kernels are not built (install libopenblas-dev, then `npm rebuild @ddinit/native-blas`)',
+    });
+    if (loaded.ok) {
+      expect(loadNativeBlasFrom('../build/Release/ddinit_native_blas.node', { DDINIT_NATIVE_BLAS_THREADS: 'two' })).toEqual({
+        ok: false,
+        reason: "DDINIT_NATIVE_BLAS_THREADS must be a positive integer, got 'two'",
+      });
+    }
   });
 
   it('loads the built addon (required in CI, where .ci/run installs libopenblas-dev)', () => {

@@ -87,14 +87,18 @@ export function loadNativeBlas(env: Record<string, string | undefined> = process
   const setting = env.DDINIT_NATIVE_BLAS;
   if (setting === '0' || setting === 'off') return { ok: false, reason: `turned off by DDINIT_NATIVE_BLAS=${setting}` };
   if (cached !== undefined) return cached;
-  cached = load(env);
+  cached = loadNativeBlasFrom(ADDON_PATH, env);
   return cached;
 }
 
-function load(env: Record<string, string | undefined>): NativeBlasLoad {
+/**
+ * Loads the addon at `path` (relative to this module), uncached: what
+ * {@link loadNativeBlas} does once. Exported for the specs of the fallback path.
+ */
+export function loadNativeBlasFrom(path: string, env: Record<string, string | undefined> = process.env): NativeBlasLoad {
   let blas: NativeBlas;
   try {
-    blas = createRequire(import.meta.url)(ADDON_PATH) as NativeBlas;
+    blas = createRequire(import.meta.url)(path) as NativeBlas;
   } catch (error) {
     const e = error as { code?: string; message?: string };
     if (e.code === 'MODULE_NOT_FOUND') {

@@ -108,7 +108,7 @@ static int read_geometry(napi_env env, napi_value value, ddinit_conv_geometry *g
 
 static napi_value throw_oom(napi_env env, const char *where) {
   char message[128];
-  snprintf(message, sizeof message, "%s: out of memory for the im2col scratch buffer", where);
+  snprintf(message, sizeof message, "%s: out of memory for a scratch buffer", where);
   napi_throw_error(env, "ENOMEM", message);
   return NULL;
 }
@@ -194,6 +194,27 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maxPoolGrad(heap, geometry, xOffset, dyOffset, dxOffset): the geometry's filter is the pooling window
+ * and its out_c must equal in_c. */
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  heap_view heap;
+  ddinit_conv_geometry g;
+  float *x, *dy, *dx;
+  if (conv_args(env, info, "maxPoolGrad", 5, argv, &heap, &g)) return NULL;
+  if (g.out_c != g.in_c) {
+    napi_throw_range_error(env, NULL, "geometry: max pooling needs outChannels = inChannels");
+    return NULL;
+  }
+  if (conv_operand(env, argv[2], &heap, "x", ddinit_conv_x_size(&g), &x) ||
+      conv_operand(env, argv[3], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
+      conv_operand(env, argv[4], &heap, "dx", ddinit_conv_x_size(&g), &dx)) {
+    return NULL;
+  }
+  if (ddinit_max_pool_grad(&g, x, dy, dx) != 0) return throw_oom(env, "maxPoolGrad");
+  return NULL;
+}
+
 /* batchMatMul(heap, params) with params Int32Array
  * [batch, transA, transB, m, n, k, aOffset, aStride, bOffset, bStride, biasOffset (-1: none), activation, cOffset] */
 static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
@@ -265,6 +286,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
+      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

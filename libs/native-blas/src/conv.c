@@ -15,6 +15,8 @@
 #include "conv.h"
 
 #include <cblas.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,4 +242,52 @@ void ddinit_batch_matmul(int batch, int trans_a, int trans_b, int m, int n, int 
     }
     bias_activation(ci, (size_t)m, (size_t)n, bias, activation);
   }
+}
+
+int ddinit_max_pool_grad(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dx) {
+  const size_t c = (size_t)g->in_c;
+  memset(dx, 0, sizeof(float) * ddinit_conv_x_size(g));
+  if (c == 0) return 0;
+  float *best = malloc(sizeof(float) * c);
+  size_t *best_at = malloc(sizeof(size_t) * c);
+  if (best == NULL || best_at == NULL) {
+    free(best);
+    free(best_at);
+    return -1;
+  }
+  for (int b = 0; b < g->batch; b++) {
+    for (int oh = 0; oh < g->out_h; oh++) {
+      const int ih0 = oh * g->stride_h - g->pad_top;
+      const int kh0 = ih0 < 0 ? -ih0 : 0;
+      const int kh1 = g->in_h - ih0 < g->f_h ? g->in_h - ih0 : g->f_h;
+      for (int ow = 0; ow < g->out_w; ow++) {
+        const int iw0 = ow * g->stride_w - g->pad_left;
+        const int kw0 = iw0 < 0 ? -iw0 : 0;
+        const int kw1 = g->in_w - iw0 < g->f_w ? g->in_w - iw0 : g->f_w;
+        for (size_t i = 0; i < c; i++) {
+          best[i] = -INFINITY;
+          best_at[i] = SIZE_MAX;
+        }
+        for (int kh = kh0; kh < kh1; kh++) {
+          for (int kw = kw0; kw < kw1; kw++) {
+            const size_t p = (((size_t)b * g->in_h + ih0 + kh) * g->in_w + iw0 + kw) * c;
+            const float *v = x + p;
+            for (size_t i = 0; i < c; i++) {
+              if (v[i] > best[i]) {
+                best[i] = v[i];
+                best_at[i] = p + i;
+              }
+            }
+          }
+        }
+        const float *grad = dy + (((size_t)b * g->out_h + oh) * g->out_w + ow) * c;
+        for (size_t i = 0; i < c; i++) {
+          if (best_at[i] != SIZE_MAX) dx[best_at[i]] += grad[i];
+        }
+      }
+    }
+  }
+  free(best);
+  free(best_at);
+  return 0;
 }

@@ -38,6 +38,11 @@ int ddinit_conv2d_backprop_filter(const ddinit_conv_geometry *g, const float *x,
 /* dx = d(loss)/d(x) from dy and the filter. Returns 0, or -1 when out of memory. */
 int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy, const float *w, float *dx);
 
+/* dx = gradient of max pooling (window f_h x f_w, strides, padding of g; out_c = in_c) from x and dy.
+ * The first maximum of a window in row-major tap order takes its gradient (ties as the tfjs cpu backend);
+ * a window with no value above -inf passes none. Returns 0. */
+int ddinit_max_pool_grad(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dx);
+
 /* c[i] = act(op(a[i]) * op(b[i]) + bias) for i < batch, row-major; op transposes when trans_* is set.
  * a[i] starts at a + i*a_stride (a_stride 0 broadcasts one matrix), likewise b and c. bias (length n) may be NULL. */
 void ddinit_batch_matmul(int batch, int trans_a, int trans_b, int m, int n, int k, const float *a, size_t a_stride,

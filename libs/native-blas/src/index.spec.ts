@@ -174,6 +174,24 @@ describe.skipIf(!loaded.ok)('the native kernels', () => {
     expect(Array.from(heap.subarray(20))).toEqual([6.5, 0, 8.5, 0, 0, 0, 0, 0]);
   });
 
+  it('maxPoolGrad: the first maximum of each window takes the gradient; clipped windows at the border', () => {
+    // x: one 3×3 image, 1 channel, with a tie (two 5s); 2×2 windows, stride 1, pad top/left 1 → 3×3 outputs.
+    const g = { batchSize: 1, inHeight: 3, inWidth: 3, inChannels: 1, outHeight: 3, outWidth: 3, outChannels: 1, filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 };
+    const x = [1, 5, 2, 5, 3, 4, 0, 6, -1];
+    const dy = [1, 10, 100, 1000, 10000, 100000, 1e6, 1e7, 1e8];
+    const heap = new Float32Array(9 + 9 + 9).fill(Number.NaN);
+    heap.set(x, 0);
+    heap.set(dy, 9);
+    blas.maxPoolGrad(heap, geometryArray(g), 0, 9, 18);
+    // Windows (row-major taps, out-of-image taps skipped): (0,0) {1} → x0; (0,1) {1,5} → x1; (0,2) {5,2} → x1;
+    // (1,0) {1,5} → x3 (5 below 1); (1,1) {1,5,5,3} → x1 (first 5); (1,2) {5,2,3,4} → x1;
+    // (2,0) {5,0} → x3; (2,1) {5,3,0,6} → x7; (2,2) {3,4,6,-1} → x7.
+    expect(Array.from(heap.subarray(18))).toEqual([1, 10 + 100 + 10000 + 100000, 0, 1000 + 1e6, 0, 0, 0, 1e7 + 1e8, 0]);
+    expect(() => blas.maxPoolGrad(heap, geometryArray({ ...g, outChannels: 2 }), 0, 9, 18)).toThrow(
+      /max pooling needs outChannels = inChannels/,
+    );
+  });
+
   it('rejects operands outside the heap, naming them, before writing anything', () => {
     const g = GEOMETRIES[0][1];
     const n = sizes(g);

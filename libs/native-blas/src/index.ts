@@ -64,6 +64,11 @@ export interface NativeBlas {
    * a stride of 0 broadcasts one matrix over the batch.
    */
   batchMatMul(heap: Float32Array, params: Int32Array): void;
+  /**
+   * dx = gradient of max pooling from x and dy; the geometry's filter is the window
+   * and outChannels = inChannels. The first maximum of a window takes the gradient.
+   */
+  maxPoolGrad(heap: Float32Array, geometry: Int32Array, x: number, dy: number, dx: number): void;
   /** Sets OpenBLAS's thread count. */
   setThreads(threads: number): void;
   /** OpenBLAS's thread count. */

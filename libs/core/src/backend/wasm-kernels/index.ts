@@ -16,7 +16,7 @@
  *
  * With the optional OpenBLAS addon (`@ddinit/native-blas`, see native-kernels.ts)
  * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
- * run natively on all cores instead.
+ * run natively on all cores instead, and MaxPoolGrad in C.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -32,6 +32,7 @@ import {
   createNativeConv2DBackpropFilter,
   createNativeConv2DBackpropInput,
   createNativeMatMul,
+  createNativeMaxPoolGrad,
 } from './native-kernels';
 import { createSplitVKernel } from './split-v';
 import { createTileKernel } from './tile';
@@ -78,7 +79,11 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, replaces: false, create: () => depthwiseConv2dBackpropFilter },
   { kernelName: tf.DepthwiseConv2dNativeBackpropInput, replaces: false, create: () => depthwiseConv2dBackpropInput },
-  { kernelName: tf.MaxPoolGrad, replaces: true, create: () => maxPoolGrad },
+  {
+    kernelName: tf.MaxPoolGrad,
+    replaces: true,
+    create: (_, native) => (native ? createNativeMaxPoolGrad(native, maxPoolGrad) : maxPoolGrad),
+  },
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
   { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
   {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
+import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from './backend-comparison';
 
 interface Case {
   name: string;
@@ -31,12 +31,17 @@ function outShape(c: Case): number[] {
   return tf.backend_util.computePool2DInfo(c.x, c.filter, c.strides, 1, c.pad).outShape;
 }
 
-describe('MaxPoolGrad on wasm', () => {
+const native = nativeBlasForSpecs();
+
+describe.each([
+  { kernels: 'portable (JS)', nativeBlas: false, skip: false },
+  { kernels: 'native (C)', nativeBlas: true, skip: native === undefined },
+])('MaxPoolGrad on wasm, $kernels', ({ nativeBlas, skip }) => {
   beforeAll(async () => {
-    await useBackend('wasm');
+    if (!skip) expect((await useBackend('wasm', { nativeBlas })).nativeBlas?.active).toBe(nativeBlas);
   });
 
-  it.each(CASES)('matches the cpu backend, ties included: $name', async (c) => {
+  it.skipIf(skip).each(CASES)('matches the cpu backend, ties included: $name', async (c) => {
     const x = normalData(c.x, 1);
     const w = normalData(outShape(c), 2);
     for (const roundInputs of [false, true]) {
@@ -46,14 +51,14 @@ describe('MaxPoolGrad on wasm', () => {
     }
   });
 
-  it('frees every intermediate', async () => {
+  it.skipIf(skip)('frees every intermediate', async () => {
     const c = CASES[3];
     const x = normalData(c.x, 3);
     const w = normalData(outShape(c), 4);
     await expectNoLeaks(() => tf.tidy(() => poolGradient(c, x, w, true).dataSync()));
   });
 
-  it('rejects a dy of the wrong shape, naming both shapes', () => {
+  it.skipIf(skip)('rejects a dy of the wrong shape, naming both shapes', () => {
     tf.tidy(() => {
       const x = tf.zeros([1, 13, 13, 5]);
       const run = () =>

@@ -32,7 +32,7 @@ function backprop(kernel: string, c: ConvCase, a: Float32Array, b: Float32Array)
 function counting(blas: NativeBlas): { blas: NativeBlas; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   // The addon's functions are not enumerable properties: name them.
-  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'batchMatMul', 'setThreads', 'threads', 'config'] as const;
+  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'batchMatMul', 'maxPoolGrad', 'setThreads', 'threads', 'config'] as const;
   const wrapped = Object.fromEntries(
     names.map((name) => [
       name,
@@ -196,6 +196,16 @@ describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
     expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
     // elu is not in the native code: wasm's own kernel computes it.
     expect(calls.batchMatMul ?? 0).toBe(activation === 'elu' ? before : before + 1);
+  });
+
+  it('MaxPoolGrad reaches the addon and matches the cpu backend (max-pool-grad.spec.ts has the cases)', async () => {
+    const x = normalData([2, 9, 9, 4], 24);
+    const run = () => tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 3, 2, 'same')))(tf.tensor(x, [2, 9, 9, 4]));
+    const before = calls.maxPoolGrad ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-6);
+    expect(calls.maxPoolGrad).toBe(before + 1);
   });
 
   it('free every buffer they allocate', async () => {

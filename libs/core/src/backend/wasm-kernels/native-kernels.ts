@@ -12,6 +12,7 @@
  * | Conv2DBackpropInput   | dy · Wᵀ on sgemm, then col2im                            |
  * | BatchMatMul           | sgemm per batch with BLAS transposes (no copies)         |
  * | _FusedMatMul          | sgemm + bias + relu/relu6                                |
+ * | MaxPoolGrad           | one C pass over the windows (no BLAS), same tie rule     |
  *
  * What the native code does not cover (NCHW, other activations, PReLU weights,
  * bias shapes other than one per output channel, general batch broadcasting)
@@ -19,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { geometryArray, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from '@ddinit/native-blas';
-import { backpropConvInfo, convGeometry } from './conv-geometry';
+import { assertShape, backpropConvInfo, convGeometry } from './conv-geometry';
 import {
   heapFloatOffset as floatOffset,
   kernelInput,
@@ -211,6 +212,28 @@ export function createNativeMatMul(blas: NativeBlas, fallback: WasmKernelFunc, f
         floatOffset(backend, out),
       ),
     );
+    return out;
+  };
+}
+
+/** MaxPoolGrad in C (same tie rule as the JS kernel and the cpu backend); non-float32 goes to `fallback`. */
+export function createNativeMaxPoolGrad(blas: NativeBlas, fallback: WasmKernelFunc): WasmKernelFunc {
+  return (args: WasmKernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs = {} } = args;
+    const dy = kernelInput('MaxPoolGrad', inputs, 'dy');
+    const x = kernelInput('MaxPoolGrad', inputs, 'input');
+    if (!allFloat32(x, dy) || x.shape.length !== 4) return fallback(args);
+    const info = tf.backend_util.computePool2DInfo(
+      x.shape as Shape4,
+      attrs.filterSize as number | [number, number],
+      attrs.strides as number | [number, number],
+      1,
+      attrs.pad as Pad,
+      attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    );
+    assertShape('wasm kernel MaxPoolGrad', 'dy shape', dy.shape, info.outShape);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    blas.maxPoolGrad(heap(backend), geometryArray(nativeGeometry(info)), floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, out));
     return out;
   };
 }

@@ -210,6 +210,19 @@ function writerOptions(flags: CommonConvertFlags): { maxShardBytes?: number; ove
   };
 }
 
+/** What every converter takes from the common flags and the console: shard writing, logs and progress. */
+function converterIo(flags: CommonConvertFlags, observers: ConsoleObservers) {
+  return { writer: writerOptions(flags), logger: observers.logger, progress: observers.progress };
+}
+
+/** `--citation` and `--license`, for the converters of user data (the others know their source). */
+function provenance(flags: { citation?: string; license?: string }): { source?: string; license?: string } {
+  return {
+    ...(flags.citation === undefined ? {} : { source: flags.citation }),
+    ...(flags.license === undefined ? {} : { license: flags.license }),
+  };
+}
+
 interface ConvertContext {
   output: BlobStore;
   observers: ConsoleObservers;
@@ -307,11 +320,8 @@ function registerConvert(data: Command, io: DataCommandIo): void {
           output,
           name: flags.name ?? defaultName(flags.out),
           classNames: flags.classNames,
-          ...(flags.citation === undefined ? {} : { source: flags.citation }),
-          ...(flags.license === undefined ? {} : { license: flags.license }),
-          writer: writerOptions(flags),
-          logger: observers.logger,
-          progress: observers.progress,
+          ...provenance(flags),
+          ...converterIo(flags, observers),
         }),
       );
     });
@@ -334,9 +344,7 @@ function registerConvert(data: Command, io: DataCommandIo): void {
           sourceDir: flags.source,
           perClass,
           ...(flags.name === undefined ? {} : { name: flags.name }),
-          writer: writerOptions(flags),
-          logger: observers.logger,
-          progress: observers.progress,
+          ...converterIo(flags, observers),
         }),
       );
     });
@@ -362,9 +370,7 @@ function registerConvert(data: Command, io: DataCommandIo): void {
           ...(flags.label === undefined ? {} : { label: flags.label }),
           output,
           ...(flags.name === undefined ? {} : { name: flags.name }),
-          writer: writerOptions(flags),
-          logger: observers.logger,
-          progress: observers.progress,
+          ...converterIo(flags, observers),
         }),
       );
     });
@@ -390,11 +396,8 @@ function registerConvert(data: Command, io: DataCommandIo): void {
           name: flags.name ?? defaultName(flags.out),
           ...(flags.size === undefined ? {} : { size: flags.size }),
           channels: flags.channels === '1' ? 1 : 3,
-          ...(flags.citation === undefined ? {} : { source: flags.citation }),
-          ...(flags.license === undefined ? {} : { license: flags.license }),
-          writer: writerOptions(flags),
-          logger: observers.logger,
-          progress: observers.progress,
+          ...provenance(flags),
+          ...converterIo(flags, observers),
         }),
       );
     });
@@ -420,9 +423,7 @@ function registerConvert(data: Command, io: DataCommandIo): void {
           includeDifficult: flags.includeDifficult,
           output,
           ...(flags.name === undefined ? {} : { name: flags.name }),
-          writer: writerOptions(flags),
-          logger: observers.logger,
-          progress: observers.progress,
+          ...converterIo(flags, observers),
         }),
       );
     });

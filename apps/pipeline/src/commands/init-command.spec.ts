@@ -3,14 +3,15 @@
  * Fashion-MNIST sample, caffenet-small, k-means + calibration.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '@ddinit/data/testing';
+import { S3RVER_CREDENTIALS, startS3rver, writeSyntheticDataset, type S3rverHandle } from '@ddinit/data/testing';
 import { defaultDatasetPath, openStore } from '@ddinit/data';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../main';
 import { InitReportSchema } from '../report/report-schema';
+import { openArtifactLocation } from '../store/open-artifact-location';
 import { registerInitCommand } from './init-command';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ddinit.js');
@@ -102,9 +103,9 @@ describe('ddinit init', () => {
         const run = await ddinit(['init', '--data', 's3://data/fashion-mnist', '--out', 's3://data/runs/a', '--within', 'pca', ...SMALL], env);
         expect(run.stderr).toBe('');
         expect(run.code).toBe(0);
-        const out = openStore('s3://data/runs/a');
-        expect(await out.list()).toEqual(['metadata.json', 'model.json', 'report.html', 'report.json', 'weights.bin']);
-        const report = JSON.parse(new TextDecoder().decode(await out.readAll('report.json')));
+        const out = openArtifactLocation('s3://data/runs/a');
+        expect((await out.readMetadata())?.files.map((f) => f.name).sort()).toEqual(['model.json', 'report.html', 'report.json', 'weights.bin']);
+        const report = JSON.parse(new TextDecoder().decode(await out.readFile('report.json')));
         expect(report.data.source).toBe('s3://data/fashion-mnist');
         expect(report.within.method).toBe('pca');
         // The initialized model, read back from S3 as a user model, initializes again.
@@ -118,6 +119,35 @@ describe('ddinit init', () => {
     } finally {
       await s3?.stop();
     }
+  });
+
+  it('redoes the run when the dataset was re-converted in place or an artifact file was damaged, and never publishes over a user\'s files', async () => {
+    const data = join(dir, 'reconverted');
+    const out = join(dir, 'on-reconverted');
+    const args = ['init', '--data', data, '--out', out, '--within', 'gaussian', ...SMALL];
+    await writeSyntheticDataset(data, { splits: { train: 64 }, height: 28, width: 28, channels: 1 });
+    expect((await ddinit(args)).code).toBe(0);
+    const first = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).configHash;
+    expect(JSON.parse((await ddinit(args)).stdout.trim())).toMatchObject({ skipped: true });
+    // Same location, other content: a stale model must not be returned.
+    await writeSyntheticDataset(data, { splits: { train: 96 }, height: 28, width: 28, channels: 1, overwrite: true });
+    const redone = await ddinit(args);
+    expect(redone.code).toBe(0);
+    expect(redone.stdout).not.toMatch(/"skipped":true/);
+    expect(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).configHash).not.toBe(first);
+    // A truncated weights.bin is not "up to date".
+    truncateSync(join(out, 'weights.bin'), 10);
+    const repaired = await ddinit(args);
+    expect(repaired.stdout).not.toMatch(/"skipped":true/);
+    expect(statSync(join(out, 'weights.bin')).size).toBeGreaterThan(10);
+    // A directory of the user's: exit 2 naming it, nothing written or removed.
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'thesis.tex'), 'years of work');
+    const refused = await ddinit(['init', '--data', data, '--out', mine, '--within', 'gaussian', ...SMALL]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${mine}: the output directory holds files ddinit did not write`);
+    expect(readdirSync(mine)).toEqual(['thesis.tex']);
   });
 
   it('leaves no partial artifact when killed mid-way, and the rerun completes', async () => {

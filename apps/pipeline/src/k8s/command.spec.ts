@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -59,6 +59,8 @@ describe('ddinit k8s render', () => {
 
   it('writes to --out, and renders the Secret from the environment with --secret-from-env (file mode 600)', async () => {
     const out = join(scratch, 'manifests.yaml');
+    // A world-readable file of the same name already there must not stay world-readable.
+    writeFileSync(out, 'old', { mode: 0o644 });
     const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'key', AWS_REGION: 'us-east-1' };
     const { code, stdout } = await run(['k8s', 'render', '--config', baseConfigPath, '--secret-from-env', '--out', out], env);
     expect(code).toBe(0);
@@ -66,6 +68,7 @@ describe('ddinit k8s render', () => {
     const objects = parseManifests(readFileSync(out, 'utf8'));
     expect(objects.map((o) => o.kind)).toEqual(['ConfigMap', 'Secret', 'Job']);
     expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readdirSync(scratch).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
   it('exits 2 with the pretty zod message for a bad kubernetes section', async () => {

@@ -11,7 +11,8 @@
  * Indexed Job. A bad `kubernetes:` section is a ZodError and a bad file a
  * ConfigError, which `main` turns into exit code 2 with the message.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { StorageError } from '@ddinit/core';
 import { Command, Option } from 'commander';
 import { OVERLAYS, STAGES, kubernetesOptionsOf, type Overlay, type Stage } from './kubernetes-options';
@@ -41,6 +42,24 @@ interface RenderFlags {
   out?: string;
 }
 
+/**
+ * Writes `text` to `path` with exactly `mode`, also when `path` exists: `mode`
+ * of writeFileSync applies only to a new file, and a Secret rendered over a
+ * world-readable file must not stay world-readable. A temporary file made with
+ * the mode is renamed over the path.
+ */
+function writeWithMode(path: string, text: string, mode: number): void {
+  const temporary = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(temporary, text, { mode, flag: 'wx' });
+    chmodSync(temporary, mode); // the umask may have cleared bits of `mode`
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
 function runRender(flags: RenderFlags, io: K8sCommandIo): void {
   const pipelineConfig = readPipelineDocument(flags.config);
   const options = kubernetesOptionsOf(pipelineConfig);
@@ -56,7 +75,7 @@ function runRender(flags: RenderFlags, io: K8sCommandIo): void {
     return;
   }
   try {
-    writeFileSync(flags.out, yaml, { mode: flags.secretFromEnv ? 0o600 : 0o644 });
+    writeWithMode(flags.out, yaml, flags.secretFromEnv ? 0o600 : 0o644);
   } catch (error) {
     throw new StorageError('cannot write the manifests', {
       where: flags.out,

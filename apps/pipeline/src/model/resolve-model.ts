@@ -5,8 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '@ddinit/core';
-import { openStore, type StoreOptions } from '@ddinit/data';
+import type { StoreOptions } from '@ddinit/data';
 import { buildModel } from '@ddinit/models';
+import { artifactFileReader } from '../store/artifact-file-reader';
 import { modelFromFiles } from './model-files';
 
 /** True when `model` names a model.json (a path or URL) rather than a registry entry. */
@@ -42,8 +43,8 @@ export async function resolveModel(options: ResolveModelOptions): Promise<tf.Lay
     if (!file.endsWith('.json')) {
       throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
     }
-    const store = openStore(root, options.store ?? {});
-    model = await modelFromFiles((name) => store.readAll(name === 'model.json' ? file : name), store.describe(file));
+    const files = await artifactFileReader(root, file, options.store ?? {});
+    model = await modelFromFiles((name) => files.read(name === 'model.json' ? file : name), files.describe(file));
   } else {
     model = buildModel(options.model, {
       inputShape: options.inputShape,

@@ -3,9 +3,13 @@
  * between-layer calibration → model + report, published atomically.
  *
  * A stage is a plain function of its configuration; storage and the backend are
- * bound by the caller (the CLI). When `config.out` already holds an artifact made
- * from the same result-defining configuration, the stage is skipped unless
- * `config.force`.
+ * bound by the caller (the CLI). The configuration hash covers the
+ * result-defining configuration, the code version and the dataset's content
+ * (its manifest), not its location. When `config.out` already holds an intact
+ * artifact of the same hash, the stage is skipped unless `config.force`. Before
+ * any work the output location is prepared: what a killed publish left is
+ * finished or removed, and a location holding files ddinit did not write is
+ * refused.
  */
 import * as tf from '@tensorflow/tfjs';
 import { NumericalError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
@@ -19,9 +23,10 @@ import { modelToFiles } from '../model/model-files';
 import { resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
 import { InitReportSchema, type FilterImage, type InitReport, type LayerReport } from '../report/report-schema';
-import { describeArtifact, hashConfig, isUpToDate, type ArtifactLocation } from '../store/artifact-store';
+import { checkUpToDate, describeArtifact, hashConfig, type ArtifactLocation } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
-import { loadInitSample } from './init-sample';
+import { datasetIdentity } from './dataset-identity';
+import { loadInitSample, resolveDataLocation } from './init-sample';
 
 export const CODE_VERSION: string = packageJson.version;
 
@@ -95,11 +100,18 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
   const logger = context.logger ?? silentLogger;
   const progress = context.progress ?? silentProgress;
   const start = seconds();
-  const configHash = hashConfig({ ...resultDefiningConfig(config), codeVersion: CODE_VERSION });
-  const location: ArtifactLocation = openArtifactLocation(config.out, context.store ?? {});
-  if (!config.force && (await isUpToDate(location, configHash))) {
-    logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: location.url, configHash });
-    return { skipped: true, location: location.url, configHash };
+  const store = { ...context.store, logger };
+  const dataset = await datasetIdentity(resolveDataLocation(config.data), store);
+  const configHash = hashConfig({ ...resultDefiningConfig(config), dataset, codeVersion: CODE_VERSION });
+  const location: ArtifactLocation = openArtifactLocation(config.out, store);
+  await location.prepare();
+  if (!config.force) {
+    const state = await checkUpToDate(location, configHash);
+    if (state.upToDate) {
+      logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: location.url, configHash });
+      return { skipped: true, location: location.url, configHash };
+    }
+    if (state.reason !== 'no complete artifact') logger.info('redoing the stage', { out: location.url, reason: state.reason });
   }
 
   const sample = await loadInitSample({ data: config.data, split: config.split, size: config.sample, seed: config.seed, store: context.store ?? {} }, { logger, progress });

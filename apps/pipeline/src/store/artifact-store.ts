@@ -1,13 +1,15 @@
 /**
- * Artifacts (a model, its report, metrics) are published whole or not at all.
+ * Artifacts (a model, its report, metrics) are published whole or not at all,
+ * and ddinit replaces only what it wrote.
  *
  * An artifact is a set of files under one location — a local directory or an S3
  * prefix — plus `metadata.json`, written LAST, which lists every file with its size
  * and sha256 and records the config hash, seed, code version and backend. A
- * location without a valid `metadata.json` holds no artifact: a run killed
- * mid-way leaves nothing a reader would take for a result, and the rerun replaces
- * it. Locally the files are first written to a hidden sibling directory that is
- * renamed into place, so even the directory never appears half-filled.
+ * location without a valid `metadata.json` holds no artifact. The protocol of each
+ * kind of location (how a publish stays atomic, what a killed publish leaves and
+ * how the next run finishes or removes it) is in its class doc:
+ * {@link LocalArtifactLocation}, {@link BlobArtifactLocation}; docs/cli.md
+ * ("Artifacts") says it for users.
  */
 import { createHash } from 'node:crypto';
 import { StorageError } from '@ddinit/core';
@@ -22,6 +24,15 @@ export const ArtifactMetadataSchema = z
     codeVersion: z.string().min(1),
     backend: z.string().min(1),
     createdAt: z.string().min(1),
+    /**
+     * Folder of the files relative to the location, when they are not beside
+     * metadata.json: each S3 publish writes its files under its own
+     * `ddinit-<id>/` so that the previous artifact stays whole until the pointer moves.
+     */
+    filesDir: z
+      .string()
+      .regex(/^ddinit-[0-9a-z-]+$/)
+      .optional(),
     files: z.array(z.object({ name: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: z.string().length(64) }).strict()),
   })
   .strict();
@@ -83,14 +94,81 @@ export interface ArtifactLocation {
   readMetadata(): Promise<ArtifactMetadata | null>;
   /** One file of a complete artifact (checked against the metadata's sha256). */
   readFile(name: string): Promise<Uint8Array>;
-  /** Publishes `files` and then their metadata, replacing any artifact already there. */
+  /**
+   * Run before any work: finishes or removes what a killed publish left there,
+   * then checks that a publish can succeed — the location is writable and holds
+   * nothing but a ddinit artifact, so nothing a user put there is replaced.
+   * @throws ConfigError (exit 2) naming the location and what is in it when it
+   *   holds files ddinit did not write; StorageError when it cannot be written.
+   */
+  prepare(): Promise<void>;
+  /**
+   * Publishes `files` and then their metadata, replacing the artifact already
+   * there: the files its metadata lists are removed, nothing else.
+   */
   publish(files: ArtifactFiles, metadata: ArtifactMetadata): Promise<void>;
 }
 
-/** True when `location` holds a complete artifact made from the same configuration. */
-export async function isUpToDate(location: ArtifactLocation, configHash: string): Promise<boolean> {
+/** Names a publish may use: plain, visible, never metadata.json itself. */
+export function checkArtifactFileName(name: string, where: string): void {
+  if (name === METADATA_FILE || name.length === 0 || /[/\\]/.test(name) || name.startsWith('.') || name.startsWith('ddinit-')) {
+    throw new StorageError('artifact file names must be plain names other than metadata.json', {
+      where,
+      expected: 'a name without /, \\, a leading dot or the ddinit- prefix',
+      actual: name,
+    });
+  }
+}
+
+export type UpToDate = { upToDate: true; metadata: ArtifactMetadata } | { upToDate: false; reason: string };
+
+/**
+ * Whether `location` holds a complete, intact artifact made from the same
+ * configuration: the metadata's config hash matches and every file it lists is
+ * there with its size and sha256 (a truncated or deleted file means redo).
+ */
+export async function checkUpToDate(location: ArtifactLocation, configHash: string): Promise<UpToDate> {
   const metadata = await location.readMetadata();
-  return metadata !== null && metadata.configHash === configHash;
+  if (metadata === null) return { upToDate: false, reason: 'no complete artifact' };
+  if (metadata.configHash !== configHash) return { upToDate: false, reason: 'made from another configuration' };
+  for (const entry of metadata.files) {
+    try {
+      const bytes = await location.readFile(entry.name);
+      if (bytes.byteLength !== entry.bytes) return { upToDate: false, reason: `${entry.name} has ${bytes.byteLength} bytes, metadata lists ${entry.bytes}` };
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      return { upToDate: false, reason: error.message };
+    }
+  }
+  return { upToDate: true, metadata };
+}
+
+/** True when `location` holds a complete, intact artifact made from the same configuration. */
+export async function isUpToDate(location: ArtifactLocation, configHash: string): Promise<boolean> {
+  return (await checkUpToDate(location, configHash)).upToDate;
+}
+
+/** metadata.json's bytes as every location writes them. */
+export function encodeMetadata(metadata: ArtifactMetadata): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(metadata, null, 2)}\n`);
+}
+
+/** Parses metadata.json's bytes; null when they are not a ddinit artifact's metadata. */
+export function decodeMetadata(bytes: Uint8Array): ArtifactMetadata | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+  const parsed = ArtifactMetadataSchema.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Up to `limit` names for a message, with a count of the rest. */
+export function listForMessage(names: readonly string[], limit = 5): string {
+  const shown = names.slice(0, limit).join(', ');
+  return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 
 /** A stable hash of a JSON-able configuration (object keys sorted). */

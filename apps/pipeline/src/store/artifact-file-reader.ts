@@ -1,0 +1,20 @@
+/**
+ * Reads files beside a path that may be an artifact's: `s3://b/runs/a/model.json`
+ * names the artifact at `s3://b/runs/a` as a user sees it, though on S3 its files
+ * live in the folder metadata.json points to. When the folder holds a ddinit
+ * artifact listing the file, reads go through the artifact (following the
+ * pointer, checking sha256); otherwise they read the plain files.
+ */
+import { openStore, type StoreOptions } from '@ddinit/data';
+import { openArtifactLocation } from './open-artifact-location';
+
+/** A reader of the files named relative to `root` (an artifact location or a plain folder). */
+export async function artifactFileReader(root: string, file: string, options: StoreOptions = {}): Promise<{ read: (name: string) => Promise<Uint8Array>; describe: (name: string) => string }> {
+  const artifact = openArtifactLocation(root, options);
+  const metadata = await artifact.readMetadata();
+  if (metadata?.files.some((f) => f.name === file)) {
+    return { read: (name) => artifact.readFile(name), describe: (name) => `${artifact.url}/${name}` };
+  }
+  const store = openStore(root, options);
+  return { read: (name) => store.readAll(name), describe: (name) => store.describe(name) };
+}

@@ -99,7 +99,7 @@ describe('artifacts on S3', () => {
     const location = openArtifactLocation(url, { client: s3.client() });
     const error = await location.prepare().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(/^s3:\/\/artifacts\/users\/data: the output prefix holds objects ddinit did not write; refusing to publish there \(.*got 1 objects: train\.csv\)$/);
+    expect((error as Error).message).toMatch(/^s3:\/\/artifacts\/users\/data: the output prefix holds objects ddinit did not write; refusing to publish there \(.*got 1 object: train\.csv\)$/);
     const { files, metadata } = artifact('h', { 'a.txt': 'x' });
     await expect(location.publish(files, metadata)).rejects.toBeInstanceOf(ConfigError);
     expect(await keysUnder(url)).toEqual(['train.csv']);

@@ -115,7 +115,7 @@ export class BlobArtifactLocation implements ArtifactLocation {
       throw new ConfigError('the output prefix holds objects ddinit did not write; refusing to publish there', {
         where: this.url,
         expected: 'a new or empty prefix, or a ddinit artifact (a prefix with its metadata.json)',
-        actual: `${foreign.length} objects: ${listForMessage(foreign)}`,
+        actual: `${foreign.length} ${foreign.length === 1 ? 'object' : 'objects'}: ${listForMessage(foreign)}`,
       });
     }
     return { metadata, keys };

@@ -189,7 +189,7 @@ export class LocalArtifactLocation implements ArtifactLocation {
       throw new ConfigError('the output directory holds files ddinit did not write; refusing to publish there', {
         where: this.dir,
         expected: 'a new or empty directory, or a ddinit artifact (a directory with its metadata.json)',
-        actual: `${visible.length} entries: ${listForMessage(visible)}`,
+        actual: `${visible.length} ${visible.length === 1 ? 'entry' : 'entries'}: ${listForMessage(visible)}`,
       });
     }
     const owned = metadata.files.map((f) => (metadata.filesDir ? `${metadata.filesDir}/${f.name}` : f.name));

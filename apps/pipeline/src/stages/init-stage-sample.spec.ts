@@ -107,7 +107,7 @@ describe('the init sample of ddinit init', () => {
     await writeSyntheticDataset(data, { splits: { train: 10_500 }, height: 28, width: 28, channels: 1 });
     const run = await ddinit(['init', '--data', data, '--model', 'vgg-plain-11', '--backend', 'wasm', '--sample', '10000', '--out', join(dir, 'large-out')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/sample: a sample of 10000 images needs about 5\.\d GiB of activations for model vgg-plain-11 \(\d+ KiB per image\), more than the 3\.0 GiB this backend can hold \(expected at most \d+ images, got 10000\)/);
+    expect(run.stderr).toMatch(/sample: a sample of 10000 images needs about \d+\.\d GiB of activations for model vgg-plain-11 \(\d+ KiB per image\), more than the 3\.0 GiB this backend can hold \(expected at most \d+ images, got 10000\)/);
     expect(run.stdout).not.toMatch(/"task":"read sample"/);
     expect(existsSync(join(dir, 'large-out'))).toBe(false);
   });

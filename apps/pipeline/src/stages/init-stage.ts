@@ -127,7 +127,7 @@ async function prepareSample(config: PipelineConfig, context: InitStageContext, 
     if (config.calibrate && config.calibrationBatch > choice.size) {
       throw new ConfigError('the calibration batch is larger than the init sample', { where: 'calibrationBatch', expected: `at most ${choice.size} images (sample ${choice.rule})`, actual: config.calibrationBatch });
     }
-    checkSampleMemory(choice.size, plans, activationBudget(context.backend), config.model);
+    checkSampleMemory(choice.size, model, plans, activationBudget(context.backend), config.model);
     const sample = await readInitSample(data, { size: choice.size, heldOut: choice.heldOut, seed: config.seed }, observers);
     return { sample, model, choice };
   } catch (error) {

@@ -9,9 +9,10 @@
  *   N = max(MIN_DEFAULT_SAMPLE, max_l ⌈ROWS_PER_FILTER · F_l / P_l⌉)
  * over the layers whose method needs rows, at most the split's size less the held-out batch.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
 import { RANDOM_SOURCES, outputKernel, type LayerPlan } from '@ddinit/init-within-layer';
+import { flattenModel } from '@ddinit/models';
 
 /** Sampled rows per filter the default sample gives every data-dependent layer (measured: docs/RESULTS.md). */
 export const ROWS_PER_FILTER = 8;
@@ -78,33 +79,37 @@ export function chooseSampleSize(requested: number | undefined, plans: readonly 
   return { size, heldOut, rule: `from the model: ${because}${size < wanted ? `, capped by the split's ${examples} examples` : ''}`, capped: size < wanted };
 }
 
+const elements = (shape: tf.Shape): number => shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+
 /**
- * Estimated bytes per sample image of the largest step of the within-layer init: a
- * parameter layer's input, pre-activation and output, plus a convolution's patch
- * matrix (kh·kw·cin/groups values per output position, as the im2col convolution
- * kernels build it), in float32.
+ * Estimated bytes per sample image of the within-layer init, an upper bound: every
+ * node's output of one image as if all were cached at once, the pre-activations of the
+ * layers with a fused activation, and the largest convolution patch matrix
+ * (kh·kw·cin/groups values per output position, as the im2col kernels build it), in
+ * float32. Measured peak memory per image at 28 px (docs/RESULTS.md): vgg-plain-11
+ * 0.34 MB, caffenet-small 0.66 MB, below this estimate (0.85 and 0.70 MB).
  */
-export function activationBytesPerImage(plans: readonly LayerPlan[]): number {
-  let largest = 0;
+export function activationBytesPerImage(model: tf.LayersModel, plans: readonly LayerPlan[]): number {
+  let values = 0;
+  for (const node of flattenModel(model).nodes) values += node.outputShapes.reduce((a, shape) => a + elements(shape), 0);
+  let patches = 0;
   for (const { layer } of plans) {
-    const input = layer.inputShape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
-    const output = layer.outputShape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+    if (layer.activation !== 'linear') values += elements(layer.outputShape);
     const conv = layer.convolution;
-    const patches = conv === null ? 0 : conv.kernelSize[0] * conv.kernelSize[1] * (layer.inputChannels / layer.groups) * positionsPerImage(layer.outputShape);
-    largest = Math.max(largest, input + 2 * output + patches);
+    if (conv !== null) patches = Math.max(patches, conv.kernelSize[0] * conv.kernelSize[1] * (layer.inputChannels / layer.groups) * positionsPerImage(layer.outputShape));
   }
-  return 4 * largest;
+  return 4 * (values + patches);
 }
 
 /**
  * Refuses a sample whose activations would not fit `budget` bytes, naming the size.
  * @throws ConfigError on field `sample`.
  */
-export function checkSampleMemory(size: number, plans: readonly LayerPlan[], budget: number, model: string): void {
-  const perImage = activationBytesPerImage(plans);
+export function checkSampleMemory(size: number, model: tf.LayersModel, plans: readonly LayerPlan[], budget: number, name: string): void {
+  const perImage = activationBytesPerImage(model, plans);
   if (size * perImage <= budget) return;
   const gib = (b: number): string => `${(b / 1024 ** 3).toFixed(1)} GiB`;
-  throw new ConfigError(`a sample of ${size} images needs about ${gib(size * perImage)} of activations for model ${model} (${(perImage / 1024).toFixed(0)} KiB per image), more than the ${gib(budget)} this backend can hold`, {
+  throw new ConfigError(`a sample of ${size} images needs about ${gib(size * perImage)} of activations for model ${name} (${(perImage / 1024).toFixed(0)} KiB per image), more than the ${gib(budget)} this backend can hold`, {
     where: 'sample',
     expected: `at most ${Math.floor(budget / perImage)} images`,
     actual: size,

@@ -72,7 +72,7 @@ const now = (): number => performance.now() / 1000;
  * σ_i/|μ_i| below this is rounding noise, not signal: float32 keeps 24 bits (ε ≈ 1.2e-7)
  * and a pre-activation summing K products is off by up to ≈ K·ε of its terms
  * (K = 4096: 5e-4, typically √K·ε ≈ 1e-5). Normalizing such a channel divides by
- * noise: its bias β − μ_i/σ_i would exceed 1e4 (a one-pixel dataset gave 9.2e7).
+ * noise: its bias β − μ_i/σ_i would exceed 1e4 in magnitude and depend on rounding.
  */
 export const NEAR_CONSTANT_RATIO = 1e-4;
 

@@ -23,6 +23,8 @@ export { drawLayerWeights } from './draw-layer-weights';
 export type { DrawnWeights } from './draw-layer-weights';
 export { channelMoments, momentsOf, summarizeMoments } from './channel-moments';
 export type { ChannelMoments } from './channel-moments';
+export { measureLayerMoments } from './held-out-moments';
+export type { LayerMoments } from './held-out-moments';
 export { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
 export { calibrateBatchNorm } from './calibrate-batch-norm';
 export { isResidualAdd, isScalableEnd, scaleLayerOutput, solveResidualScales } from './rescale-residual';

@@ -68,14 +68,41 @@ export interface WithinLayerReport {
 
 const now = (): number => performance.now() / 1000;
 
-function deadChannels(moments: ChannelMoments, tolerance: number): number[] {
+/**
+ * σ_i/|μ_i| below this is rounding noise, not signal: float32 keeps 24 bits (ε ≈ 1.2e-7)
+ * and a pre-activation summing K products is off by up to ≈ K·ε of its terms
+ * (K = 4096: 5e-4, typically √K·ε ≈ 1e-5). Normalizing such a channel divides by
+ * noise: its bias β − μ_i/σ_i would exceed 1e4 in magnitude and depend on rounding.
+ */
+export const NEAR_CONSTANT_RATIO = 1e-4;
+
+/** Channels the normalization cannot use, and why (the first reason that applies). */
+interface UnusableChannels {
+  channels: number[];
+  reason: string;
+  expected: string;
+}
+
+/**
+ * Dead channels (σ_i ≤ tolerance·mean σ, or a non-finite mean) first; else channels
+ * constant to float32 precision (σ_i ≤ NEAR_CONSTANT_RATIO·|μ_i|), which the relative
+ * test misses when every channel of the layer is near-constant.
+ */
+function unusableChannels(moments: ChannelMoments, tolerance: number): UnusableChannels {
   let meanStd = 0;
   for (const s of moments.std) meanStd += s / moments.std.length;
   const dead: number[] = [];
+  const flat: number[] = [];
   moments.std.forEach((s, i) => {
     if (!(s > tolerance * meanStd) || !Number.isFinite(moments.mean[i])) dead.push(i);
+    else if (!(s > NEAR_CONSTANT_RATIO * Math.abs(moments.mean[i]))) flat.push(i);
   });
-  return dead;
+  if (dead.length > 0) return { channels: dead, reason: 'dead output channels (σ ≈ 0 on the sample)', expected: `σ_i > ${tolerance} × mean σ for every channel` };
+  return {
+    channels: flat,
+    reason: 'output channels constant to float32 precision (their σ on the sample is rounding noise: is the data near-constant?)',
+    expected: `σ_i > ${NEAR_CONSTANT_RATIO} × |μ_i| for every channel`,
+  };
 }
 
 function writeKernels(layer: ParameterLayer, kernels: { role: Parameters<typeof writeWeight>[1]; value: tf.Tensor }[]): void {
@@ -127,12 +154,13 @@ async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, op
       } finally {
         z.dispose();
       }
-      const dead = deadChannels(moments, options.deadChannels.tolerance);
+      const unusable = unusableChannels(moments, options.deadChannels.tolerance);
+      const dead = unusable.channels;
       if (dead.length === 0) break;
       if (options.deadChannels.policy === 'error' || attempt >= options.deadChannels.maxRedraws) {
-        throw new NumericalError(`dead output channels (σ ≈ 0 on the sample)${options.deadChannels.policy === 'redraw' ? ` after ${attempt} re-draws` : ''}`, {
+        throw new NumericalError(`${unusable.reason}${options.deadChannels.policy === 'redraw' ? ` after ${attempt} re-draws` : ''}`, {
           where,
-          expected: `σ_i > ${options.deadChannels.tolerance} × mean σ for every channel`,
+          expected: unusable.expected,
           actual: `channels ${dead.slice(0, 10).join(', ')}${dead.length > 10 ? ', …' : ''} (${dead.length} of ${moments.std.length})`,
         });
       }

@@ -4,7 +4,7 @@
  * report.html.
  *
  *   ddinit init [--config file] [--data embedded|dir|s3://…] [--model name|model.json]
- *               [--within kmeans] [--no-calibrate] [--sample 160] [--seed 0]
+ *               [--within kmeans] [--no-calibrate] [--sample N] [--seed 0]
  *               [--backend auto] [--out artifacts/init] [--force]
  *
  * `ddinit sweep-run` is the same stage inside a Kubernetes Indexed Job: the
@@ -102,7 +102,7 @@ function addInitFlags(command: Command): Command {
     .option('--model <model>', 'registry name (caffenet-small, caffenet, vgg-plain-<N>, resnet-small) or path / s3:// URL of a tfjs model.json')
     .addOption(new Option('--within <method>', 'within-layer weight source (default kmeans)').choices(WITHIN_METHODS))
     .option('--no-calibrate', 'skip the between-layer calibration')
-    .option('--sample <images>', 'images in the init sample (default 160)', integer('--sample'))
+    .option('--sample <images>', 'images in the init sample (default: enough rows for the model, see docs/cli.md)', integer('--sample'))
     .option('--calibration-batch <images>', 'images of the sample in the calibration batch (default 16)', integer('--calibration-batch'))
     .option('--seed <n>', 'run seed (default 0)', integer('--seed'))
     .addOption(new Option('--backend <backend>', 'tfjs backend (default auto: node-gpu > node > wasm > cpu)').choices(BACKEND_CHOICES))

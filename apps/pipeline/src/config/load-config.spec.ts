@@ -22,13 +22,14 @@ describe('pipeline configuration', () => {
       model: 'caffenet-small',
       within: 'kmeans',
       calibrate: true,
-      sample: 160,
       calibrationBatch: 16,
       seed: 0,
       backend: 'auto',
       out: 'artifacts/init',
       force: false,
     });
+    // Unset: the init stage derives the sample size from the model (stages/sample-size.ts).
+    expect(config.sample).toBeUndefined();
     expect(config.calibration.maxIterations).toBe(10);
   });
 

@@ -41,8 +41,12 @@ export const PipelineConfigSchema = z
     data: z.string().min(1).default(EMBEDDED_DATA),
     /** Split the init sample is drawn from. */
     split: z.string().min(1).default('train'),
-    /** Images in the fixed, seeded init sample (reference: 10 batches × 16 = 160). */
-    sample: z.int().positive().default(160),
+    /**
+     * Images in the fixed, seeded init sample. Unset: derived from the model, enough
+     * sampled rows for every layer whose method needs them (stages/sample-size.ts).
+     * At least 2: over one image a dense layer's per-channel std is 0.
+     */
+    sample: z.int().min(2, 'must be at least 2 (over one image every dense layer has std 0)').optional(),
     /** Images of the sample used as the calibration batch (reference: 16). */
     calibrationBatch: z.int().positive().default(16),
     /** A registry model name (`caffenet-small`, `vgg-plain-11`, …) or a path / s3:// URL of a tfjs model.json. */
@@ -70,7 +74,8 @@ export const PipelineConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
-    if (config.calibrationBatch > config.sample) {
+    // Without calibration the batch is unused; a derived sample is checked once its size is known.
+    if (config.calibrate && config.sample !== undefined && config.calibrationBatch > config.sample) {
       context.addIssue({
         code: 'custom',
         path: ['calibrationBatch'],

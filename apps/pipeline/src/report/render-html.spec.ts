@@ -5,6 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleReport } from './report.fixture';
 import { InitReportSchema } from './report-schema';
+import { formatLayerSummary } from './layer-summary';
 import { renderReportHtml } from './render-html';
 import { filterGridSvg } from './svg-charts';
 
@@ -20,6 +21,38 @@ describe('report schema', () => {
     const filters = sampleReport().firstLayerFilters;
     if (!filters) throw new Error("fixture has filters");
     expect(InitReportSchema.safeParse({ ...sampleReport(), firstLayerFilters: { ...filters, values: filters.values.slice(1) } }).success).toBe(false);
+  });
+});
+
+describe('the held-out numbers', () => {
+  it('are in the schema: nullable per layer and as a section, finite when present', () => {
+    expect(InitReportSchema.safeParse({ ...sampleReport(), heldOut: null }).success).toBe(true);
+    const none = sampleReport();
+    none.layers[0] = { ...none.layers[0], heldOutMean: null, heldOutStd: null, heldOutStrays: false };
+    expect(InitReportSchema.safeParse(none).success).toBe(true);
+    const nan = sampleReport();
+    nan.layers[2].heldOutStd = Number.NaN;
+    expect(InitReportSchema.safeParse(nan).error?.issues[0].path).toEqual(['layers', 2, 'heldOutStd']);
+  });
+
+  it('the printed table shows them next to the in-sample ones and names the stray layers', () => {
+    const table = formatLayerSummary(sampleReport());
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/\bstd +held-out mean +held-out std +ρ before/);
+    expect(lines.find((l) => l.startsWith('fc6'))).toMatch(/0\.9997 +0\.0600 +! 2\.4000/);
+    expect(lines.find((l) => l.startsWith('conv2'))).toMatch(/0\.0200 +1\.0300 /);
+    expect(table).toContain('! held-out images differ from the sample (std ratio outside ×1.4 or mean shift > 0.25 std) in fc6: the sample is too small for them (raise --sample)');
+    expect(table).toContain('held-out: 256 images, loss 2.4100 (uniform guess 2.3026)');
+    expect(formatLayerSummary(sampleReport({ heldOut: null }))).toContain('held-out: none');
+  });
+
+  it('the page marks a stray layer and summarizes the check', () => {
+    const html = renderReportHtml(sampleReport());
+    expect(html).toMatch(/<td>0\.0600<\/td><td class="bad">2\.4000<\/td>/);
+    expect(html).toMatch(/<dt>held-out check<\/dt><dd>256 images outside the sample; loss 2\.4100 \(uniform guess 2\.3026\); <span class="bad">fc6 stray/);
+    const clean = sampleReport();
+    if (clean.heldOut) clean.heldOut.strayLayers = [];
+    expect(renderReportHtml(clean)).toContain('every layer within its limits');
   });
 });
 

@@ -32,6 +32,7 @@ export function renderReportHtml(report: InitReport): string {
     series: [
       { name: 'before normalization', color: '#9aa5b1', values: report.layers.map((l) => l.outStdBefore) },
       { name: 'after init', color: '#1f6feb', values: report.layers.map((l) => l.outStd) },
+      ...(report.heldOut ? [{ name: 'after init, held-out images', color: '#d97706', values: report.layers.map((l) => l.heldOutStd) }] : []),
     ],
   });
   const rateChart = report.calibration
@@ -53,19 +54,28 @@ export function renderReportHtml(report: InitReport): string {
   const rows = report.layers
     .map(
       (l) =>
-        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
+        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.heldOutMean)}</td><td${l.heldOutStrays ? ' class="bad"' : ''}>${num(l.heldOutStd)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
     )
     .join('\n');
   const calibration = report.calibration
     ? `${report.calibration.converged ? '<span class="ok">converged</span>' : '<span class="bad">not converged</span>'} after ${report.calibration.iterations} iteration(s), max |log ρ/log T − 1| = ${num(report.calibration.maxLogDeviation)}`
     : 'not run';
+  const h = report.heldOut;
+  const heldOut = h
+    ? `${h.images} images outside the sample${h.loss === null ? '' : `; loss ${num(h.loss)} (uniform guess ${num(h.chanceLoss)})`}; ${
+        h.strayLayers.length === 0
+          ? '<span class="ok">every layer within its limits</span>'
+          : `<span class="bad">${escapeHtml(h.strayLayers.join(', '))} stray (std ratio outside ×${h.stdRatioLimit} or mean shift &gt; ${h.meanShiftLimit} std): the sample is too small for them</span>`
+      }`
+    : 'none (the split has no image beyond the sample)';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>ddinit report: ${escapeHtml(report.model)}</title><style>${css}</style></head>
 <body>
 <h1>ddinit: data-dependent initialization of <code>${escapeHtml(report.model)}</code></h1>
 <dl>
-<dt>data</dt><dd>${escapeHtml(report.data.source)} (${escapeHtml(report.data.split)}, ${report.data.sampleSize} images of ${report.data.inputShape.join('×')})</dd>
+<dt>data</dt><dd>${escapeHtml(report.data.source)} (${escapeHtml(report.data.split)}, ${report.data.sampleSize} images of ${report.data.inputShape.join('×')}; ${escapeHtml(report.data.sampleRule)})</dd>
+<dt>held-out check</dt><dd>${heldOut}</dd>
 <dt>within-layer</dt><dd>${escapeHtml(report.within.method)}, β = ${report.within.beta}</dd>
 <dt>between-layer</dt><dd>${calibration}</dd>
 <dt>backend · seed</dt><dd>${escapeHtml(report.backend)} · ${report.seed}</dd>
@@ -75,11 +85,11 @@ export function renderReportHtml(report: InitReport): string {
 <h2>First-layer filters</h2>
 ${filters}
 <h2>Output statistics</h2>
-<figure>${stdChart}<figcaption>After init every channel should have std 1 (dashed line) and mean β on the sample.</figcaption></figure>
+<figure>${stdChart}<figcaption>After init every channel should have std 1 (dashed line) and mean β on the sample; on held-out images a layer far from 1 was fitted to too few sampled rows.</figcaption></figure>
 <h2>Change rates</h2>
 <figure>${rateChart}</figure>
 <h2>Layers</h2>
-<table><thead><tr><th>layer</th><th class="text">kind</th><th class="text">method</th><th class="text">fallback</th><th>rows</th><th>mean</th><th>std</th><th>worst |std−1|</th><th>ρ before</th><th>ρ after</th><th>s</th></tr></thead>
+<table><thead><tr><th>layer</th><th class="text">kind</th><th class="text">method</th><th class="text">fallback</th><th>rows</th><th>mean</th><th>std</th><th>worst |std−1|</th><th>held-out mean</th><th>held-out std</th><th>ρ before</th><th>ρ after</th><th>s</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

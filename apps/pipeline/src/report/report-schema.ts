@@ -27,6 +27,14 @@ export const LayerReportSchema = z
     worstMeanDeviation: finite.nullable(),
     /** max over channels of |std_i − 1| (null: layer kept). */
     worstStdDeviation: finite.nullable(),
+    /**
+     * The same channel averages on the held-out images (not in the sample), measured
+     * right after the within-layer init like outMean/outStd (null: no held-out images).
+     */
+    heldOutMean: finite.nullable(),
+    heldOutStd: finite.nullable(),
+    /** True when heldOutStd/outStd or the mean shift strays beyond the limits of `heldOut`. */
+    heldOutStrays: z.boolean(),
     /** Mean per-channel std before the per-channel normalization (the raw draw), for the figure. */
     outStdBefore: finite.nullable(),
     /** Change rate ρ = RMS(∇W)/RMS(W) before and after between-layer calibration (null without it). */
@@ -45,6 +53,23 @@ export const CalibrationReportSchema = z
     maxLogDeviation: finite,
     /** Output std of the last layer after calibration. */
     outputStd: finite.nullable(),
+  })
+  .strict();
+
+export const HeldOutReportSchema = z
+  .object({
+    /** Images of the split after the sample in the same seeded order (never in the sample). */
+    images: z.number().int().positive(),
+    /** A layer strays when heldOutStd/outStd is outside [1/stdRatioLimit, stdRatioLimit] … */
+    stdRatioLimit: finite,
+    /** … or |heldOutMean − outMean| exceeds meanShiftLimit · outStd. */
+    meanShiftLimit: finite,
+    /** Names of the layers that stray (a warning was logged). */
+    strayLayers: z.array(z.string()),
+    /** Mean softmax cross-entropy of the initialized (and calibrated) model on them; null without class labels. */
+    loss: finite.nullable(),
+    /** ln(classes): the loss of uniform predictions, for comparison. */
+    chanceLoss: finite.nullable(),
   })
   .strict();
 
@@ -72,6 +97,8 @@ export const InitReportSchema = z
         source: z.string().min(1),
         split: z.string().min(1),
         sampleSize: z.number().int().positive(),
+        /** How sampleSize was chosen: set by the user, or derived from the model (with the layer that needed most rows). */
+        sampleRule: z.string().min(1),
         inputShape: z.array(z.number().int().positive()),
         /** How pixels were normalized: x = (byte · scale − mean_c) / std_c. */
         normalization: z.object({ scale: finite, mean: z.array(finite), std: z.array(finite) }).strict(),
@@ -87,6 +114,8 @@ export const InitReportSchema = z
       .strict(),
     layers: z.array(LayerReportSchema).min(1),
     calibration: CalibrationReportSchema.nullable(),
+    /** The held-out check; null when the split had no image left beyond the sample. */
+    heldOut: HeldOutReportSchema.nullable(),
     firstLayerFilters: FilterImageSchema.nullable(),
     configHash: z.string().min(1),
     codeVersion: z.string().min(1),
@@ -96,5 +125,6 @@ export const InitReportSchema = z
 
 export type LayerReport = z.infer<typeof LayerReportSchema>;
 export type CalibrationReport = z.infer<typeof CalibrationReportSchema>;
+export type HeldOutReport = z.infer<typeof HeldOutReportSchema>;
 export type FilterImage = z.infer<typeof FilterImageSchema>;
 export type InitReport = z.infer<typeof InitReportSchema>;

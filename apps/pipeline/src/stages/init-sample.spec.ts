@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@ddinit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadInitSample } from './init-sample';
+import { disposeInitSample, loadInitSample } from './init-sample';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -23,6 +23,30 @@ describe('loadInitSample', () => {
     expect(Array.from(again.images.dataSync())).toEqual(Array.from(a.images.dataSync()));
     expect(Array.from(other.images.dataSync())).not.toEqual(Array.from(a.images.dataSync()));
     tf.dispose([a.images, again.images, other.images]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the held-out images follow the sample in the same seeded order, standardized with the sample statistics', async () => {
+    const before = tf.memory().numTensors;
+    const alone = await loadInitSample({ data: 'embedded', split: 'train', size: 64, seed: 3 });
+    const withHeldOut = await loadInitSample({ data: 'embedded', split: 'train', size: 64, seed: 3, heldOut: 100 });
+    const longer = await loadInitSample({ data: 'embedded', split: 'train', size: 164, seed: 3 });
+    // Asking for held-out images changes neither the sample nor its normalization.
+    expect(alone.heldOut).toBeNull();
+    expect(Array.from(withHeldOut.images.dataSync())).toEqual(Array.from(alone.images.dataSync()));
+    expect(withHeldOut.normalization).toEqual(alone.normalization);
+    const heldOut = withHeldOut.heldOut;
+    if (heldOut === null) throw new Error('expected a held-out batch');
+    expect(heldOut.images.shape).toEqual([100, 28, 28, 1]);
+    expect(heldOut.labels?.shape).toEqual([100]);
+    // They are images 64…163 of the same epoch: compare in bytes, through each run's own normalization.
+    const { mean: [m1], std: [s1] } = withHeldOut.normalization;
+    const { mean: [m2], std: [s2] } = longer.normalization;
+    const bytes = (t: tf.Tensor, m: number, s: number) => tf.tidy(() => tf.round(tf.mul(tf.add(tf.mul(t, s), m), 255)).dataSync());
+    const tail = tf.slice(longer.images, 64);
+    expect(Array.from(bytes(heldOut.images, m1, s1))).toEqual(Array.from(bytes(tail, m2, s2)));
+    tail.dispose();
+    [alone, withHeldOut, longer].forEach(disposeInitSample);
     expect(tf.memory().numTensors).toBe(before);
   });
 

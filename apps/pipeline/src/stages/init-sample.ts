@@ -2,16 +2,28 @@
  * The fixed, seeded data sample the init stage works on: the first `size`
  * examples of the split's shuffled epoch 0 for the run seed, scaled to [0, 1]
  * and standardized per channel with the sample's own mean and std (recorded, so
- * training can reuse the same normalization).
+ * training can reuse the same normalization). The next `heldOut` examples of the
+ * same epoch — never in the sample — are standardized the same way and kept aside
+ * to check that the initialization holds on images it was not fitted to.
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import { MANIFEST_NAME, defaultDatasetPath, openDataset, openStore, toTensorBatch, type StoreOptions } from '@ddinit/data';
+import { MANIFEST_NAME, defaultDatasetPath, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions } from '@ddinit/data';
 import { EMBEDDED_DATA } from '../config/pipeline-config';
+
+/** Images the init stage has not seen, standardized like the sample. */
+export interface HeldOutBatch {
+  /** [n, h, w, c] float32. */
+  images: tf.Tensor4D;
+  /** Class index per image, when the dataset has single-class labels. */
+  labels: tf.Tensor1D | null;
+}
 
 export interface InitSample {
   /** [size, h, w, c] float32, standardized per channel. */
   images: tf.Tensor4D;
+  /** Null when the split has no example left beyond the sample. */
+  heldOut: HeldOutBatch | null;
   /** Where the data came from (resolved location). */
   source: string;
   split: string;
@@ -22,19 +34,27 @@ export interface InitSample {
   normalization: { scale: number; mean: number[]; std: number[] };
 }
 
+/** An opened split, before any image is read: what choosing the sample size needs. */
+export interface InitData {
+  dataset: Dataset;
+  source: string;
+  split: string;
+  /** Examples in the split. */
+  examples: number;
+  inputShape: [number, number, number];
+  classes: number;
+}
+
 export function resolveDataLocation(data: string): string {
   return data === EMBEDDED_DATA ? defaultDatasetPath() : data;
 }
 
 /**
- * Reads the sample. Throws DataError naming the dataset when the split has
- * fewer than `size` examples, or when a channel is constant (no std to
- * standardize by).
+ * Opens the dataset and checks the split (manifest only, no shard is read).
+ * @throws DataError naming the location when there is no dataset, the split is
+ *   missing or empty, or its images are stored encoded (the init stage reads raw pixels).
  */
-export async function loadInitSample(
-  options: { data: string; split: string; size: number; seed: number; store?: StoreOptions },
-  observers: Observers = {},
-): Promise<InitSample> {
+export async function openInitData(options: { data: string; split: string; store?: StoreOptions }, observers: Observers = {}): Promise<InitData> {
   const source = resolveDataLocation(options.data);
   const store = openStore(source, { ...options.store, ...(observers.logger ? { logger: observers.logger } : {}) });
   if (!(await store.exists(MANIFEST_NAME))) {
@@ -43,52 +63,79 @@ export async function loadInitSample(
   }
   const dataset = await openDataset(store, observers.logger ? { logger: observers.logger } : {});
   const entry = dataset.split(options.split);
-  if (entry.examples < options.size) {
-    throw new DataError('the split has fewer examples than the init sample needs', {
-      where: `dataset ${source}, split ${options.split}`,
-      expected: `at least ${options.size} examples`,
-      actual: entry.examples,
-    });
+  const image = dataset.features.image;
+  if (image.encoding !== 'raw') {
+    throw new DataError('the init stage reads raw pixels; this dataset stores encoded (PNG/JPEG) images', { where: `dataset ${source}`, expected: 'image encoding raw', actual: image.encoding });
   }
-  observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total: options.size });
-  const batches = dataset.batches(options.split, { batchSize: options.size, seed: options.seed, epoch: 0, shuffle: true });
+  return { dataset, source, split: options.split, examples: entry.examples, inputShape: [image.height, image.width, image.channels], classes: dataset.features.classNames.length };
+}
+
+function channelMoments(images: tf.Tensor4D): { mean: number[]; std: number[] } {
+  return tf.tidy(() => {
+    const moments = tf.moments(images, [0, 1, 2]);
+    return { mean: Array.from(moments.mean.dataSync()), std: Array.from(tf.sqrt(moments.variance).dataSync()) };
+  });
+}
+
+/**
+ * Reads the sample (`size` images) and up to `heldOut` more from the same shuffled epoch.
+ * @throws DataError naming the dataset when the split has fewer than `size` examples,
+ *   or when a channel is constant over the sample (no std to standardize by).
+ */
+export async function readInitSample(data: InitData, options: { size: number; heldOut: number; seed: number }, observers: Observers = {}): Promise<InitSample> {
+  const where = `dataset ${data.source}, split ${data.split}`;
+  if (data.examples < options.size) {
+    throw new DataError('the split has fewer examples than the init sample needs', { where, expected: `at least ${options.size} examples`, actual: data.examples });
+  }
+  const total = Math.min(data.examples, options.size + Math.max(0, options.heldOut));
+  observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total });
+  const batches = data.dataset.batches(data.split, { batchSize: total, seed: options.seed, epoch: 0, shuffle: true });
   const first = await batches.next();
   await batches.return(undefined);
-  if (first.done || first.value.size < options.size) {
-    throw new DataError('the dataset ended before the init sample was complete', {
-      where: `dataset ${source}, split ${options.split}`,
-      expected: options.size,
-      actual: first.done ? 0 : first.value.size,
-    });
+  if (first.done || first.value.size < total) {
+    throw new DataError('the dataset ended before the init sample was complete', { where, expected: total, actual: first.done ? 0 : first.value.size });
   }
   const batch = first.value;
   const scale = 1 / 255;
   const raw = toTensorBatch(batch, { scale });
   try {
-    const { mean, std } = tf.tidy(() => {
-      const moments = tf.moments(raw.images, [0, 1, 2]);
-      return { mean: Array.from(moments.mean.dataSync()), std: Array.from(tf.sqrt(moments.variance).dataSync()) };
-    });
+    const sampleRaw = tf.slice(raw.images, 0, options.size);
+    const { mean, std } = channelMoments(sampleRaw);
+    sampleRaw.dispose();
     std.forEach((s, c) => {
       if (!(s > 1e-6)) {
-        throw new DataError('a channel is constant over the sample: it cannot be standardized', {
-          where: `dataset ${source}, split ${options.split}, channel ${c}`,
-          expected: 'std > 1e-6',
-          actual: s,
-        });
+        throw new DataError('a channel is constant over the sample: it cannot be standardized', { where: `${where}, channel ${c}`, expected: 'std > 1e-6', actual: s });
       }
     });
-    const images = tf.tidy(() => tf.div(tf.sub(raw.images, mean), std) as tf.Tensor4D);
-    observers.progress?.({ task: 'read sample', phase: 'end', completed: options.size, total: options.size });
-    return {
-      images,
-      source,
-      split: options.split,
-      inputShape: [batch.height, batch.width, batch.channels],
-      classes: batch.classes,
-      normalization: { scale, mean, std },
-    };
+    const standardized = tf.tidy(() => tf.div(tf.sub(raw.images, mean), std) as tf.Tensor4D);
+    const images = total > options.size ? tf.slice(standardized, 0, options.size) : standardized;
+    const heldOut: HeldOutBatch | null =
+      total > options.size
+        ? {
+            images: tf.slice(standardized, options.size),
+            labels: raw.labels && data.dataset.features.label === 'class' ? (tf.slice(raw.labels, options.size) as tf.Tensor1D) : null,
+          }
+        : null;
+    if (images !== standardized) standardized.dispose();
+    observers.progress?.({ task: 'read sample', phase: 'end', completed: total, total });
+    return { images, heldOut, source: data.source, split: data.split, inputShape: data.inputShape, classes: batch.classes, normalization: { scale, mean, std } };
   } finally {
     tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t) => t !== undefined) as tf.Tensor[]);
   }
+}
+
+/** Disposes the sample's tensors (images and held-out batch). */
+export function disposeInitSample(sample: InitSample): void {
+  const tensors: tf.Tensor[] = [sample.images];
+  if (sample.heldOut) tensors.push(sample.heldOut.images, ...(sample.heldOut.labels ? [sample.heldOut.labels] : []));
+  tf.dispose(tensors);
+}
+
+/** {@link openInitData} then {@link readInitSample} (no held-out batch unless asked). */
+export async function loadInitSample(
+  options: { data: string; split: string; size: number; seed: number; heldOut?: number; store?: StoreOptions },
+  observers: Observers = {},
+): Promise<InitSample> {
+  const data = await openInitData(options, observers);
+  return readInitSample(data, { size: options.size, heldOut: options.heldOut ?? 0, seed: options.seed }, observers);
 }

@@ -11,22 +11,25 @@
  * finished or removed, and a location holding files ddinit did not write is
  * refused.
  */
+import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { NumericalError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
+import { ConfigError, NumericalError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
 import type { StoreOptions } from '@ddinit/data';
 import { calibrateChangeRates, type CalibrationResult } from '@ddinit/init-between-layer';
-import { initializeWithinLayers, type LayerInitStats, type WithinLayerReport } from '@ddinit/init-within-layer';
+import { initializeWithinLayers, parseWithinLayerOptions, resolveLayerPlans, type LayerInitStats, type WithinLayerReport } from '@ddinit/init-within-layer';
 import { parameterLayers, readKernel } from '@ddinit/models';
 import packageJson from '../../package.json' with { type: 'json' };
 import { resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
 import { resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
-import { InitReportSchema, type FilterImage, type InitReport, type LayerReport } from '../report/report-schema';
+import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport } from '../report/report-schema';
 import { checkUpToDate, describeArtifact, hashConfig, type ArtifactLocation } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { datasetIdentity } from './dataset-identity';
-import { loadInitSample, resolveDataLocation } from './init-sample';
+import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
+import { disposeInitSample, openInitData, readInitSample, resolveDataLocation, type InitSample } from './init-sample';
+import { checkSampleMemory, chooseSampleSize, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
 
 export const CODE_VERSION: string = packageJson.version;
 
@@ -48,8 +51,8 @@ export interface InitOutcome {
 
 const seconds = (): number => performance.now() / 1000;
 
-function layerReports(within: WithinLayerReport, calibration: CalibrationResult | null): LayerReport[] {
-  return within.layers.map((l: LayerInitStats) => ({
+function layerReports(within: WithinLayerReport, calibration: CalibrationResult | null, heldOut: HeldOutLayer[] | null): LayerReport[] {
+  return within.layers.map((l: LayerInitStats, k) => ({
     name: l.name,
     kind: l.kind,
     method: l.method === 'skipped' ? 'kept' : l.method,
@@ -59,6 +62,9 @@ function layerReports(within: WithinLayerReport, calibration: CalibrationResult 
     outStd: l.outStd,
     worstMeanDeviation: l.worstMeanError,
     worstStdDeviation: l.worstStdError,
+    heldOutMean: heldOut?.[k].mean ?? null,
+    heldOutStd: heldOut?.[k].std ?? null,
+    heldOutStrays: heldOut?.[k].strays ?? false,
     outStdBefore: l.outStdBefore,
     changeRateBefore: calibration?.initialRates[l.name] ?? null,
     changeRateAfter: calibration?.finalRates[l.name] ?? null,
@@ -91,6 +97,62 @@ function checkFinite(model: tf.LayersModel): void {
   }
 }
 
+/** The activation memory a run may take: the wasm heap's share, or half the machine's memory. */
+function activationBudget(backend: string): number {
+  const machine = totalmem() / 2;
+  return backend.startsWith('wasm') ? Math.min(WASM_ACTIVATION_BUDGET, machine) : machine;
+}
+
+interface PreparedSample {
+  sample: InitSample;
+  model: tf.LayersModel;
+  choice: SampleChoice;
+}
+
+/**
+ * Opens the data, builds the model for its shape, chooses the sample size (explicit,
+ * or derived from the model's layers), checks it against the calibration batch and
+ * the backend's memory, then reads the sample and the held-out images.
+ * @throws ConfigError naming `sample` or `calibrationBatch`; DataError for the data.
+ */
+async function prepareSample(config: PipelineConfig, context: InitStageContext, observers: Required<Observers>): Promise<PreparedSample> {
+  const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {} }, observers);
+  const model = await resolveModel({
+    model: config.model,
+    modelOptions: config.modelOptions,
+    seed: config.seed,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    store: context.store ?? {},
+  });
+  try {
+    const plans = resolveLayerPlans(parameterLayers(model), parseWithinLayerOptions({ ...config.withinOptions, method: config.within, seed: config.seed }));
+    const choice = chooseSampleSize(config.sample, plans, data.examples);
+    if (choice.capped) observers.logger.warn(`the default init sample is capped by the split: ${choice.size} images (${choice.rule})`, { images: choice.size });
+    if (config.calibrate && config.calibrationBatch > choice.size) {
+      throw new ConfigError('the calibration batch is larger than the init sample', { where: 'calibrationBatch', expected: `at most ${choice.size} images (sample ${choice.rule})`, actual: config.calibrationBatch });
+    }
+    checkSampleMemory(choice.size, model, plans, activationBudget(context.backend), config.model);
+    const sample = await readInitSample(data, { size: choice.size, heldOut: choice.heldOut, seed: config.seed }, observers);
+    return { sample, model, choice };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+function heldOutReport(model: tf.LayersModel, heldOut: NonNullable<InitSample['heldOut']>, layers: HeldOutLayer[], classes: number): HeldOutReport {
+  const loss = heldOutLoss(model, heldOut, classes);
+  return {
+    images: heldOut.images.shape[0],
+    stdRatioLimit: STD_RATIO_LIMIT,
+    meanShiftLimit: MEAN_SHIFT_LIMIT,
+    strayLayers: layers.filter((l) => l.strays).map((l) => l.name),
+    loss,
+    chanceLoss: loss === null ? null : Math.log(classes),
+  };
+}
+
 /**
  * Runs the init stage.
  * @throws ConfigError / DataError / ShapeError for bad configuration or input
@@ -114,22 +176,19 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
     if (state.reason !== 'no complete artifact') logger.info('redoing the stage', { out: location.url, reason: state.reason });
   }
 
-  const sample = await loadInitSample({ data: config.data, split: config.split, size: config.sample, seed: config.seed, store: context.store ?? {} }, { logger, progress });
+  let sample: InitSample | undefined;
   let model: tf.LayersModel | undefined;
   try {
-    logger.info('sample ready', { data: sample.source, split: sample.split, images: config.sample, shape: sample.inputShape });
-    model = await resolveModel({
-      model: config.model,
-      modelOptions: config.modelOptions,
-      seed: config.seed,
-      inputShape: sample.inputShape,
-      classes: sample.classes,
-      store: context.store ?? {},
-    });
+    const prepared = await prepareSample(config, context, { logger, progress });
+    ({ sample, model } = prepared);
+    const { choice } = prepared;
+    logger.info('sample ready', { data: sample.source, split: sample.split, images: choice.size, heldOut: choice.heldOut, rule: choice.rule, shape: sample.inputShape });
 
     const withinStart = seconds();
     const within = await initializeWithinLayers(model, sample.images, { ...config.withinOptions, method: config.within, seed: config.seed }, { logger, progress });
     const withinSeconds = seconds() - withinStart;
+    // Before calibration: the held-out numbers describe the same weights as the in-sample ones.
+    const heldOutLayers = sample.heldOut ? checkHeldOutLayers(model, sample.heldOut, within.layers, logger) : null;
 
     let calibration: CalibrationResult | null = null;
     const betweenStart = seconds();
@@ -152,16 +211,17 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
       model: config.model,
       backend: context.backend,
       seed: config.seed,
-      data: { source: sample.source, split: sample.split, sampleSize: config.sample, inputShape: sample.inputShape, normalization: sample.normalization },
+      data: { source: sample.source, split: sample.split, sampleSize: choice.size, sampleRule: choice.rule, inputShape: sample.inputShape, normalization: sample.normalization },
       within: { method: config.within, beta: within.options.beta },
       timings: { totalSeconds: 0, withinSeconds, betweenSeconds },
-      layers: layerReports(within, calibration),
+      layers: layerReports(within, calibration, heldOutLayers),
       calibration: calibration && {
         iterations: calibration.iterationsUsed,
         converged: calibration.converged,
         maxLogDeviation: calibration.finalDeviation,
         outputStd: calibration.finalOutputStd,
       },
+      heldOut: sample.heldOut && heldOutLayers && heldOutReport(model, sample.heldOut, heldOutLayers, sample.classes),
       firstLayerFilters: firstLayerFilters(model),
       configHash,
       codeVersion: CODE_VERSION,
@@ -175,7 +235,7 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
     logger.info('artifact published', { out: location.url, files: [...files.keys()] });
     return { skipped: false, location: location.url, configHash, report };
   } finally {
-    sample.images.dispose();
+    if (sample) disposeInitSample(sample);
     model?.dispose();
   }
 }

@@ -2,7 +2,7 @@
  * Between-layer scale calibration: Krähenbühl, Doersch, Donahue & Darrell,
  * "Data-dependent Initializations of Convolutional Neural Networks", ICLR 2016,
  * §3.2 and Algorithm 2; reference code `calibrateGradientRatio` (philkr/magic_init).
- * Spec: docs ALGORITHM.md §2.
+ * The method: docs/method.md#between-layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, NumericalError, Rng, ShapeError, silentLogger, silentProgress, type Observers } from '@ddinit/core';

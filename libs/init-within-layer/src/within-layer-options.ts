@@ -1,6 +1,6 @@
 /**
  * Options of the within-layer initializer (Krähenbühl et al. 2016, Algorithm 1;
- * ALGORITHM.md §1): one strict zod schema with explicit defaults, parsed once at the
+ * docs/method.md#within-layer): one strict zod schema with explicit defaults, parsed once at the
  * edge. The pipeline app composes {@link withinLayerOptionsSchema} into its config.
  *
  * @example
@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { ConfigError } from '@ddinit/core';
 
-/** The weight sources of ALGORITHM.md §1, step 1. */
+/** The weight sources of docs/method.md#weight-sources. */
 export const WEIGHT_SOURCES = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
 export type WeightSource = (typeof WEIGHT_SOURCES)[number];
 

@@ -23,10 +23,10 @@ describe('README examples', () => {
     for (const example of examples) {
       it.skipIf(lib === 'native-blas' && nativeMissing)(`${path}:${example.line} runs and prints what the README shows`, async () => {
         expect(example.expected, `${path}:${example.line} is followed by a \`\`\`text block of its output`).toBeDefined();
-        const run = await runExample(root, `${lib}-${example.line}`, example.code, 150_000);
+        const run = await runExample(root, `${lib}-${example.line}`, example.code, 240_000);
         expect(run.exitCode, run.stderr).toBe(0);
         expect(outputMismatch(example.expected ?? '', run.stdout), `${path}:${example.line}\n${run.stdout}`).toBeUndefined();
-      }, 180_000);
+      }, 270_000);
     }
   }
 });

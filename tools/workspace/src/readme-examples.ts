@@ -131,7 +131,10 @@ export async function runExample(root: string, name: string, code: string, timeo
   await writeFile(file, code);
   try {
     return await new Promise((done) => {
-      execFile(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      // Plain text as in a pipe, also when the test runner forces colours (nx sets FORCE_COLOR).
+      const { FORCE_COLOR: _forced, ...env } = process.env;
+      const options = { cwd: root, timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...env, NO_COLOR: '1' } };
+      execFile(process.execPath, ['--import', 'tsx', file], options, (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         done({ stdout, stderr: error?.killed ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr, exitCode: code });
       });

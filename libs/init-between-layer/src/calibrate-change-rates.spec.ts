@@ -1,5 +1,5 @@
 /**
- * Specs of the between-layer calibration (ALGORITHM.md §2).
+ * Specs of the between-layer calibration (docs/method.md#between-layer).
  *
  * tfjs's IS_TEST kernel-leak check (switched on by `useBackend`) wrongly reports
  * "internal memory leak" for fused matMul/conv2d custom-gradient ops under

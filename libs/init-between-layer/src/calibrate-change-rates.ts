@@ -2,7 +2,7 @@
  * Between-layer scale calibration: Krähenbühl, Doersch, Donahue & Darrell,
  * "Data-dependent Initializations of Convolutional Neural Networks", ICLR 2016,
  * §3.2 and Algorithm 2; reference code `calibrateGradientRatio` (philkr/magic_init).
- * Spec: docs ALGORITHM.md §2.
+ * The method: docs/method.md#between-layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, NumericalError, Rng, ShapeError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
@@ -89,10 +89,10 @@ function scaleWeight(p: ParameterLayer, role: WeightRole, factor: number): void 
 
 /**
  * Kernels with at least this many elements are scaled lazily during the
- * calibration (see {@link KernelScales}): for CaffeNet fc6–fc8, rewriting them
- * every iteration cost a copy and a re-packing of the weights by the backend on
- * the next product. Smaller kernels are written every step as before (cheap),
- * which keeps their arithmetic, and so the results on small models, unchanged.
+ * calibration (see {@link KernelScales}): rewriting a big kernel (CaffeNet fc6–fc8)
+ * every iteration costs a copy and a re-packing of the weights by the backend on
+ * the next product. Smaller kernels are cheap to rewrite, so they are written every
+ * step and computed with exactly as stored.
  */
 const DEFERRED_KERNEL_ELEMENTS = 1 << 20;
 

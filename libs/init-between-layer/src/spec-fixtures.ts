@@ -1,7 +1,7 @@
 /**
  * Starting points and probes for this library's specs (not exported): a
  * per-channel normalization of every layer on the sample (the within-layer step
- * of ALGORITHM.md §1, step 2, with β = 0, re-implemented here so the specs do not
+ * of docs/method.md#normalization, with β = 0, re-implemented here so the specs do not
  * depend on the within-layer library), seeded batches and pre-activation capture.
  */
 import * as tf from '@tensorflow/tfjs';

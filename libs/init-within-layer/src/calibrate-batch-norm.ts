@@ -1,6 +1,6 @@
 /**
- * BatchNormalization after an initialized layer (ALGORITHM.md §1, "beyond the reference
- * code"): rather than fighting it, set its moving mean/variance to the per-channel
+ * BatchNormalization after an initialized layer (docs/method.md#batch-norm, where
+ * the paper is silent): rather than fighting it, set its moving mean/variance to the per-channel
  * mean μ_i and the population variance of its input on the sample, γ = 1, β = 0.
  * The moving variance is σ_i² − ε_bn (ε_bn the layer's epsilon), so that in inference
  * mode it outputs exactly (x − μ_i)/σ_i: mean 0, std 1 on the sample. A channel with

@@ -1,6 +1,6 @@
 /**
  * Per-channel mean and population standard deviation of a channels-last tensor over
- * every other axis (batch × height × width), in float64: Z_k(i) of ALGORITHM.md §1.
+ * every other axis (batch × height × width), in float64: Z_k(i) of docs/method.md#normalization.
  *
  * Sums are taken in float64 in JavaScript after shifting each channel by its first
  * value, so a large mean or half a million positions cost no precision (a float32

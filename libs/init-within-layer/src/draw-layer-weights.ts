@@ -1,5 +1,5 @@
 /**
- * Step 1 of ALGORITHM.md §1 for one parameter layer: its kernel(s) drawn from the
+ * Step 1 of docs/method.md#within-layer for one parameter layer: its kernel(s) drawn from the
  * configured weight source, per group, from patches of the layer's actual input.
  *
  * | kind         | patches (per group)                                  | filters per group |

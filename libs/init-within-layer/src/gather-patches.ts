@@ -1,7 +1,7 @@
 /**
- * Patch vectors from a layer's actual input (ALGORITHM.md §1: "Patches come from the
- * layer's actual input with its stride, padding and dilation"): an im2col of only the
- * sampled output positions, subsampled with a seeded RNG under a memory cap.
+ * Patch vectors from a layer's actual input, with its stride, padding and dilation
+ * (docs/method.md#patches): an im2col of only the sampled output positions,
+ * subsampled with a seeded RNG under a memory cap.
  *
  * For a convolution with kernel kh×kw, strides (s_h, s_w), dilation (d_h, d_w),
  * explicit paddings (top, left) and `groups` channel groups of cg = cin/groups channels,

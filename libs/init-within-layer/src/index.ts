@@ -18,6 +18,8 @@ export { DENSE_GEOMETRY, gatherPatches } from './gather-patches';
 export type { GatheredPatches, PatchGeometry, PatchSamplingOptions } from './gather-patches';
 export { randomFilters } from './random-filters';
 export { defaultOversampling, eigenMethodFor, whitenedFilters } from './whitened-filters';
+export { kmeansFilters, patchFilters, unitWhitenedRows } from './kmeans-filters';
+export type { KmeansFilterOptions } from './kmeans-filters';
 export type { WhitenedFilterOptions, WhitenedFilterResult, WhitenedSource } from './whitened-filters';
 export { drawLayerWeights } from './draw-layer-weights';
 export type { DrawnWeights } from './draw-layer-weights';

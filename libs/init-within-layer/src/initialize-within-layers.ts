@@ -1,6 +1,6 @@
 /**
  * The within-layer initializer (Krähenbühl et al. 2016, §3.1 and Algorithm 1;
- * ALGORITHM.md §1): parameter layers in topological order, each initialized from the
+ * docs/method.md#within-layer): parameter layers in topological order, each initialized from the
  * activations of the already-initialized layers below it on one fixed sample.
  *
  * Per layer k (not skipped):

@@ -1,5 +1,5 @@
 /**
- * Data-free weight sources (ALGORITHM.md §1, step 1): `gaussian` (W ~ N(0, 1) i.i.d.;
+ * Data-free weight sources (docs/method.md#random-sources): `gaussian` (W ~ N(0, 1) i.i.d.;
  * the scale is irrelevant because the per-channel normalization fixes it) and
  * `orthogonal` (Saxe et al. 2014: orthonormal filter rows when N ≤ F, orthonormal
  * columns otherwise; with the normalization this is LSUV's result in one pass).

@@ -1,5 +1,5 @@
 /**
- * Residual merges (ALGORITHM.md §1, "beyond the reference code"): an `Add` of two
+ * Residual merges (docs/method.md#residual-add): an `Add` of two
  * unit-variance branches has variance ≈ 2, growing with depth. This rescales the
  * scalable branch ends — inputs of the Add produced directly by an initialized
  * parameter layer without a nonlinearity (a linear conv/dense, or a batchnorm) — by a

@@ -1,5 +1,5 @@
 /**
- * Data-dependent weight sources (Krähenbühl et al. 2016, §3.1; ALGORITHM.md §1, step 1),
+ * Data-dependent weight sources (Krähenbühl et al. 2016, §3.1; docs/method.md#whitened-sources),
  * on the patch rows X ([n, F]) of one group, with the principal components of
  * C = (X − μ)ᵀ(X − μ)/n (top M = min(N, F) eigenpairs V, whitening factors
  * s_j = (λ_j + ε)^(−1/2), s_j = 0 for λ_j < λ_min):
@@ -8,25 +8,15 @@
  *   repeat them with the opposite sign (−s_j v_jᵀ), which after a ReLU passes the other
  *   half-wave of the same component.
  * - `zca`: filters V·S·Vᵀ (only N = F; the driver rejects other layers with a ConfigError).
- * - `kmeans`: Y = (X − μ)·V·S, each row scaled to unit length, k-means into N centres
- *   (k-means++ seeding; Lloyd or mini-batch), filters = centres·S·Vᵀ.
- * - `patches`: N distinct random rows of the unit-length Y, mapped back the same way.
+ * - `kmeans` and `patches`: the recipe in ./kmeans-filters.ts (whiten → unit length →
+ *   cluster or pick → map back to filters).
  *
  * Filters act on centred patches; the bias is set afterwards by the normalization step.
- * All linear algebra is @ddinit/core's (principalComponents, projectWhitened,
- * whitenedToFilters, pcaFilters, zcaFilters, kmeans).
+ * All linear algebra is @ddinit/core's (principalComponents, pcaFilters, zcaFilters).
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  kmeans,
-  pcaFilters,
-  principalComponents,
-  projectWhitened,
-  whitenedToFilters,
-  zcaFilters,
-  type Observers,
-  type Rng,
-} from '@ddinit/core';
+import { pcaFilters, principalComponents, zcaFilters, type Observers, type Rng } from '@ddinit/core';
+import { kmeansFilters, patchFilters } from './kmeans-filters';
 
 export type WhitenedSource = 'pca' | 'zca' | 'kmeans' | 'patches';
 
@@ -68,11 +58,6 @@ export function eigenMethodFor(features: number, components: number, oversamplin
  */
 export function defaultOversampling(components: number): number {
   return Math.min(32, Math.max(8, Math.ceil(components / 2)));
-}
-
-/** Rows scaled to unit Euclidean length (zero rows stay zero). */
-function unitRows(y: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.div(y, tf.maximum(tf.norm(y, 'euclidean', 1, true), 1e-12)));
 }
 
 /** The first `count` rows of [S·Vᵀ; −S·Vᵀ; S·Vᵀ; …]. */
@@ -136,29 +121,6 @@ export async function whitenedFilters(
   }
   if (method === 'zca') return done(zcaFilters(eigen, whitening));
 
-  const y = tf.tidy(() => {
-    const projected = projectWhitened(x, eigen, { ...whitening, mean });
-    return unitRows(projected);
-  });
-  try {
-    if (method === 'patches') {
-      const picked = rng.derive('patches').sampleWithoutReplacement(y.shape[0], count);
-      return done(tf.tidy(() => whitenedToFilters(tf.gather(y, picked) as tf.Tensor2D, eigen, whitening)));
-    }
-    const result = await kmeans(y, count, {
-      seed: rng.derive('kmeans'),
-      algorithm: options.kmeans.algorithm,
-      maxIterations: options.kmeans.maxIterations,
-      batchSize: options.kmeans.batchSize,
-      where: options.where,
-      logger: options.logger,
-    });
-    try {
-      return done(whitenedToFilters(result.centres, eigen, whitening));
-    } finally {
-      result.centres.dispose();
-    }
-  } finally {
-    y.dispose();
-  }
+  if (method === 'patches') return done(patchFilters(x, mean, eigen, count, rng, whitening));
+  return done(await kmeansFilters(x, mean, eigen, count, rng, { whitening, kmeans: options.kmeans, where: options.where, logger: options.logger }));
 }

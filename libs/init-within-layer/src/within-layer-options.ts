@@ -1,6 +1,6 @@
 /**
  * Options of the within-layer initializer (Krähenbühl et al. 2016, Algorithm 1;
- * ALGORITHM.md §1): one strict zod schema with explicit defaults, parsed once at the
+ * docs/method.md#within-layer): one strict zod schema with explicit defaults, parsed once at the
  * edge. The pipeline app composes {@link withinLayerOptionsSchema} into its config.
  *
  * @example
@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { ConfigError } from '@ddinit/core';
 
-/** The weight sources of ALGORITHM.md §1, step 1. */
+/** The weight sources of docs/method.md#weight-sources. */
 export const WEIGHT_SOURCES = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
 export type WeightSource = (typeof WEIGHT_SOURCES)[number];
 
@@ -79,8 +79,8 @@ export const withinLayerOptionsSchema = z
     /**
      * Memory cap of the sampled patch matrix of one layer, all groups (reference 500 MB).
      * With `maxPatchRows` it bounds the covariance (n·F² flops) and k-means (n·k·M per
-     * pass) work: CaffeNet conv1 4096 rows of 363, conv2 3495 of 1200 per group, conv3
-     * 3640 of 2304, conv4/5 2427 of 1728 per group (docs/RESULTS.md, issue 4 profile).
+     * pass) work, so a wide layer gets fewer rows (the rows each CaffeNet layer gets are
+     * in docs/RESULTS.md, within-layer initialization).
      */
     maxPatchBytes: z.int().positive().default(32 * 1024 * 1024),
     /**

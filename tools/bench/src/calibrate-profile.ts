@@ -1,6 +1,6 @@
 /**
  * Where a between-layer calibration measurement spends its time compared with a
- * training step (issue 5): on the wasm backend, one model at one batch, in one run:
+ * training step: on the wasm backend, one model at one batch, in one run:
  *
  * - wall time, alternating, of one rate measurement (`measureChangeRates`: forward
  *   + backward to the kernels), one calibration iteration with its step (the

@@ -1,5 +1,5 @@
 /**
- * Between-layer calibration benchmark (issue 5): on the wasm backend, for each
+ * Between-layer calibration benchmark: on the wasm backend, for each
  * model at one batch size, in one run and on the same model and batch:
  *
  * 1. a realistic start: LSUV variance scaling of the He-normal weights (no

@@ -1,5 +1,5 @@
 /**
- * Data reading benchmark (issue 3): throughput of reading a dataset into
+ * Data reading benchmark: throughput of reading a dataset into
  * Uint8 batches from local disk and from a loopback S3 server (s3rver), and
  * peak resident memory while streaming a 1×, 3× and 10× dataset (× = shards).
  *

@@ -1,5 +1,5 @@
 /**
- * k-means and eigensolver benchmark (issue 4): `npx nx run bench:kmeans`.
+ * k-means and eigensolver benchmark: `npx nx run bench:kmeans`.
  *
  * 1. ddinit's kmeans (wasm backend) against scikit-learn's MiniBatchKMeans on the same
  *    100k × 363 unit-norm rows (k = 96), written to a temporary file for

@@ -1,5 +1,5 @@
 /**
- * Per-stage profile of the within-layer k-means init (issue 4): `cd tools/bench && npx tsx src/within-profile.ts`.
+ * Per-stage profile of the within-layer k-means init: `cd tools/bench && npx tsx src/within-profile.ts`.
  *
  * Re-runs the driver's steps for every conv/dense layer with the library's building
  * blocks and times each stage separately:

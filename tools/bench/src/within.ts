@@ -1,5 +1,5 @@
 /**
- * Within-layer initialization benchmark (issue 4): `npm run within -w @ddinit/bench`
+ * Within-layer initialization benchmark: `npm run within -w @ddinit/bench`
  * (or `cd tools/bench && npx tsx src/within.ts`).
  *
  * Per-layer times of every weight source on `caffenet` (227 px) and `caffenet-small`

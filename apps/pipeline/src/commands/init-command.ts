@@ -14,6 +14,7 @@ import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES, PipelineConfigSchema, WITHIN_METHODS, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
+import { STAGES } from '../k8s/kubernetes-options';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
 import { createConsoleObservers, type ConsoleObservers } from '../observe/console-observers';
@@ -123,7 +124,7 @@ export function registerInitCommand(program: Command, io: InitCommandIo = proces
     .command('sweep-run')
     .description('run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)')
     .requiredOption('--config <file>', 'pipeline config with a kubernetes.sweep section')
-    .addOption(new Option('--stage <stage>', 'stage to run').choices(['init']).default('init'))
+    .addOption(new Option('--stage <stage>', 'stage to run').choices(STAGES).default('init'))
     .addOption(new Option('--backend <backend>', 'tfjs backend').choices(BACKEND_CHOICES))
     .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
     .action(async (flags: { config: string; backend?: BackendChoice; logFormat?: InitFlags['logFormat'] }) => {

@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ZodError, z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { configFromEnvironment, loadPipelineConfig } from './load-config';
+import { registerConfigCommand } from '../commands/config-command';
+import { main } from '../main';
+import { closestKey, editDistance, knownKeysAt } from './key-suggestions';
+import { configFromEnvironment, loadPipelineConfig, type ConfigSources } from './load-config';
 import { PipelineConfigSchema, resultDefiningConfig } from './pipeline-config';
 
 let dir: string;
@@ -66,6 +69,61 @@ describe('pipeline configuration', () => {
     expect(pretty).toMatch(/sample/);
     expect(pretty).toMatch(/unknownKey/);
     expect(() => loadPipelineConfig({ flags: { sample: 8, calibrationBatch: 16 }, env: {} })).toThrow(/must not exceed sample \(8\)/);
+  });
+
+  it('suggests the closest known key for a misspelt one, naming the file and the path', () => {
+    const file = join(dir, 'typos.yaml');
+    writeFileSync(file, 'sampel: 32\nwithinOptions:\n  betta: 0.1\n  layers:\n    - { mach: fc6, kind: dense }\nkubernetes:\n  sweep: { axis: {} }\nzzz: 1\n');
+    let error: unknown;
+    try {
+      loadPipelineConfig({ file, env: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ZodError);
+    const pretty = z.prettifyError(error as ZodError);
+    expect(pretty).toContain(`Unrecognized key "sampel" in config file ${file}: did you mean "sample"?`);
+    expect(pretty).toMatch(/Unrecognized key "betta" in config file .*: did you mean "beta"\?\n\s+→ at withinOptions/);
+    expect(pretty).toMatch(/Unrecognized key "mach" .*: did you mean "match"\?\n\s+→ at withinOptions\.layers\[0\]/);
+    expect(pretty).toMatch(/Unrecognized key "axis" .*: did you mean "axes"\?\n\s+→ at kubernetes\.sweep/);
+    expect(pretty).toMatch(/Unrecognized key "zzz" .*: known keys here: data, split, sample, /);
+  });
+
+  it('fails `ddinit config show` with exit code 2 and the suggestion on stderr', async () => {
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(file, 'modle: vgg-plain-11\n');
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    const code = await main(['config', 'show', '--config', file], [(program) => registerConfigCommand(program, { stdout: { write: () => true }, env: {} })]);
+    spy.mockRestore();
+    expect(code).toBe(2);
+    expect(stderr).toContain(`Unrecognized key "modle" in config file ${file}: did you mean "model"?`);
+  });
+
+  it('names the flags as the source of a key they set', () => {
+    const flags = { sampel: 8 } as unknown as ConfigSources['flags'];
+    let error: unknown;
+    try {
+      loadPipelineConfig({ flags, env: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ZodError).issues.map((i) => i.message)).toEqual(['Unrecognized key "sampel" in the command-line flags: did you mean "sample"?']);
+  });
+
+  it('measures edit distance with swaps, ignoring case, and only suggests close keys', () => {
+    expect(editDistance('sampel', 'sample')).toBe(1);
+    expect(editDistance('calibrationbatch', 'calibrationBatch')).toBe(0);
+    expect(editDistance('kmeans', 'means')).toBe(1);
+    expect(editDistance('abc', 'xyz')).toBe(3);
+    expect(closestKey('seeed', ['seed', 'sample'])).toBe('seed');
+    expect(closestKey('xy', ['seed', 'out'])).toBeUndefined();
+    expect(closestKey('modle', ['model', 'modelOptions'])).toBe('model');
+    expect(knownKeysAt(PipelineConfigSchema, ['withinOptions', 'kmeans'])).toEqual(['algorithm', 'maxIterations', 'batchSize']);
+    expect(knownKeysAt(PipelineConfigSchema, ['modelOptions'])).toEqual([]);
   });
 
   it('rejects bad YAML and bad environment values by name', () => {

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '@ddinit/core';
 import { readPipelineDocument } from '../k8s/pipeline-document';
+import { explainUnknownKeys } from './key-suggestions';
 import { PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';
 
 type Scalar = 'string' | 'int' | 'boolean';
@@ -57,14 +58,30 @@ function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Where a top-level key of the merged config came from, for error messages: the last source that set it. */
+function sourceNamer(sources: ConfigSources, environment: Partial<PipelineConfigInput>, flags: Partial<PipelineConfigInput>) {
+  return (key: string): string => {
+    if (key in flags) return 'the command-line flags';
+    if (key in environment) {
+      const variable = Object.entries(ENVIRONMENT_KEYS).find(([, spec]) => spec.key === key)?.[0];
+      return `the environment variable ${variable}`;
+    }
+    return sources.file !== undefined ? `config file ${sources.file}` : 'the config';
+  };
+}
+
 /**
  * Merges the sources (shallowly: a key given later replaces the whole value)
  * and parses the result.
  * @throws ConfigError for an unreadable file or a bad environment value;
- *   ZodError for a value the schema rejects (path and expectation in the message).
+ *   ZodError for a value the schema rejects (path and expectation in the message;
+ *   a misspelt key names its source and the closest known key).
  */
 export function loadPipelineConfig(sources: ConfigSources = {}): PipelineConfig {
   const file = sources.file ? readPipelineDocument(sources.file) : {};
-  const merged = { ...file, ...configFromEnvironment(sources.env ?? process.env), ...defined(sources.flags ?? {}) };
-  return PipelineConfigSchema.parse(merged);
+  const environment = configFromEnvironment(sources.env ?? process.env);
+  const flags = defined(sources.flags ?? {});
+  const parsed = PipelineConfigSchema.safeParse({ ...file, ...environment, ...flags });
+  if (parsed.success) return parsed.data;
+  throw explainUnknownKeys(parsed.error, PipelineConfigSchema, sourceNamer(sources, environment, flags));
 }

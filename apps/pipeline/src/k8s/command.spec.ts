@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { Command } from 'commander';
+import { registerInitCommand } from '../commands/init-command';
 import { main } from '../main';
 import { registerK8sCommand, type K8sCommandIo } from './command';
+import { STAGES } from './kubernetes-options';
 import { parseManifests } from './parse-manifests';
 
 const repoRoot = resolve(import.meta.dirname, '../../../..');
@@ -49,12 +52,40 @@ describe('ddinit k8s render', () => {
 
   it('takes --overlay, --stage and --sweep, and reads JSON configs', async () => {
     const json = writeScratch('config.json', JSON.stringify({ out: 'artifacts', kubernetes: { sweep: { axes: { seed: [1, 2, 3] } } } }));
-    const { code, stdout } = await run(['k8s', 'render', '--config', json, '--overlay', 'cpu', '--stage', 'evaluate', '--sweep']);
+    const { code, stdout } = await run(['k8s', 'render', '--config', json, '--overlay', 'cpu', '--stage', 'init', '--sweep']);
     expect(code).toBe(0);
     const job = parseManifests(stdout)[1].toJSON() as { metadata: { name: string }; spec: Record<string, unknown> };
-    expect(job.metadata.name).toBe('ddinit-evaluate-sweep');
+    expect(job.metadata.name).toBe('ddinit-init-sweep');
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3 });
     expect(stdout).not.toContain('nvidia.com/gpu');
+  });
+
+  it('offers only stages whose command the pod can run', async () => {
+    const program = new Command();
+    registerInitCommand(program);
+    registerK8sCommand(program);
+    const commands = program.commands.map((c) => c.name());
+    for (const stage of STAGES) expect(commands, `ddinit ${stage}`).toContain(stage);
+    const sweepRun = program.commands.find((c) => c.name() === 'sweep-run');
+    expect(sweepRun?.options.find((o) => o.long === '--stage')?.argChoices).toEqual([...STAGES]);
+
+    const { code, stderr } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'pretrain']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("argument 'pretrain' is invalid. Allowed choices are init.");
+    const config = writeScratch('pretrain.json', JSON.stringify({ kubernetes: { stage: 'pretrain' } }));
+    const fromConfig = await run(['k8s', 'render', '--config', config]);
+    expect(fromConfig.code).toBe(2);
+    expect(fromConfig.stderr).toContain('stage');
+  });
+
+  it('suggests the closest key for a misspelt one in the kubernetes section', async () => {
+    const config = writeScratch('typo.json', JSON.stringify({ kubernetes: { imag: 'registry.example.com/ddinit:1', sweep: { axis: {} } } }));
+    for (const command of ['render', 'sweep']) {
+      const { code, stderr } = await run(['k8s', command, '--config', config]);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`Unrecognized key "imag" in config file ${config}: did you mean "image"?`);
+      expect(stderr).toContain(`Unrecognized key "axis" in config file ${config}: did you mean "axes"?`);
+    }
   });
 
   it('writes to --out, and renders the Secret from the environment with --secret-from-env (file mode 600)', async () => {
@@ -77,7 +108,7 @@ describe('ddinit k8s render', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('invalid configuration');
-    expect(stderr).toContain('Unrecognized key: "imagee"');
+    expect(stderr).toContain(`Unrecognized key "imagee" in config file ${bad}: did you mean "image"?`);
     expect(stderr).toMatch(/at kubernetes\.gpu\.count/);
   });
 

@@ -8,14 +8,18 @@
  * `render` prints multi-document YAML for `kubectl apply -f -`: the ConfigMap with
  * the config, the Secret with the S3 credentials of this shell (only with
  * `--secret-from-env`), and the stage's Job or, with `--sweep`, the sweep's
- * Indexed Job. A bad `kubernetes:` section is a ZodError and a bad file a
- * ConfigError, which `main` turns into exit code 2 with the message.
+ * Indexed Job. A bad `kubernetes:` section is a ZodError (a misspelt key names the
+ * closest known one) and a bad file a ConfigError, which `main` turns into exit code 2
+ * with the message.
  */
 import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StorageError } from '@ddinit/core';
 import { Command, Option } from 'commander';
-import { OVERLAYS, STAGES, kubernetesOptionsOf, type Overlay, type Stage } from './kubernetes-options';
+import { ZodError } from 'zod';
+import { explainUnknownKeys } from '../config/key-suggestions';
+import { PipelineConfigSchema } from '../config/pipeline-config';
+import { OVERLAYS, STAGES, kubernetesOptionsOf, type KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
 import { readPipelineDocument } from './pipeline-document';
 import { manifestsToYaml, renderManifests } from './render-manifests';
 import { listSweepAssignments, sweepRunName } from './sweep';
@@ -60,9 +64,18 @@ function writeWithMode(path: string, text: string, mode: number): void {
   }
 }
 
+/** The `kubernetes:` section of the config file at `path`; a misspelt key gets a "did you mean". */
+function kubernetesSection(path: string, pipelineConfig: Record<string, unknown>): KubernetesOptions {
+  try {
+    return kubernetesOptionsOf(pipelineConfig);
+  } catch (error) {
+    throw error instanceof ZodError ? explainUnknownKeys(error, PipelineConfigSchema, () => `config file ${path}`) : error;
+  }
+}
+
 function runRender(flags: RenderFlags, io: K8sCommandIo): void {
   const pipelineConfig = readPipelineDocument(flags.config);
-  const options = kubernetesOptionsOf(pipelineConfig);
+  const options = kubernetesSection(flags.config, pipelineConfig);
   const objects = renderManifests(pipelineConfig, options, {
     overlay: flags.overlay,
     stage: flags.stage,
@@ -88,7 +101,7 @@ function runRender(flags: RenderFlags, io: K8sCommandIo): void {
 
 function runSweepList(flags: { config: string }, io: K8sCommandIo): void {
   const pipelineConfig = readPipelineDocument(flags.config);
-  const { axes } = kubernetesOptionsOf(pipelineConfig).sweep;
+  const { axes } = kubernetesSection(flags.config, pipelineConfig).sweep;
   const lines = listSweepAssignments(axes).map((assignment, index) => `${index}\t${sweepRunName(assignment)}`);
   io.stdout.write(`index\tconfiguration\n${lines.join('\n')}\n`);
 }

@@ -16,8 +16,12 @@
  */
 import { z } from 'zod';
 
-/** Pipeline stages that run as a Job; `init` is the main job. */
-export const STAGES = ['init', 'pretrain', 'finetune', 'evaluate', 'compare'] as const;
+/**
+ * The stages a Job can run, the one list `k8s render --stage`, `kubernetes.stage` and
+ * `sweep-run --stage` offer: each is a `ddinit` command the pod executes. A stage joins
+ * when its command exists (a pod running a missing command would exit 2).
+ */
+export const STAGES = ['init'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Where a Job runs: on a GPU node with `nvidia.com/gpu`, or on any node. */

@@ -72,7 +72,7 @@ describe('renderManifests', () => {
 
   it('follows the kubernetes section: GPU count, resource name, stage, deadline, service account', () => {
     const custom = KubernetesOptions.parse({
-      stage: 'pretrain',
+      stage: 'init',
       overlay: 'cpu',
       gpu: { count: 4, resourceName: 'amd.com/gpu', nodeSelector: {}, tolerations: [] },
       activeDeadlineSeconds: 3600,
@@ -80,8 +80,8 @@ describe('renderManifests', () => {
       imagePullSecrets: ['regcred'],
     });
     const job = jobOf(renderManifests({}, custom, { overlay: 'gpu' }));
-    expect(job.metadata?.name).toBe('ddinit-pretrain');
-    expect(containerOf(job).args?.[0]).toBe('pretrain');
+    expect(job.metadata?.name).toBe('ddinit-init');
+    expect(containerOf(job).args?.[0]).toBe('init');
     expect(containerOf(job).resources?.limits).toEqual({ memory: '16Gi', 'amd.com/gpu': 4 });
     expect(job.spec?.template.spec?.tolerations).toBeUndefined();
     expect(job.spec?.activeDeadlineSeconds).toBe(3600);
@@ -89,7 +89,7 @@ describe('renderManifests', () => {
     expect(job.spec?.template.spec?.imagePullSecrets).toEqual([{ name: 'regcred' }]);
     // Without a choice, the section's own overlay and stage apply.
     expect(containerOf(jobOf(renderManifests({}, custom))).args).toEqual([
-      'pretrain', '--config', '/etc/ddinit/config.yaml', '--backend', 'auto',
+      'init', '--config', '/etc/ddinit/config.yaml', '--backend', 'auto',
     ]);
   });
 

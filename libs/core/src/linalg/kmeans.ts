@@ -1,5 +1,5 @@
 /**
- * k-means clustering of rows (ALGORITHM.md §1, the `kmeans` weight source): greedy
+ * k-means clustering of rows (docs/method.md#kmeans, the `kmeans` weight source): greedy
  * k-means++ seeding on a row sample, then full Lloyd iterations (Lloyd 1982) or
  * mini-batch iterations (Sculley, "Web-scale k-means clustering", WWW 2010, with
  * scikit-learn's early stopping), optionally followed by a few full Lloyd passes.

@@ -1,5 +1,5 @@
 /**
- * PCA/ZCA whitening from eigenpairs of a patch covariance (paper §3.1 / ALGORITHM.md §1,
+ * PCA/ZCA whitening from eigenpairs of a patch covariance (paper §3.1, docs/method.md#whitened-sources;
  * reference `magic_init.py`).
  *
  *   s_j = (λ_j + ε)^(−1/2), and s_j = 0 when λ_j < minEigenvalue   (ε = 1e-3, minEigenvalue = 1e-6)
@@ -123,7 +123,7 @@ export function projectWhitened(
 
 /**
  * Maps whitened-space rows back to input-space filters: C·S·Vᵀ, shape [k, F]
- * (ALGORITHM.md §1, k-means: "map centres back to input space").
+ * (docs/method.md#kmeans, step 4).
  * Applied to a centred input x, filter row i gives c_i · (x V S) = c_i · y.
  *
  * @param rows [k, N] whitened-space rows (not disposed).

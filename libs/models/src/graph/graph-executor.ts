@@ -1,7 +1,7 @@
 /**
  * Runs a model's flattened graph on one fixed input batch, caching every node's
  * output, so that the within-layer initializer (Krähenbühl et al. 2016, Algorithm 1;
- * docs ALGORITHM.md §1) costs one incremental forward per layer instead of a re-run
+ * docs/method.md#within-layer) costs one incremental forward per layer instead of a re-run
  * of the prefix.
  */
 import * as tf from '@tensorflow/tfjs';

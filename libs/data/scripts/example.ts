@@ -29,7 +29,7 @@ for await (const batch of tensorBatches(dataset, 'train', {
   augment: { flip: true },
 })) {
   seen += batch.images.shape[0]; // batch.images: float32 [64, 28, 28, 1]; batch.labels: int32 [64]
-  tf.dispose([batch.images, batch.labels!]);
+  tf.dispose([batch.images, ...(batch.labels ? [batch.labels] : [])]);
 }
 console.log(`read ${seen} training images of ${dataset.features.classNames.length} classes`);
 

@@ -13,7 +13,7 @@ describe('inspectDataset', () => {
     expect(report.name).toBe('fashion-mnist-sample');
     expect(report.examples).toBe(4000);
     expect(report.verified).toBe(true);
-    expect(report.splits.find((s) => s.name === 'train')!.labelCounts).toEqual(new Array(10).fill(300));
+    expect(report.splits.find((s) => s.name === 'train')?.labelCounts).toEqual(new Array(10).fill(300));
     expect(events.filter((e) => e.phase === 'advance').map((e) => e.item)).toEqual(['test-00000.arrow', 'train-00000.arrow']);
     const text = formatDatasetReport(report);
     expect(text).toContain('fashion-mnist-sample at file://');

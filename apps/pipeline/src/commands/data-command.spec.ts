@@ -125,9 +125,13 @@ describe('ddinit data convert idx, then inspect', () => {
     const run = await ddinit(['data', 'convert', 'idx', ...idxArgs(source), '--class-names', 'zero,one,two,three', '--per-class-train', '4', '--out', out, '--log-format', 'json']);
     expect(run.error).toBe('');
     expect(run.code).toBe(0);
+    // stdout: the one result line; stderr: JSON log and progress lines only.
     const lines = jsonLines(run.stdout);
-    expect(lines.filter((l) => l.type === 'progress').map((l) => l.phase)).toEqual(['start', 'end']);
-    expect(lines.at(-1)).toEqual({
+    expect(lines).toHaveLength(1);
+    const logs = jsonLines(run.stderr);
+    expect(logs.every((l) => l.type === 'log' || l.type === 'progress')).toBe(true);
+    expect(logs.filter((l) => l.type === 'progress' && l.task === 'convert idx').map((l) => l.phase)).toEqual(['start', 'end']);
+    expect(lines[0]).toEqual({
       type: 'result',
       format: 'idx',
       out: `file://${out}`,

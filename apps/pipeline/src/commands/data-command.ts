@@ -36,16 +36,15 @@ import {
   type IdxSplitFiles,
 } from '@ddinit/data';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createJsonLinesObservers, createTerminalObservers, type ConsoleObservers } from '../observe/console-observers';
+import { createConsoleObservers, createResultPrinter, type ConsoleObservers, type LogFormat } from '../observe/console-observers';
 
-type LogFormat = 'auto' | 'pretty' | 'json';
 type Stream = NodeJS.WritableStream & { isTTY?: boolean };
 
 /** Where the commands write; tests pass their own streams. */
 export interface DataCommandIo {
-  /** Results (the report, the conversion summary) and, for `convert`, JSON-lines progress. */
+  /** The result only: the conversion summary, the dataset report. */
   stdout: Stream;
-  /** Progress bars and log lines on a terminal; `inspect`'s JSON-lines progress. */
+  /** Logs and progress: bars on a terminal, JSON lines otherwise. */
   stderr: Stream;
 }
 
@@ -193,9 +192,8 @@ function isNotFound(error: StorageError): boolean {
 
 // ---- observers and output
 
-function observersFor(format: LogFormat, jsonStream: Stream, io: DataCommandIo): ConsoleObservers {
-  const pretty = format === 'pretty' || (format === 'auto' && io.stderr.isTTY === true);
-  return pretty ? createTerminalObservers(io.stderr) : createJsonLinesObservers(jsonStream);
+function observersFor(format: LogFormat, io: DataCommandIo): ConsoleObservers {
+  return createConsoleObservers({ format, stream: io.stderr });
 }
 
 function defaultName(out: string): string {
@@ -244,7 +242,7 @@ async function runConvert(
   if (!flags.overwrite && (await output.exists(MANIFEST_NAME))) {
     throw new ConfigError('a dataset already exists at the output (--overwrite replaces it)', { where: output.describe(MANIFEST_NAME) });
   }
-  const observers = observersFor(flags.logFormat, io.stdout, io);
+  const observers = observersFor(flags.logFormat, io);
   let manifest: DatasetManifest;
   try {
     manifest = await convert({ output, observers });
@@ -255,14 +253,13 @@ async function runConvert(
   }
   const splits = Object.fromEntries(Object.entries(manifest.splits).map(([name, s]) => [name, { examples: s.examples, shards: s.shards.length }]));
   const examples = Object.values(manifest.splits).reduce((t, s) => t + s.examples, 0);
-  if (observers.format === 'pretty') {
-    const perSplit = Object.entries(splits)
-      .map(([name, s]) => `${name} ${s.examples} (${s.shards} shard${s.shards === 1 ? '' : 's'})`)
-      .join(', ');
-    io.stdout.write(`converted ${format} → ${output.location}: ${manifest.name}, ${examples} examples; ${perSplit}; ${manifest.features.classNames.length} classes\n`);
-  } else {
-    io.stdout.write(`${JSON.stringify({ type: 'result', format, out: output.location, name: manifest.name, examples, splits, classes: manifest.features.classNames.length })}\n`);
-  }
+  const perSplit = Object.entries(splits)
+    .map(([name, s]) => `${name} ${s.examples} (${s.shards} shard${s.shards === 1 ? '' : 's'})`)
+    .join(', ');
+  createResultPrinter(flags.logFormat, io.stdout).print({
+    text: `converted ${format} → ${output.location}: ${manifest.name}, ${examples} examples; ${perSplit}; ${manifest.features.classNames.length} classes`,
+    json: { format, out: output.location, name: manifest.name, examples, splits, classes: manifest.features.classNames.length },
+  });
 }
 
 // ---- the commands
@@ -430,8 +427,7 @@ function registerConvert(data: Command, io: DataCommandIo): void {
 }
 
 async function runInspect(location: string, flags: InspectFlags, io: DataCommandIo): Promise<void> {
-  // stdout carries only the report, so JSON-lines progress goes to stderr here.
-  const observers = observersFor(flags.logFormat, io.stderr, io);
+  const observers = observersFor(flags.logFormat, io);
   let report;
   try {
     report = await inspectDataset(location, { verify: flags.verify === true, logger: observers.logger, progress: observers.progress });
@@ -443,6 +439,7 @@ async function runInspect(location: string, flags: InspectFlags, io: DataCommand
   } finally {
     observers.close();
   }
+  // A report to read unless --json: --log-format is about the logs and progress on stderr.
   io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatDatasetReport(report)}\n`);
 }
 

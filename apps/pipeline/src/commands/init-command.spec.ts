@@ -20,16 +20,26 @@ let dir: string;
 
 interface Run {
   code: number;
+  /** The command's stdout: the result only. */
   stdout: string;
+  /** The command's stderr: logs and progress. */
+  logs: string;
+  /** What `main` printed for a thrown error. */
   stderr: string;
-  /** The per-layer summary (stderr in JSON mode). */
-  summary: string;
+}
+
+/** Every line of `text` parsed as JSON (a line that is not JSON fails the spec). */
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function ddinit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  let summary = '';
+  let logs = '';
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);
     return true;
@@ -39,11 +49,11 @@ async function ddinit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run>
       (program) =>
         registerInitCommand(program, {
           stdout: { write: (text: string) => (stdout += text) },
-          stderr: { write: (text: string) => (summary += text) },
+          stderr: { write: (text: string) => (logs += text) },
           env: { ...env },
         }),
     ]);
-    return { code, stdout, stderr, summary };
+    return { code, stdout, logs, stderr };
   } finally {
     err.mockRestore();
   }
@@ -75,9 +85,12 @@ describe('ddinit init', () => {
     expect(report.calibration?.maxLogDeviation).toBeLessThanOrEqual(0.01);
     const rates = report.layers.map((l) => l.changeRateAfter ?? Number.NaN);
     for (const r of rates) expect(Math.abs(Math.log(r) / Math.log(rates[0]) - 1)).toBeLessThan(0.02);
-    expect(JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ type: 'result', out: `file://${out}` });
-    expect(run.summary).toMatch(/^layer\s+kind\s+method/m);
-    expect(run.summary).toMatch(/calibration: converged/);
+    // Without a terminal: stdout is the one result line; stderr is nothing but JSON log and progress lines.
+    expect(jsonLines(run.stdout)).toEqual([expect.objectContaining({ type: 'result', out: `file://${out}`, report: 'report.json' })]);
+    const logs = jsonLines(run.logs);
+    expect(new Set(logs.map((l) => l.type))).toEqual(new Set(['log', 'progress']));
+    expect(logs.some((l) => l.type === 'progress' && l.task === 'within-layer' && l.phase === 'end')).toBe(true);
+    for (const p of logs.filter((l) => l.type === 'progress' && l.total !== undefined)) expect(p.completed as number).toBeLessThanOrEqual(p.total as number);
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
     // 'wasm + native BLAS (n threads)' where the OpenBLAS addon is built (as in CI), else 'wasm'.
     expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: expect.stringMatching(/^wasm( \+ native BLAS \(\d+ threads\))?$/), configHash: report.configHash });
@@ -85,7 +98,13 @@ describe('ddinit init', () => {
 
     const again = await ddinit(['init', '--out', out, ...SMALL]);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout.trim())).toEqual({ type: 'result', out: `file://${out}`, skipped: true });
+    expect(jsonLines(again.stdout)).toEqual([{ type: 'result', out: `file://${out}`, skipped: true }]);
+
+    // For people: the per-layer table (or the up-to-date sentence) on stdout, and no JSON on either stream.
+    const pretty = await ddinit(['init', '--out', out, ...SMALL, '--log-format', 'pretty']);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toBe(`up to date: file://${out} (config ${report.configHash.slice(0, 12)}; --force to redo)\n`);
+    for (const line of `${pretty.stdout}${pretty.logs}`.split('\n')) expect(line.trimStart().startsWith('{')).toBe(false);
   });
 
   it('initializes from S3 data into S3 and reads a user model.json', async () => {
@@ -156,7 +175,8 @@ describe('ddinit init', () => {
     await new Promise<void>((resolveKill, reject) => {
       const timer = setTimeout(() => reject(new Error('no within-layer progress within 120 s')), 120_000);
       let buffer = '';
-      child.stdout.on('data', (chunk: Buffer) => {
+      // Progress is on stderr; stdout waits for the result.
+      child.stderr.on('data', (chunk: Buffer) => {
         buffer += chunk.toString();
         if (/"task":"within-layer".*"item":"conv3"/.test(buffer)) {
           clearTimeout(timer);

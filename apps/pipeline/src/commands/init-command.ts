@@ -17,7 +17,7 @@ import { BACKEND_CHOICES, PipelineConfigSchema, WITHIN_METHODS, type PipelineCon
 import { STAGES } from '../k8s/kubernetes-options';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
-import { createConsoleObservers, type ConsoleObservers } from '../observe/console-observers';
+import { createConsoleObservers, createResultPrinter, defaultLogLevel, type ConsoleObservers, type LogFormat, type OutputStream } from '../observe/console-observers';
 import { formatLayerSummary } from '../report/layer-summary';
 import { runInitStage, type InitOutcome } from '../stages/init-stage';
 
@@ -38,11 +38,13 @@ interface InitFlags {
 }
 
 export interface InitCommandIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  /** The result only: the per-layer table for people, one JSON line for machines. */
+  stdout: OutputStream;
+  /** Logs and progress. */
+  stderr: OutputStream;
   env: NodeJS.ProcessEnv;
-  /** Observers for the run (tests pass memory ones). */
-  observers?: (format: 'auto' | 'pretty' | 'json') => ConsoleObservers;
+  /** Observers for the run (tests pass memory ones); default: console observers on `stderr`. */
+  observers?: (format: LogFormat) => ConsoleObservers;
 }
 
 const processIo: InitCommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -71,23 +73,25 @@ function flagsToConfig(flags: InitFlags): Partial<PipelineConfigInput> {
 }
 
 async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFormat'], io: InitCommandIo): Promise<InitOutcome> {
-  const observers = (io.observers ?? ((format) => createConsoleObservers({ format })))(logFormat ?? 'auto');
+  const format = logFormat ?? 'auto';
+  const observers = (io.observers ?? ((f) => createConsoleObservers({ format: f, stream: io.stderr, level: defaultLogLevel(io.env) })))(format);
   try {
     const selection = await selectBackend(config.backend, { logger: observers.logger });
     // The report says which kernels did the arithmetic: 'wasm + native BLAS (…)' when the OpenBLAS addon was used.
     const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS (${selection.nativeBlas.threads} threads)` : selection.name;
     const outcome = await runInitStage(config, { backend, logger: observers.logger, progress: observers.progress });
     observers.close();
+    const result = createResultPrinter(format, io.stdout);
     if (outcome.report) {
-      if (observers.format === 'pretty') {
-        io.stdout.write(`${formatLayerSummary(outcome.report)}\n`);
-      } else {
-        // stdout stays machine-readable; the people reading CI or pod logs get the table on stderr.
-        io.stderr.write(`${formatLayerSummary(outcome.report)}\n`);
-        io.stdout.write(`${JSON.stringify({ type: 'result', out: outcome.location, report: 'report.json', summary: outcome.report.calibration, seconds: outcome.report.timings })}\n`);
-      }
+      result.print({
+        text: formatLayerSummary(outcome.report),
+        json: { out: outcome.location, report: 'report.json', summary: outcome.report.calibration, seconds: outcome.report.timings },
+      });
     } else {
-      io.stdout.write(observers.format === 'pretty' ? `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)\n` : `${JSON.stringify({ type: 'result', out: outcome.location, skipped: true })}\n`);
+      result.print({
+        text: `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)`,
+        json: { out: outcome.location, skipped: true },
+      });
     }
     return outcome;
   } finally {

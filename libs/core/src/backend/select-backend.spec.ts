@@ -30,8 +30,23 @@ describe('selectBackend', () => {
     const selection = await selectBackend('wasm', { logger, nativeBlas: false });
     expect(selection.nativeBlas).toEqual({ active: false, reason: 'turned off by the nativeBlas option' });
     expect(selection.registeredKernels).not.toContain('Conv2D');
-    expect(logger.records.find((r) => r.level === 'info')?.fields).toMatchObject({
+    expect(logger.records.find((r) => r.level === 'debug' && r.message === 'tfjs backend details')?.fields).toMatchObject({
       nativeBlas: 'off: turned off by the nativeBlas option',
+    });
+  });
+
+  it('says which backend in one short info record and keeps the details (skipped, kernels, BLAS build) at debug', async () => {
+    const logger = createMemoryLogger();
+    const selection = await selectBackend('auto', { logger });
+    const info = logger.records.filter((r) => r.level === 'info');
+    expect(info).toHaveLength(1);
+    // The whole record as a log line would carry it: one screen line, not the ~600 characters it once was.
+    expect(JSON.stringify(info[0]).length).toBeLessThanOrEqual(120);
+    expect(info[0].fields).toEqual({ backend: 'wasm', ...(nativeBuilt ? { blasThreads: expect.any(Number) } : {}) });
+    const details = logger.records.find((r) => r.level === 'debug' && r.message === 'tfjs backend details');
+    expect(details?.fields).toMatchObject({
+      skipped: [expect.stringMatching(/^node-gpu: /), expect.stringMatching(/^node: /)],
+      registeredKernels: selection.registeredKernels,
     });
   });
 

@@ -122,6 +122,25 @@ const attempts: Record<BackendName, (options: SelectBackendOptions) => Promise<A
 };
 
 /**
+ * One short info line a person reads (`tfjs backend: wasm + native BLAS (2
+ * threads)`); what was skipped and why, the kernels ddinit registered and the
+ * OpenBLAS build go to a debug record, where a long value costs nobody a read.
+ */
+function logSelection(logger: Logger, selection: BackendSelection): void {
+  const native = selection.nativeBlas;
+  const threads = native?.active ? native.threads : undefined;
+  logger.info(`tfjs backend: ${selection.name}${threads === undefined ? '' : ` + native BLAS (${threads} threads)`}`, {
+    backend: selection.name,
+    ...(threads === undefined ? {} : { blasThreads: threads }),
+  });
+  logger.debug('tfjs backend details', {
+    skipped: selection.skipped.map((s) => `${s.name}: ${s.reason}`),
+    registeredKernels: selection.registeredKernels,
+    ...(native === undefined ? {} : { nativeBlas: native.active ? `${native.config}, ${native.threads} threads` : `off: ${native.reason}` }),
+  });
+}
+
+/**
  * Sets the tfjs backend and says which one it is.
  *
  * @param choice `auto` (node-gpu > node > wasm > cpu) or one backend by name.
@@ -152,13 +171,7 @@ export async function selectBackend(
         registeredKernels: attempt.registeredKernels,
         ...(attempt.nativeBlas === undefined ? {} : { nativeBlas: attempt.nativeBlas }),
       };
-      const native = attempt.nativeBlas;
-      logger.info(`tfjs backend: ${name}${native?.active ? ` + native BLAS (${native.threads} threads)` : ''}`, {
-        backend: name,
-        skipped: skipped.map((s) => `${s.name}: ${s.reason}`),
-        registeredKernels: attempt.registeredKernels,
-        ...(native === undefined ? {} : { nativeBlas: native.active ? `${native.config}, ${native.threads} threads` : `off: ${native.reason}` }),
-      });
+      logSelection(logger, selection);
       return selection;
     }
     skipped.push({ name, reason: attempt.reason });

@@ -259,7 +259,11 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
   for (let j = 0; j < d; j++) meanSquare += (mean[j] / n) ** 2;
   const shiftTolerance = (tolerance * Math.max(0, sumSquares - n * meanSquare)) / (n * d);
 
-  progress({ task: 'kmeans', phase: 'start', completed: 0, item: where, fields: { n, d, k, algorithm } });
+  const batch = Math.min(batchSize, n);
+  const maxSteps = Math.ceil((maxIterations * n) / batch);
+  // Progress counts every pass over a batch or the data; this bounds them all (mini-batch steps, then refinement).
+  const totalPasses = algorithm === 'lloyd' ? maxIterations : maxSteps + refineIterations;
+  progress({ task: 'kmeans', phase: 'start', completed: 0, total: totalPasses, item: where, fields: { n, d, k, algorithm } });
 
   let centres: Float64Array<ArrayBuffer>;
   if (options.initialCentres !== undefined) {
@@ -296,7 +300,7 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
       }
       const shift = squaredShift(update.centres, centres);
       centres = update.centres;
-      progress({ task: 'kmeans', phase: 'advance', completed: iterations, item: where, fields: { shift } });
+      progress({ task: 'kmeans', phase: 'advance', completed: iterations, total: totalPasses, item: where, fields: { shift } });
       if (update.repairs === 0 && shift <= shiftTolerance) return true;
     }
     return false;
@@ -305,8 +309,6 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
   if (algorithm === 'lloyd') {
     converged = await lloydPasses(maxIterations);
   } else {
-    const batch = Math.min(batchSize, n);
-    const maxSteps = Math.ceil((maxIterations * n) / batch);
     const stepsPerEpoch = Math.ceil(n / batch);
     const weights = new Float64Array(k);
     const lastHit = new Int32Array(k);
@@ -360,7 +362,7 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
         logger.warn('k-means: empty clusters re-seeded at the farthest batch rows', { where, step, repaired: stale.length });
       }
       const shift = squaredShift(centres, before);
-      progress({ task: 'kmeans', phase: 'advance', completed: step, total: maxSteps, item: where, fields: { batchInertia: batchInertia / batch } });
+      progress({ task: 'kmeans', phase: 'advance', completed: iterations, total: totalPasses, item: where, fields: { batchInertia: batchInertia / batch } });
       // Stopping is allowed only after one epoch, so that a centre nobody visits is repaired first.
       const mayStop = step >= stepsPerEpoch && stale.length === 0;
       if (mayStop && tolerance > 0 && shift <= shiftTolerance) {
@@ -388,7 +390,7 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
     last = { labels, distances, centres: current };
   }
   const inertia = exactInertia(p, last.labels, last.centres);
-  progress({ task: 'kmeans', phase: 'end', completed: iterations, item: where, fields: { inertia, repairs } });
+  progress({ task: 'kmeans', phase: 'end', completed: iterations, total: totalPasses, item: where, fields: { inertia, repairs } });
   const result: KMeansResult = {
     centres: tf.tensor2d(last.centres, [k, d]),
     inertia,

@@ -88,8 +88,9 @@ export function* idxExamples(
     taken[label]++;
     yield { id: `${options.idPrefix}-${String(i).padStart(width, '0')}`, image: images.data.slice(i * h * w, (i + 1) * h * w), label };
   }
-  if (options.perClass !== undefined) {
-    const short = Array.from(taken).findIndex((t) => t < options.perClass!);
+  const perClass = options.perClass;
+  if (perClass !== undefined) {
+    const short = Array.from(taken).findIndex((t) => t < perClass);
     if (short >= 0) throw new DataError('not enough examples of a class', { where: options.where, expected: `${options.perClass} of class ${short}`, actual: taken[short] });
   }
 }

@@ -37,7 +37,8 @@ export function augmentBatch(batch: UintBatch, options: AugmentOptions, rng: Rng
     });
   }
   const images = new Uint8Array(N * outH * outW * C);
-  const masks = batch.masks ? new Uint8Array(N * outH * outW).fill(options.maskPadValue ?? 255) : undefined;
+  const sourceMasks = batch.masks;
+  const masks = sourceMasks ? new Uint8Array(N * outH * outW).fill(options.maskPadValue ?? 255) : undefined;
   for (let n = 0; n < N; n++) {
     const top = options.crop ? rng.int(H + 2 * padding - outH + 1) - padding : 0;
     const left = options.crop ? rng.int(W + 2 * padding - outW + 1) - padding : 0;
@@ -53,7 +54,7 @@ export function augmentBatch(batch: UintBatch, options: AugmentOptions, rng: Rng
         const s = src + sy * W + sx;
         const d = dst + y * outW + x;
         for (let c = 0; c < C; c++) images[d * C + c] = batch.images[s * C + c];
-        if (masks) masks[d] = batch.masks![s];
+        if (masks && sourceMasks) masks[d] = sourceMasks[s];
       }
     }
   }
@@ -76,13 +77,14 @@ export function centerCropBatch(batch: UintBatch, height: number, width: number)
   const left = Math.floor((batch.width - width) / 2);
   const { channels: C, size: N, height: H, width: W } = batch;
   const images = new Uint8Array(N * height * width * C);
-  const masks = batch.masks ? new Uint8Array(N * height * width) : undefined;
+  const sourceMasks = batch.masks;
+  const masks = sourceMasks ? new Uint8Array(N * height * width) : undefined;
   for (let n = 0; n < N; n++) {
     for (let y = 0; y < height; y++) {
       const s = (n * H + top + y) * W + left;
       const d = (n * height + y) * width;
       images.set(batch.images.subarray(s * C, (s + width) * C), d * C);
-      if (masks) masks.set(batch.masks!.subarray(s, s + width), d);
+      if (masks && sourceMasks) masks.set(sourceMasks.subarray(s, s + width), d);
     }
   }
   return { ...batch, height, width, images, ...(masks ? { masks } : {}), ids: [...batch.ids] };

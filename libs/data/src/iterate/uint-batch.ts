@@ -4,7 +4,7 @@
 import { DataError } from '@ddinit/core';
 import { decodeImage } from '../image/image-codec';
 import type { BatchColumns } from '../read/record-columns';
-import { rowBytes, rowId } from '../read/record-columns';
+import { requiredColumn, rowBytes, rowId } from '../read/record-columns';
 
 /**
  * `images` is NHWC uint8 (`size·height·width·channels` bytes); `labels` one
@@ -86,7 +86,7 @@ export class BatchAssembler {
     }
     const i = this.filled;
     this.batch.images.set(rowBytes(columns.image, row), i * this.imageBytes);
-    if (this.batch.masks) this.batch.masks.set(rowBytes(columns.mask!, row), i * this.maskBytes);
+    if (this.batch.masks) this.batch.masks.set(rowBytes(requiredColumn(columns.mask, 'mask', where), row), i * this.maskBytes);
     this.addLabelsAndId(columns, row, where);
   }
 
@@ -106,8 +106,9 @@ export class BatchAssembler {
       b.images.set(raw.data, i * this.imageBytes);
     }
     if (b.masks) {
-      const mask = rowBytes(columns.mask!, row);
-      if (columns.mask!.kind === 'fixed') b.masks.set(mask, i * this.maskBytes);
+      const maskColumn = requiredColumn(columns.mask, 'mask', where);
+      const mask = rowBytes(maskColumn, row);
+      if (maskColumn.kind === 'fixed') b.masks.set(mask, i * this.maskBytes);
       else {
         const raw = await decodeImage(mask, { channels: 1, ...(decode ? { resize: decode } : {}), kernel: 'nearest', where: `${where} row ${row} mask` });
         b.masks.set(raw.data, i * this.maskBytes);
@@ -119,9 +120,12 @@ export class BatchAssembler {
   private addLabelsAndId(columns: BatchColumns, row: number, where: string): void {
     const b = this.batch;
     const i = this.filled;
-    if (b.labels) b.labels[i] = columns.label!.values[columns.label!.offset + row];
+    if (b.labels) {
+      const label = requiredColumn(columns.label, 'label', where);
+      b.labels[i] = label.values[label.offset + row];
+    }
     if (b.multiHot) {
-      const m = columns.multiLabel!;
+      const m = requiredColumn(columns.multiLabel, 'label', where);
       const k = m.offset + row;
       const base = i * this.shape.classes;
       b.multiHot.fill(0, base, base + this.shape.classes);

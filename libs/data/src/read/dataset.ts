@@ -125,8 +125,9 @@ export class Dataset {
     let next: ShardStream | undefined = shards.length > 0 ? readShard(this.store, shards[0], options) : undefined;
     let current: ShardStream | undefined;
     try {
-      for (let i = 0; i < shards.length; i++) {
-        current = next!;
+      // `next` holds shard i at the top of each pass: started before the loop, then one ahead.
+      for (let i = 0; next !== undefined; i++) {
+        current = next;
         await current.open();
         next = i + 1 < shards.length ? readShard(this.store, shards[i + 1], options) : undefined;
         next?.open().catch(() => undefined); // errors surface when it becomes current
@@ -178,12 +179,14 @@ export class Dataset {
     }
     const f = this.features;
     const decode = options.decode;
-    if (f.image.encoding === 'encoded' && decode === undefined) {
+    let size: { height: number; width: number };
+    if (f.image.encoding === 'raw') size = { height: f.image.height, width: f.image.width };
+    else if (decode !== undefined) size = decode;
+    else {
       throw new DataError('this dataset stores encoded (PNG/JPEG) images: batches need options.decode = { height, width }', {
         where: this.location,
       });
     }
-    const size = f.image.encoding === 'raw' ? { height: f.image.height, width: f.image.width } : decode!;
     const assembler = new BatchAssembler(
       { ...size, channels: f.image.channels, classes: f.classNames.length, label: f.label, mask: f.mask !== 'none', ...(decode ? { decode } : {}) },
       options.batchSize,

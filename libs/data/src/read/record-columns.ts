@@ -36,6 +36,16 @@ function bytesColumn(data: Data, where: string): BytesColumn {
   throw new DataError('unexpected column type', { where, expected: 'FixedSizeList<Uint8> or Binary', actual: type });
 }
 
+/**
+ * A column the dataset's features promise (`label`, `mask`): `batchColumns`
+ * adds it whenever the features name it, so a missing one is a shard that does
+ * not match its manifest.
+ */
+export function requiredColumn<T>(column: T | undefined, name: string, where: string): T {
+  if (column === undefined) throw new DataError('the shard lacks a column its dataset features promise', { where, expected: `a '${name}' column`, actual: 'none' });
+  return column;
+}
+
 /** Views of the columns of `batch` (whose schema has been checked against `features`). */
 export function batchColumns(batch: RecordBatch, features: DatasetFeatures, where: string): BatchColumns {
   const column = (name: string): Data => {
@@ -83,8 +93,8 @@ export function rowId(columns: BatchColumns, row: number): string {
   return decoder.decode(values.subarray(offsets[offset + row], offsets[offset + row + 1]));
 }
 
-export function rowMultiLabel(columns: BatchColumns, row: number): number[] {
-  const m = columns.multiLabel!;
+export function rowMultiLabel(columns: BatchColumns, row: number, where = 'shard'): number[] {
+  const m = requiredColumn(columns.multiLabel, 'label', where);
   const i = m.offset + row;
   return Array.from(m.values.subarray(m.valuesOffset + m.offsets[i], m.valuesOffset + m.offsets[i + 1]));
 }

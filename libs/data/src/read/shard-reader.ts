@@ -242,8 +242,9 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
     await this.open();
-    const { where, plan, schemaMessage } = this;
-    const reader = this.reader!;
+    const { where, plan, schemaMessage, reader } = this;
+    // open() sets both or throws; this only tells the compiler.
+    if (reader === undefined || schemaMessage === undefined) throw new Error(`${where}: shard reader used before open()`);
     const hash = this.hash;
     const autoRelease = this.options.pool !== undefined && (this.options.release ?? 'auto') === 'auto';
     let rows = 0;
@@ -262,7 +263,7 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
         for (const block of read.blocks) {
           const offset = block.offset - read.start;
           const batch = decodeBlock(
-            schemaMessage!,
+            schemaMessage,
             chunk.subarray(offset, offset + block.metaDataLength),
             chunk.subarray(offset + block.metaDataLength, offset + block.metaDataLength + block.bodyLength),
             where,

@@ -13,6 +13,8 @@
  * - Retries: the SDK's own are off (`maxAttempts: 1`); {@link withRetries}
  *   retries whole operations, body included, so a connection reset in the
  *   middle of a ranged GET is retried too.
+ * - Node 20: the SDK's notice that its releases after January 2027 need
+ *   Node 22 is turned off (see {@link quietNodeVersionNotice}).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 
@@ -43,6 +45,23 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** The switch the AWS SDK documents for its Node-version notice (aws/aws-sdk-js-v3#7983). */
+export const SDK_NODE_NOTICE_VARIABLE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Under Node < 22 the SDK prints a multi-line process warning on the first
+ * client of every run: SDK releases after the first week of January 2027 will
+ * need Node 22. ddinit targets Node 20 with the SDK in its lockfile, which runs
+ * there; the notice is for whoever upgrades ddinit's dependencies (see
+ * docs/cli.md, S3), and nothing a person running `ddinit` can act on. So it is
+ * off unless the environment already says otherwise. The SDK reads the
+ * variable from `process.env` when a client is made; no other warning is
+ * touched.
+ */
+function quietNodeVersionNotice(): void {
+  if (process.env[SDK_NODE_NOTICE_VARIABLE] === undefined) process.env[SDK_NODE_NOTICE_VARIABLE] = 'true';
+}
+
 /**
  * @example
  * // MinIO on a laptop: AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 AWS_REGION=us-east-1
@@ -52,6 +71,7 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const env = options.env ?? process.env;
   const { endpoint, forcePathStyle } = resolveS3Endpoint(options);
   const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  quietNodeVersionNotice();
   return new S3Client({
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, type S3ClientOptions } from '../storage/s3-client';
@@ -29,15 +29,16 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 export async function startS3rver(buckets: string[], timeoutMs = 30_000): Promise<S3rverHandle> {
   const dir = await makeTempDir('ddinit-s3rver-');
   const script = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', script, dir.path, ...buckets], {
+  // Typed from the three pipes, so its stdout and stderr are never null.
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', script, dir.path, ...buckets], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const line = stdout.split('\n')[0];
       if (stdout.includes('\n')) {

@@ -143,7 +143,11 @@ export class BatchBuilder {
     const length = this.ids.length;
     const children: Data[] = [];
     const fields = this.schema.fields;
-    const field = (name: string) => fields.find((f) => f.name === name)!;
+    const field = (name: string) => {
+      const found = fields.find((f) => f.name === name);
+      if (found === undefined) throw new Error(`batch builder: the schema it built has no '${name}' field`);
+      return found;
+    };
     const imageType = field('image').type;
     children.push(this.bytesColumn(imageType, this.images, length));
     if (this.features.label === 'class') {

@@ -148,9 +148,11 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
         actual: footerLength,
       });
     }
+    // Read outside the try: a storage failure stays a StorageError, only undecodable bytes are a DataError.
+    const footerBytes = await this.readRange(footerStart, footerStart + footerLength);
     let footer: Footer;
     try {
-      footer = Footer.decode(await this.readRange(footerStart, footerStart + footerLength));
+      footer = Footer.decode(footerBytes);
     } catch (cause) {
       throw new DataError('footer is not a readable Arrow footer (corrupt file)', { where, cause, actual: String(cause) });
     }
@@ -186,6 +188,10 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
           throw error;
         });
         if (hash === undefined) return chunk;
+        // The chain below subscribes to `chunk` only once the previous chunk is
+        // hashed; a read failing before that must not count as unhandled (Node
+        // would end the process with it): the failure surfaces through `hashed`.
+        chunk.catch(() => undefined);
         // Reads are launched in index order; chaining keeps the hash in file order.
         const hashed = this.hashTail.then(() => chunk).then((bytes) => hash.update(bytes));
         this.hashTail = hashed.then(

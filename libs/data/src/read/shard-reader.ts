@@ -113,9 +113,28 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
     return this.opened;
   }
 
+  /**
+   * The shard's size. A shard the manifest lists but the store does not hold
+   * is a broken dataset (DataError: retrying cannot help); other failures
+   * stay the store's StorageError.
+   */
+  private async sizeOfListedShard(): Promise<number> {
+    try {
+      return await this.store.size(this.shard.path);
+    } catch (error) {
+      if (await this.store.exists(this.shard.path).catch(() => true)) throw error;
+      throw new DataError('a shard the manifest lists does not exist', {
+        where: this.where,
+        expected: 'the file named in manifest.json (was the dataset copied in part?)',
+        actual: 'no such object',
+        cause: error,
+      });
+    }
+  }
+
   private async openOnce(): Promise<void> {
     const { store, shard, where } = this;
-    this.size = await store.size(shard.path);
+    this.size = await this.sizeOfListedShard();
     if (shard.bytes !== undefined && this.size !== shard.bytes) {
       throw new DataError('shard size does not match the manifest (truncated or replaced?)', {
         where,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '@ddinit/core';
 import { openStore, type StoreOptions } from '@ddinit/data';
-import { buildModel } from '@ddinit/models';
+import { buildModel, parseModelOptions } from '@ddinit/models';
 import { modelFromFiles } from './model-files';
 
 /** True when `model` names a model.json (a path or URL) rather than a registry entry. */
@@ -31,17 +31,39 @@ export interface ResolveModelOptions {
 }
 
 /**
- * @throws ConfigError for an unknown registry name (listing the valid ones);
+ * Checks that `model` names something that exists — a registry entry with
+ * valid options (the VGG depth included) or a model.json that is there —
+ * without reading data or building anything, so a wrong `--model` is reported
+ * before the sample is read.
+ *
+ * @throws ConfigError naming `--model` and what was expected.
+ */
+export async function checkModelReference(options: Pick<ResolveModelOptions, 'model' | 'modelOptions' | 'store'>): Promise<void> {
+  if (!isModelFile(options.model)) {
+    parseModelOptions(options.model, options.modelOptions);
+    return;
+  }
+  const { root, file } = splitLocation(options.model);
+  if (!file.endsWith('.json')) {
+    throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
+  }
+  const store = openStore(root, options.store ?? {});
+  if (!(await store.exists(file))) {
+    throw new ConfigError('the model file does not exist', { where: 'model', expected: 'a tfjs model.json (a path or s3:// URL)', actual: `no ${store.describe(file)}` });
+  }
+}
+
+/**
+ * @throws ConfigError for an unknown registry name (listing the valid ones)
+ *   or a model file that does not exist;
  *   DataError for an unreadable or invalid model.json;
  *   ShapeError when the model's input does not take the data's images.
  */
 export async function resolveModel(options: ResolveModelOptions): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
+  await checkModelReference(options);
   if (isModelFile(options.model)) {
     const { root, file } = splitLocation(options.model);
-    if (!file.endsWith('.json')) {
-      throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
-    }
     const store = openStore(root, options.store ?? {});
     model = await modelFromFiles((name) => store.readAll(name === 'model.json' ? file : name), store.describe(file));
   } else {

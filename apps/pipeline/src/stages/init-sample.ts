@@ -4,9 +4,10 @@
  * and standardized per channel with the sample's own mean and std (recorded, so
  * training can reuse the same normalization).
  */
+import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import { MANIFEST_NAME, defaultDatasetPath, openDataset, openStore, toTensorBatch, type StoreOptions } from '@ddinit/data';
+import { MANIFEST_NAME, defaultDatasetPath, isS3Uri, openDataset, openStore, toTensorBatch, type StoreOptions } from '@ddinit/data';
 import { EMBEDDED_DATA } from '../config/pipeline-config';
 
 export interface InitSample {
@@ -39,7 +40,12 @@ export async function loadInitSample(
   const store = openStore(source, { ...options.store, ...(observers.logger ? { logger: observers.logger } : {}) });
   if (!(await store.exists(MANIFEST_NAME))) {
     // A wrong --data is bad input (exit 2), not a storage failure.
-    throw new DataError('no dataset at this location', { where: source, expected: `a dataset directory or prefix holding ${MANIFEST_NAME}`, actual: `no ${store.describe(MANIFEST_NAME)}` });
+    const isFile = !isS3Uri(source) && (await stat(source).then((s) => s.isFile(), () => false));
+    throw new DataError(isFile ? 'this is a file, not a dataset' : 'no dataset at this location', {
+      where: source,
+      expected: `a dataset directory or prefix holding ${MANIFEST_NAME} (\`ddinit data convert\` makes one)`,
+      actual: isFile ? 'a plain file' : `no ${store.describe(MANIFEST_NAME)}`,
+    });
   }
   const dataset = await openDataset(store, observers.logger ? { logger: observers.logger } : {});
   const entry = dataset.split(options.split);

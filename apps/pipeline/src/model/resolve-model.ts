@@ -54,6 +54,36 @@ export async function checkModelReference(options: Pick<ResolveModelOptions, 'mo
 }
 
 /**
+ * The image size a model takes, before any data is read: a registry model's
+ * `inputShape` option (or its default), or a model.json's input layer. Used to
+ * decode a dataset stored as PNG/JPEG to what the model expects.
+ *
+ * @throws ConfigError when the model's input has no fixed height and width.
+ */
+export async function modelImageSize(options: Pick<ResolveModelOptions, 'model' | 'modelOptions' | 'store'>): Promise<{ height: number; width: number }> {
+  let shape: (number | null)[] | undefined;
+  if (isModelFile(options.model)) {
+    await checkModelReference(options);
+    const { root, file } = splitLocation(options.model);
+    const store = openStore(root, options.store ?? {});
+    const model = await modelFromFiles((name) => store.readAll(name === 'model.json' ? file : name), store.describe(file));
+    shape = model.inputs[0]?.shape.slice(1);
+    model.dispose();
+  } else {
+    shape = (parseModelOptions(options.model, options.modelOptions) as { inputShape: [number, number, number] }).inputShape;
+  }
+  const [height, width] = shape ?? [];
+  if (typeof height !== 'number' || typeof width !== 'number') {
+    throw new ConfigError('the model takes images of any size, so encoded images have no size to be decoded to', {
+      where: `model ${options.model}`,
+      expected: 'a fixed input height and width, or a dataset converted with --size HxW',
+      actual: `input ${(shape ?? []).map((d) => d ?? '?').join('×')}`,
+    });
+  }
+  return { height, width };
+}
+
+/**
  * @throws ConfigError for an unknown registry name (listing the valid ones)
  *   or a model file that does not exist;
  *   DataError for an unreadable or invalid model.json;

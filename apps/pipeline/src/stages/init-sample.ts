@@ -27,13 +27,39 @@ export function resolveDataLocation(data: string): string {
   return data === EMBEDDED_DATA ? defaultDatasetPath() : data;
 }
 
+/** The size to decode an encoded dataset's images to (the model's input), logged; a DataError saying what to run when there is none. */
+async function encodedImageSize(
+  source: string,
+  decodeSize: (() => Promise<{ height: number; width: number }>) | undefined,
+  observers: Observers,
+): Promise<{ height: number; width: number }> {
+  if (decodeSize === undefined) {
+    throw new DataError('this dataset stores encoded (PNG/JPEG) images and no size to decode them to was given', {
+      where: source,
+      expected: `raw images: convert with a size, e.g. \`ddinit data convert image-folder --size 32x32 …\``,
+      actual: 'encoded images',
+    });
+  }
+  const size = await decodeSize();
+  observers.logger?.info('decoding the encoded images to the model input', { data: source, height: size.height, width: size.width });
+  return size;
+}
+
 /**
  * Reads the sample. Throws DataError naming the dataset when the split has
  * fewer than `size` examples, or when a channel is constant (no std to
  * standardize by).
  */
 export async function loadInitSample(
-  options: { data: string; split: string; size: number; seed: number; store?: StoreOptions },
+  options: {
+    data: string;
+    split: string;
+    size: number;
+    seed: number;
+    store?: StoreOptions;
+    /** The size encoded (PNG/JPEG) images are decoded and resized to, asked for only when the dataset stores them so. */
+    decodeSize?: () => Promise<{ height: number; width: number }>;
+  },
   observers: Observers = {},
 ): Promise<InitSample> {
   const source = resolveDataLocation(options.data);
@@ -57,7 +83,8 @@ export async function loadInitSample(
     });
   }
   observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total: options.size });
-  const batches = dataset.batches(options.split, { batchSize: options.size, seed: options.seed, epoch: 0, shuffle: true });
+  const decode = dataset.features.image.encoding === 'encoded' ? await encodedImageSize(source, options.decodeSize, observers) : undefined;
+  const batches = dataset.batches(options.split, { batchSize: options.size, seed: options.seed, epoch: 0, shuffle: true, ...(decode ? { decode } : {}) });
   const first = await batches.next();
   await batches.return(undefined);
   if (first.done || first.value.size < options.size) {

@@ -16,7 +16,7 @@ import { parameterLayers, readKernel } from '@ddinit/models';
 import packageJson from '../../package.json' with { type: 'json' };
 import { resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
-import { checkModelReference, resolveModel } from '../model/resolve-model';
+import { checkModelReference, modelImageSize, resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
 import { InitReportSchema, type FilterImage, type InitReport, type LayerReport } from '../report/report-schema';
 import { describeArtifact, hashConfig, isUpToDate, type ArtifactLocation } from '../store/artifact-store';
@@ -103,8 +103,12 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
   }
 
   // A wrong --model is reported before the sample is read.
-  await checkModelReference({ model: config.model, modelOptions: config.modelOptions, store: context.store ?? {} });
-  const sample = await loadInitSample({ data: config.data, split: config.split, size: config.sample, seed: config.seed, store: context.store ?? {} }, { logger, progress });
+  const modelReference = { model: config.model, modelOptions: config.modelOptions, store: context.store ?? {} };
+  await checkModelReference(modelReference);
+  const sample = await loadInitSample(
+    { data: config.data, split: config.split, size: config.sample, seed: config.seed, store: context.store ?? {}, decodeSize: () => modelImageSize(modelReference) },
+    { logger, progress },
+  );
   let model: tf.LayersModel | undefined;
   try {
     logger.info('sample ready', { data: sample.source, split: sample.split, images: config.sample, shape: sample.inputShape });

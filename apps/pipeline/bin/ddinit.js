@@ -3,6 +3,20 @@
 // sources need no build step.
 import { register } from 'tsx/esm/api';
 
+// A promise nobody awaited failed: report it in one line and exit 1 (the wasm
+// backend's own handler would print its whole source and exit 7).
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`ddinit: internal error: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  process.exit(1);
+});
+
 register();
 const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Anything main() left running (a socket, a worker) must not keep a finished
+// process, and in a pod its GPU, alive: the timer is unref'd, so it fires only then.
+setTimeout(() => {
+  process.stderr.write('ddinit: still running 5 s after finishing (an open socket or worker); exiting\n');
+  process.exit(code);
+}, 5_000).unref();

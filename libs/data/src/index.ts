@@ -16,7 +16,7 @@ export type { BlobStore, RangeHandle } from './storage/blob-store';
 export { LocalStore } from './storage/local-store';
 export { S3Store, parseS3Uri } from './storage/s3-store';
 export type { S3StoreOptions } from './storage/s3-store';
-export { createS3Client, resolveS3Endpoint } from './storage/s3-client';
+export { createS3Client, describeCredentialSource, resolveS3Endpoint } from './storage/s3-client';
 export type { S3ClientOptions } from './storage/s3-client';
 export { isS3Uri, openStore } from './storage/open-store';
 export type { StoreOptions } from './storage/open-store';

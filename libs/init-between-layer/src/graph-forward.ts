@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
 import type { GraphNode, ModelGraph } from '@ddinit/models';
+import { applyDilatedConv2d, isDilatedConvolution } from './dilated-conv';
 
 /** Weightless layers that only turn logits into probabilities: the top gradient skips them. */
 const OUTPUT_ACTIVATION_CLASSES = new Set(['Activation', 'Softmax']);
@@ -92,6 +93,12 @@ export type BeforeNodeHook = (node: GraphNode, inputs: tf.Tensor[]) => void;
  */
 export type KernelScales = ReadonlyMap<number, number>;
 
+/** One layer in inference mode; a dilated convolution through {@link applyDilatedConv2d}, which has a gradient. */
+function applyLayer(layer: tf.layers.Layer, args: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  if (isDilatedConvolution(layer) && !Array.isArray(args)) return applyDilatedConv2d(layer, args);
+  return layer.apply(args, { training: false }) as tf.Tensor | tf.Tensor[];
+}
+
 /**
  * Runs the graph in inference mode (dropout off, batch normalization on its moving
  * statistics) up to `top`, returning the top's pre-activation `[n, …]`. Not
@@ -117,12 +124,12 @@ export function forwardToTop(graph: ModelGraph, top: GraphTop, input: tf.Tensor,
       const saved = holder.activation;
       holder.activation = linearActivation();
       try {
-        output = node.layer.apply(args, { training: false }) as tf.Tensor;
+        output = applyLayer(node.layer, args);
       } finally {
         holder.activation = saved;
       }
     } else {
-      output = node.layer.apply(args, { training: false }) as tf.Tensor | tf.Tensor[];
+      output = applyLayer(node.layer, args);
     }
     values.set(id, Array.isArray(output) ? output : [output]);
   }

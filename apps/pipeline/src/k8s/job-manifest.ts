@@ -13,6 +13,8 @@
  * - non-root (runAsNonRoot, the image's uid 1000), no privilege escalation, all
  *   capabilities dropped, read-only root filesystem with an emptyDir at /tmp
  *   (tsx's compile cache and HOME live there), no service-account token;
+ * - a time limit (`activeDeadlineSeconds`, 6 h by default): a process that hangs
+ *   cannot hold its node and GPU for ever;
  * - `restartPolicy: Never` and a pod failure policy: exit code 2 (bad config or
  *   data, see `main.ts`) fails the Job (sweeps: that index) at once, since a retry
  *   cannot help; pods killed by a disruption (preemption, eviction, node drain) are
@@ -79,12 +81,13 @@ function containerFor(options: KubernetesOptions, overlay: Overlay, args: string
   };
 }
 
-/** The pod template shared by stage Jobs and sweep Jobs. */
+/** The pod template shared by stage Jobs and sweep Jobs; `podDeadlineSeconds` limits each pod's run (sweeps). */
 export function renderPodTemplate(
   options: KubernetesOptions,
   overlay: Overlay,
   stage: Stage,
   args: string[],
+  podDeadlineSeconds: number | null = null,
 ): IPodTemplateSpec {
   const nodeSelector = overlay === 'gpu' ? options.gpu.nodeSelector : options.cpu.nodeSelector;
   const tolerations = tolerationsFor(options, overlay);
@@ -92,6 +95,7 @@ export function renderPodTemplate(
     metadata: { labels: stageLabels(stage) },
     spec: {
       restartPolicy: 'Never',
+      ...(podDeadlineSeconds === null ? {} : { activeDeadlineSeconds: podDeadlineSeconds }),
       automountServiceAccountToken: false,
       ...(options.serviceAccountName === null ? {} : { serviceAccountName: options.serviceAccountName }),
       ...(options.imagePullSecrets.length === 0
@@ -129,7 +133,8 @@ function podFailurePolicy(onBadInput: 'FailJob' | 'FailIndex'): IPodFailurePolic
 }
 
 /**
- * The Job that runs one stage once: `ddinit <stage> --config /etc/ddinit/config.yaml`.
+ * The Job that runs one stage once: `ddinit <stage> --config /etc/ddinit/config.yaml`,
+ * within `activeDeadlineSeconds` (retries included).
  *
  * @example
  * renderStageJob(KubernetesOptions.parse({}), 'gpu', 'init').metadata?.name; // 'ddinit-init'
@@ -152,7 +157,8 @@ export function renderStageJob(options: KubernetesOptions, overlay: Overlay, sta
  * (product of `kubernetes.sweep.axes` lengths), each pod runs
  * `ddinit sweep-run --stage <stage> --config …`, which reads `JOB_COMPLETION_INDEX`
  * and runs that configuration (`selectSweepRun`). A failing configuration is
- * retried `backoffLimitPerIndex` times and then marked failed while the others go on.
+ * retried `backoffLimitPerIndex` times and then marked failed while the others go on;
+ * each pod runs at most `activeDeadlineSeconds`.
  *
  * Throws ConfigError for an empty or oversized sweep.
  */
@@ -167,8 +173,8 @@ export function renderSweepJob(options: KubernetesOptions, overlay: Overlay, sta
       backoffLimitPerIndex: options.sweep.backoffLimitPerIndex,
       podFailurePolicy: podFailurePolicy('FailIndex'),
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
-      ...(options.activeDeadlineSeconds === null ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),
-      template: renderPodTemplate(options, overlay, stage, [SWEEP_RUN_COMMAND, '--stage', stage]),
+      // Per pod: a sweep's length grows with its size, one run's does not.
+      template: renderPodTemplate(options, overlay, stage, [SWEEP_RUN_COMMAND, '--stage', stage], options.activeDeadlineSeconds),
     },
   });
 }

@@ -23,7 +23,7 @@ describe('KubernetesOptions', () => {
       serviceAccountName: null,
       backoffLimit: 2,
       ttlSecondsAfterFinished: 86_400,
-      activeDeadlineSeconds: null,
+      activeDeadlineSeconds: 21_600,
       runAsUser: 1000,
       runAsGroup: 1000,
       resources: { cpu: '4', memory: '16Gi' },

@@ -91,6 +91,9 @@ const sweepValue = z.union([
 ]);
 export type SweepValue = z.infer<typeof sweepValue>;
 
+/** Default time limit of one run: 6 h (raise it for long training stages). */
+export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 6 * 60 * 60;
+
 /** The largest sweep rendered as one Indexed Job. */
 export const MAX_SWEEP_SIZE = 10_000;
 
@@ -195,8 +198,13 @@ export const KubernetesOptions = z
     backoffLimit: z.number().int().nonnegative().default(2),
     /** Finished Jobs (and their pods and logs) are deleted this long after finishing. */
     ttlSecondsAfterFinished: z.number().int().nonnegative().default(86_400),
-    /** Wall-clock limit of a Job; null for none. */
-    activeDeadlineSeconds: z.number().int().positive().nullable().default(null),
+    /**
+     * Wall-clock limit of one run, after which Kubernetes kills its pod and frees
+     * the node (and GPU) even if the process hangs: a stage Job's
+     * `spec.activeDeadlineSeconds` (its retries included); in a sweep, each pod's
+     * `spec.activeDeadlineSeconds` (the sweep as a whole has no limit). null: none.
+     */
+    activeDeadlineSeconds: z.number().int().positive().nullable().default(DEFAULT_ACTIVE_DEADLINE_SECONDS),
     /** The non-root user and group the container runs as (the image's `ddinit` user). */
     runAsUser: z.number().int().positive().default(1000),
     runAsGroup: z.number().int().positive().default(1000),

@@ -62,6 +62,8 @@ function essentials(job: Job) {
     backoffLimit: job.spec?.backoffLimit,
     backoffLimitPerIndex: job.spec?.backoffLimitPerIndex,
     ttlSecondsAfterFinished: job.spec?.ttlSecondsAfterFinished,
+    activeDeadlineSeconds: job.spec?.activeDeadlineSeconds,
+    podActiveDeadlineSeconds: pod?.activeDeadlineSeconds,
     completionMode: job.spec?.completionMode,
     completions: job.spec?.completions,
     parallelism: job.spec?.parallelism,

@@ -93,6 +93,22 @@ describe('renderManifests', () => {
     ]);
   });
 
+  it('limits every run to activeDeadlineSeconds (6 h by default): the stage Job, or each pod of a sweep', () => {
+    const stage = jobOf(renderManifests(pipelineConfig, options, { overlay: 'gpu' }));
+    expect(stage.spec?.activeDeadlineSeconds).toBe(6 * 3600);
+    expect(stage.spec?.template.spec?.activeDeadlineSeconds).toBeUndefined();
+    const sweep = jobOf(renderManifests(pipelineConfig, options, { sweep: true, overlay: 'gpu' }));
+    expect(sweep.spec?.activeDeadlineSeconds).toBeUndefined();
+    expect(sweep.spec?.template.spec?.activeDeadlineSeconds).toBe(6 * 3600);
+    const unlimited = KubernetesOptions.parse({ activeDeadlineSeconds: null });
+    for (const job of [jobOf(renderManifests({}, unlimited)), jobOf(renderManifests({}, unlimited, { sweep: true }))]) {
+      expect(job.spec?.activeDeadlineSeconds).toBeUndefined();
+      expect(job.spec?.template.spec?.activeDeadlineSeconds).toBeUndefined();
+      job.validate();
+    }
+    expect(() => KubernetesOptions.parse({ activeDeadlineSeconds: 0 })).toThrow();
+  });
+
   it('renders a sweep as an Indexed Job with one completion per configuration', () => {
     const job = jobOf(renderManifests(pipelineConfig, options, { sweep: true, overlay: 'gpu' }));
     expect(job.metadata?.name).toBe('ddinit-init-sweep');

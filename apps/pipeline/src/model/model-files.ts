@@ -50,16 +50,19 @@ export async function modelToFiles(model: tf.LayersModel): Promise<Map<string, U
  * once `@ddinit/models` has been imported.
  *
  * @param where how to name the model in errors, e.g. `/data/net/model.json`.
- * @throws DataError when model.json is not JSON or lacks its topology or
+ * @throws the reader's error when model.json cannot be read; DataError when
+ *   model.json is not JSON or lacks its topology or
  *   manifest, when a weight file is missing, or when the weights are shorter
  *   than the manifest says.
  */
 export async function modelFromFiles(readFile: (name: string) => Promise<Uint8Array>, where: string): Promise<tf.LayersModel> {
+  // Read outside the try: a file that cannot be read keeps its own error (missing, access denied).
+  const text = new TextDecoder().decode(await readFile(MODEL_FILE));
   let json: ModelJson;
   try {
-    json = JSON.parse(new TextDecoder().decode(await readFile(MODEL_FILE))) as ModelJson;
+    json = JSON.parse(text) as ModelJson;
   } catch (error) {
-    throw new DataError('model.json is not valid JSON', { where, cause: error });
+    throw new DataError('model.json is not valid JSON', { where, actual: error instanceof Error ? error.message : String(error), cause: error });
   }
   if (!json || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
     throw new DataError('model.json lacks modelTopology or weightsManifest: is it a tfjs layers model?', {

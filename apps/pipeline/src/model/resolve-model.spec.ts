@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '@ddinit/core';
 import { useBackend } from '@ddinit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelToFiles } from './model-files';
-import { isModelFile, resolveModel } from './resolve-model';
+import { checkModelReference, isModelFile, resolveModel } from './resolve-model';
 
 let dir: string;
 beforeAll(async () => {
@@ -47,6 +48,25 @@ describe('resolveModel', () => {
 
   it('names unknown models and missing files', async () => {
     await expect(resolveModel({ model: 'alexnet', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(/unknown model.*got alexnet/);
-    await expect(resolveModel({ model: join(dir, 'nope', 'model.json'), modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(/nope/);
+    const missing = join(dir, 'nope', 'model.json');
+    const error = await resolveModel({ model: missing, modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toContain(`model: the model file does not exist (expected a tfjs model.json (a path or s3:// URL), got no ${missing})`);
+    expect(String(error)).not.toMatch(/JSON/);
+  });
+
+  it('checks a model reference without data: names, registry options, the VGG depth, the file', async () => {
+    const check = (model: string, modelOptions: Record<string, unknown> = {}) => checkModelReference({ model, modelOptions });
+    await expect(check('caffenet-small')).resolves.toBeUndefined();
+    await expect(check('vgg-plain-99999')).rejects.toThrow('model vgg-plain-<N>: unsupported plain VGG depth (expected an integer 11 ≤ N ≤ 1000, got 99999)');
+    await expect(check('vgg-plain-16', { baseChannel: 8 })).rejects.toThrow(/model vgg-plain-16: invalid options[\s\S]*baseChannel/);
+    await expect(check(join(dir, 'weights.bin'))).rejects.toThrow(/a model file must be a tfjs model\.json/);
+    await expect(check(join(dir, 'absent.json'))).rejects.toThrow(ConfigError);
+    writeFileSync(join(dir, 'broken.json'), '{"modelTopology": ');
+    await expect(check(join(dir, 'broken.json'))).resolves.toBeUndefined();
+    // A file that exists but is not JSON is the file's fault, said as such.
+    await expect(resolveModel({ model: join(dir, 'broken.json'), modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(
+      /broken\.json: model\.json is not valid JSON/,
+    );
   });
 });

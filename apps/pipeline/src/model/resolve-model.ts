@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '@ddinit/core';
 import type { StoreOptions } from '@ddinit/data';
-import { buildModel } from '@ddinit/models';
+import { buildModel, parseModelOptions } from '@ddinit/models';
 import { artifactFileReader } from '../store/artifact-file-reader';
 import { modelFromFiles } from './model-files';
 
@@ -31,20 +31,75 @@ export interface ResolveModelOptions {
   store?: StoreOptions;
 }
 
+/** A model.json and its weights, through the artifact's metadata when the folder holds a ddinit artifact. */
+async function readModelFile(location: string, store: StoreOptions = {}): Promise<tf.LayersModel> {
+  const { root, file } = splitLocation(location);
+  const files = await artifactFileReader(root, file, store);
+  return modelFromFiles((name) => files.read(name === 'model.json' ? file : name), files.describe(file));
+}
+
 /**
- * @throws ConfigError for an unknown registry name (listing the valid ones);
+ * Checks that `model` names something that exists — a registry entry with
+ * valid options (the VGG depth included) or a model.json that is there —
+ * without reading data or building anything, so a wrong `--model` is reported
+ * before the sample is read.
+ *
+ * @throws ConfigError naming `--model` and what was expected.
+ */
+export async function checkModelReference(options: Pick<ResolveModelOptions, 'model' | 'modelOptions' | 'store'>): Promise<void> {
+  if (!isModelFile(options.model)) {
+    parseModelOptions(options.model, options.modelOptions);
+    return;
+  }
+  const { root, file } = splitLocation(options.model);
+  if (!file.endsWith('.json')) {
+    throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
+  }
+  const files = await artifactFileReader(root, file, options.store ?? {});
+  if (!(await files.exists(file))) {
+    throw new ConfigError('the model file does not exist', { where: 'model', expected: 'a tfjs model.json (a path or s3:// URL)', actual: `no ${files.describe(file)}` });
+  }
+}
+
+/**
+ * The image size a model takes, before any data is read: a registry model's
+ * `inputShape` option (or its default), or a model.json's input layer. Used to
+ * decode a dataset stored as PNG/JPEG to what the model expects.
+ *
+ * @throws ConfigError when the model's input has no fixed height and width.
+ */
+export async function modelImageSize(options: Pick<ResolveModelOptions, 'model' | 'modelOptions' | 'store'>): Promise<{ height: number; width: number }> {
+  let shape: (number | null)[] | undefined;
+  if (isModelFile(options.model)) {
+    await checkModelReference(options);
+    const model = await readModelFile(options.model, options.store);
+    shape = model.inputs[0]?.shape.slice(1);
+    model.dispose();
+  } else {
+    shape = (parseModelOptions(options.model, options.modelOptions) as { inputShape: [number, number, number] }).inputShape;
+  }
+  const [height, width] = shape ?? [];
+  if (typeof height !== 'number' || typeof width !== 'number') {
+    throw new ConfigError('the model takes images of any size, so encoded images have no size to be decoded to', {
+      where: `model ${options.model}`,
+      expected: 'a fixed input height and width, or a dataset converted with --size HxW',
+      actual: `input ${(shape ?? []).map((d) => d ?? '?').join('×')}`,
+    });
+  }
+  return { height, width };
+}
+
+/**
+ * @throws ConfigError for an unknown registry name (listing the valid ones)
+ *   or a model file that does not exist;
  *   DataError for an unreadable or invalid model.json;
  *   ShapeError when the model's input does not take the data's images.
  */
 export async function resolveModel(options: ResolveModelOptions): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
+  await checkModelReference(options);
   if (isModelFile(options.model)) {
-    const { root, file } = splitLocation(options.model);
-    if (!file.endsWith('.json')) {
-      throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
-    }
-    const files = await artifactFileReader(root, file, options.store ?? {});
-    model = await modelFromFiles((name) => files.read(name === 'model.json' ? file : name), files.describe(file));
+    model = await readModelFile(options.model, options.store);
   } else {
     model = buildModel(options.model, {
       inputShape: options.inputShape,

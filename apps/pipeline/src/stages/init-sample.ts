@@ -6,9 +6,10 @@
  * same epoch — never in the sample — are standardized the same way and kept aside
  * to check that the initialization holds on images it was not fitted to.
  */
+import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import { MANIFEST_NAME, defaultDatasetPath, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions } from '@ddinit/data';
+import { MANIFEST_NAME, defaultDatasetPath, isS3Uri, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions } from '@ddinit/data';
 import { EMBEDDED_DATA } from '../config/pipeline-config';
 
 /** Images the init stage has not seen, standardized like the sample. */
@@ -43,31 +44,60 @@ export interface InitData {
   examples: number;
   inputShape: [number, number, number];
   classes: number;
+  /** The size encoded (PNG/JPEG) images are decoded and resized to; undefined for raw images. */
+  decode?: { height: number; width: number };
 }
 
 export function resolveDataLocation(data: string): string {
   return data === EMBEDDED_DATA ? defaultDatasetPath() : data;
 }
 
+/** The size to decode an encoded dataset's images to (the model's input), logged; a DataError saying what to run when there is none. */
+async function encodedImageSize(
+  source: string,
+  decodeSize: (() => Promise<{ height: number; width: number }>) | undefined,
+  observers: Observers,
+): Promise<{ height: number; width: number }> {
+  if (decodeSize === undefined) {
+    throw new DataError('this dataset stores encoded (PNG/JPEG) images and no size to decode them to was given', {
+      where: source,
+      expected: `raw images: convert with a size, e.g. \`ddinit data convert image-folder --size 32x32 …\``,
+      actual: 'encoded images',
+    });
+  }
+  const size = await decodeSize();
+  observers.logger?.info('decoding the encoded images to the model input', { data: source, height: size.height, width: size.width });
+  return size;
+}
+
 /**
  * Opens the dataset and checks the split (manifest only, no shard is read).
- * @throws DataError naming the location when there is no dataset, the split is
- *   missing or empty, or its images are stored encoded (the init stage reads raw pixels).
+ * Encoded (PNG/JPEG) images are decoded to `decodeSize()` (the model's input), asked
+ * for only when the dataset stores them so.
+ * @throws DataError naming the location when there is no dataset (or a plain file
+ *   is named), the split is missing or empty, or encoded images have no size to go to.
  */
-export async function openInitData(options: { data: string; split: string; store?: StoreOptions }, observers: Observers = {}): Promise<InitData> {
+export async function openInitData(
+  options: { data: string; split: string; store?: StoreOptions; decodeSize?: () => Promise<{ height: number; width: number }> },
+  observers: Observers = {},
+): Promise<InitData> {
   const source = resolveDataLocation(options.data);
   const store = openStore(source, { ...options.store, ...(observers.logger ? { logger: observers.logger } : {}) });
   if (!(await store.exists(MANIFEST_NAME))) {
     // A wrong --data is bad input (exit 2), not a storage failure.
-    throw new DataError('no dataset at this location', { where: source, expected: `a dataset directory or prefix holding ${MANIFEST_NAME}`, actual: `no ${store.describe(MANIFEST_NAME)}` });
+    const isFile = !isS3Uri(source) && (await stat(source).then((s) => s.isFile(), () => false));
+    throw new DataError(isFile ? 'this is a file, not a dataset' : 'no dataset at this location', {
+      where: source,
+      expected: `a dataset directory or prefix holding ${MANIFEST_NAME} (\`ddinit data convert\` makes one)`,
+      actual: isFile ? 'a plain file' : `no ${store.describe(MANIFEST_NAME)}`,
+    });
   }
   const dataset = await openDataset(store, observers.logger ? { logger: observers.logger } : {});
   const entry = dataset.split(options.split);
   const image = dataset.features.image;
-  if (image.encoding !== 'raw') {
-    throw new DataError('the init stage reads raw pixels; this dataset stores encoded (PNG/JPEG) images', { where: `dataset ${source}`, expected: 'image encoding raw', actual: image.encoding });
-  }
-  return { dataset, source, split: options.split, examples: entry.examples, inputShape: [image.height, image.width, image.channels], classes: dataset.features.classNames.length };
+  const decode = image.encoding === 'encoded' ? await encodedImageSize(source, options.decodeSize, observers) : undefined;
+  const { height, width } = image.encoding === 'raw' ? image : (decode as { height: number; width: number });
+  return { dataset, source, split: options.split, examples: entry.examples, inputShape: [height, width, image.channels], classes: dataset.features.classNames.length, ...(decode ? { decode } : {}) };
 }
 
 function channelMoments(images: tf.Tensor4D): { mean: number[]; std: number[] } {
@@ -89,7 +119,7 @@ export async function readInitSample(data: InitData, options: { size: number; he
   }
   const total = Math.min(data.examples, options.size + Math.max(0, options.heldOut));
   observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total });
-  const batches = data.dataset.batches(data.split, { batchSize: total, seed: options.seed, epoch: 0, shuffle: true });
+  const batches = data.dataset.batches(data.split, { batchSize: total, seed: options.seed, epoch: 0, shuffle: true, ...(data.decode ? { decode: data.decode } : {}) });
   const first = await batches.next();
   await batches.return(undefined);
   if (first.done || first.value.size < total) {
@@ -133,7 +163,7 @@ export function disposeInitSample(sample: InitSample): void {
 
 /** {@link openInitData} then {@link readInitSample} (no held-out batch unless asked). */
 export async function loadInitSample(
-  options: { data: string; split: string; size: number; seed: number; heldOut?: number; store?: StoreOptions },
+  options: { data: string; split: string; size: number; seed: number; heldOut?: number; store?: StoreOptions; decodeSize?: () => Promise<{ height: number; width: number }> },
   observers: Observers = {},
 ): Promise<InitSample> {
   const data = await openInitData(options, observers);

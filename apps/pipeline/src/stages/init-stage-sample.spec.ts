@@ -15,10 +15,11 @@ import { HELD_OUT_IMAGES, ROWS_PER_FILTER } from './sample-size';
 
 let dir: string;
 
-/** Runs `ddinit` in JSON mode; `stdout` holds the result and the log lines, `stderr` the error message. */
-async function ddinit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `ddinit` in JSON mode; `stdout` holds the result, `logs` the log and progress lines, `stderr` the error message. */
+async function ddinit(args: string[]): Promise<{ code: number; stdout: string; stderr: string; logs: string }> {
   let stdout = '';
   let stderr = '';
+  let logs = '';
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);
     return true;
@@ -29,9 +30,9 @@ async function ddinit(args: string[]): Promise<{ code: number; stdout: string; s
   });
   try {
     const code = await main([...args, '--log-format', 'json'], [
-      (program) => registerInitCommand(program, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true }, env: {} }),
+      (program) => registerInitCommand(program, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (logs += text) }, env: {} }),
     ]);
-    return { code, stdout, stderr };
+    return { code, stdout, stderr, logs };
   } finally {
     err.mockRestore();
     out.mockRestore();
@@ -39,8 +40,8 @@ async function ddinit(args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 const report = (out: string): InitReport => InitReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
-const warnings = (stdout: string): string[] =>
-  stdout
+const warnings = (logs: string): string[] =>
+  logs
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { type: string; level?: string; message?: string })
@@ -76,7 +77,7 @@ describe('the init sample of ddinit init', () => {
       expect(l.heldOutStrays, l.name).toBe(false);
       expect(Math.abs(Math.log((l.heldOutStd ?? Number.NaN) / (l.outStd ?? Number.NaN))), l.name).toBeLessThan(Math.log(STD_RATIO_LIMIT));
     }
-    expect(warnings(run.stdout).filter((m) => m.startsWith('held-out'))).toEqual([]);
+    expect(warnings(run.logs).filter((m) => m.startsWith('held-out'))).toEqual([]);
   });
 
   it('warns, and flags the layers in report.json, when an explicit sample is too small for the model', async () => {
@@ -88,7 +89,7 @@ describe('the init sample of ddinit init', () => {
     const stray = r.layers.filter((l) => l.heldOutStrays).map((l) => l.name);
     expect(stray.length).toBeGreaterThan(0);
     expect(r.heldOut?.strayLayers).toEqual(stray);
-    expect(warnings(run.stdout).find((m) => m.startsWith('held-out check'))).toMatch(/layer\(s\) behave differently on 256 images outside the sample: the sample is too small for them \(raise --sample\)/);
+    expect(warnings(run.logs).find((m) => m.startsWith('held-out check'))).toMatch(/layer\(s\) behave differently on 256 images outside the sample: the sample is too small for them \(raise --sample\)/);
   });
 
   it('bad sample sizes exit 2 naming the field; an unused calibration batch is not checked', async () => {

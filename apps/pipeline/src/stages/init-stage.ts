@@ -21,14 +21,14 @@ import { parameterLayers, readKernel } from '@ddinit/models';
 import packageJson from '../../package.json' with { type: 'json' };
 import { resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
-import { resolveModel } from '../model/resolve-model';
+import { checkModelReference, modelImageSize, resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
 import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport } from '../report/report-schema';
 import { checkUpToDate, describeArtifact, hashConfig, type ArtifactLocation } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { datasetIdentity } from './dataset-identity';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
-import { disposeInitSample, openInitData, readInitSample, resolveDataLocation, type InitSample } from './init-sample';
+import { disposeInitSample, openInitData, readInitSample, type InitData, type InitSample } from './init-sample';
 import { checkSampleMemory, chooseSampleSize, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
 
 export const CODE_VERSION: string = packageJson.version;
@@ -115,8 +115,7 @@ interface PreparedSample {
  * the backend's memory, then reads the sample and the held-out images.
  * @throws ConfigError naming `sample` or `calibrationBatch`; DataError for the data.
  */
-async function prepareSample(config: PipelineConfig, context: InitStageContext, observers: Required<Observers>): Promise<PreparedSample> {
-  const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {} }, observers);
+async function prepareSample(config: PipelineConfig, context: InitStageContext, data: InitData, observers: Required<Observers>): Promise<PreparedSample> {
   const model = await resolveModel({
     model: config.model,
     modelOptions: config.modelOptions,
@@ -163,8 +162,11 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
   const progress = context.progress ?? silentProgress;
   const start = seconds();
   const store = { ...context.store, logger };
-  const dataset = await datasetIdentity(resolveDataLocation(config.data), store);
-  const configHash = hashConfig({ ...resultDefiningConfig(config), dataset, codeVersion: CODE_VERSION });
+  // A wrong --model is reported before any data is read; the manifest alone gives the dataset's identity.
+  const modelReference = { model: config.model, modelOptions: config.modelOptions, store: context.store ?? {} };
+  await checkModelReference(modelReference);
+  const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {}, decodeSize: () => modelImageSize(modelReference) }, { logger, progress });
+  const configHash = hashConfig({ ...resultDefiningConfig(config), dataset: datasetIdentity(data.dataset.manifest), codeVersion: CODE_VERSION });
   const location: ArtifactLocation = openArtifactLocation(config.out, store);
   await location.prepare();
   if (!config.force) {
@@ -179,7 +181,7 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
   let sample: InitSample | undefined;
   let model: tf.LayersModel | undefined;
   try {
-    const prepared = await prepareSample(config, context, { logger, progress });
+    const prepared = await prepareSample(config, context, data, { logger, progress });
     ({ sample, model } = prepared);
     const { choice } = prepared;
     logger.info('sample ready', { data: sample.source, split: sample.split, images: choice.size, heldOut: choice.heldOut, rule: choice.rule, shape: sample.inputShape });

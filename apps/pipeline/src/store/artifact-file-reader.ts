@@ -9,12 +9,20 @@ import { openStore, type StoreOptions } from '@ddinit/data';
 import { openArtifactLocation } from './open-artifact-location';
 
 /** A reader of the files named relative to `root` (an artifact location or a plain folder). */
-export async function artifactFileReader(root: string, file: string, options: StoreOptions = {}): Promise<{ read: (name: string) => Promise<Uint8Array>; describe: (name: string) => string }> {
+export async function artifactFileReader(root: string, file: string, options: StoreOptions = {}): Promise<ArtifactFileReader> {
   const artifact = openArtifactLocation(root, options);
   const metadata = await artifact.readMetadata();
   if (metadata?.files.some((f) => f.name === file)) {
-    return { read: (name) => artifact.readFile(name), describe: (name) => `${artifact.url}/${name}` };
+    const listed = new Set(metadata.files.map((f) => f.name));
+    return { read: (name) => artifact.readFile(name), describe: (name) => `${artifact.url}/${name}`, exists: async (name) => listed.has(name) };
   }
   const store = openStore(root, options);
-  return { read: (name) => store.readAll(name), describe: (name) => store.describe(name) };
+  return { read: (name) => store.readAll(name), describe: (name) => store.describe(name), exists: (name) => store.exists(name) };
+}
+
+export interface ArtifactFileReader {
+  read(name: string): Promise<Uint8Array>;
+  /** The file's location, for messages. */
+  describe(name: string): string;
+  exists(name: string): Promise<boolean>;
 }

@@ -88,8 +88,8 @@ class HashWorker {
   }
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.unref();
+    // No inherited flags: the source is plain CommonJS, and flags such as `--input-type=module` would break it.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
     for (let i = 0; i < TRANSFER_BUFFERS; i++) this.free.push(new ArrayBuffer(TRANSFER_BYTES));
     this.worker.on('message', (reply: Reply) => {
       this.settled();
@@ -113,6 +113,10 @@ class HashWorker {
       for (const wake of this.waitingForBuffer) wake();
       this.waitingForBuffer = [];
     });
+    // Last: adding the first 'message' listener refs the worker's port, and a
+    // worker that never got work (its shard's first read failed) would then keep
+    // the process alive after main() returned.
+    this.worker.unref();
   }
 
   session(): number {

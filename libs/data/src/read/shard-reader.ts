@@ -113,9 +113,28 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
     return this.opened;
   }
 
+  /**
+   * The shard's size. A shard the manifest lists but the store does not hold
+   * is a broken dataset (DataError: retrying cannot help); other failures
+   * stay the store's StorageError.
+   */
+  private async sizeOfListedShard(): Promise<number> {
+    try {
+      return await this.store.size(this.shard.path);
+    } catch (error) {
+      if (await this.store.exists(this.shard.path).catch(() => true)) throw error;
+      throw new DataError('a shard the manifest lists does not exist', {
+        where: this.where,
+        expected: 'the file named in manifest.json (was the dataset copied in part?)',
+        actual: 'no such object',
+        cause: error,
+      });
+    }
+  }
+
   private async openOnce(): Promise<void> {
     const { store, shard, where } = this;
-    this.size = await store.size(shard.path);
+    this.size = await this.sizeOfListedShard();
     if (shard.bytes !== undefined && this.size !== shard.bytes) {
       throw new DataError('shard size does not match the manifest (truncated or replaced?)', {
         where,
@@ -148,9 +167,11 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
         actual: footerLength,
       });
     }
+    // Read outside the try: a storage failure stays a StorageError, only undecodable bytes are a DataError.
+    const footerBytes = await this.readRange(footerStart, footerStart + footerLength);
     let footer: Footer;
     try {
-      footer = Footer.decode(await this.readRange(footerStart, footerStart + footerLength));
+      footer = Footer.decode(footerBytes);
     } catch (cause) {
       throw new DataError('footer is not a readable Arrow footer (corrupt file)', { where, cause, actual: String(cause) });
     }
@@ -186,6 +207,10 @@ export class ShardStream implements AsyncIterable<RecordBatch> {
           throw error;
         });
         if (hash === undefined) return chunk;
+        // The chain below subscribes to `chunk` only once the previous chunk is
+        // hashed; a read failing before that must not count as unhandled (Node
+        // would end the process with it): the failure surfaces through `hashed`.
+        chunk.catch(() => undefined);
         // Reads are launched in index order; chaining keeps the hash in file order.
         const hashed = this.hashTail.then(() => chunk).then((bytes) => hash.update(bytes));
         this.hashTail = hashed.then(

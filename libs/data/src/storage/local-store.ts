@@ -11,8 +11,10 @@ import type { BlobStore, RangeHandle } from './blob-store';
 
 let temporaryCounter = 0;
 
+/** No such file, or a parent on the path is a file (ENOTDIR: the root itself is a file, say). */
 function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 export class LocalStore implements BlobStore {

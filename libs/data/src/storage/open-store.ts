@@ -8,7 +8,7 @@ import type { Logger } from '@ddinit/core';
 import type { BlobStore } from './blob-store';
 import { LocalStore } from './local-store';
 import type { RetryOptions } from './retry';
-import { createS3Client, type S3ClientOptions } from './s3-client';
+import { createS3Client, describeCredentialSource, type S3ClientOptions } from './s3-client';
 import { parseS3Uri, S3Store } from './s3-store';
 
 export interface StoreOptions {
@@ -37,6 +37,7 @@ export function openStore(location: string | BlobStore, options: StoreOptions = 
     const { bucket, prefix } = parseS3Uri(location);
     return new S3Store({
       client: options.client ?? createS3Client(options.s3),
+      ...(options.client === undefined ? { credentialSource: describeCredentialSource(options.s3) } : {}),
       bucket,
       prefix,
       ...(options.retry === undefined ? {} : { retry: options.retry }),

@@ -30,7 +30,10 @@ export interface S3ClientOptions {
   connectionTimeoutMs?: number;
   /** Concurrent connections per host. Default 16. */
   maxSockets?: number;
-  /** Environment to read `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` / `AWS_REGION` from. Default `process.env`. */
+  /**
+   * Environment to read `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` / `AWS_REGION` from. Default `process.env`.
+   * A given environment's `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN` are used too.
+   */
   env?: Record<string, string | undefined>;
 }
 
@@ -62,6 +65,37 @@ function quietNodeVersionNotice(): void {
   if (process.env[SDK_NODE_NOTICE_VARIABLE] === undefined) process.env[SDK_NODE_NOTICE_VARIABLE] = 'true';
 }
 
+/** The access key pair of an explicitly given environment (the SDK itself reads only `process.env`). */
+function staticCredentialsOf(env: Record<string, string | undefined>): S3ClientOptions['credentials'] {
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  if (accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+  const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+  return { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
+}
+
+/**
+ * Where the credentials of a client made by {@link createS3Client} come from,
+ * in words for an error message: the first source of the AWS SDK's chain that
+ * is configured. Never includes a secret; an access key id shows only its first
+ * four characters.
+ *
+ * @example
+ * describeCredentialSource({ env: { AWS_ACCESS_KEY_ID: 'AKIAXYZ…' } });
+ * // 'AWS_ACCESS_KEY_ID (AKIA…) and AWS_SECRET_ACCESS_KEY in the environment'
+ */
+export function describeCredentialSource(options: S3ClientOptions = {}): string {
+  const env = options.env ?? process.env;
+  const keyId = (id: string): string => `${id.slice(0, 4)}…`;
+  if (options.credentials !== undefined) return `the credentials passed to the S3 client (access key ${keyId(options.credentials.accessKeyId)})`;
+  const envKey = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  if (envKey !== undefined) return `AWS_ACCESS_KEY_ID (${keyId(envKey)}) and AWS_SECRET_ACCESS_KEY in the environment`;
+  const profile = nonEmpty(env.AWS_PROFILE);
+  if (profile !== undefined) return `profile '${profile}' (AWS_PROFILE) of the shared AWS config and credentials files`;
+  if (nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE) !== undefined) return 'the web identity token in AWS_WEB_IDENTITY_TOKEN_FILE (AWS_ROLE_ARN)';
+  return 'the AWS SDK default chain (the default profile of ~/.aws/credentials, or container or instance metadata)';
+}
+
 /**
  * @example
  * // MinIO on a laptop: AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 AWS_REGION=us-east-1
@@ -72,10 +106,11 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const { endpoint, forcePathStyle } = resolveS3Endpoint(options);
   const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   quietNodeVersionNotice();
+  const credentials = options.credentials ?? (options.env === undefined ? undefined : staticCredentialsOf(options.env));
   return new S3Client({
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(credentials === undefined ? {} : { credentials }),
     forcePathStyle,
     maxAttempts: 1,
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError, StorageError, createMemoryLogger } from '@ddinit/core';
+import { ConfigError, DataError, StorageError, createMemoryLogger } from '@ddinit/core';
 import { openDataset } from '../read/dataset';
 import { startFaultyProxy, startS3rver, writeSyntheticDataset, type FaultyProxy, type S3rverHandle } from '../testing';
-import { resolveS3Endpoint } from './s3-client';
+import { describeCredentialSource, resolveS3Endpoint } from './s3-client';
 import { S3Store } from './s3-store';
 import { openStore } from './open-store';
 
@@ -123,7 +123,7 @@ describe('datasets on S3', () => {
     await expect(drain()).rejects.toThrow(DataError);
     await expect(drain()).rejects.toThrow(`shard s3://bucket/datasets/broken/${shard.path}: shard checksum does not match the manifest`);
     await store.delete(shard.path);
-    await expect(drain()).rejects.toThrow(`s3://bucket/datasets/broken/${shard.path}: object does not exist`);
+    await expect(drain()).rejects.toThrow(`shard s3://bucket/datasets/broken/${shard.path}: a shard the manifest lists does not exist`);
   });
 });
 
@@ -150,6 +150,32 @@ describe('S3 client configuration', () => {
         if (saved[key] === undefined) delete process.env[key];
         else process.env[key] = saved[key];
       }
+    }
+  });
+
+  it('names where the credentials come from, never the secret', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG';
+    expect(describeCredentialSource({ env: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: secret } })).toBe(
+      'AWS_ACCESS_KEY_ID (AKIA…) and AWS_SECRET_ACCESS_KEY in the environment',
+    );
+    expect(describeCredentialSource({ env: { AWS_PROFILE: 'lab' } })).toMatch(/^profile 'lab' \(AWS_PROFILE\)/);
+    expect(describeCredentialSource({ env: {}, credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: secret } })).not.toContain(secret);
+    expect(describeCredentialSource({ env: {} })).toMatch(/^the AWS SDK default chain/);
+  });
+
+  it('a refused access key is a ConfigError naming the bucket and the credentials source, without the secret', async () => {
+    const secret = 'not-the-right-secret-1234';
+    const env = { AWS_ACCESS_KEY_ID: 'WRONGKEY', AWS_SECRET_ACCESS_KEY: secret };
+    const store = openStore('s3://bucket/datasets/env', { s3: { endpoint: s3.endpoint, region: 'us-east-1', env }, retry: fastRetry });
+    for (const attempt of [() => store.exists('manifest.json'), () => store.readAll('manifest.json'), () => store.list()]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = String(error);
+      expect(message).toContain("the credentials are not valid for bucket 'bucket'");
+      expect(message).toContain('from AWS_ACCESS_KEY_ID (WRON…) and AWS_SECRET_ACCESS_KEY in the environment');
+      expect(message).toMatch(/got HTTP 403/);
+      expect(message).not.toContain(secret);
+      expect(message).not.toContain('UnknownError');
     }
   });
 });

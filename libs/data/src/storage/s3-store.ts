@@ -15,7 +15,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { StorageError, silentLogger, type Logger } from '@ddinit/core';
+import { ConfigError, StorageError, silentLogger, type Logger } from '@ddinit/core';
 import { joinKey, type BlobStore } from './blob-store';
 import { isRetryableError, withRetries, type RetryOptions } from './retry';
 
@@ -28,6 +28,8 @@ export interface S3StoreOptions {
   /** Key prefix of the dataset, without leading or trailing `/` (may be empty). */
   prefix: string;
   retry?: RetryOptions;
+  /** Where the client's credentials come from, for the error when S3 refuses them (see `describeCredentialSource`). */
+  credentialSource?: string;
   /** Multipart part size (≥ 5 MiB). Objects smaller than one part go up in one PutObject. Default 8 MiB. */
   partBytes?: number;
   /** Keys per ListObjectsV2 page (1–1000). Default 1000. */
@@ -53,6 +55,28 @@ function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404 || name === 'NoSuchKey' || name === 'NotFound';
 }
 
+/** S3 error codes that mean the credentials (or the bucket policy) do not allow the request. */
+const ACCESS_ERROR_NAMES = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'CredentialsProviderError',
+]);
+
+/** The error code S3 sent, if any (HEAD responses have no body, so no code: the SDK says 'Unknown'). */
+function errorCodeOf(error: unknown): string | undefined {
+  const name = (error as { name?: string } | undefined)?.name;
+  return name === undefined || name === 'Unknown' || name === 'UnknownError' || name === 'Error' ? undefined : name;
+}
+
+function isAccessError(error: unknown): boolean {
+  const code = errorCodeOf(error);
+  return statusOf(error) === 403 || (code !== undefined && ACCESS_ERROR_NAMES.has(code));
+}
+
 /** An error thrown when a response body ends early; retryable. */
 class RetryableBodyError extends Error {
   constructor(message: string) {
@@ -70,6 +94,7 @@ export class S3Store implements BlobStore {
   private readonly partBytes: number;
   private readonly listPageSize: number;
   private readonly logger: Logger;
+  private readonly credentialSource: string;
 
   constructor(options: S3StoreOptions) {
     this.client = options.client;
@@ -81,6 +106,7 @@ export class S3Store implements BlobStore {
     this.partBytes = options.partBytes ?? 8 * 1024 * 1024;
     if (this.partBytes < MIN_PART_BYTES) throw new RangeError(`partBytes must be ≥ ${MIN_PART_BYTES}, got ${this.partBytes}`);
     this.listPageSize = options.listPageSize ?? 1000;
+    this.credentialSource = options.credentialSource ?? "the S3 client's credentials";
   }
 
   private keyOf(key: string): string {
@@ -98,6 +124,7 @@ export class S3Store implements BlobStore {
     } catch (cause) {
       if (cause instanceof StorageError) throw cause;
       if (isNotFound(cause)) throw new StorageError('object does not exist', { where: this.describe(key), cause });
+      if (isAccessError(cause)) throw this.accessError(what, key, cause);
       const status = statusOf(cause);
       const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
       throw new StorageError(`${what} failed${isRetryableError(cause) ? ' after retries' : ''}`, {
@@ -106,6 +133,25 @@ export class S3Store implements BlobStore {
         cause,
       });
     }
+  }
+
+  /**
+   * S3 refused the credentials: a configuration error (retrying cannot help)
+   * naming the bucket and where the credentials came from, never the secret.
+   */
+  private accessError(what: string, key: string, cause: unknown): ConfigError {
+    const code = errorCodeOf(cause);
+    const status = statusOf(cause);
+    const noCredentials = code === 'CredentialsProviderError';
+    return new ConfigError(
+      noCredentials ? `no S3 credentials were found for ${what}` : `S3 refused ${what}: the credentials are not valid for bucket '${this.bucket}' or may not access this key`,
+      {
+        where: this.describe(key),
+        expected: `credentials allowed to use bucket '${this.bucket}', from ${this.credentialSource}`,
+        actual: noCredentials ? 'none in any source of the chain' : [status === undefined ? undefined : `HTTP ${status}`, code].filter((part) => part !== undefined).join(' '),
+        cause,
+      },
+    );
   }
 
   async size(key: string): Promise<number> {

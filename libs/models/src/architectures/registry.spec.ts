@@ -148,9 +148,17 @@ describe('seeds', () => {
 describe('options and names', () => {
   it('rejects an unknown model, listing the valid names', () => {
     expect(() => buildModel('alexnet')).toThrow(ConfigError);
-    expect(() => buildModel('alexnet')).toThrow(/model: unknown model \(expected one of caffenet, caffenet-small, resnet-small, vgg-plain-<N> with N ≥ 11 .*got alexnet\)/);
-    expect(() => buildModel('vgg-plain-10')).toThrow(/unknown model/);
+    expect(() => buildModel('alexnet')).toThrow(/model: unknown model \(expected one of caffenet, caffenet-small, resnet-small, vgg-plain-<N> with 11 ≤ N ≤ 1000 .*got alexnet\)/);
     expect(() => modelOptionsSchema('vgg-plain-x')).toThrow(/unknown model/);
+  });
+
+  it('rejects a plain VGG depth outside 11…1000 by name, before building anything', () => {
+    const before = tf.memory().numTensors;
+    for (const depth of [10, 1001, 99999]) {
+      expect(() => modelOptionsSchema(`vgg-plain-${depth}`)).toThrow(`model vgg-plain-<N>: unsupported plain VGG depth (expected an integer 11 ≤ N ≤ 1000, got ${depth})`);
+      expect(() => buildModel(`vgg-plain-${depth}`)).toThrow(ConfigError);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects unknown keys and bad values with zod’s message, and fills defaults', () => {

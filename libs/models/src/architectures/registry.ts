@@ -5,7 +5,7 @@
  * |------------------|-----------------|-------------|
  * | `caffenet`       | 227×227×3       | BVLC CaffeNet, 1000 classes |
  * | `caffenet-small` | 28×28×1         | CaffeNet's layer sequence for 24–64 px, 10 classes |
- * | `vgg-plain-<N>`  | 32×32×3         | N ≥ 11 plain 3×3 convolutions, 10 classes |
+ * | `vgg-plain-<N>`  | 32×32×3         | 11 ≤ N ≤ 1000 plain 3×3 convolutions, 10 classes |
  * | `resnet-small`   | 32×32×3         | CIFAR-style ResNet, with/without batch norm, 10 classes |
  *
  * Options are validated with each model's strict zod schema (unknown keys are
@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { ConfigError } from '@ddinit/core';
 import { buildCaffenet, buildCaffenetSmall, caffenetOptionsSchema, caffenetSmallOptionsSchema } from './caffenet';
 import { buildResnetSmall, resnetSmallOptionsSchema } from './resnet-small';
-import { buildVggPlain, vggPlainOptionsSchema, VGG_PLAIN_MIN_DEPTH } from './vgg-plain';
+import { buildVggPlain, vggPlainOptionsSchema, vggStageDepths, VGG_PLAIN_MAX_DEPTH, VGG_PLAIN_MIN_DEPTH } from './vgg-plain';
 
 interface Entry<S extends z.ZodType> {
   schema: S;
@@ -35,7 +35,7 @@ const FIXED = {
 
 type FixedName = keyof typeof FIXED;
 
-/** The registered model names; `vgg-plain-<N>` accepts any N ≥ 11. */
+/** The registered model names; `vgg-plain-<N>` accepts any 11 ≤ N ≤ 1000. */
 export type ModelName = FixedName | `vgg-plain-${number}`;
 
 /** The options (zod input: every key optional) a model name accepts. */
@@ -43,14 +43,14 @@ export type ModelOptions<N extends string> = N extends FixedName
   ? z.input<(typeof FIXED)[N]['schema']>
   : z.input<typeof vggPlainOptionsSchema>;
 
-/** Depths listed by {@link modelNames} (any N ≥ 11 builds). */
+/** Depths listed by {@link modelNames} (any 11 ≤ N ≤ 1000 builds). */
 const LISTED_VGG_DEPTHS = [11, 16, 19, 30];
 
 const VGG_PATTERN = /^vgg-plain-(\d+)$/;
 
 /**
  * The names {@link buildModel} knows: `caffenet`, `caffenet-small`,
- * `resnet-small` and `vgg-plain-<N>` for N = 11, 16, 19, 30 (any N ≥ 11 builds).
+ * `resnet-small` and `vgg-plain-<N>` for N = 11, 16, 19, 30 (any 11 ≤ N ≤ 1000 builds).
  */
 export function modelNames(): string[] {
   return [...Object.keys(FIXED), ...LISTED_VGG_DEPTHS.map((n) => `vgg-plain-${n}`)].sort();
@@ -59,13 +59,14 @@ export function modelNames(): string[] {
 function lookup(name: string): Entry<z.ZodType> & { vggDepth?: number } {
   if (Object.hasOwn(FIXED, name)) return FIXED[name as FixedName] as unknown as Entry<z.ZodType>;
   const match = VGG_PATTERN.exec(name);
-  if (match !== null && Number(match[1]) >= VGG_PLAIN_MIN_DEPTH) {
+  if (match !== null) {
     const depth = Number(match[1]);
+    vggStageDepths(depth); // a depth out of range is a ConfigError naming the range, before anything is built
     return { schema: vggPlainOptionsSchema, build: (o) => buildVggPlain(depth, o as z.output<typeof vggPlainOptionsSchema>), vggDepth: depth };
   }
   throw new ConfigError('unknown model', {
     where: 'model',
-    expected: `one of ${Object.keys(FIXED).join(', ')}, vgg-plain-<N> with N ≥ ${VGG_PLAIN_MIN_DEPTH} (e.g. ${LISTED_VGG_DEPTHS.map((n) => `vgg-plain-${n}`).join(', ')})`,
+    expected: `one of ${Object.keys(FIXED).join(', ')}, vgg-plain-<N> with ${VGG_PLAIN_MIN_DEPTH} ≤ N ≤ ${VGG_PLAIN_MAX_DEPTH} (e.g. ${LISTED_VGG_DEPTHS.map((n) => `vgg-plain-${n}`).join(', ')})`,
     actual: name,
   });
 }

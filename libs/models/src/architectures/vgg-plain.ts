@@ -1,5 +1,5 @@
 /**
- * `vgg-plain-<N>`: N 3×3 convolutions with fused ReLU, no batch normalization
+ * `vgg-plain-<N>` (11 ≤ N ≤ 1000): N 3×3 convolutions with fused ReLU, no batch normalization
  * and no shortcuts — the deep plain networks that train from a data-dependent
  * initialization but not from a Gaussian one (Krähenbühl et al. 2016, §4).
  *
@@ -18,6 +18,13 @@ import { imageShapeSchema, numClassesSchema, seedSchema } from './option-schemas
 
 /** The smallest supported depth. */
 export const VGG_PLAIN_MIN_DEPTH = 11;
+
+/**
+ * The largest supported depth. Weights grow linearly with N: beyond this a
+ * build takes minutes and, long before vgg-plain-99999, exhausts the wasm
+ * backend's memory with an engine error instead of a message.
+ */
+export const VGG_PLAIN_MAX_DEPTH = 1000;
 
 const STAGE_WIDTHS = [1, 2, 4, 8, 8];
 
@@ -41,8 +48,12 @@ export type VggPlainOptions = z.output<typeof vggPlainOptionsSchema>;
  * @throws ConfigError for a depth below {@link VGG_PLAIN_MIN_DEPTH} or not an integer.
  */
 export function vggStageDepths(depth: number): number[] {
-  if (!Number.isInteger(depth) || depth < VGG_PLAIN_MIN_DEPTH) {
-    throw new ConfigError('unsupported plain VGG depth', { where: 'model vgg-plain-<N>', expected: `an integer N ≥ ${VGG_PLAIN_MIN_DEPTH}`, actual: depth });
+  if (!Number.isInteger(depth) || depth < VGG_PLAIN_MIN_DEPTH || depth > VGG_PLAIN_MAX_DEPTH) {
+    throw new ConfigError('unsupported plain VGG depth', {
+      where: 'model vgg-plain-<N>',
+      expected: `an integer ${VGG_PLAIN_MIN_DEPTH} ≤ N ≤ ${VGG_PLAIN_MAX_DEPTH}`,
+      actual: depth,
+    });
   }
   const stages = STAGE_WIDTHS.length;
   const base = Math.floor(depth / stages);

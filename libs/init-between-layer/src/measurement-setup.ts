@@ -1,5 +1,5 @@
 /**
- * What one change-rate measurement works on, prepared once per call: the model's
+ * What one change-rate measurement (docs/method.md#change-rate) works on, prepared once per call: the model's
  * graph, its top (the last non-loss layer L), the layers that get a rate, and the
  * checked batch. Both the measurement (`measureChangeRates`) and the
  * calibration loop that repeats it (`calibrateChangeRates`) start here.

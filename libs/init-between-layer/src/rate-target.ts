@@ -1,6 +1,6 @@
 /**
  * The common change rate the calibration steers every layer towards, and how far
- * the measured rates are from it (Krähenbühl et al. 2016, §3.2; ALGORITHM.md §2).
+ * the measured rates are from it (Krähenbühl et al. 2016, §3.2; docs/method.md#calibration-step).
  */
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A starting point for this library's specs: a per-channel normalization of every
- * layer on the sample (the within-layer step of ALGORITHM.md §1, step 2, with β = 0),
+ * layer on the sample (the within-layer step of docs/method.md#normalization, with β = 0),
  * re-implemented here so the specs do not depend on the within-layer library.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryLogger } from '../logger';
+import { createMemoryLogger, type ProgressEvent } from '../logger';
 import { Rng } from '../rng';
 import { expectNoLeakedTensors, useBackend } from '../testing';
 import { kmeans } from './kmeans';
@@ -115,6 +115,26 @@ describe('kmeans', () => {
       const labels = result.assignments as Int32Array;
       for (let r = 5; r < 1000; r++) expect(labels[r]).toBe(labels[r % 5]);
       expect(result.inertia / 1000).toBeLessThan(4 * 0.25 * 1.1); // ≈ d·σ²
+    }
+    x.dispose();
+  });
+
+  it('reports progress against a total that bounds every pass, mini-batch steps and refinement alike', async () => {
+    const values = blobs(300, [[0, 0], [3, 0], [0, 3]], 1, 2);
+    const x = tf.tensor2d(values, [900, 2]);
+    for (const options of [
+      // one epoch of 15 steps (tolerance 0: no early stop), then 3 Lloyd passes
+      { algorithm: 'minibatch' as const, batchSize: 64, maxIterations: 1, tolerance: 0, refineIterations: 3 },
+      { algorithm: 'lloyd' as const, maxIterations: 50 },
+    ]) {
+      const events: ProgressEvent[] = [];
+      const result = await kmeans(x, 3, { seed: 4, ...options, progress: (e) => events.push(e) });
+      result.centres.dispose();
+      const total = options.algorithm === 'minibatch' ? 15 + 3 : 50;
+      expect(events.map((e) => e.total)).toEqual(events.map(() => total));
+      for (const e of events) expect(e.completed).toBeLessThanOrEqual(total);
+      expect(events.at(-1)).toMatchObject({ phase: 'end', completed: result.iterations });
+      if (options.algorithm === 'minibatch') expect(result.iterations).toBeGreaterThan(15); // the refinement ran past the steps
     }
     x.dispose();
   });

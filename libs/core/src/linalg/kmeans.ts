@@ -1,5 +1,5 @@
 /**
- * k-means clustering of rows (ALGORITHM.md §1, the `kmeans` weight source): greedy
+ * k-means clustering of rows (docs/method.md#kmeans, the `kmeans` weight source): greedy
  * k-means++ seeding on a row sample, then full Lloyd iterations (Lloyd 1982) or
  * mini-batch iterations (Sculley, "Web-scale k-means clustering", WWW 2010, with
  * scikit-learn's early stopping), optionally followed by a few full Lloyd passes.
@@ -109,6 +109,8 @@ interface Settings {
   seedingTrials: number;
   chunkRows: number;
   rng: Rng;
+  /** Progress total: every pass over a batch or the data counts (mini-batch steps, then refinement), this bounds them all. */
+  totalPasses: number;
 }
 
 /** Nearest centres of every row for one set of centres. */
@@ -268,6 +270,7 @@ function resolveSettings(x: tf.Tensor2D, k: number, options: KMeansOptions): Set
   if (initSize < k) throw new ConfigError('initSize must be at least k', { where, expected: `≥ ${k}`, actual: initSize });
   const seedingTrials = checkInteger(options.seedingTrials ?? 2 + Math.floor(Math.log(k)), 'seedingTrials', 1, where);
   const chunkRows = checkInteger(options.chunkRows ?? 8192, 'chunkRows', 1, where);
+  const maxSteps = Math.ceil((maxIterations * n) / Math.min(batchSize, n));
   return {
     where,
     logger: options.logger ?? silentLogger,
@@ -282,6 +285,7 @@ function resolveSettings(x: tf.Tensor2D, k: number, options: KMeansOptions): Set
     seedingTrials,
     chunkRows,
     rng: options.seed instanceof Rng ? options.seed : Rng.fromSeed(options.seed),
+    totalPasses: algorithm === 'lloyd' ? maxIterations : maxSteps + refineIterations,
   };
 }
 
@@ -353,7 +357,7 @@ async function lloydPasses(run: Run, passes: number): Promise<boolean> {
     }
     const shift = squaredShift(update.centres, run.centres);
     run.centres = update.centres;
-    progress({ task: 'kmeans', phase: 'advance', completed: run.iterations, item: where, fields: { shift } });
+    progress({ task: 'kmeans', phase: 'advance', completed: run.iterations, total: s.totalPasses, item: where, fields: { shift } });
     if (update.repairs === 0 && shift <= run.shiftTolerance) return true;
   }
   return false;
@@ -468,7 +472,7 @@ async function miniBatchSteps(run: Run): Promise<boolean> {
       logger.warn('k-means: empty clusters re-seeded at the farthest batch rows', { where, step, repaired: stale });
     }
     const shift = squaredShift(run.centres, before);
-    progress({ task: 'kmeans', phase: 'advance', completed: step, total: maxSteps, item: where, fields: { batchInertia: batchInertia / size } });
+    progress({ task: 'kmeans', phase: 'advance', completed: run.iterations, total: s.totalPasses, item: where, fields: { batchInertia: batchInertia / size } });
     const mayStop = step >= stepsPerEpoch && stale === 0;
     if (mayStop && s.tolerance > 0 && shift <= run.shiftTolerance) return true;
     const perRow = batchInertia / size;
@@ -498,7 +502,7 @@ async function finalResult(run: Run, converged: boolean, returnAssignments: bool
     last = { labels, distances, centres: current };
   }
   const inertia = exactInertia(p, last.labels, last.centres);
-  s.progress({ task: 'kmeans', phase: 'end', completed: run.iterations, item: s.where, fields: { inertia, repairs: run.repairs } });
+  s.progress({ task: 'kmeans', phase: 'end', completed: run.iterations, total: s.totalPasses, item: s.where, fields: { inertia, repairs: run.repairs } });
   const result: KMeansResult = {
     centres: tf.tensor2d(last.centres, [k, d]),
     inertia,
@@ -529,7 +533,7 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
   const data = await readFiniteRows(x, s.where);
   const p: Problem = { data, norms: rowSquaredNorms(data, n, d), n, d, k, chunkRows: s.chunkRows };
   const shiftTolerance = shiftToleranceOf(p, s.tolerance);
-  s.progress({ task: 'kmeans', phase: 'start', completed: 0, item: s.where, fields: { n, d, k, algorithm: s.algorithm } });
+  s.progress({ task: 'kmeans', phase: 'start', completed: 0, total: s.totalPasses, item: s.where, fields: { n, d, k, algorithm: s.algorithm } });
   const centres = await startingCentres(p, s, options.initialCentres);
   const run: Run = { p, s, shiftTolerance, centres, iterations: 0, repairs: 0 };
   let converged: boolean;

@@ -18,6 +18,9 @@ const PENDING: Record<string, string> = {
   'libs/init-within-layer/src/spec-support/check-invariants.ts': 'init-within-layer was being refactored',
 };
 
+/** This project is the workspace's checks: every file in it serves a spec, so its sources are not helpers to move. */
+const CHECKS_PROJECT = resolve(root, 'tools/workspace');
+
 const SPEC = /\.spec\.ts$/;
 const SOURCE = /\.(ts|mts|js|mjs)$/;
 
@@ -77,7 +80,7 @@ describe('spec helpers', () => {
   it('live in src/testing/ when only specs (or other helpers) import them', () => {
     const byTarget = importers(files);
     const misplaced = files
-      .filter((f) => !SPEC.test(f) && !inTesting(f) && !exposed.has(f))
+      .filter((f) => !SPEC.test(f) && !inTesting(f) && !exposed.has(f) && !f.startsWith(CHECKS_PROJECT))
       .filter((f) => {
         const users = byTarget.get(f) ?? [];
         return users.length > 0 && users.every((u) => SPEC.test(u) || inTesting(u));

@@ -13,7 +13,7 @@ import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { buildModel } from '@ddinit/models';
 import { calibrateChangeRates } from './calibrate-change-rates';
 import { measureChangeRates } from './measure-change-rates';
-import { capturePreActivations, normalizeChannels, seededBatch } from './spec-fixtures';
+import { capturePreActivations, normalizeChannels, seededBatch } from './testing';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -5,79 +5,16 @@
  * The method: docs/method.md#between-layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, NumericalError, Rng, ShapeError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
-import { flattenModel, weightVariable, writeWeight, hasWeight, type GraphNode, type ModelGraph, type ParameterLayer, type WeightRole } from '@ddinit/models';
-import { classifyLayers, type CalibrationLayers, type UncalibratedLayer } from './calibration-layers';
+import { NumericalError, Rng, silentLogger, silentProgress, type Observers } from '@ddinit/core';
+import { weightVariable, writeWeight, hasWeight, type GraphNode, type ParameterLayer, type WeightRole } from '@ddinit/models';
+import type { UncalibratedLayer } from './calibration-layers';
 import { parseCalibrationOptions, type CalibrationOptions, type CalibrationOptionsInput } from './calibration-options';
 import type { CalibrationIteration, CalibrationResult } from './calibration-result';
 import { measureRatesOnce, type DeferredKernels, type GradientSource, type RateMeasurement } from './change-rates';
-import { findTop, type BeforeNodeHook, type GraphTop } from './graph-forward';
-import { findMergeTies, planScales, type MergeTies } from './scale-plan';
-
-/** The calibration batch: images `[n, …inputShape]`, optionally with one-hot labels `[n, classes]` for the real-loss variant. */
-export type CalibrationBatch = tf.Tensor | { inputs: tf.Tensor; labels?: tf.Tensor };
-
-/** Everything a measurement needs, prepared once per call. */
-interface Setup {
-  graph: ModelGraph;
-  top: GraphTop;
-  layers: CalibrationLayers;
-  /** Layers that get a rate, a target contribution and a free scale (calibrated minus tied). */
-  free: ParameterLayer[];
-  ties: MergeTies | undefined;
-  inputs: tf.Tensor;
-  labels: tf.Tensor | undefined;
-  options: CalibrationOptions;
-}
-
-function splitBatch(batch: CalibrationBatch): { inputs: tf.Tensor; labels: tf.Tensor | undefined } {
-  return batch instanceof tf.Tensor ? { inputs: batch, labels: undefined } : { inputs: batch.inputs, labels: batch.labels };
-}
-
-/** Builds the graph, finds the top and the layers, checks the batch. */
-export function prepareCalibration(model: tf.LayersModel, batch: CalibrationBatch, options: CalibrationOptions): Setup {
-  const graph = flattenModel(model);
-  if (graph.inputs.length !== 1) {
-    throw new ConfigError('calibration needs a single-input model', { where: `model ${model.name}`, expected: '1 input', actual: `${graph.inputs.length} inputs` });
-  }
-  const { inputs, labels } = splitBatch(batch);
-  const inputNode = graph.nodes[graph.inputs[0]];
-  const expected = inputNode.outputShapes[0];
-  if (inputs.rank !== expected.length || expected.some((d, i) => d != null && d !== inputs.shape[i]) || inputs.shape[0] === 0) {
-    throw new ShapeError('calibration batch does not match the model input', { where: `input ${inputNode.name}`, expected, actual: inputs.shape });
-  }
-  if (labels !== undefined && labels.shape[0] !== inputs.shape[0]) {
-    throw new ShapeError('labels and inputs have different batch sizes', { where: 'calibration labels', expected: inputs.shape[0], actual: labels.shape[0] });
-  }
-  const top = findTop(graph);
-  const layers = classifyLayers(graph, top, options.excludeLayers);
-  const ties = options.functionPreserving ? findMergeTies(graph, top, layers) : undefined;
-  const tied = new Set(ties?.ties.map((t) => t.node) ?? []);
-  const free = layers.calibrated.filter((p) => !tied.has(p.node));
-  if (ties !== undefined) {
-    for (const t of ties.ties) {
-      layers.uncalibrated.push({ layer: t.layer, reason: `tied at ${t.merge}: function preservation sets its scale so that its branch matches the reference branch` });
-    }
-  }
-  if (free.length === 0) {
-    throw new ConfigError('no layer to calibrate', {
-      where: `model ${model.name}`,
-      expected: 'at least one convolution or dense layer with a kernel below the top',
-      actual: layers.uncalibrated.map((u) => `${u.layer} (${u.reason})`).join('; ') || 'no parameter layers',
-    });
-  }
-  return { graph, top, layers, free, ties, inputs, labels, options };
-}
-
-/** T = geometric mean of the defined rates (× σ_out^(1/K)), and max_k |log ρ_k / log T − 1|. */
-export function targetOf(rates: Record<string, number>, outputStd: number, pullOutputStd: boolean): { target: number; deviation: number; count: number } {
-  const logs = Object.values(rates).filter((r) => Number.isFinite(r) && r > 0).map(Math.log);
-  if (logs.length === 0) return { target: Number.NaN, deviation: Number.POSITIVE_INFINITY, count: 0 };
-  let logTarget = logs.reduce((a, b) => a + b, 0) / logs.length;
-  if (pullOutputStd) logTarget += Math.log(outputStd) / logs.length;
-  const deviation = Math.max(...logs.map((l) => Math.abs(l / logTarget - 1)));
-  return { target: Math.exp(logTarget), deviation: Number.isNaN(deviation) ? Number.POSITIVE_INFINITY : deviation, count: logs.length };
-}
+import type { BeforeNodeHook } from './graph-forward';
+import { prepareMeasurement, type CalibrationBatch, type MeasurementSetup as Setup } from './measurement-setup';
+import { targetOf } from './rate-target';
+import { planScales } from './scale-plan';
 
 /** Multiplies one weight of a layer by `factor` (no-op for 1 or a missing weight). */
 function scaleWeight(p: ParameterLayer, role: WeightRole, factor: number): void {
@@ -262,7 +199,7 @@ export function calibrateChangeRates(
   const parsed = parseCalibrationOptions(options);
   const logger = observers.logger ?? silentLogger;
   const progress = observers.progress ?? silentProgress;
-  const setup = prepareCalibration(model, batch, parsed);
+  const setup = prepareMeasurement(model, batch, parsed);
   const { layers } = setup;
   if (layers.nonHomogeneous.length > 0) {
     logger.warn('layers that are not positively homogeneous: the calibration step is approximate there', {

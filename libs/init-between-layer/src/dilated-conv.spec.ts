@@ -12,7 +12,7 @@ import { expectNoLeakedTensors, relativeError, useBackend } from '@ddinit/core/t
 import { calibrateChangeRates } from './calibrate-change-rates';
 import { applyDilatedConv2d, dilateKernel } from './dilated-conv';
 import { measureChangeRates } from './measure-change-rates';
-import { normalizeChannels, seededBatch } from './spec-fixtures';
+import { normalizeChannels, seededBatch } from './testing';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -1,6 +1,7 @@
 // Between-layer scale calibration (Krähenbühl et al. 2016, §3.2 / Algorithm 2) and LSUV as a peer.
-export { calibrateChangeRates, targetOf } from './calibrate-change-rates';
-export type { CalibrationBatch } from './calibrate-change-rates';
+export { calibrateChangeRates } from './calibrate-change-rates';
+export type { CalibrationBatch } from './measurement-setup';
+export { targetOf } from './rate-target';
 export { measureChangeRates } from './measure-change-rates';
 export type { ChangeRates } from './measure-change-rates';
 export { lsuvInitialize } from './lsuv-initialize';

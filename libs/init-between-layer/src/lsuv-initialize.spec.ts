@@ -9,7 +9,7 @@ import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { buildModel, kernelToFilterRows, parameterLayers } from '@ddinit/models';
 import { lsuvInitialize } from './lsuv-initialize';
 import { orthonormalKernel } from './orthonormal-kernel';
-import { capturePreActivations, seededBatch } from './spec-fixtures';
+import { capturePreActivations, seededBatch } from './testing';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -6,9 +6,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Rng } from '@ddinit/core';
 import { parseCalibrationOptions, type CalibrationOptions, type CalibrationOptionsInput } from './calibration-options';
-import { prepareCalibration, targetOf, type CalibrationBatch } from './calibrate-change-rates';
-import { measureRatesOnce } from './change-rates';
 import type { UncalibratedLayer } from './calibration-layers';
+import { measureRatesOnce } from './change-rates';
+import { prepareMeasurement, type CalibrationBatch } from './measurement-setup';
+import { targetOf } from './rate-target';
 
 export interface ChangeRates {
   /** ρ_k = sqrt(mean(∇W_k²) / mean(W_k²)) per calibratable layer (NaN where undefined), topological order. */
@@ -29,7 +30,7 @@ export interface ChangeRates {
  * cross-entropy of z_L. Uses `draws`, `seed`, `excludeLayers` and `pullOutputStd`
  * (for the target) of the calibration options. The model is not changed.
  *
- * @throws as {@link calibrateChangeRates}.
+ * @throws as `calibrateChangeRates` (the same preparation and measurement).
  * @example
  * const { rates, deviation } = measureChangeRates(model, batch, { draws: 4 });
  */
@@ -39,7 +40,7 @@ export function measureChangeRates(
   options: CalibrationOptionsInput | CalibrationOptions = {},
 ): ChangeRates {
   const parsed = parseCalibrationOptions(options);
-  const setup = prepareCalibration(model, batch, parsed);
+  const setup = prepareMeasurement(model, batch, parsed);
   const stream = Rng.fromSeed(parsed.seed).derive('measure-change-rates');
   const source =
     setup.labels !== undefined

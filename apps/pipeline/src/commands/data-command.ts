@@ -201,11 +201,16 @@ function defaultName(out: string): string {
   return segments.at(-1) ?? 'dataset';
 }
 
+/**
+ * The fields of `fields` whose value is defined: a flag the user left out leaves
+ * its option out, so the converter's own default applies.
+ */
+function definedOnly<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
 function writerOptions(flags: CommonConvertFlags): { maxShardBytes?: number; overwrite?: boolean } {
-  return {
-    ...(flags.maxShardBytes === undefined ? {} : { maxShardBytes: flags.maxShardBytes }),
-    ...(flags.overwrite ? { overwrite: true } : {}),
-  };
+  return definedOnly({ maxShardBytes: flags.maxShardBytes, overwrite: flags.overwrite ? true : undefined });
 }
 
 /** What every converter takes from the common flags and the console: shard writing, logs and progress. */
@@ -215,10 +220,7 @@ function converterIo(flags: CommonConvertFlags, observers: ConsoleObservers) {
 
 /** `--citation` and `--license`, for the converters of user data (the others know their source). */
 function provenance(flags: { citation?: string; license?: string }): { source?: string; license?: string } {
-  return {
-    ...(flags.citation === undefined ? {} : { source: flags.citation }),
-    ...(flags.license === undefined ? {} : { license: flags.license }),
-  };
+  return definedOnly({ source: flags.citation, license: flags.license });
 }
 
 interface ConvertContext {
@@ -281,15 +283,10 @@ function idxSplit(split: string, images: string | undefined, labels: string | un
   if (images === undefined || labels === undefined) {
     throw new ConfigError(`--${split}-images and --${split}-labels go together`, { where: `--${split}-${images === undefined ? 'images' : 'labels'}`, expected: 'a file', actual: 'missing' });
   }
-  return { images, labels, ...(perClass === undefined ? {} : { perClass }) };
+  return { images, labels, ...definedOnly({ perClass }) };
 }
 
-function registerConvert(data: Command, io: DataCommandIo): void {
-  const convert = data
-    .command('convert')
-    .description('convert a dataset into ddinit shards (Arrow IPC + manifest.json) in a directory or S3 prefix')
-    .addHelpText('after', '\nExample:\n  ddinit data convert fashion-mnist --out s3://datasets/fashion-mnist\n');
-
+function registerIdx(convert: Command, io: DataCommandIo): void {
   addCommonConvertFlags(
     convert.command('idx').description('MNIST-style IDX files (gzipped or raw): images [N,H,W] and labels [N] per split, train and/or test'),
     'ddinit data convert idx --train-images train-images-idx3-ubyte.gz --train-labels train-labels-idx1-ubyte.gz --test-images t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz --out data/mnist',
@@ -322,7 +319,9 @@ function registerConvert(data: Command, io: DataCommandIo): void {
         }),
       );
     });
+}
 
+function registerFashionMnist(convert: Command, io: DataCommandIo): void {
   addCommonConvertFlags(
     convert.command('fashion-mnist').description(`Fashion-MNIST (train and t10k IDX files; default Debian's dataset-fashion-mnist in ${DEBIAN_FASHION_MNIST_DIR})`),
     'ddinit data convert fashion-mnist --out s3://datasets/fashion-mnist',
@@ -331,48 +330,39 @@ function registerConvert(data: Command, io: DataCommandIo): void {
     .option('--per-class-train <n>', 'keep the first n training examples of each class', positiveInteger('--per-class-train'))
     .option('--per-class-test <n>', 'keep the first n test examples of each class', positiveInteger('--per-class-test'))
     .action(async (flags: FashionFlags) => {
-      const perClass = {
-        ...(flags.perClassTrain === undefined ? {} : { train: flags.perClassTrain }),
-        ...(flags.perClassTest === undefined ? {} : { test: flags.perClassTest }),
-      };
+      const perClass = definedOnly({ train: flags.perClassTrain, test: flags.perClassTest });
       await runConvert('fashion-mnist', flags, [flags.source], io, ({ output, observers }) =>
-        convertFashionMnist({
-          output,
-          sourceDir: flags.source,
-          perClass,
-          ...(flags.name === undefined ? {} : { name: flags.name }),
-          ...converterIo(flags, observers),
-        }),
+        convertFashionMnist({ output, sourceDir: flags.source, perClass, ...definedOnly({ name: flags.name }), ...converterIo(flags, observers) }),
       );
     });
+}
 
-  for (const variant of ['cifar10', 'cifar100'] as const) {
-    const ten = variant === 'cifar10';
-    const command = addCommonConvertFlags(
-      convert
-        .command(variant)
-        .description(
-          ten
-            ? 'CIFAR-10, binary version: data_batch_1..5.bin, test_batch.bin and batches.meta.txt (32×32×3, 10 classes)'
-            : 'CIFAR-100, binary version: train.bin, test.bin and fine/coarse_label_names.txt (32×32×3, 100 or 20 classes)',
-        ),
-      ten ? 'ddinit data convert cifar10 --source cifar-10-batches-bin --out data/cifar10' : 'ddinit data convert cifar100 --source cifar-100-binary --label coarse --out data/cifar100-coarse',
-    ).requiredOption('--source <dir>', ten ? 'the extracted cifar-10-batches-bin directory' : 'the extracted cifar-100-binary directory');
-    if (!ten) command.addOption(new Option('--label <label>', 'which label to keep').choices(['fine', 'coarse']).default('fine'));
-    command.action(async (flags: CifarFlags) => {
-      await runConvert(variant, flags, [flags.source], io, ({ output, observers }) =>
-        convertCifar({
-          sourceDir: flags.source,
-          variant,
-          ...(flags.label === undefined ? {} : { label: flags.label }),
-          output,
-          ...(flags.name === undefined ? {} : { name: flags.name }),
-          ...converterIo(flags, observers),
-        }),
-      );
-    });
-  }
+const CIFAR_HELP = {
+  cifar10: {
+    description: 'CIFAR-10, binary version: data_batch_1..5.bin, test_batch.bin and batches.meta.txt (32×32×3, 10 classes)',
+    example: 'ddinit data convert cifar10 --source cifar-10-batches-bin --out data/cifar10',
+    source: 'the extracted cifar-10-batches-bin directory',
+  },
+  cifar100: {
+    description: 'CIFAR-100, binary version: train.bin, test.bin and fine/coarse_label_names.txt (32×32×3, 100 or 20 classes)',
+    example: 'ddinit data convert cifar100 --source cifar-100-binary --label coarse --out data/cifar100-coarse',
+    source: 'the extracted cifar-100-binary directory',
+  },
+} as const;
 
+/** `cifar10` and `cifar100` (only the latter has `--label`). */
+function registerCifar(convert: Command, variant: keyof typeof CIFAR_HELP, io: DataCommandIo): void {
+  const help = CIFAR_HELP[variant];
+  const command = addCommonConvertFlags(convert.command(variant).description(help.description), help.example).requiredOption('--source <dir>', help.source);
+  if (variant === 'cifar100') command.addOption(new Option('--label <label>', 'which label to keep').choices(['fine', 'coarse']).default('fine'));
+  command.action(async (flags: CifarFlags) => {
+    await runConvert(variant, flags, [flags.source], io, ({ output, observers }) =>
+      convertCifar({ sourceDir: flags.source, variant, output, ...definedOnly({ label: flags.label, name: flags.name }), ...converterIo(flags, observers) }),
+    );
+  });
+}
+
+function registerImageFolder(convert: Command, io: DataCommandIo): void {
   addCommonConvertFlags(
     convert
       .command('image-folder')
@@ -391,14 +381,16 @@ function registerConvert(data: Command, io: DataCommandIo): void {
           splits,
           output,
           name: flags.name ?? defaultName(flags.out),
-          ...(flags.size === undefined ? {} : { size: flags.size }),
+          ...definedOnly({ size: flags.size }),
           channels: flags.channels === '1' ? 1 : 3,
           ...provenance(flags),
           ...converterIo(flags, observers),
         }),
       );
     });
+}
 
+function registerVoc(convert: Command, io: DataCommandIo): void {
   addCommonConvertFlags(
     convert
       .command('voc')
@@ -415,15 +407,27 @@ function registerConvert(data: Command, io: DataCommandIo): void {
         convertVoc({
           root: flags.root,
           task: flags.task,
-          ...(flags.splits === undefined ? {} : { splits: flags.splits }),
-          ...(flags.size === undefined ? {} : { size: flags.size }),
           includeDifficult: flags.includeDifficult,
           output,
-          ...(flags.name === undefined ? {} : { name: flags.name }),
+          ...definedOnly({ splits: flags.splits, size: flags.size, name: flags.name }),
           ...converterIo(flags, observers),
         }),
       );
     });
+}
+
+/** `ddinit data convert <format>`: one subcommand per converter, each with the common flags. */
+function registerConvert(data: Command, io: DataCommandIo): void {
+  const convert = data
+    .command('convert')
+    .description('convert a dataset into ddinit shards (Arrow IPC + manifest.json) in a directory or S3 prefix')
+    .addHelpText('after', '\nExample:\n  ddinit data convert fashion-mnist --out s3://datasets/fashion-mnist\n');
+  registerIdx(convert, io);
+  registerFashionMnist(convert, io);
+  registerCifar(convert, 'cifar10', io);
+  registerCifar(convert, 'cifar100', io);
+  registerImageFolder(convert, io);
+  registerVoc(convert, io);
 }
 
 async function runInspect(location: string, flags: InspectFlags, io: DataCommandIo): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleReport } from './report.fixture';
+import { sampleReport } from '../testing/sample-report';
 import { InitReportSchema } from './report-schema';
 import { formatLayerSummary } from './layer-summary';
 import { renderReportHtml } from './render-html';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../logger';
 import { selectBackend } from './select-backend';
-import { nativeBlasForSpecs } from './wasm-kernels/backend-comparison';
+import { nativeBlasForSpecs } from '../testing/backend-comparison';
 
 const nativeBuilt = nativeBlasForSpecs() !== undefined;
 

@@ -150,6 +150,47 @@ describe('kmeans', () => {
     tf.dispose([a.centres, b.centres, x]);
   });
 
+  it('keeps its seeded results bit for bit (Lloyd with a seeding sample, mini-batch with refinement, mini-batch repair)', async () => {
+    // Pinned from the implementation before kmeans() was split into named steps: a
+    // refactor that reorders a float operation or a random draw changes these numbers.
+    const rng = Rng.fromSeed(7);
+    const truth = [
+      [0, 0],
+      [4, 0],
+      [0, 4],
+    ];
+    const values = Float32Array.from({ length: 180 * 2 }, (_, i) => truth[Math.floor(i / 2) % 3][i % 2] + 1.2 * rng.normal());
+    const x = tf.tensor2d(values, [180, 2]);
+    const init = tf.tensor2d([0, 0, 4, 0, 100, 100, 0, 4], [4, 2]);
+    const lloyd = await kmeans(x, 4, { seed: 5, algorithm: 'lloyd', initSize: 50, returnAssignments: true });
+    const minibatch = await kmeans(x, 4, { seed: 5, algorithm: 'minibatch', batchSize: 16, initSize: 50 });
+    const repaired = await kmeans(x, 4, { seed: 5, algorithm: 'minibatch', batchSize: 16, initialCentres: init, refineIterations: 0 });
+    const summary = (r: typeof lloyd) => ({ centres: Array.from(r.centres.dataSync()), inertia: r.inertia, iterations: r.iterations, repairs: r.emptyClusterRepairs, converged: r.converged });
+    expect(summary(lloyd)).toEqual({
+      centres: [0.25085556507110596, 4.189878940582275, 2.274026870727539, -0.6355288624763489, -0.7457003593444824, 0.35928329825401306, 4.576462745666504, 0.4351963698863983],
+      inertia: 383.2501345051741,
+      iterations: 4,
+      repairs: 0,
+      converged: true,
+    });
+    expect((lloyd.assignments as Int32Array).reduce((sum, a, i) => sum + (i + 1) * a, 0)).toBe(22666);
+    expect(summary(minibatch)).toEqual({
+      centres: [0.3029250502586365, 4.171390533447266, 1.8509622812271118, -0.3816172182559967, -0.8514407873153687, 0.3402332663536072, 4.511589527130127, 0.14936864376068115],
+      inertia: 381.74349974856534,
+      iterations: 38,
+      repairs: 0,
+      converged: true,
+    });
+    expect(summary(repaired)).toEqual({
+      centres: [-0.10894890874624252, -0.05606834217905998, 4.020251274108887, -0.32971736788749695, -1.718727469444275, 1.7758334875106812, 0.15451295673847198, 4.271108150482178],
+      inertia: 438.2333405902595,
+      iterations: 13,
+      repairs: 1,
+      converged: true,
+    });
+    tf.dispose([lloyd.centres, minibatch.centres, repaired.centres, init, x]);
+  });
+
   it('handles k = n: every row its own centre, inertia 0', async () => {
     const values = Float32Array.from([0, 0, 1, 0, 0, 1, 5, 5, 2, 3, -1, 4]);
     const x = tf.tensor2d(values, [6, 2]);

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, NumericalError, ShapeError } from '../errors';
-import { silentLogger, silentProgress, type Observers } from '../logger';
+import { silentLogger, silentProgress, type Logger, type Observers, type ProgressListener } from '../logger';
 import { Rng } from '../rng';
 import { seedKMeansPlusPlus } from './kmeans-plus-plus';
 import { findNearestCentres, rowSquaredNorms } from './nearest-centres';
@@ -83,13 +83,56 @@ export interface KMeansResult {
 /** `auto` runs full Lloyd passes up to this many rows. */
 const AUTO_LLOYD_MAX_ROWS = 250_000;
 
+/** The rows being clustered, read once from the tensor. */
 interface Problem {
   data: Float32Array;
+  /** ‖x_i‖² per row. */
   norms: Float64Array;
   n: number;
   d: number;
   k: number;
   chunkRows: number;
+}
+
+/** The options, checked and with their defaults resolved for this n and k. */
+interface Settings {
+  where: string;
+  logger: Logger;
+  progress: ProgressListener;
+  algorithm: 'lloyd' | 'minibatch';
+  maxIterations: number;
+  tolerance: number;
+  batchSize: number;
+  patience: number;
+  refineIterations: number;
+  initSize: number;
+  seedingTrials: number;
+  chunkRows: number;
+  rng: Rng;
+  /** Progress total: every pass over a batch or the data counts (mini-batch steps, then refinement), this bounds them all. */
+  totalPasses: number;
+}
+
+/** Nearest centres of every row for one set of centres. */
+interface Assignment {
+  labels: Int32Array;
+  distances: Float64Array;
+  centres: Float32Array;
+}
+
+/** One clustering in progress: the problem, its settings and the state the iterations move. */
+interface Run {
+  readonly p: Problem;
+  readonly s: Settings;
+  /** Stop when Σ_c ‖Δc‖² falls to this (see {@link shiftToleranceOf}). */
+  readonly shiftTolerance: number;
+  /** [k, d] row-major, float64. */
+  centres: Float64Array<ArrayBuffer>;
+  /** Lloyd passes plus mini-batch steps so far. */
+  iterations: number;
+  repairs: number;
+  /** The assignment of the last Lloyd pass, when it already is the final one (labels unchanged). */
+  last?: Assignment;
 }
 
 function checkInteger(value: number, name: string, min: number, where: string): number {
@@ -198,25 +241,16 @@ async function seedCentres(
 }
 
 /**
- * Clusters the rows of `x` into k centres.
- *
- * @param x [n, d] float32 rows (not disposed); its data is copied to JavaScript once
- *   (n·d floats) for the centre updates.
- * @param k number of clusters, 1 ≤ k ≤ n.
- * @throws ShapeError when x is not 2-D with d ≥ 1; DataError when n < k;
- *   NumericalError on NaN/Inf rows; ConfigError for a bad option.
- * @example
- * const { centres, inertia } = await kmeans(whitenedPatches, 96, { seed: rng.derive('conv1') });
- * // centres: [96, d]; dispose when done
+ * Checks x, k and every option and resolves the defaults (`auto` → lloyd for
+ * n ≤ 250 000 rows; maxIterations 300 for Lloyd, 100 epochs for mini-batches;
+ * initSize = min(n, max(10000, 20·k)); seedingTrials = 2 + ⌊ln k⌋).
  */
-export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions): Promise<KMeansResult> {
+function resolveSettings(x: tf.Tensor2D, k: number, options: KMeansOptions): Settings {
   const where = options.where ?? 'kmeans';
-  const logger = options.logger ?? silentLogger;
-  const progress = options.progress ?? silentProgress;
   if (x.rank !== 2 || x.shape[1] < 1) {
     throw new ShapeError('expected a matrix of rows', { where, expected: '[n, d] with d ≥ 1', actual: x.shape });
   }
-  const [n, d] = x.shape;
+  const n = x.shape[0];
   checkInteger(k, 'k', 1, where);
   if (n < k) throw new DataError('fewer rows than clusters', { where, expected: `at least ${k} rows`, actual: n });
   const algorithmOption = options.algorithm ?? 'auto';
@@ -236,18 +270,43 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
   if (initSize < k) throw new ConfigError('initSize must be at least k', { where, expected: `≥ ${k}`, actual: initSize });
   const seedingTrials = checkInteger(options.seedingTrials ?? 2 + Math.floor(Math.log(k)), 'seedingTrials', 1, where);
   const chunkRows = checkInteger(options.chunkRows ?? 8192, 'chunkRows', 1, where);
-  const rng = options.seed instanceof Rng ? options.seed : Rng.fromSeed(options.seed);
+  const maxSteps = Math.ceil((maxIterations * n) / Math.min(batchSize, n));
+  return {
+    where,
+    logger: options.logger ?? silentLogger,
+    progress: options.progress ?? silentProgress,
+    algorithm,
+    maxIterations,
+    tolerance,
+    batchSize,
+    patience,
+    refineIterations,
+    initSize,
+    seedingTrials,
+    chunkRows,
+    rng: options.seed instanceof Rng ? options.seed : Rng.fromSeed(options.seed),
+    totalPasses: algorithm === 'lloyd' ? maxIterations : maxSteps + refineIterations,
+  };
+}
 
-  const data = (await x.data()) as Float32Array; // read only
+/** The rows of x as one float32 array (read only); NumericalError naming the row of a NaN/Inf. */
+async function readFiniteRows(x: tf.Tensor2D, where: string): Promise<Float32Array> {
+  const data = (await x.data()) as Float32Array;
+  const d = x.shape[1];
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       throw new NumericalError('rows hold NaN or Inf', { where, expected: 'finite values', actual: `${data[i]} in row ${Math.floor(i / d)}` });
     }
   }
-  const norms = rowSquaredNorms(data, n, d);
-  const p: Problem = { data, norms, n, d, k, chunkRows };
+  return data;
+}
 
-  // Mean per-feature variance, the scale of the tolerance: (Σ‖x_i‖² − n‖μ‖²) / (n·d).
+/**
+ * The convergence threshold on Σ_c ‖Δc‖²: tolerance × mean per-feature variance,
+ * (Σ_i ‖x_i‖² − n‖μ‖²) / (n·d) (scikit-learn's scale), so the tolerance is unitless.
+ */
+function shiftToleranceOf(p: Problem, tolerance: number): number {
+  const { data, norms, n, d } = p;
   const mean = new Float64Array(d);
   let sumSquares = 0;
   for (let i = 0; i < n; i++) {
@@ -257,148 +316,232 @@ export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions):
   }
   let meanSquare = 0;
   for (let j = 0; j < d; j++) meanSquare += (mean[j] / n) ** 2;
-  const shiftTolerance = (tolerance * Math.max(0, sumSquares - n * meanSquare)) / (n * d);
+  return (tolerance * Math.max(0, sumSquares - n * meanSquare)) / (n * d);
+}
 
-  const batch = Math.min(batchSize, n);
-  const maxSteps = Math.ceil((maxIterations * n) / batch);
-  // Progress counts every pass over a batch or the data; this bounds them all (mini-batch steps, then refinement).
-  const totalPasses = algorithm === 'lloyd' ? maxIterations : maxSteps + refineIterations;
-  progress({ task: 'kmeans', phase: 'start', completed: 0, total: totalPasses, item: where, fields: { n, d, k, algorithm } });
-
-  let centres: Float64Array<ArrayBuffer>;
-  if (options.initialCentres !== undefined) {
-    const init = options.initialCentres;
-    if (init.rank !== 2 || init.shape[0] !== k || init.shape[1] !== d) {
-      throw new ShapeError('initial centres have the wrong shape', { where, expected: `[${k}, ${d}]`, actual: init.shape });
-    }
-    centres = Float64Array.from((await init.data()) as Float32Array);
-  } else {
-    centres = await seedCentres(data, norms, n, d, k, initSize, seedingTrials, rng);
+/** The caller's initial centres (checked to be [k, d]) or k-means++ seeds. */
+async function startingCentres(p: Problem, s: Settings, initial: tf.Tensor2D | undefined): Promise<Float64Array<ArrayBuffer>> {
+  const { data, norms, n, d, k } = p;
+  if (initial === undefined) return seedCentres(data, norms, n, d, k, s.initSize, s.seedingTrials, s.rng);
+  if (initial.rank !== 2 || initial.shape[0] !== k || initial.shape[1] !== d) {
+    throw new ShapeError('initial centres have the wrong shape', { where: s.where, expected: `[${k}, ${d}]`, actual: initial.shape });
   }
+  return Float64Array.from((await initial.data()) as Float32Array);
+}
 
-  let iterations = 0;
-  let repairs = 0;
-  let converged = false;
-  let last: { labels: Int32Array; distances: Float64Array; centres: Float32Array } | undefined;
-
-  const lloydPasses = async (passes: number): Promise<boolean> => {
-    let previous: Int32Array | undefined;
-    for (let pass = 0; pass < passes; pass++) {
-      const current = Float32Array.from(centres);
-      const { labels, distances } = await findNearestCentres(data, n, d, norms, current, k, chunkRows);
-      iterations++;
-      const unchanged = previous !== undefined && labels.every((l, i) => l === (previous as Int32Array)[i]);
-      if (unchanged) {
-        last = { labels, distances, centres: current };
-        return true;
-      }
-      previous = Int32Array.from(labels);
-      const update = updateCentres(p, labels, distances, centres);
-      if (update.repairs > 0) {
-        repairs += update.repairs;
-        logger.warn('k-means: empty clusters re-seeded at the farthest rows', { where, pass: iterations, repaired: update.repairs });
-      }
-      const shift = squaredShift(update.centres, centres);
-      centres = update.centres;
-      progress({ task: 'kmeans', phase: 'advance', completed: iterations, total: totalPasses, item: where, fields: { shift } });
-      if (update.repairs === 0 && shift <= shiftTolerance) return true;
+/**
+ * Up to `passes` Lloyd iterations (Lloyd 1982): assign every row to its nearest
+ * centre, a_i = argmin_c ‖x_i − c‖², then move every centre to the mean of its rows,
+ * c ← Σ_{a_i = c} x_i / |{i : a_i = c}| (empty clusters repaired, see updateCentres).
+ * Returns true when converged: the labels did not change (that assignment becomes
+ * `run.last`), or no repair and Σ_c ‖Δc‖² ≤ run.shiftTolerance.
+ */
+async function lloydPasses(run: Run, passes: number): Promise<boolean> {
+  const { p, s } = run;
+  const { where, logger, progress } = s;
+  let previous: Int32Array | undefined;
+  for (let pass = 0; pass < passes; pass++) {
+    const current = Float32Array.from(run.centres);
+    const { labels, distances } = await findNearestCentres(p.data, p.n, p.d, p.norms, current, p.k, p.chunkRows);
+    run.iterations++;
+    const unchanged = previous !== undefined && labels.every((l, i) => l === (previous as Int32Array)[i]);
+    if (unchanged) {
+      run.last = { labels, distances, centres: current };
+      return true;
     }
-    return false;
-  };
-
-  if (algorithm === 'lloyd') {
-    converged = await lloydPasses(maxIterations);
-  } else {
-    const stepsPerEpoch = Math.ceil(n / batch);
-    const weights = new Float64Array(k);
-    const lastHit = new Int32Array(k);
-    const alpha = Math.min(1, (2 * batch) / (n + 1));
-    let ewa = NaN;
-    let bestEwa = Infinity;
-    let sinceBest = 0;
-    const batchRng = rng.derive('batches');
-    const rows = new Int32Array(batch);
-    const batchData = new Float32Array(batch * d);
-    const batchNorms = new Float64Array(batch);
-    for (let step = 1; step <= maxSteps; step++) {
-      for (let r = 0; r < batch; r++) {
-        const row = batchRng.int(n);
-        rows[r] = row;
-        batchData.set(data.subarray(row * d, row * d + d), r * d);
-        batchNorms[r] = norms[row];
-      }
-      const found = await findNearestCentres(batchData, batch, d, batchNorms, Float32Array.from(centres), k, chunkRows);
-      iterations++;
-      const { labels, distances } = found;
-      const sums = new Float64Array(k * d);
-      const counts = new Float64Array(k);
-      let batchInertia = 0;
-      for (let r = 0; r < batch; r++) {
-        const l = labels[r];
-        counts[l]++;
-        batchInertia += distances[r];
-        for (let j = 0; j < d; j++) sums[l * d + j] += batchData[r * d + j];
-      }
-      const before = Float64Array.from(centres);
-      for (let c = 0; c < k; c++) {
-        if (counts[c] === 0) continue;
-        const total = weights[c] + counts[c];
-        for (let j = 0; j < d; j++) centres[c * d + j] = (centres[c * d + j] * weights[c] + sums[c * d + j]) / total;
-        weights[c] = total;
-        lastHit[c] = step;
-      }
-      // Re-seed centres that received nothing for an epoch at the batch's farthest rows.
-      const stale: number[] = [];
-      for (let c = 0; c < k; c++) if (step - lastHit[c] >= stepsPerEpoch) stale.push(c);
-      if (stale.length > 0) {
-        const order = Array.from({ length: batch }, (_, r) => r).sort((a, b) => distances[b] - distances[a] || a - b);
-        stale.forEach((c, s) => {
-          const r = order[s % batch];
-          for (let j = 0; j < d; j++) centres[c * d + j] = batchData[r * d + j];
-          weights[c] = 1;
-          lastHit[c] = step;
-        });
-        repairs += stale.length;
-        logger.warn('k-means: empty clusters re-seeded at the farthest batch rows', { where, step, repaired: stale.length });
-      }
-      const shift = squaredShift(centres, before);
-      progress({ task: 'kmeans', phase: 'advance', completed: iterations, total: totalPasses, item: where, fields: { batchInertia: batchInertia / batch } });
-      // Stopping is allowed only after one epoch, so that a centre nobody visits is repaired first.
-      const mayStop = step >= stepsPerEpoch && stale.length === 0;
-      if (mayStop && tolerance > 0 && shift <= shiftTolerance) {
-        converged = true;
-        break;
-      }
-      const perRow = batchInertia / batch;
-      ewa = Number.isNaN(ewa) ? perRow : ewa * (1 - alpha) + perRow * alpha;
-      if (ewa < bestEwa) {
-        bestEwa = ewa;
-        sinceBest = 0;
-      } else if (++sinceBest >= patience && mayStop) {
-        converged = true;
-        break;
-      }
+    previous = Int32Array.from(labels);
+    const update = updateCentres(p, labels, distances, run.centres);
+    if (update.repairs > 0) {
+      run.repairs += update.repairs;
+      logger.warn('k-means: empty clusters re-seeded at the farthest rows', { where, pass: run.iterations, repaired: update.repairs });
     }
-    if (refineIterations > 0) {
-      await lloydPasses(refineIterations);
+    const shift = squaredShift(update.centres, run.centres);
+    run.centres = update.centres;
+    progress({ task: 'kmeans', phase: 'advance', completed: run.iterations, total: s.totalPasses, item: where, fields: { shift } });
+    if (update.repairs === 0 && shift <= run.shiftTolerance) return true;
+  }
+  return false;
+}
+
+/** The rows of one mini-batch, drawn with replacement, and their squared norms. */
+interface Batch {
+  size: number;
+  data: Float32Array;
+  norms: Float64Array;
+}
+
+/** Fills `batch` with rows drawn uniformly with replacement (one `rng.int(n)` per row, in order). */
+function drawBatch(p: Problem, batch: Batch, rng: Rng): void {
+  const { data, norms, n, d } = p;
+  for (let r = 0; r < batch.size; r++) {
+    const row = rng.int(n);
+    batch.data.set(data.subarray(row * d, row * d + d), r * d);
+    batch.norms[r] = norms[row];
+  }
+}
+
+/**
+ * Sculley's mini-batch update with per-centre counts w_c: every centre that
+ * received m_c > 0 batch rows moves to c ← (w_c·c + Σ_{a_r = c} x_r) / (w_c + m_c),
+ * and w_c ← w_c + m_c (a learning rate of 1/w_c per row, applied to the batch at
+ * once). Marks those centres as hit at `step`. Returns the batch inertia
+ * Σ_r ‖x_r − c_{a_r}‖² for the centres before the update.
+ */
+function updateCentresFromBatch(
+  run: Run,
+  batch: Batch,
+  labels: Int32Array,
+  distances: Float64Array,
+  weights: Float64Array,
+  lastHit: Int32Array,
+  step: number,
+): number {
+  const { d, k } = run.p;
+  const centres = run.centres;
+  const sums = new Float64Array(k * d);
+  const counts = new Float64Array(k);
+  let batchInertia = 0;
+  for (let r = 0; r < batch.size; r++) {
+    const l = labels[r];
+    counts[l]++;
+    batchInertia += distances[r];
+    for (let j = 0; j < d; j++) sums[l * d + j] += batch.data[r * d + j];
+  }
+  for (let c = 0; c < k; c++) {
+    if (counts[c] === 0) continue;
+    const total = weights[c] + counts[c];
+    for (let j = 0; j < d; j++) centres[c * d + j] = (centres[c * d + j] * weights[c] + sums[c * d + j]) / total;
+    weights[c] = total;
+    lastHit[c] = step;
+  }
+  return batchInertia;
+}
+
+/**
+ * Re-seeds every centre that received no row for `stepsPerEpoch` steps at the
+ * batch's farthest rows (largest distance first, ties by row), with weight 1.
+ * Returns how many centres it moved.
+ */
+function reseedStaleCentres(run: Run, batch: Batch, distances: Float64Array, weights: Float64Array, lastHit: Int32Array, step: number, stepsPerEpoch: number): number {
+  const { d, k } = run.p;
+  const stale: number[] = [];
+  for (let c = 0; c < k; c++) if (step - lastHit[c] >= stepsPerEpoch) stale.push(c);
+  if (stale.length === 0) return 0;
+  const order = Array.from({ length: batch.size }, (_, r) => r).sort((a, b) => distances[b] - distances[a] || a - b);
+  stale.forEach((c, s) => {
+    const r = order[s % batch.size];
+    for (let j = 0; j < d; j++) run.centres[c * d + j] = batch.data[r * d + j];
+    weights[c] = 1;
+    lastHit[c] = step;
+  });
+  return stale.length;
+}
+
+/**
+ * Mini-batch k-means (Sculley 2010) for at most ⌈maxIterations·n / batch⌉ steps,
+ * with scikit-learn's early stopping: after the first epoch (⌈n / batch⌉ steps, so
+ * that a centre nobody visits is repaired first) and in a step without repairs,
+ * stop when Σ_c ‖Δc‖² ≤ run.shiftTolerance (tolerance > 0), or when the smoothed
+ * batch inertia per row, ewa ← (1 − α)·ewa + α·inertia/batch with α = min(1, 2·batch/(n + 1)),
+ * has not reached a new minimum for `patience` steps. Returns true when stopped early.
+ */
+async function miniBatchSteps(run: Run): Promise<boolean> {
+  const { p, s } = run;
+  const { n, d, k } = p;
+  const { where, logger, progress } = s;
+  const size = Math.min(s.batchSize, n);
+  const batch: Batch = { size, data: new Float32Array(size * d), norms: new Float64Array(size) };
+  const maxSteps = Math.ceil((s.maxIterations * n) / size);
+  const stepsPerEpoch = Math.ceil(n / size);
+  const weights = new Float64Array(k);
+  const lastHit = new Int32Array(k);
+  const alpha = Math.min(1, (2 * size) / (n + 1));
+  let ewa = NaN;
+  let bestEwa = Infinity;
+  let sinceBest = 0;
+  const batchRng = s.rng.derive('batches');
+  for (let step = 1; step <= maxSteps; step++) {
+    drawBatch(p, batch, batchRng);
+    const { labels, distances } = await findNearestCentres(batch.data, size, d, batch.norms, Float32Array.from(run.centres), k, p.chunkRows);
+    run.iterations++;
+    const before = Float64Array.from(run.centres);
+    const batchInertia = updateCentresFromBatch(run, batch, labels, distances, weights, lastHit, step);
+    const stale = reseedStaleCentres(run, batch, distances, weights, lastHit, step, stepsPerEpoch);
+    if (stale > 0) {
+      run.repairs += stale;
+      logger.warn('k-means: empty clusters re-seeded at the farthest batch rows', { where, step, repaired: stale });
+    }
+    const shift = squaredShift(run.centres, before);
+    progress({ task: 'kmeans', phase: 'advance', completed: run.iterations, total: s.totalPasses, item: where, fields: { batchInertia: batchInertia / size } });
+    const mayStop = step >= stepsPerEpoch && stale === 0;
+    if (mayStop && s.tolerance > 0 && shift <= run.shiftTolerance) return true;
+    const perRow = batchInertia / size;
+    ewa = Number.isNaN(ewa) ? perRow : ewa * (1 - alpha) + perRow * alpha;
+    if (ewa < bestEwa) {
+      bestEwa = ewa;
+      sinceBest = 0;
+    } else if (++sinceBest >= s.patience && mayStop) {
+      return true;
     }
   }
+  return false;
+}
 
+/**
+ * The result for the current centres: the last Lloyd assignment when it is
+ * current, otherwise one more nearest-centre pass; inertia Σ_i ‖x_i − c_{a_i}‖²
+ * recomputed exactly in float64.
+ */
+async function finalResult(run: Run, converged: boolean, returnAssignments: boolean): Promise<KMeansResult> {
+  const { p, s } = run;
+  const { n, d, k } = p;
+  let last = run.last;
   if (last === undefined) {
-    const current = Float32Array.from(centres);
-    const { labels, distances } = await findNearestCentres(data, n, d, norms, current, k, chunkRows);
+    const current = Float32Array.from(run.centres);
+    const { labels, distances } = await findNearestCentres(p.data, n, d, p.norms, current, k, p.chunkRows);
     last = { labels, distances, centres: current };
   }
   const inertia = exactInertia(p, last.labels, last.centres);
-  progress({ task: 'kmeans', phase: 'end', completed: iterations, total: totalPasses, item: where, fields: { inertia, repairs } });
+  s.progress({ task: 'kmeans', phase: 'end', completed: run.iterations, total: s.totalPasses, item: s.where, fields: { inertia, repairs: run.repairs } });
   const result: KMeansResult = {
     centres: tf.tensor2d(last.centres, [k, d]),
     inertia,
-    iterations,
-    emptyClusterRepairs: repairs,
+    iterations: run.iterations,
+    emptyClusterRepairs: run.repairs,
     converged,
-    algorithm,
+    algorithm: s.algorithm,
   };
-  if (options.returnAssignments) result.assignments = last.labels;
+  if (returnAssignments) result.assignments = last.labels;
   return result;
+}
+
+/**
+ * Clusters the rows of `x` into k centres.
+ *
+ * @param x [n, d] float32 rows (not disposed); its data is copied to JavaScript once
+ *   (n·d floats) for the centre updates.
+ * @param k number of clusters, 1 ≤ k ≤ n.
+ * @throws ShapeError when x is not 2-D with d ≥ 1; DataError when n < k;
+ *   NumericalError on NaN/Inf rows; ConfigError for a bad option.
+ * @example
+ * const { centres, inertia } = await kmeans(whitenedPatches, 96, { seed: rng.derive('conv1') });
+ * // centres: [96, d]; dispose when done
+ */
+export async function kmeans(x: tf.Tensor2D, k: number, options: KMeansOptions): Promise<KMeansResult> {
+  const s = resolveSettings(x, k, options);
+  const [n, d] = x.shape;
+  const data = await readFiniteRows(x, s.where);
+  const p: Problem = { data, norms: rowSquaredNorms(data, n, d), n, d, k, chunkRows: s.chunkRows };
+  const shiftTolerance = shiftToleranceOf(p, s.tolerance);
+  s.progress({ task: 'kmeans', phase: 'start', completed: 0, total: s.totalPasses, item: s.where, fields: { n, d, k, algorithm: s.algorithm } });
+  const centres = await startingCentres(p, s, options.initialCentres);
+  const run: Run = { p, s, shiftTolerance, centres, iterations: 0, repairs: 0 };
+  let converged: boolean;
+  if (s.algorithm === 'lloyd') {
+    converged = await lloydPasses(run, s.maxIterations);
+  } else {
+    converged = await miniBatchSteps(run);
+    if (s.refineIterations > 0) await lloydPasses(run, s.refineIterations);
+  }
+  return finalResult(run, converged, options.returnAssignments === true);
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { dot, expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
-import { CONV_CASES, convOutputShape as outputShape, type ConvCase as Case } from './conv-test-cases';
+import { dot, expectNoLeaks, normalData, runOnBackend } from '../../testing/backend-comparison';
+import { CONV_CASES, convOutputShape as outputShape, type ConvCase as Case } from '../../testing/conv-cases';
 import { chunkBudget } from './image-chunks';
 
 function backpropFilter(c: Case, x: Float32Array, dy: Float32Array): tf.Tensor {

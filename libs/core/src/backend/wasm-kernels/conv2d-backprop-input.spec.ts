@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { dot, expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
+import { dot, expectNoLeaks, normalData, runOnBackend } from '../../testing/backend-comparison';
 import { flipAndSwapFilter } from './conv2d-backprop-input';
-import { CONV_CASES, convOutputShape as outputShape, type ConvCase } from './conv-test-cases';
+import { CONV_CASES, convOutputShape as outputShape, type ConvCase } from '../../testing/conv-cases';
 import { chunkBudget } from './image-chunks';
 
 function backpropInput(c: ConvCase, dy: Float32Array, w: Float32Array): tf.Tensor {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { dot, expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
+import { dot, expectNoLeaks, normalData, runOnBackend } from '../../testing/backend-comparison';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 

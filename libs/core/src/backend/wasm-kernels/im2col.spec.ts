@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { col2imAccumulate } from './col2im';
 import { validOutputRange, type ConvGeometry } from './conv-geometry';
 import { im2colColumns, im2colRows, im2colTransposed } from './im2col';
-import { dot, normalData } from './backend-comparison';
+import { dot, normalData } from '../../testing/backend-comparison';
 
 const GEOMETRY: ConvGeometry = {
   batchSize: 3,

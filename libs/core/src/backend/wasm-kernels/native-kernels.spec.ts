@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from './backend-comparison';
-import { CONV_CASES, convOutputShape, type ConvCase } from './conv-test-cases';
+import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from '../../testing/backend-comparison';
+import { CONV_CASES, convOutputShape, type ConvCase } from '../../testing/conv-cases';
 import { registerWasmTrainingKernels } from './index';
 
 const native = nativeBlasForSpecs();

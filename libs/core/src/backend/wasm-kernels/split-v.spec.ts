@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../testing';
-import { expectNoLeaks, normalData, runOnBackend } from './backend-comparison';
+import { expectNoLeaks, normalData, runOnBackend } from '../../testing/backend-comparison';
 
 describe('SplitV on wasm (block copies)', () => {
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
-import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from './backend-comparison';
+import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from '../../testing/backend-comparison';
 
 /**
  * A small network with every layer type of the reference models (dropout left

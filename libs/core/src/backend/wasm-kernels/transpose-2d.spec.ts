@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { imageChunks } from './image-chunks';
 import { transposeMatrices } from './transpose-2d';
-import { normalData } from './backend-comparison';
+import { normalData } from '../../testing/backend-comparison';
 
 describe('transposeMatrices', () => {
   it.each([

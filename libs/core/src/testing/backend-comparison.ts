@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeBlas, type NativeBlas } from '@ddinit/native-blas';
-import { expectNoLeakedTensors } from '../../testing';
-import { Rng } from '../../rng';
-import type { BackendWasm } from './wasm-backend';
+import { expectNoLeakedTensors } from './index';
+import { Rng } from '../rng';
+import type { BackendWasm } from '../backend/wasm-kernels/wasm-backend';
 
 /** Seeded N(0, 1) values for a tensor of `shape`. */
 export function normalData(shape: number[], seed: number): Float32Array {

@@ -1,5 +1,5 @@
 /** A plausible report for specs of the report renderers (not a measured result). */
-import type { InitReport } from './report-schema';
+import type { InitReport } from '../report/report-schema';
 
 export function sampleReport(overrides: Partial<InitReport> = {}): InitReport {
   const kh = 5;

@@ -1,0 +1,4 @@
+// Helpers for this library's specs (not part of its public entry point).
+export { normalizeChannels } from './normalize-channels';
+export { capturePreActivations } from './pre-activations';
+export { seededBatch } from './seeded-batch';

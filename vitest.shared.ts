@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+const SOURCE_CONDITIONS = ['@ddinit/source', 'module', 'node', 'development|production'];
+
 /**
  * One vitest configuration for every project: specs beside the code, generous
  * timeouts (the wasm backend is single-threaded), and a JSON report per project
@@ -8,6 +10,10 @@ import { defineConfig } from 'vitest/config';
  */
 export function projectVitestConfig(projectName: string, overrides: { testTimeout?: number } = {}) {
   return defineConfig({
+    // Workspace packages resolve to their TypeScript sources (the `@ddinit/source`
+    // export condition), not to dist/: specs never need a build.
+    resolve: { conditions: SOURCE_CONDITIONS },
+    ssr: { resolve: { conditions: SOURCE_CONDITIONS } },
     test: {
       name: projectName,
       include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],

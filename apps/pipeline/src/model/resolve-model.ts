@@ -5,18 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '@ddinit/core';
-import { openStore, type StoreOptions } from '@ddinit/data';
+import type { StoreOptions } from '@ddinit/data';
 import { buildModel } from '@ddinit/models';
-import { modelFromFiles } from './model-files';
+import { readModel } from './load-model';
 
 /** True when `model` names a model.json (a path or URL) rather than a registry entry. */
 export function isModelFile(model: string): boolean {
   return model.endsWith('.json') || model.startsWith('s3://') || model.includes('/');
-}
-
-function splitLocation(location: string): { root: string; file: string } {
-  const slash = location.lastIndexOf('/');
-  return slash < 0 ? { root: '.', file: location } : { root: location.slice(0, slash) || '/', file: location.slice(slash + 1) };
 }
 
 export interface ResolveModelOptions {
@@ -38,12 +33,10 @@ export interface ResolveModelOptions {
 export async function resolveModel(options: ResolveModelOptions): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
   if (isModelFile(options.model)) {
-    const { root, file } = splitLocation(options.model);
-    if (!file.endsWith('.json')) {
+    if (!options.model.endsWith('.json')) {
       throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
     }
-    const store = openStore(root, options.store ?? {});
-    model = await modelFromFiles((name) => store.readAll(name === 'model.json' ? file : name), store.describe(file));
+    model = await readModel(options.model, options.store ?? {});
   } else {
     model = buildModel(options.model, {
       inputShape: options.inputShape,

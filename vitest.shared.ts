@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-const SOURCE_CONDITIONS = ['@ddinit/source', 'module', 'node', 'development|production'];
+// vitest's own server defaults (no 'module': packages such as the AWS SDK ship
+// extensionless ESM under it that Node cannot load), plus the source condition.
+const SOURCE_CONDITIONS = ['@ddinit/source', 'node', 'development|production'];
 
 /**
  * One vitest configuration for every project: specs beside the code, generous

@@ -10,9 +10,12 @@
  * the build), `ddinit init` on an up-to-date artifact (the job alone) and
  * `npx nx run pipeline:init` on it (the job plus the Nx wrapper and its cached
  * build check). Needs the build (`npx nx run pipeline:build`). Prints one table
- * and the load average; nothing is asserted.
+ * and the load average; nothing is asserted. Wall time on a shared machine grows
+ * with its load, so the table also gives CPU seconds (user + system, the command
+ * and all its children, from GNU time at /usr/bin/time when it is there).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -31,12 +34,17 @@ const CASES: { name: string; command: string[] }[] = [
   { name: 'nx run pipeline:init, up to date', command: ['npx', 'nx', 'run', 'pipeline:init', '--', ...INIT] },
 ];
 
-function run(command: string[]): number {
+const GNU_TIME = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'cpu %U %S'] : [];
+
+/** Wall milliseconds and CPU seconds (NaN without GNU time) of one run. */
+function run(command: string[]): { ms: number; cpu: number } {
+  const full = [...GNU_TIME, ...command];
   const start = performance.now();
-  const result = spawnSync(command[0] as string, command.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(full[0] as string, full.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const ms = performance.now() - start;
   if (result.status !== 0) throw new Error(`${command.join(' ')} exited ${result.status}: ${result.stderr.slice(-500)}`);
-  return ms;
+  const cpu = /cpu (\S+) (\S+)\s*$/.exec(result.stderr);
+  return { ms, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN };
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -44,10 +52,14 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 // One full run first, so the init rows measure the up-to-date path.
 run(['node', 'apps/pipeline/bin/ddinit.js', 'init', ...INIT]);
 console.log(`start-up, ${reps} runs each, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`${'command'.padEnd(36)} ${'median s'.padStart(9)} ${'min s'.padStart(7)} ${'max s'.padStart(7)}`);
+console.log(`${'command'.padEnd(36)} ${'wall median s'.padStart(13)} ${'min s'.padStart(7)} ${'max s'.padStart(7)} ${'CPU median s'.padStart(12)}`);
 for (const c of CASES) {
   run(c.command); // warm the file cache
-  const times = Array.from({ length: reps }, () => run(c.command)).sort((a, b) => a - b);
-  const s = (ms: number): string => (ms / 1000).toFixed(3);
-  console.log(`${c.name.padEnd(36)} ${s(quantile(times, 0.5)).padStart(9)} ${s(times[0] ?? NaN).padStart(7)} ${s(times.at(-1) ?? NaN).padStart(7)}`);
+  const runs = Array.from({ length: reps }, () => run(c.command));
+  const wall = runs.map((r) => r.ms / 1000).sort((a, b) => a - b);
+  const cpu = runs.map((r) => r.cpu).sort((a, b) => a - b);
+  const f = (x: number): string => x.toFixed(3);
+  console.log(
+    `${c.name.padEnd(36)} ${f(quantile(wall, 0.5)).padStart(13)} ${f(wall[0] ?? NaN).padStart(7)} ${f(wall.at(-1) ?? NaN).padStart(7)} ${f(quantile(cpu, 0.5)).padStart(12)}`,
+  );
 }

@@ -35,9 +35,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
-# The locked workspace dependencies, without the development tools; the native BLAS
-# kernels must build here (DDINIT_NATIVE_BLAS=require fails the build otherwise).
-RUN DDINIT_NATIVE_BLAS=require npm ci --omit=dev --no-audit --no-fund
+# The locked workspace dependencies with the build tools; the native BLAS kernels must
+# build here (DDINIT_NATIVE_BLAS=require fails the build otherwise). npm ci's `prepare`
+# compiles every package to dist/ (`nx run-many -t build`); the development tools are
+# then pruned, so the image runs JavaScript only (no tsx, no TypeScript).
+RUN DDINIT_NATIVE_BLAS=require npm ci --no-audit --no-fund \
+ && test -f apps/pipeline/dist/cli.js \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf .nx
 # tfjs-node-gpu is an optional dependency (npm skips it where libtensorflow cannot be
 # downloaded), so install it explicitly, allowing its install script: it downloads
 # libtensorflow (GPU) into deps/ and the N-API binding. (`--allow-scripts` is for npm
@@ -57,7 +62,7 @@ RUN groupadd --gid 1000 ddinit \
  && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin ddinit
 WORKDIR /app
 # Owned by root and read-only for ddinit: the pods also mount the root filesystem
-# read-only; tsx's compile cache goes to /tmp (an emptyDir in the Jobs).
+# read-only; nothing is compiled at run time (bin/ddinit.js runs dist/).
 COPY --from=build /app /app
 ENV NODE_ENV=production \
     HOME=/tmp \

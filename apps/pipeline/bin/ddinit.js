@@ -1,22 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `ddinit` command: runs the TypeScript CLI through tsx, so the
-// sources need no build step.
-import { register } from 'tsx/esm/api';
-
-// A promise nobody awaited failed: report it in one line and exit 1 (the wasm
-// backend's own handler would print its whole source and exit 7).
-process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`ddinit: internal error: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
-  process.exit(1);
-});
-
-register();
-const { main } = await import('../src/main.ts');
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// Anything main() left running (a socket, a worker) must not keep a finished
-// process, and in a pod its GPU, alive: the timer is unref'd, so it fires only then.
-setTimeout(() => {
-  process.stderr.write('ddinit: still running 5 s after finishing (an open socket or worker); exiting\n');
-  process.exit(code);
-}, 5_000).unref();
+// Entry point of the `ddinit` command: the compiled CLI in dist/ (`nx run pipeline:build`,
+// run by `npm ci` and before every Nx target that needs it). From the TypeScript sources
+// instead: `npx nx run pipeline:dev -- <args>`.
+try {
+  await import('../dist/cli.js');
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli.js')) throw error;
+  process.stderr.write('ddinit: the CLI is not built (dist/cli.js is missing): run `npx nx run pipeline:build`\n');
+  process.exitCode = 1;
+}

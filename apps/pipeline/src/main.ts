@@ -1,60 +1,93 @@
 /**
  * The `ddinit` command line. Exit codes: 0 success, 2 bad configuration or input
  * (the message names the field, file, shard or layer), 1 any other failure.
+ *
+ * Start-up is lazy: the program knows each command by name and summary only, and
+ * imports the module that defines a command (tfjs, the data library, the AWS SDK…)
+ * when the command line names it, so `ddinit --help` and `--version` load commander
+ * alone (docs/RESULTS.md, "Start-up").
  */
-import { isDdinitError } from '@ddinit/core';
 import { Command, CommanderError } from 'commander';
-import { ZodError, z } from 'zod';
+import packageJson from '../package.json' with { type: 'json' };
+import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_BAD_INPUT = 2;
+export { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from './exit-status';
 
-/** A subcommand module adds itself to the program. */
+/** The version `ddinit --version` prints: the pipeline package's. */
+export const VERSION: string = packageJson.version;
+
+/** A subcommand module adds itself (and possibly sibling commands) to the program. */
 export type CommandModule = (program: Command) => void;
 
-/** Errors caused by what the user gave us (config, data, shapes), as opposed to bugs or I/O failures. */
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof ZodError) return EXIT_BAD_INPUT;
-  if (isDdinitError(error)) {
-    return error.kind === 'config' || error.kind === 'data' || error.kind === 'shape' ? EXIT_BAD_INPUT : EXIT_FAILURE;
-  }
-  return EXIT_FAILURE;
+/** A top-level command as `ddinit --help` lists it, and the module that defines it. */
+export interface CommandEntry {
+  name: string;
+  /** The command's description; a spec checks it equals the one the module registers. */
+  summary: string;
+  load: () => Promise<CommandModule>;
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof ZodError) return `invalid configuration:\n${z.prettifyError(error)}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
+const loadInit = async (): Promise<CommandModule> => (await import('./commands/init-command')).registerInitCommand;
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'init',
+    summary: 'initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html',
+    load: loadInit,
+  },
+  { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },
+  {
+    name: 'config',
+    summary: 'the pipeline configuration: JSON Schema for editors, resolved values',
+    load: async () => (await import('./commands/config-command')).registerConfigCommand,
+  },
+  {
+    name: 'k8s',
+    summary: 'Kubernetes objects (ConfigMap, Secret, Jobs, Indexed Jobs for sweeps) from a pipeline config',
+    load: async () => (await import('./k8s/command')).registerK8sCommand,
+  },
+  {
+    name: 'data',
+    summary: 'convert datasets into ddinit shards and inspect them',
+    load: async () => (await import('./commands/data-command')).registerDataCommand,
+  },
+];
 
 export function createProgram(modules: CommandModule[]): Command {
   const program = new Command('ddinit')
     .description('Data-dependent initialization of convolutional networks (Krähenbühl et al., ICLR 2016)')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
   for (const add of modules) add(program);
   return program;
 }
 
-async function loadModules(): Promise<CommandModule[]> {
-  const [{ registerInitCommand }, { registerConfigCommand }, { registerK8sCommand }, { registerDataCommand }] = await Promise.all([
-    import('./commands/init-command'),
-    import('./commands/config-command'),
-    import('./k8s/command'),
-    import('./commands/data-command'),
-  ]);
-  return [
-    (program) => registerInitCommand(program),
-    (program) => registerConfigCommand(program),
-    (program) => registerK8sCommand(program),
-    (program) => registerDataCommand(program),
-  ];
+/** The command `argv` runs (`ddinit help <command>` included), if any. */
+function commandNamed(argv: string[]): CommandEntry | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/**
+ * The modules `argv` needs: the named command's module, and a summary-only
+ * stand-in for every other command (enough for the help listing).
+ */
+async function modulesFor(argv: string[]): Promise<CommandModule[]> {
+  const chosen = commandNamed(argv);
+  const load = chosen ? await chosen.load() : undefined;
+  const standIns: CommandModule = (program) => {
+    for (const c of COMMANDS) {
+      if (!program.commands.some((existing) => existing.name() === c.name)) program.command(c.name).description(c.summary);
+    }
+  };
+  return load ? [load, standIns] : [standIns];
 }
 
 /** Runs the CLI with `argv` (without `node` and the script) and returns the exit code. */
 export async function main(argv: string[], modules?: CommandModule[]): Promise<number> {
-  const program = createProgram(modules ?? (await loadModules()));
+  const program = createProgram(modules ?? (await modulesFor(argv)));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
@@ -63,6 +96,7 @@ export async function main(argv: string[], modules?: CommandModule[]): Promise<n
       // --help and --version end here too, with exit code 0.
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
+    const { describeError, exitCodeFor } = await import('./exit-codes');
     process.stderr.write(`ddinit: ${describeError(error)}\n`);
     return exitCodeFor(error);
   }

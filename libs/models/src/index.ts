@@ -20,6 +20,8 @@ export { GroupedConv2D } from './layers/grouped-conv2d';
 export type { GroupedConv2DArgs } from './layers/grouped-conv2d';
 export { CAFFENET_LRN, LocalResponseNormalization, caffeLrnConfig } from './layers/local-response-normalization';
 export type { CaffeLrnParameters, LocalResponseNormalizationArgs, LrnParameters } from './layers/local-response-normalization';
+export { InputNormalization } from './layers/input-normalization';
+export type { InputNormalizationArgs, InputNormalizationConfig } from './layers/input-normalization';
 export { axisPadding, convOutputLength, dilatedKernelSize } from './layers/conv-geometry';
 export type { AxisPadding, PaddingMode } from './layers/conv-geometry';
 

@@ -29,7 +29,9 @@ describe('README and CI', () => {
     expect(readme).toContain('npm ci && npx nx run pipeline:init');
     const pipeline = JSON.parse(readFileSync(resolve(root, 'apps/pipeline/package.json'), 'utf8'));
     expect(pipeline.nx.name).toBe('pipeline');
-    expect(pipeline.scripts.init).toMatch(/ddinit\.js init$/);
+    // The built bin, after the (cached) build of the pipeline and its libraries.
+    expect(pipeline.nx.targets.init.command).toMatch(/ddinit\.js init$/);
+    expect(pipeline.nx.targets.init.dependsOn).toContain('build');
     expect(pipeline.bin.ddinit).toBe('./bin/ddinit.js');
   });
 

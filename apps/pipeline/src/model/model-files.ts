@@ -6,9 +6,30 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '@ddinit/core';
+import type { InputNormalizationConfig } from '@ddinit/models/layers';
+import { z } from 'zod';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
+
+/**
+ * What ddinit records about a model in model.json `userDefinedMetadata.ddinit`
+ * (tfjs keeps it: `model.getUserDefinedMetadata()`).
+ */
+export interface DdinitModelMetadata {
+  /**
+   * How images as the dataset stores them (NHWC, values 0–255) were normalized
+   * before the network saw them during the init: the network expects
+   * `(x · scale − mean[c]) / std[c]`. `loadModel` puts this in front of the network.
+   */
+  inputNormalization?: InputNormalizationConfig;
+}
+
+const InputNormalizationSchema = z.object({
+  scale: z.number().positive(),
+  mean: z.array(z.number()).min(1),
+  std: z.array(z.number().positive()).min(1),
+});
 
 interface ModelJson {
   format?: string;
@@ -16,10 +37,30 @@ interface ModelJson {
   convertedBy?: string | null;
   modelTopology: object;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  userDefinedMetadata?: { ddinit?: DdinitModelMetadata };
 }
 
-/** Serializes `model` to `model.json` + `weights.bin`. */
-export async function modelToFiles(model: tf.LayersModel): Promise<Map<string, Uint8Array>> {
+/**
+ * The input normalization recorded in a loaded model's metadata, if any.
+ * @throws DataError when the record is there but malformed (naming the field).
+ */
+export function inputNormalizationOf(model: tf.LayersModel, where: string): InputNormalizationConfig | undefined {
+  const record = (model.getUserDefinedMetadata() as { ddinit?: { inputNormalization?: unknown } } | undefined)?.ddinit?.inputNormalization;
+  if (record === undefined) return undefined;
+  const parsed = InputNormalizationSchema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DataError('model.json has a malformed ddinit input normalization', {
+      where: `${where}: userDefinedMetadata.ddinit.inputNormalization.${issue?.path.join('.') ?? ''}`,
+      expected: 'scale > 0, one mean and one std > 0 per channel',
+      actual: JSON.stringify(record),
+    });
+  }
+  return parsed.data;
+}
+
+/** Serializes `model` to `model.json` + `weights.bin`, with ddinit's metadata when given. */
+export async function modelToFiles(model: tf.LayersModel, metadata?: DdinitModelMetadata): Promise<Map<string, Uint8Array>> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -37,6 +78,7 @@ export async function modelToFiles(model: tf.LayersModel): Promise<Map<string, U
     convertedBy: null,
     modelTopology: saved.modelTopology as object,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: saved.weightSpecs }],
+    ...(metadata ? { userDefinedMetadata: { ddinit: metadata } } : {}),
   };
   return new Map([
     [MODEL_FILE, new TextEncoder().encode(JSON.stringify(json))],
@@ -46,8 +88,9 @@ export async function modelToFiles(model: tf.LayersModel): Promise<Map<string, U
 
 /**
  * Loads a LayersModel from `model.json` and the weight files it names, read
- * through `readFile` (local disk, S3, an artifact). Custom ddinit layers load
- * once `@ddinit/models` has been imported.
+ * through `readFile` (local disk, S3, an artifact), with its
+ * `userDefinedMetadata`. Custom ddinit layers load once `@ddinit/models/layers`
+ * has been imported.
  *
  * @param where how to name the model in errors, e.g. `/data/net/model.json`.
  * @throws the reader's error when model.json cannot be read; DataError when
@@ -98,5 +141,12 @@ export async function modelFromFiles(readFile: (name: string) => Promise<Uint8Ar
     weightData.set(b, offset);
     offset += b.byteLength;
   }
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs,
+      weightData: weightData.buffer,
+      ...(json.userDefinedMetadata ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
+    }),
+  );
 }

@@ -8,16 +8,11 @@ import { ConfigError, ShapeError } from '@ddinit/core';
 import type { StoreOptions } from '@ddinit/data';
 import { buildModel, parseModelOptions } from '@ddinit/models';
 import { artifactFileReader } from '../store/artifact-file-reader';
-import { modelFromFiles } from './model-files';
+import { modelFileLocation, readModel } from './load-model';
 
 /** True when `model` names a model.json (a path or URL) rather than a registry entry. */
 export function isModelFile(model: string): boolean {
   return model.endsWith('.json') || model.startsWith('s3://') || model.includes('/');
-}
-
-function splitLocation(location: string): { root: string; file: string } {
-  const slash = location.lastIndexOf('/');
-  return slash < 0 ? { root: '.', file: location } : { root: location.slice(0, slash) || '/', file: location.slice(slash + 1) };
 }
 
 export interface ResolveModelOptions {
@@ -29,13 +24,6 @@ export interface ResolveModelOptions {
   /** Classes of the dataset (0: unlabelled, keep the model's default). */
   classes: number;
   store?: StoreOptions;
-}
-
-/** A model.json and its weights, through the artifact's metadata when the folder holds a ddinit artifact. */
-async function readModelFile(location: string, store: StoreOptions = {}): Promise<tf.LayersModel> {
-  const { root, file } = splitLocation(location);
-  const files = await artifactFileReader(root, file, store);
-  return modelFromFiles((name) => files.read(name === 'model.json' ? file : name), files.describe(file));
 }
 
 /**
@@ -51,10 +39,10 @@ export async function checkModelReference(options: Pick<ResolveModelOptions, 'mo
     parseModelOptions(options.model, options.modelOptions);
     return;
   }
-  const { root, file } = splitLocation(options.model);
-  if (!file.endsWith('.json')) {
+  if (!options.model.endsWith('.json')) {
     throw new ConfigError('a model file must be a tfjs model.json', { where: 'model', expected: 'a path or URL ending in .json', actual: options.model });
   }
+  const { root, file } = modelFileLocation(options.model);
   const files = await artifactFileReader(root, file, options.store ?? {});
   if (!(await files.exists(file))) {
     throw new ConfigError('the model file does not exist', { where: 'model', expected: 'a tfjs model.json (a path or s3:// URL)', actual: `no ${files.describe(file)}` });
@@ -72,7 +60,7 @@ export async function modelImageSize(options: Pick<ResolveModelOptions, 'model' 
   let shape: (number | null)[] | undefined;
   if (isModelFile(options.model)) {
     await checkModelReference(options);
-    const model = await readModelFile(options.model, options.store);
+    const model = await readModel(options.model, options.store ?? {});
     shape = model.inputs[0]?.shape.slice(1);
     model.dispose();
   } else {
@@ -99,7 +87,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<tf.Lay
   let model: tf.LayersModel;
   await checkModelReference(options);
   if (isModelFile(options.model)) {
-    model = await readModelFile(options.model, options.store);
+    model = await readModel(options.model, options.store ?? {});
   } else {
     model = buildModel(options.model, {
       inputShape: options.inputShape,

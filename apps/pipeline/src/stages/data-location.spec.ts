@@ -11,7 +11,7 @@ import { useBackend } from '@ddinit/core/testing';
 import { convertImageFolder } from '@ddinit/data';
 import { palettePng } from '@ddinit/data/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../main';
+import { exitCodeFor } from '../exit-codes';
 import { modelImageSize } from '../model/resolve-model';
 import { loadInitSample } from './init-sample';
 

@@ -229,7 +229,7 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
       codeVersion: CODE_VERSION,
       createdAt: new Date().toISOString(),
     });
-    const files = await modelToFiles(model);
+    const files = await modelToFiles(model, { inputNormalization: sample.normalization });
     report.timings.totalSeconds = seconds() - start;
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderReportHtml(report)));

@@ -13,6 +13,8 @@ import { openStore } from '@ddinit/data';
 import { startS3rver } from '@ddinit/data/testing';
 import { buildModel } from '@ddinit/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeArtifact } from '../store/artifact-store';
+import { openArtifactLocation } from '../store/open-artifact-location';
 import { loadModel, modelFileLocation } from './load-model';
 import { modelToFiles } from './model-files';
 
@@ -70,6 +72,17 @@ describe('loadModel', () => {
       expect(await normalizationGap(model, network)).toBeLessThan(1e-5);
       expect(model.layers.map((l) => l.name)).toEqual(local.layers.map((l) => l.name));
       for (const m of [model, local, network]) m.dispose();
+      // A published artifact: its files sit in the folder metadata.json points to, read through it.
+      const artifact = openArtifactLocation('s3://models/published', { client: s3.client() });
+      await artifact.publish(files, describeArtifact(files, { stage: 'init', configHash: 'h', seed: 0, codeVersion: '0', backend: 'wasm' }));
+      expect(await openStore('s3://models/published', { client: s3.client() }).exists('model.json')).toBe(false);
+      for (const location of ['s3://models/published', 's3://models/published/model.json']) {
+        const published = await loadModel(location, { store: { client: s3.client() } });
+        const reference = await loadModel(dir, { applyInputNormalization: false });
+        expect(await normalizationGap(published, reference)).toBeLessThan(1e-5);
+        published.dispose();
+        reference.dispose();
+      }
     } finally {
       await s3.stop();
     }

@@ -24,3 +24,14 @@ export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): 
   if (typeof settable.setLearningRate === 'function') settable.setLearningRate(learningRate);
   else settable.learningRate = learningRate;
 }
+
+/**
+ * Frees an optimizer's tensors. tfjs's MomentumOptimizer.dispose does not free
+ * the learning-rate scalar it inherits from SGDOptimizer (one tensor per
+ * optimizer, measured by the loop's leak spec); it is freed here.
+ */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  const scalarRate = (optimizer as unknown as { c?: tf.Tensor }).c;
+  optimizer.dispose();
+  if (optimizer instanceof tf.MomentumOptimizer && scalarRate !== undefined && !scalarRate.isDisposed) scalarRate.dispose();
+}

@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DataError, NumericalError, ShapeError } from '@ddinit/core';
 import { learningRateAt } from './learning-rate';
-import { createOptimizer, setLearningRate } from './optimizers';
+import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizers';
 import { parameterGroups, type ParameterGroup } from './parameter-groups';
 import { decodeTrainingState, encodeTrainingState, type StateTensor } from './training-state';
 import type { TrainOptions } from './train-options';
@@ -141,7 +141,7 @@ export class Trainer<B> {
 
   /** The checkpoint: step, every model weight, every optimizer slot, the caller's cursor. */
   async saveState(cursor: unknown = null): Promise<Uint8Array> {
-    const tensors: StateTensor[] = this.model.weights.map((w, k) => stateTensor(weightKey(k, w), w.read()));
+    const tensors: StateTensor[] = this.model.weights.map((w, k) => stateTensor(weightKey(k), w.read()));
     for (const [i, optimizer] of this.optimizers.entries()) {
       const slots = await optimizer.getWeights();
       // getWeights() makes a new scalar for the iteration count (the rest are live slots): disposed here,
@@ -161,7 +161,7 @@ export class Trainer<B> {
     const state = decodeTrainingState(bytes, where);
     const byKey = new Map(state.tensors.map((t) => [t.key, t]));
     for (const [k, w] of this.model.weights.entries()) {
-      const saved = byKey.get(weightKey(k, w));
+      const saved = byKey.get(weightKey(k));
       if (saved === undefined || saved.shape.join(',') !== w.shape.join(',')) {
         throw new ShapeError('the checkpoint is not of this model', { where: `${where}, weight ${w.originalName}`, expected: w.shape, actual: saved?.shape ?? 'missing' });
       }
@@ -169,7 +169,7 @@ export class Trainer<B> {
       w.write(value);
       value.dispose();
     }
-    this.optimizers.forEach((o) => o.dispose());
+    this.optimizers.forEach(disposeOptimizer);
     this.optimizers = this.groups.map((g) => createOptimizer(this.options, this.options.learningRate * g.multiplier));
     for (const [i, optimizer] of this.optimizers.entries()) {
       const slots = state.tensors.filter((t) => t.key.startsWith(`optimizer:${i}:`));
@@ -184,13 +184,17 @@ export class Trainer<B> {
   }
 
   dispose(): void {
-    this.optimizers.forEach((o) => o.dispose());
+    this.optimizers.forEach(disposeOptimizer);
   }
 }
 
-/** A weight's key: its position and its name without tfjs's uniquifying suffix (the same in a rebuilt model). */
-function weightKey(index: number, weight: tf.LayerVariable): string {
-  return `weight:${index}:${weight.originalName}`;
+/**
+ * A weight's key: its position in `model.weights`. Names are no key: tfjs
+ * numbers auto-named layers per process (conv2d_Conv2D3), so a rebuilt model's
+ * differ; the shape check catches another architecture.
+ */
+function weightKey(index: number): string {
+  return `weight:${index}`;
 }
 
 function stateTensor(key: string, tensor: tf.Tensor): StateTensor {

@@ -63,15 +63,18 @@ export function decodeTrainingState(bytes: Uint8Array, where: string): TrainingS
   } catch {
     return fail('the header is not JSON');
   }
-  if (header.format !== 'ddinit-training-state' || header.version !== 1 || !Number.isInteger(header.step) || !Array.isArray(header.tensors)) fail('unknown header', `format ${header.format}, version ${header.version}`);
+  const { step, tensors: entries } = header;
+  if (header.format !== 'ddinit-training-state' || header.version !== 1 || step === undefined || !Number.isInteger(step) || !Array.isArray(entries)) {
+    return fail('unknown header', `format ${header.format}, version ${header.version}`);
+  }
   const base = 8 + length;
-  const tensors = header.tensors!.map((e): StateTensor => {
+  const tensors = entries.map((e): StateTensor => {
     const end = base + e.offset + e.length * 4;
     if (end > bytes.length || (e.dtype !== 'float32' && e.dtype !== 'int32')) fail(`tensor ${e.key} is cut off or of an unknown type`, `${bytes.length} bytes`);
     const copy = bytes.slice(base + e.offset, end).buffer;
     return { key: e.key, dtype: e.dtype as StateTensor['dtype'], shape: e.shape, data: e.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy) };
   });
-  const last = header.tensors!.reduce((m, e) => Math.max(m, e.offset + e.length * 4), 0);
+  const last = entries.reduce((m, e) => Math.max(m, e.offset + e.length * 4), 0);
   if (base + last !== bytes.length) fail('trailing or missing bytes', `${bytes.length} bytes, expected ${base + last}`);
-  return { format: 'ddinit-training-state', version: 1, step: header.step!, cursor: header.cursor ?? null, tensors };
+  return { format: 'ddinit-training-state', version: 1, step, cursor: header.cursor ?? null, tensors };
 }

@@ -1,0 +1,15 @@
+export { accuracy, classificationObjective, softmaxCrossEntropy } from './classification';
+export type { LabelledBatch } from './classification';
+export { learningRateAt } from './learning-rate';
+export type { LearningRatePlan } from './learning-rate';
+export { createOptimizer, setLearningRate } from './optimizers';
+export { parameterGroups, trainableWeights } from './parameter-groups';
+export type { ParameterGroup, TrainableWeight } from './parameter-groups';
+export { trainModel } from './train-loop';
+export type { TrainLoop, TrainResult, TrainedStep } from './train-loop';
+export { layerRateSchema, scheduleSchema, trainOptionsSchema } from './train-options';
+export type { Schedule, TrainOptions, TrainOptionsInput } from './train-options';
+export { Trainer } from './trainer';
+export type { Objective, ObjectiveOutput, StepRecord } from './trainer';
+export { decodeTrainingState, encodeTrainingState } from './training-state';
+export type { StateTensor, TrainingState } from './training-state';

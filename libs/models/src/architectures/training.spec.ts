@@ -29,7 +29,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@ddinit/core';
 import { expectNoLeakedTensors, relativeError, useBackend } from '@ddinit/core/testing';
-import { installFastCpuConv2DBackpropFilter, lossAndGradients, trainStep } from '../testing';
+import { Trainer, classificationObjective, trainOptionsSchema } from '@ddinit/train';
+import { installFastCpuConv2DBackpropFilter, lossAndGradients } from '../testing';
 import { buildModel } from './registry';
 
 type BackendName = 'wasm' | 'cpu';
@@ -189,16 +190,17 @@ describe.each(CASES)('training $label', ({ name, options, batch, compareIn, leak
     const [, ...example] = trained.inputs[0].shape as number[];
     const { x, labels } = randomBatch([leakBatch, ...example], trained.outputs[0].shape[1] as number, 10);
     const [xs, ys] = [tensorOf(x), tensorOf(labels)];
-    const optimizer = tf.train.sgd(learningRate);
-    const losses = [trainStep(trained, optimizer, xs, ys)]; // warm-up: the optimizer's own state
+    const trainer = new Trainer(trained, classificationObjective, trainOptionsSchema.parse({ steps: 101, optimizer: 'sgd', learningRate, weightDecay: 0 }));
+    const batch = { inputs: xs, labels: ys };
+    const losses = [trainer.runStep(batch).loss]; // warm-up: the optimizer's own state
     const buffersBefore = tf.memory().numDataBuffers;
     await expectNoLeakedTensors(() => {
-      for (let step = 0; step < 100; step++) losses.push(trainStep(trained, optimizer, xs, ys));
+      for (let step = 0; step < 100; step++) losses.push(trainer.runStep(batch).loss);
     });
     expect(tf.memory().numDataBuffers).toBe(buffersBefore);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
-    optimizer.dispose();
+    trainer.dispose();
     tf.dispose([xs, ys]);
     if (trained !== model) trained.dispose();
   }, SLOW_TEST_TIMEOUT);

@@ -1,17 +1,20 @@
 """numpy's LAPACK on the matrices of the LAPACK benchmark (tools/bench/src/lapack.ts).
 
-Usage: /usr/bin/python3 lapack_numpy.py KIND PATH ROWS COLS REPEATS
+Usage: /usr/bin/python3 lapack_numpy.py, then one request per line on stdin:
 
-KIND `qr`: PATH holds a row-major float32 ROWS×COLS matrix; times
+  KIND PATH ROWS COLS
+
+KIND `qr`: PATH holds a row-major float32 ROWS×COLS matrix; runs
 numpy.linalg.qr(a, mode='reduced') (sgeqrf + sorgqr on a Fortran-order copy).
-KIND `eigh`: PATH holds a row-major float64 ROWS×ROWS symmetric matrix; times
-numpy.linalg.eigh(a) (dsyevd, every pair). One untimed warm-up, then REPEATS timed
-runs. Prints one JSON line: numpy version, the OpenBLAS configuration and threads it
-runs on, and the median seconds.
+KIND `eigh`: PATH holds a row-major float64 ROWS×ROWS symmetric matrix; runs
+numpy.linalg.eigh(a) (dsyevd, every pair). A matrix is read once and kept. Each request
+is answered with one JSON line holding the seconds of that one run; the first line
+printed (before any request) gives numpy's version and the OpenBLAS configuration and
+threads it runs on. One process serves a whole benchmark, so its runs can alternate with
+the caller's under the same load.
 """
 import ctypes
 import json
-import statistics
 import sys
 import time
 
@@ -29,25 +32,23 @@ def openblas() -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) != 6:
-        sys.exit(__doc__)
-    kind, path, rows, cols, repeats = sys.argv[1:6]
-    rows, cols, repeats = int(rows), int(cols), int(repeats)
-    if kind == "qr":
-        a = np.fromfile(path, dtype=np.float32).reshape(rows, cols)
-        run = lambda: np.linalg.qr(a, mode="reduced")  # noqa: E731
-    elif kind == "eigh":
-        a = np.fromfile(path, dtype=np.float64).reshape(rows, rows)
-        run = lambda: np.linalg.eigh(a)  # noqa: E731
-    else:
-        sys.exit(f"unknown kind {kind}: expected qr or eigh")
-    run()
-    times = []
-    for _ in range(repeats):
+    print(json.dumps({"numpy": np.__version__, **openblas()}), flush=True)
+    matrices = {}
+    for line in sys.stdin:
+        kind, path, rows, cols = line.split()
+        rows, cols = int(rows), int(cols)
+        if path not in matrices:
+            dtype = np.float32 if kind == "qr" else np.float64
+            matrices[path] = np.fromfile(path, dtype=dtype).reshape(rows, cols)
+        a = matrices[path]
         start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    print(json.dumps({"numpy": np.__version__, **openblas(), "seconds": statistics.median(times)}))
+        if kind == "qr":
+            np.linalg.qr(a, mode="reduced")
+        elif kind == "eigh":
+            np.linalg.eigh(a)
+        else:
+            sys.exit(f"unknown kind {kind}: expected qr or eigh")
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
 
 
 if __name__ == "__main__":

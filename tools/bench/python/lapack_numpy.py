@@ -5,7 +5,9 @@ Usage: /usr/bin/python3 lapack_numpy.py, then one request per line on stdin:
   KIND PATH ROWS COLS
 
 KIND `qr`: PATH holds a row-major float32 ROWS×COLS matrix; runs
-numpy.linalg.qr(a, mode='reduced') (sgeqrf + sorgqr on a Fortran-order copy).
+numpy.linalg.qr(a, mode='reduced'), which computes a float32 input in float64
+(dgeqrf + dorgqr on a Fortran-order copy). KIND `qr32`: the same matrix through
+scipy.linalg.qr(a, mode='economic') (sgeqrf + sorgqr, float32; Debian's python3-scipy).
 KIND `eigh`: PATH holds a row-major float64 ROWS×ROWS symmetric matrix; runs
 numpy.linalg.eigh(a) (dsyevd, every pair). A matrix is read once and kept. Each request
 is answered with one JSON line holding the seconds of that one run; the first line
@@ -38,16 +40,20 @@ def main() -> None:
         kind, path, rows, cols = line.split()
         rows, cols = int(rows), int(cols)
         if path not in matrices:
-            dtype = np.float32 if kind == "qr" else np.float64
+            dtype = np.float64 if kind == "eigh" else np.float32
             matrices[path] = np.fromfile(path, dtype=dtype).reshape(rows, cols)
         a = matrices[path]
         start = time.perf_counter()
         if kind == "qr":
             np.linalg.qr(a, mode="reduced")
+        elif kind == "qr32":
+            import scipy.linalg  # only when asked: the rest needs numpy alone
+
+            scipy.linalg.qr(a, mode="economic", overwrite_a=False, check_finite=False)
         elif kind == "eigh":
             np.linalg.eigh(a)
         else:
-            sys.exit(f"unknown kind {kind}: expected qr or eigh")
+            sys.exit(f"unknown kind {kind}: expected qr, qr32 or eigh")
         print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
 
 

@@ -2,7 +2,9 @@
  * LAPACK benchmark (issue 16): `npx nx run bench:lapack` (or `cd tools/bench && npx tsx src/lapack.ts`).
  *
  * The addon's QR (sgeqrf + sorgqr) and symmetric eigensolver (dsyevr) against numpy's
- * (numpy.linalg.qr, numpy.linalg.eigh = dsyevd) on the same matrices in one run, through
+ * (numpy.linalg.qr, numpy.linalg.eigh = dsyevd; `LAPACK_QR=scipy`: scipy.linalg.qr, which
+ * stays in float32 as ours does, where numpy 1.24 computes float32 in float64) on the same
+ * matrices in one run, through
  * tools/bench/python/lapack_numpy.py on Debian's /usr/bin/python3 (`apt-get install
  * python3-numpy`), which links the same Debian OpenBLAS; the child inherits
  * OPENBLAS_CORETYPE as the addon set it, so both run the same kernels. Per matrix, after
@@ -32,6 +34,8 @@ const PYTHON = '/usr/bin/python3';
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../python/lapack_numpy.py');
 const REPEATS = Number(process.env.LAPACK_REPEATS ?? 5);
 const FULL = process.env.LAPACK_FULL === '1';
+/** numpy.linalg.qr (float64 inside) or, with LAPACK_QR=scipy, scipy.linalg.qr (float32, like ours). */
+const QR_KIND = process.env.LAPACK_QR === 'scipy' ? 'qr32' : 'qr';
 const REFERENCE = process.env.LAPACK_REFERENCE !== '0';
 
 interface Row {
@@ -82,7 +86,7 @@ class Numpy {
     return `numpy ${info.numpy} on ${info.config}, ${info.threads} threads`;
   }
 
-  async seconds(kind: 'qr' | 'eigh', file: string, rows: number, cols: number): Promise<number> {
+  async seconds(kind: 'qr' | 'qr32' | 'eigh', file: string, rows: number, cols: number): Promise<number> {
     this.child.stdin.write(`${kind} ${file} ${rows} ${cols}\n`);
     return (await this.next()).seconds as number;
   }
@@ -133,7 +137,7 @@ async function qrRow(blas: NativeBlas, py: Numpy, dir: string, name: string, row
       blas.orthonormalizeColumns(work, rows, cols, 0);
       return (performance.now() - start) / 1000;
     },
-    () => py.seconds('qr', file, rows, cols),
+    () => py.seconds(QR_KIND, file, rows, cols),
   );
   const y = tf.tensor2d(a, [rows, cols]);
   const core = time(() => orthonormalizeColumns(y).dispose());
@@ -168,7 +172,7 @@ async function main(): Promise<void> {
   if (!native.ok) throw new Error(`the LAPACK benchmark needs the native addon: ${native.reason}`);
   await selectBackend('wasm');
   const py = new Numpy();
-  const notes = [`ours: ${native.config}, ${native.threads} threads; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}`, await py.describe()];
+  const notes = [`QR reference: ${QR_KIND === 'qr32' ? 'scipy.linalg.qr (float32)' : 'numpy.linalg.qr (float64 inside)'}`, `ours: ${native.config}, ${native.threads} threads; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}`, await py.describe()];
   const dir = mkdtempSync(join(tmpdir(), 'ddinit-lapack-'));
   const rows: Row[] = [];
   const qr: [string, number, number][] = FULL ? [['fc6', 9216, 4096], ['fc7', 4096, 4096]] : [['fc6-half', 4608, 2048], ['fc7-half', 2048, 2048]];

@@ -73,7 +73,7 @@ export interface NativeBlas {
   maxPoolGrad(heap: Float32Array, geometry: Int32Array, x: number, dy: number, dx: number): void;
   /**
    * a (row-major rows×cols at float offset `a`, rows ≥ cols) ← Q of the thin QR A = QR with
-   * diag(R) ≥ 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).
+   * diag(R) > 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).
    * Returns {@link LAPACK_STATUS}.ok, or `.rankDeficient` (some |r_jj| ≤ 1e-5·‖a_j‖, column j
    * nearly in the span of the earlier ones, or a value not finite; a is left unchanged).
    */

@@ -24,7 +24,7 @@ enum {
 
 /*
  * a (row-major m×n, m ≥ n ≥ 0) ← Q, the thin QR factor A = Q·R with R upper
- * triangular and diag(R) ≥ 0 — the unique such factorization, so Q equals the Q of
+ * triangular and diag(R) > 0 — the unique such factorization, so Q equals the Q of
  * CholeskyQR (which also has diag(R) > 0) up to rounding, whatever sign convention
  * the Householder reflectors take. A is transposed into a column-major scratch,
  * factored by sgeqrf, expanded by sorgqr (workspace sizes from lwork = −1 queries),

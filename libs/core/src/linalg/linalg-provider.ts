@@ -8,7 +8,7 @@
  *
  * This module is pure: it imports nothing, and a provider works on plain typed arrays.
  * The contracts are those of the functions dispatching to it, with deterministic signs
- * (diag(R) ≥ 0 for QR; eigenvector signs are fixed by the caller), so a seed gives the
+ * (diag(R) > 0 for QR; eigenvector signs are fixed by the caller), so a seed gives the
  * same weights on every run of one provider.
  */
 

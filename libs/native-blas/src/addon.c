@@ -6,6 +6,7 @@
  * read and outputs written in place, with no copy in or out. Every extent is
  * checked against the heap before any work, and a violation is a RangeError
  * naming the operand: a bad offset never reads or writes outside the buffer.
+ * The symmetric eigensolver works the same way on a Float64Array.
  */
 #include <cblas.h>
 #include <node_api.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 
 #include "conv.h"
+#include "lapack.h"
 
 /* openblas_set_num_threads / openblas_get_num_threads / openblas_get_config (OpenBLAS extensions). */
 extern void openblas_set_num_threads(int);
@@ -252,6 +254,100 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A Float64Array argument's data and length; 0, or -1 after throwing a TypeError naming it. */
+static int get_heap64(napi_env env, napi_value value, double **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *raw = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "heap: expected a Float64Array");
+    return -1;
+  }
+  *data = raw;
+  return 0;
+}
+
+/* The `count` int32 sizes in argv[first..]: each an integer in [0, 2³¹); 0, or -1 after throwing. */
+static int get_sizes(napi_env env, const napi_value *argv, const char *const *names, int count, int *out) {
+  for (int i = 0; i < count; i++) {
+    int64_t v;
+    if (get_int(env, argv[i], names[i], &v) != 0) return -1;
+    if (v < 0 || v > INT32_MAX) {
+      char message[128];
+      snprintf(message, sizeof message, "%s: expected an integer in [0, 2^31), got %lld", names[i], (long long)v);
+      napi_throw_range_error(env, NULL, message);
+      return -1;
+    }
+    out[i] = (int)v;
+  }
+  return 0;
+}
+
+static napi_value int_result(napi_env env, int value) {
+  napi_value result;
+  CHECK(napi_create_int32(env, value, &result));
+  return result;
+}
+
+/* orthonormalizeColumns(heap, rows, cols, aOffset) → 0 (a ← Q) or 1 (rank-deficient; a unchanged). */
+static napi_value orthonormalize_columns(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) {
+    napi_throw_type_error(env, NULL, "orthonormalizeColumns: expected 4 arguments");
+    return NULL;
+  }
+  heap_view heap;
+  static const char *const names[] = {"rows", "cols"};
+  int size[2];
+  float *a;
+  if (get_heap(env, argv[0], &heap) || get_sizes(env, argv + 1, names, 2, size)) return NULL;
+  if (size[0] < size[1]) {
+    napi_throw_range_error(env, NULL, "orthonormalizeColumns: expected rows >= cols (a tall matrix)");
+    return NULL;
+  }
+  if (conv_operand(env, argv[3], &heap, "a", (size_t)size[0] * size[1], &a)) return NULL;
+  const int status = ddinit_orthonormalize_columns(size[0], size[1], a);
+  if (status == DDINIT_LAPACK_NO_MEMORY) return throw_oom(env, "orthonormalizeColumns");
+  return int_result(env, status);
+}
+
+/* symmetricEigen(heap64, size, count, aOffset, valuesOffset, vectorsOffset) → 0, or 2 when LAPACK failed. */
+static napi_value symmetric_eigen(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) {
+    napi_throw_type_error(env, NULL, "symmetricEigen: expected 6 arguments");
+    return NULL;
+  }
+  double *data;
+  size_t length;
+  static const char *const names[] = {"size", "count", "a", "values", "vectors"};
+  int v[5];
+  if (get_heap64(env, argv[0], &data, &length) || get_sizes(env, argv + 1, names, 5, v)) return NULL;
+  const int n = v[0], count = v[1];
+  if (count > n) {
+    napi_throw_range_error(env, NULL, "count: expected an integer in [0, size]");
+    return NULL;
+  }
+  const size_t extent[3] = {(size_t)n * n, (size_t)count, (size_t)n * count};
+  for (int i = 0; i < 3; i++) {
+    if ((size_t)v[2 + i] > length || extent[i] > length - (size_t)v[2 + i]) {
+      char message[200];
+      snprintf(message, sizeof message, "%s: doubles [%d, %zu) lie outside the heap of %zu doubles", names[2 + i],
+               v[2 + i], (size_t)v[2 + i] + extent[i], length);
+      napi_throw_range_error(env, NULL, message);
+      return NULL;
+    }
+  }
+  const int status = ddinit_symmetric_eigen(n, count, data + v[2], data + v[3], data + v[4]);
+  if (status == DDINIT_LAPACK_NO_MEMORY) return throw_oom(env, "symmetricEigen");
+  return int_result(env, status);
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -287,6 +383,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"orthonormalizeColumns", NULL, orthonormalize_columns, NULL, NULL, NULL, napi_default, NULL},
+      {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

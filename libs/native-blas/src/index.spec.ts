@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geometryArray, loadNativeBlas, loadNativeBlasFrom, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from './index';
+import { geometryArray, LAPACK_STATUS, loadNativeBlas, loadNativeBlasFrom, NATIVE_ACTIVATIONS, openBlasCoreType, type NativeBlas, type NativeConvGeometry } from './index';
 
 const loaded = loadNativeBlas();
 const required = process.env.DDINIT_NATIVE_BLAS === 'require';
@@ -224,5 +224,124 @@ describe.skipIf(!loaded.ok)('the native kernels', () => {
     expect(blas.threads()).toBe(1);
     blas.setThreads(before);
     expect(blas.threads()).toBe(before);
+  });
+});
+
+describe('openBlasCoreType', () => {
+  it('picks the best kernel set the CPU flags allow, and none without AVX2 + FMA', () => {
+    const avx512 = ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl', 'avx2', 'fma'];
+    expect(openBlasCoreType(new Set(avx512))).toBe('SkylakeX');
+    expect(openBlasCoreType(new Set(['avx2', 'fma', 'avx512f']))).toBe('Haswell'); // AVX-512 without BW/DQ/VL/CD
+    expect(openBlasCoreType(new Set(['sse4_2', 'avx']))).toBeUndefined();
+  });
+});
+
+describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+
+  /** Q (row-major rows×cols) times R = QᵀA, in float64: [R, max |QR − A|, max |QᵀQ − I|]. */
+  function qrCheck(q: Float32Array, a: Float32Array, rows: number, cols: number): { r: Float64Array; reconstruction: number; orthonormality: number } {
+    const r = new Float64Array(cols * cols);
+    for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) for (let k = 0; k < rows; k++) r[i * cols + j] += q[k * cols + i] * a[k * cols + j];
+    let reconstruction = 0;
+    let orthonormality = 0;
+    for (let k = 0; k < rows; k++)
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let i = 0; i < cols; i++) s += q[k * cols + i] * r[i * cols + j];
+        reconstruction = Math.max(reconstruction, Math.abs(s - a[k * cols + j]));
+      }
+    for (let i = 0; i < cols; i++)
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let k = 0; k < rows; k++) s += q[k * cols + i] * q[k * cols + j];
+        orthonormality = Math.max(orthonormality, Math.abs(s - (i === j ? 1 : 0)));
+      }
+    return { r, reconstruction, orthonormality };
+  }
+
+  it('orthonormalizeColumns: known answer, in place at an offset, nothing written around it', () => {
+    const heap = new Float32Array([9, 1, 2, 3, 4, 5, 7, 9]);
+    expect(blas.orthonormalizeColumns(heap, 3, 2, 1)).toBe(LAPACK_STATUS.ok);
+    // Column 1 = (1, 3, 5)/√35; column 2 = the rest of (2, 4, 7), normalized, with r_22 > 0.
+    const q1 = [1, 3, 5].map((v) => v / Math.sqrt(35));
+    const d = 2 * q1[0] + 4 * q1[1] + 7 * q1[2];
+    const rest = [2, 4, 7].map((v, i) => v - d * q1[i]);
+    const q2 = rest.map((v) => v / Math.hypot(...rest));
+    expect(maxAbsDiff(heap.subarray(1, 7), [q1[0], q2[0], q1[1], q2[1], q1[2], q2[2]])).toBeLessThan(1e-6);
+    expect([heap[0], heap[7]]).toEqual([9, 9]);
+  });
+
+  it('orthonormalizeColumns: Q orthonormal, R = QᵀA upper triangular with a positive diagonal, QR = A', () => {
+    const [rows, cols] = [97, 31];
+    const a = values(rows * cols, 7);
+    const q = a.slice();
+    expect(blas.orthonormalizeColumns(q, rows, cols, 0)).toBe(LAPACK_STATUS.ok);
+    const { r, reconstruction, orthonormality } = qrCheck(q, a, rows, cols);
+    expect(orthonormality).toBeLessThan(2e-6);
+    expect(reconstruction).toBeLessThan(2e-6);
+    for (let i = 0; i < cols; i++) {
+      expect(r[i * cols + i]).toBeGreaterThan(0);
+      for (let j = 0; j < i; j++) expect(Math.abs(r[i * cols + j])).toBeLessThan(2e-6);
+    }
+  });
+
+  it('orthonormalizeColumns reports dependent or non-finite columns and leaves a unchanged', () => {
+    const ones = new Float32Array(40 * 2).fill(1);
+    expect(blas.orthonormalizeColumns(ones, 40, 2, 0)).toBe(LAPACK_STATUS.rankDeficient);
+    expect(ones.every((v) => v === 1)).toBe(true);
+    const broken = values(20 * 3, 8);
+    broken[4] = Number.NaN;
+    expect(blas.orthonormalizeColumns(broken, 20, 3, 0)).toBe(LAPACK_STATUS.rankDeficient);
+  });
+
+  it('orthonormalizeColumns checks its operands: a wide matrix, a out of the heap, a wrong heap type', () => {
+    const heap = new Float32Array(12);
+    expect(() => blas.orthonormalizeColumns(heap, 2, 3, 0)).toThrow(RangeError);
+    expect(() => blas.orthonormalizeColumns(heap, 4, 3, 1)).toThrow(/^a: floats \[1, 13\) lie outside the heap of 12 floats$/);
+    expect(() => blas.orthonormalizeColumns(heap, -4, 3, 0)).toThrow(/^rows: expected an integer in \[0, 2\^31\)/);
+    expect(() => blas.orthonormalizeColumns(new Float64Array(12) as unknown as Float32Array, 4, 3, 0)).toThrow(/heap: expected a Float32Array/);
+  });
+
+  it('symmetricEigen: known answer, descending, in place at offsets', () => {
+    // [[2, 1], [1, 2]]: λ = 3 with (1, 1)/√2, λ = 1 with (1, −1)/√2.
+    const heap = Float64Array.of(-1, 2, 1, 1, 2, 0, 0, 0, 0, 0, 0, -1);
+    expect(blas.symmetricEigen(heap, 2, 2, 1, 5, 7)).toBe(LAPACK_STATUS.ok);
+    expect(Array.from(heap.subarray(5, 7))).toEqual([expect.closeTo(3, 12), expect.closeTo(1, 12)]);
+    const v = heap.subarray(7, 11); // row-major 2×2, columns the vectors
+    expect(Math.abs(v[0] * v[1] + v[2] * v[3])).toBeLessThan(1e-12);
+    expect(Math.abs(v[0] - v[2])).toBeLessThan(1e-12); // λ = 3: equal entries
+    expect(Math.abs(v[1] + v[3])).toBeLessThan(1e-12); // λ = 1: opposite entries
+    expect([heap[0], heap[11]]).toEqual([-1, -1]);
+  });
+
+  it('symmetricEigen: the top pairs of a random symmetric matrix, residual ‖Av − λv‖ at float64 level', () => {
+    const n = 60;
+    const count = 7;
+    const x = values(n * n, 9);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = x[i * n + j] + x[j * n + i];
+    const heap = new Float64Array(n * n + count + n * count);
+    heap.set(a);
+    expect(blas.symmetricEigen(heap, n, count, 0, n * n, n * n + count)).toBe(LAPACK_STATUS.ok);
+    const w = heap.subarray(n * n, n * n + count);
+    const v = heap.subarray(n * n + count);
+    for (let j = 1; j < count; j++) expect(w[j]).toBeLessThanOrEqual(w[j - 1]);
+    let residual = 0;
+    for (let j = 0; j < count; j++)
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += a[i * n + k] * v[k * count + j];
+        residual = Math.max(residual, Math.abs(s - w[j] * v[i * count + j]));
+      }
+    expect(residual).toBeLessThan(1e-12 * Math.abs(w[0]));
+  });
+
+  it('symmetricEigen checks its operands, naming the one out of the heap', () => {
+    const heap = new Float64Array(10);
+    expect(() => blas.symmetricEigen(heap, 2, 3, 0, 4, 6)).toThrow(/^count: expected an integer in \[0, size\]$/);
+    expect(() => blas.symmetricEigen(heap, 2, 2, 0, 4, 7)).toThrow(/^vectors: doubles \[7, 11\) lie outside the heap of 10 doubles$/);
+    expect(() => blas.symmetricEigen(heap, 3, 1, 2, 0, 0)).toThrow(/^a: doubles \[2, 11\)/);
+    expect(() => blas.symmetricEigen(new Float32Array(10) as unknown as Float64Array, 2, 2, 0, 4, 6)).toThrow(/heap: expected a Float64Array/);
   });
 });

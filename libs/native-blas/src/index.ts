@@ -1,5 +1,6 @@
 /**
- * Optional native kernels: convolutions and matrix products on OpenBLAS, run on
+ * Optional native kernels: convolutions and matrix products on OpenBLAS, and QR and
+ * the symmetric eigensolver on the LAPACK it ships, run on
  * float32 buffers in place (the tfjs wasm backend's heap). Built at install by
  * `scripts/build.mjs` when libopenblas-dev is present; when it is not, or when
  * `DDINIT_NATIVE_BLAS=0`, {@link loadNativeBlas} says why and callers keep
@@ -13,6 +14,7 @@
  * if (native.ok) native.blas.batchMatMul(heap, params);
  * else logger.info(`native BLAS off: ${native.reason}`);
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Activation applied after the bias by the forward kernels. */
@@ -69,6 +71,20 @@ export interface NativeBlas {
    * and outChannels = inChannels. The first maximum of a window takes the gradient.
    */
   maxPoolGrad(heap: Float32Array, geometry: Int32Array, x: number, dy: number, dx: number): void;
+  /**
+   * a (row-major rows×cols at float offset `a`, rows ≥ cols) ← Q of the thin QR A = QR with
+   * diag(R) > 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).
+   * Returns {@link LAPACK_STATUS}.ok, or `.rankDeficient` (some |r_jj| ≤ 1e-5·‖a_j‖, column j
+   * nearly in the span of the earlier ones, or a value not finite; a is left unchanged).
+   */
+  orthonormalizeColumns(heap: Float32Array, rows: number, cols: number, a: number): number;
+  /**
+   * The top `count` eigenpairs of the symmetric size×size float64 matrix at double offset `a`
+   * (destroyed) by dsyevr: eigenvalues descending into `values` (count doubles), unit
+   * eigenvectors as the columns of the row-major size×count `vectors` (signs as LAPACK
+   * leaves them). Returns {@link LAPACK_STATUS}.ok or `.notConverged`.
+   */
+  symmetricEigen(heap: Float64Array, size: number, count: number, a: number, values: number, vectors: number): number;
   /** Sets OpenBLAS's thread count. */
   setThreads(threads: number): void;
   /** OpenBLAS's thread count. */
@@ -77,6 +93,9 @@ export interface NativeBlas {
   config(): string;
 }
 
+/** What the LAPACK entry points return (lapack.h). */
+export const LAPACK_STATUS = { ok: 0, rankDeficient: 1, notConverged: 2 } as const;
+
 export type NativeBlasLoad = { ok: true; blas: NativeBlas; config: string; threads: number } | { ok: false; reason: string };
 
 const ADDON_PATH = '../build/Release/ddinit_native_blas.node';
@@ -84,9 +103,43 @@ const ADDON_PATH = '../build/Release/ddinit_native_blas.node';
 let cached: NativeBlasLoad | undefined;
 
 /**
+ * OpenBLAS core types (kernel sets) by the x86-64 CPU features their kernels use, best
+ * first. OpenBLAS picks one at load time from the CPU model, and falls back to the
+ * SSE3 `Prescott` kernels on a model it does not know: Debian 12's 0.3.21 does so on
+ * this project's CI VMs (Sapphire Rapids), where its sgemm then runs ~5× slower than
+ * with `SkylakeX` (docs/RESULTS.md).
+ */
+const CORE_TYPES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['SkylakeX', ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl', 'avx2', 'fma']],
+  ['Haswell', ['avx2', 'fma']],
+];
+
+/**
+ * The OpenBLAS core type to force for a CPU with these feature flags (the `flags` line of
+ * /proc/cpuinfo), or undefined to leave OpenBLAS's own choice.
+ * @example openBlasCoreType(new Set(['avx2', 'fma'])) // 'Haswell'
+ */
+export function openBlasCoreType(flags: ReadonlySet<string>): string | undefined {
+  return CORE_TYPES.find(([, needs]) => needs.every((flag) => flags.has(flag)))?.[0];
+}
+
+/** The CPU feature flags of /proc/cpuinfo (empty where there is none, e.g. not Linux, or not x86-64). */
+function cpuFlags(): Set<string> {
+  if (process.arch !== 'x64') return new Set();
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m);
+    return new Set(line?.[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
  * Loads the addon once. `DDINIT_NATIVE_BLAS=0` (or `off`) turns it off;
  * `DDINIT_NATIVE_BLAS_THREADS=n` sets OpenBLAS's threads (default: OpenBLAS's
- * own, one per core).
+ * own, one per core). Unless `OPENBLAS_CORETYPE` is set, it is set before the load to
+ * the best kernel set the CPU's flags allow ({@link openBlasCoreType}); OpenBLAS reads it
+ * once, when the library loads.
  */
 export function loadNativeBlas(env: Record<string, string | undefined> = process.env): NativeBlasLoad {
   const setting = env.DDINIT_NATIVE_BLAS;
@@ -102,6 +155,9 @@ export function loadNativeBlas(env: Record<string, string | undefined> = process
  */
 export function loadNativeBlasFrom(path: string, env: Record<string, string | undefined> = process.env): NativeBlasLoad {
   let blas: NativeBlas;
+  const coreType = env.OPENBLAS_CORETYPE === undefined ? openBlasCoreType(cpuFlags()) : undefined;
+  // OpenBLAS reads the process environment (getenv) when the addon loads it.
+  if (coreType !== undefined) process.env.OPENBLAS_CORETYPE = coreType;
   try {
     blas = createRequire(import.meta.url)(path) as NativeBlas;
   } catch (error) {

@@ -17,6 +17,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { loadNativeBlas } from '@ddinit/native-blas';
+import { setLinalgProvider } from '../linalg/linalg-provider';
+import { createLapackProvider, LAPACK_PROVIDER_NAME } from './lapack-provider';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -39,12 +41,15 @@ export interface BackendSelection {
   registeredKernels: string[];
   /**
    * On wasm: whether convolutions and matrix products run on the OpenBLAS addon
-   * (`@ddinit/native-blas`), with its configuration and threads, or why not.
+   * (`@ddinit/native-blas`), with its configuration and threads, or why not. While it
+   * is active, QR and the dense eigensolver of @ddinit/core run on its LAPACK (`lapack`).
    */
   nativeBlas?: NativeBlasStatus;
 }
 
-export type NativeBlasStatus = { active: true; config: string; threads: number } | { active: false; reason: string };
+export type NativeBlasStatus =
+  | { active: true; config: string; threads: number; lapack: string }
+  | { active: false; reason: string };
 
 export interface SelectBackendOptions {
   logger?: Logger;
@@ -110,9 +115,10 @@ const attempts: Record<BackendName, (options: SelectBackendOptions) => Promise<A
     const native = options.nativeBlas === false ? { ok: false as const, reason: 'turned off by the nativeBlas option' } : loadNativeBlas();
     const registeredKernels = registerWasmTrainingKernels({ native: native.ok ? native.blas : undefined });
     const nativeBlas: NativeBlasStatus = native.ok
-      ? { active: true, config: native.config, threads: native.threads }
+      ? { active: true, config: native.config, threads: native.threads, lapack: LAPACK_PROVIDER_NAME }
       : { active: false, reason: native.reason };
     const active = await activate('wasm');
+    if (active.ok && native.ok) setLinalgProvider(createLapackProvider(native.blas));
     return active.ok ? { ok: true, tfBackend: 'wasm', registeredKernels, nativeBlas } : active;
   },
   cpu: async () => {
@@ -161,6 +167,7 @@ export async function selectBackend(
   }
   const candidates: BackendName[] = choice === 'auto' ? [...BACKEND_NAMES] : [choice];
   const skipped: SkippedBackend[] = [];
+  setLinalgProvider(undefined); // the wasm attempt registers LAPACK again when its addon is active
   for (const name of candidates) {
     const attempt = await attempts[name](options);
     if (attempt.ok) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useBackend } from '../testing';
-import { choleskyBlocking, orthonormalizeColumns } from './cholesky-qr';
+import { choleskyBlocking, choleskyQrOrthonormalize as orthonormalizeColumns } from './cholesky-qr';
 
 /** max |QᵀQ − I| and max |Q·(QᵀY) − Y| / max |Y|: orthonormal columns spanning Y's. */
 function check(y: tf.Tensor2D, q: tf.Tensor2D): { orthogonality: number; span: number } {
@@ -14,7 +14,9 @@ function check(y: tf.Tensor2D, q: tf.Tensor2D): { orthogonality: number; span: n
   });
 }
 
-describe('orthonormalizeColumns', () => {
+// The JavaScript reference itself: with the OpenBLAS addon built, useBackend('wasm') registers
+// LAPACK behind orthonormalizeColumns (specs: backend/lapack-provider.spec.ts).
+describe('choleskyQrOrthonormalize', () => {
   const defaults = { ...choleskyBlocking };
   beforeAll(async () => {
     await useBackend('wasm');

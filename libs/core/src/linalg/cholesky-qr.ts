@@ -11,9 +11,15 @@
  * but O(b²·block) of the flops) as tfjs products (float32), which a multi-threaded
  * backend runs in parallel. CaffeNet fc6's 9216 × 4096 orthogonal draw spent minutes in
  * the unblocked JavaScript loops.
+ *
+ * {@link orthonormalizeColumns} hands the work to a registered `LinalgProvider`
+ * (LAPACK's Householder QR when the OpenBLAS addon is active) and otherwise runs
+ * {@link choleskyQrOrthonormalize}, the reference. Both return the Q of the thin QR
+ * with diag(R) > 0, which is unique: they agree up to rounding.
  */
 import * as tf from '@tensorflow/tfjs';
 import { NumericalError } from '../errors';
+import { linalgProvider } from './linalg-provider';
 
 /**
  * Cholesky factor R (upper, row-major) of g + shift·I = RᵀR, or undefined if that is not
@@ -171,15 +177,14 @@ function choleskyQrPass(y: tf.Tensor2D, shiftFraction: number): tf.Tensor2D | un
 }
 
 /**
- * Q with orthonormal columns spanning the columns of `y` ([m, b], m ≥ b; not disposed).
- * ‖QᵀQ − I‖ is at float32 level (≈ 1e-6) for any y of full numerical column rank.
+ * Q with orthonormal columns spanning the columns of `y` ([m, b], m ≥ b; not disposed)
+ * by CholeskyQR2 / shifted CholeskyQR3 in tfjs products: the JavaScript reference of
+ * {@link orthonormalizeColumns}. ‖QᵀQ − I‖ is at float32 level (≈ 1e-6) for any y of
+ * full numerical column rank.
  *
  * @throws NumericalError when y is numerically rank-deficient (cond ≳ 1e7) or holds NaN/Inf.
- * @example
- * const q = orthonormalizeColumns(tf.randomNormal([1000, 32], 0, 1, 'float32', rng.nextSeed()));
- * // q: [1000, 32], qᵀq ≈ I
  */
-export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'): tf.Tensor2D {
+export function choleskyQrOrthonormalize(y: tf.Tensor2D, where = 'orthonormalize'): tf.Tensor2D {
   const passes: Array<[number, number]> = [
     [0, 2], // CholeskyQR2
     [1e-5, 3], // shifted CholeskyQR3
@@ -203,4 +208,26 @@ export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'):
     expected: 'a matrix of full column rank',
     actual: `[${y.shape}] whose Gram matrix is not positive definite even after a shift`,
   });
+}
+
+/**
+ * Q with orthonormal columns spanning the columns of `y` ([m, b], m ≥ b; not disposed):
+ * the thin QR factor with diag(R) > 0, by the registered `LinalgProvider` when there
+ * is one, else by {@link choleskyQrOrthonormalize}. ‖QᵀQ − I‖ ≈ 1e-6 either way. A matrix
+ * the provider finds suspect (a column nearly in the span of the earlier ones) goes to
+ * CholeskyQR, so both paths accept and reject the same matrices.
+ *
+ * @throws NumericalError when y is numerically rank-deficient (cond ≳ 1e7) or holds NaN/Inf.
+ * @example
+ * const q = orthonormalizeColumns(tf.randomNormal([1000, 32], 0, 1, 'float32', rng.nextSeed()));
+ * // q: [1000, 32], qᵀq ≈ I
+ */
+export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'): tf.Tensor2D {
+  const provider = linalgProvider();
+  const [rows, cols] = y.shape;
+  if (provider === undefined || rows < cols) return choleskyQrOrthonormalize(y, where);
+  // A copy: on the cpu backend dataSync returns the tensor's own storage.
+  const data = Float32Array.from(y.dataSync());
+  if (!provider.orthonormalizeColumns(data, rows, cols)) return choleskyQrOrthonormalize(y, where);
+  return tf.tensor2d(data, [rows, cols]);
 }

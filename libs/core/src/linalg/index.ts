@@ -1,4 +1,4 @@
-export { orthonormalizeColumns } from './cholesky-qr';
+export { choleskyQrOrthonormalize, orthonormalizeColumns } from './cholesky-qr';
 export { computeCovariance, createCovarianceAccumulator } from './covariance';
 export type { CovarianceAccumulator, CovarianceOptions, CovarianceResult } from './covariance';
 export { KMEANS_ALGORITHMS, kmeans } from './kmeans';
@@ -7,8 +7,10 @@ export { PCA_ROUTES, principalComponents } from './principal-components';
 export type { PcaRoute, PrincipalComponents, PrincipalComponentsOptions } from './principal-components';
 export { subspaceEigenpairs } from './subspace-iteration';
 export type { SubspaceEigenpairs, SubspaceIterationOptions } from './subspace-iteration';
-export { denseEigenpairs } from './symmetric-eigen';
+export { denseEigenpairs, javascriptEigenpairs } from './symmetric-eigen';
 export type { Eigenpairs } from './symmetric-eigen';
+export { linalgProvider, setLinalgProvider } from './linalg-provider';
+export type { LinalgProvider } from './linalg-provider';
 export { symmetricMatrixFromTensor } from './symmetric-matrix';
 export type { SymmetricMatrix } from './symmetric-matrix';
 export { EIGEN_METHODS, chooseEigenMethod, topEigenpairs } from './top-eigenpairs';

@@ -4,6 +4,7 @@ import { createMemoryLogger } from '../logger';
 import { Rng } from '../rng';
 import { expectNoLeakedTensors, useBackend } from '../testing';
 import { orthonormalizeColumns } from './cholesky-qr';
+import { linalgProvider, setLinalgProvider } from './linalg-provider';
 import { subspaceEigenpairs } from './subspace-iteration';
 import { denseEigenpairs } from './symmetric-eigen';
 import { matrixWithSpectrum, orthonormalityError, randomOrthogonal, reconstructionError, subspaceDistance } from './test-matrices';
@@ -102,12 +103,19 @@ describe('topEigenpairs', () => {
     await useBackend('wasm');
   });
 
-  it('chooses dense for small F or large N, subspace for the big CaffeNet conv shapes', () => {
-    expect(chooseEigenMethod(363, 96)).toBe('dense');
-    expect(chooseEigenMethod(1200, 128)).toBe('subspace');
-    expect(chooseEigenMethod(2304, 384)).toBe('subspace');
-    expect(chooseEigenMethod(1728, 192)).toBe('subspace');
-    expect(chooseEigenMethod(9216, 4096)).toBe('dense');
+  it('without LAPACK, chooses dense for small F or large N, subspace for the big CaffeNet conv shapes; with it, dense', () => {
+    const registered = linalgProvider(); // LAPACK when the addon is built (useBackend('wasm'))
+    setLinalgProvider(undefined);
+    try {
+      expect(chooseEigenMethod(363, 96)).toBe('dense');
+      expect(chooseEigenMethod(1200, 128)).toBe('subspace');
+      expect(chooseEigenMethod(2304, 384)).toBe('subspace');
+      expect(chooseEigenMethod(1728, 192)).toBe('subspace');
+      expect(chooseEigenMethod(9216, 4096)).toBe('dense');
+    } finally {
+      setLinalgProvider(registered);
+    }
+    if (registered !== undefined) expect(chooseEigenMethod(2304, 384)).toBe('dense');
   });
 
   it('runs the chosen or the requested method and rejects an unknown one', () => {

@@ -2,8 +2,10 @@
  * The eigensolver front door: top-N eigenpairs of a symmetric matrix, choosing between
  * the dense float64 solver and randomized subspace iteration.
  *
- * `auto` picks `dense` when F ≤ 512 or when b = N + oversampling exceeds F/3 (then
- * subspace iteration saves little), and `subspace` otherwise. For the CaffeNet conv
+ * `auto` picks `dense` when a LinalgProvider (LAPACK) is registered — its dense solver
+ * computes only the wanted pairs and beats subspace iteration at every CaffeNet shape
+ * (docs/RESULTS.md) — and otherwise `dense` when F ≤ 512 or when b = N + oversampling
+ * exceeds F/3 (then subspace iteration saves little), and `subspace` otherwise. For the CaffeNet conv
  * shapes that means conv1 (F = 363, N = 96) → dense; conv2 (1200/128 per group),
  * conv3 (2304/384), conv4/5 (1728/192 per group) → subspace. Timings: docs/RESULTS.md.
  *
@@ -18,6 +20,7 @@
  * solves the n×n Gram matrix XXᵀ/n instead.
  */
 import { ConfigError } from '../errors';
+import { linalgProvider } from './linalg-provider';
 import { denseEigenpairs, type Eigenpairs } from './symmetric-eigen';
 import { subspaceEigenpairs, type SubspaceIterationOptions } from './subspace-iteration';
 import type { SymmetricMatrix } from './symmetric-matrix';
@@ -43,9 +46,10 @@ export interface TopEigenpairs extends Eigenpairs {
  * The method `auto` resolves to for an F×F matrix and N pairs.
  * @example
  * chooseEigenMethod(363, 96);   // 'dense'
- * chooseEigenMethod(2304, 384); // 'subspace'
+ * chooseEigenMethod(2304, 384); // 'subspace' ('dense' with LAPACK registered)
  */
 export function chooseEigenMethod(size: number, count: number, oversampling = Math.max(8, Math.ceil(count / 2))): 'dense' | 'subspace' {
+  if (linalgProvider() !== undefined) return 'dense';
   return size <= 512 || count + oversampling > size / 3 ? 'dense' : 'subspace';
 }
 

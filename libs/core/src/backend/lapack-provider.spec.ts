@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { choleskyQrOrthonormalize, orthonormalizeColumns } from '../linalg/cholesky-qr';
+import { linalgProvider, setLinalgProvider } from '../linalg/linalg-provider';
+import { denseEigenpairs, javascriptEigenpairs } from '../linalg/symmetric-eigen';
+import { topEigenpairs } from '../linalg/top-eigenpairs';
+import { Rng } from '../rng';
+import { expectNoLeakedTensors } from '../testing';
+import { LAPACK_PROVIDER_NAME } from './lapack-provider';
+import { selectBackend } from './select-backend';
+import { nativeBlasForSpecs } from '../testing/backend-comparison';
+
+const native = nativeBlasForSpecs();
+
+/** max |QᵀQ − I| (float64). */
+function orthonormalityError(q: ArrayLike<number>, rows: number, cols: number): number {
+  let worst = 0;
+  for (let a = 0; a < cols; a++)
+    for (let b = a; b < cols; b++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += q[i * cols + a] * q[i * cols + b];
+      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
+    }
+  return worst;
+}
+
+/** A random symmetric positive semidefinite n×n matrix XᵀX/k with a spread spectrum, float64. */
+function covarianceLike(n: number, k: number, seed: number): Float64Array {
+  const rng = Rng.fromSeed(seed);
+  const x = Float64Array.from({ length: k * n }, (_, i) => rng.normal() * (1 + (i % n) / 4));
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < k; r++) s += x[r * n + i] * x[r * n + j];
+      a[i * n + j] = a[j * n + i] = s / k;
+    }
+  return a;
+}
+
+describe.skipIf(native === undefined)('LAPACK behind @ddinit/core (native BLAS addon built)', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm');
+  });
+  afterAll(() => setLinalgProvider(undefined));
+
+  it('selectBackend registers it with the addon and says so, and removes it without', async () => {
+    const on = await selectBackend('wasm');
+    expect(on.nativeBlas).toMatchObject({ active: true, lapack: LAPACK_PROVIDER_NAME });
+    expect(linalgProvider()?.name).toBe(LAPACK_PROVIDER_NAME);
+    await selectBackend('wasm', { nativeBlas: false });
+    expect(linalgProvider()).toBeUndefined();
+    await selectBackend('wasm');
+    expect(linalgProvider()?.name).toBe(LAPACK_PROVIDER_NAME);
+  });
+
+  it('orthonormalizeColumns: the Q of CholeskyQR up to rounding, orthonormal, reconstructing y, no tensor left', async () => {
+    // Tall and square, the latter like CaffeNet fc7's draw (square Gaussian: cond ≈ n).
+    for (const [rows, cols, seed] of [
+      [500, 120, 1],
+      [300, 300, 2],
+    ]) {
+      const y = tf.randomNormal([rows, cols], 0, 1, 'float32', seed) as tf.Tensor2D;
+      await expectNoLeakedTensors(() => {
+        const q = orthonormalizeColumns(y);
+        const reference = choleskyQrOrthonormalize(y);
+        const qd = q.dataSync();
+        expect(orthonormalityError(qd, rows, cols)).toBeLessThan(1e-5);
+        // R = QᵀY is upper triangular with a positive diagonal, and Q·R = Y.
+        const [below, diagonal, reconstruction] = tf.tidy(() => {
+          const r = tf.matMul(q, y, true, false);
+          const lower = tf.sub(r, tf.linalg.bandPart(r, 0, -1));
+          const error = tf.div(tf.max(tf.abs(tf.sub(tf.matMul(q, r), y))), tf.max(tf.abs(y)));
+          return [tf.max(tf.abs(lower)).dataSync()[0] / tf.max(tf.abs(r)).dataSync()[0], tf.min(tf.sum(tf.mul(r, tf.eye(cols)), 1)).dataSync()[0], error.dataSync()[0]];
+        });
+        expect(below).toBeLessThan(1e-5);
+        expect(diagonal).toBeGreaterThan(0);
+        expect(reconstruction).toBeLessThan(1e-5);
+        expect(tf.tidy(() => tf.max(tf.abs(tf.sub(q, reference))).dataSync()[0])).toBeLessThan(cols === rows ? 5e-3 : 1e-4);
+        tf.dispose([q, reference]);
+      });
+      y.dispose();
+    }
+  });
+
+  it('orthonormalizeColumns is deterministic: the same draw gives bit-identical weights', () => {
+    const y = tf.randomNormal([400, 100], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const [a, b] = [orthonormalizeColumns(y), orthonormalizeColumns(y)];
+    expect(a.dataSync()).toEqual(b.dataSync());
+    tf.dispose([y, a, b]);
+  });
+
+  it('orthonormalizeColumns still rejects dependent columns and NaN, naming where', () => {
+    const dependent = tf.ones([50, 3]) as tf.Tensor2D;
+    expect(() => orthonormalizeColumns(dependent, 'layer fc6')).toThrow(/^layer fc6: columns are numerically linearly dependent/);
+    const values = new Float32Array(60 * 4).map((_, i) => Math.sin(i));
+    values[17] = Number.NaN;
+    const broken = tf.tensor2d(values, [60, 4]);
+    expect(() => orthonormalizeColumns(broken)).toThrow(/linearly dependent/);
+    tf.dispose([dependent, broken]);
+  });
+
+  it('denseEigenpairs: the reference pairs (descending, same signs), residual ‖AV − VΛ‖ at float64 level', () => {
+    const n = 150;
+    const data = covarianceLike(n, 400, 3);
+    for (const count of [n, 40]) {
+      const got = denseEigenpairs({ size: n, data }, count);
+      const reference = javascriptEigenpairs({ size: n, data }, count);
+      const scale = reference.values[0];
+      for (let j = 0; j < count; j++) expect(Math.abs(got.values[j] - reference.values[j])).toBeLessThan(1e-12 * scale);
+      for (let j = 1; j < count; j++) expect(got.values[j]).toBeLessThanOrEqual(got.values[j - 1]);
+      let vectorDiff = 0;
+      for (let i = 0; i < got.vectors.length; i++) vectorDiff = Math.max(vectorDiff, Math.abs(got.vectors[i] - reference.vectors[i]));
+      expect(vectorDiff).toBeLessThan(1e-8);
+      let residual = 0;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < count; j++) {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += data[i * n + k] * got.vectors[k * count + j];
+          residual = Math.max(residual, Math.abs(s - got.values[j] * got.vectors[i * count + j]));
+        }
+      expect(residual).toBeLessThan(1e-12 * scale);
+      expect(orthonormalityError(got.vectors, n, count)).toBeLessThan(1e-12);
+    }
+    expect(topEigenpairs({ size: n, data }, 10).method).toBe('dense'); // auto: LAPACK's dense beats subspace iteration
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * The LAPACK routines of the OpenBLAS addon as @ddinit/core's LinalgProvider:
+ * QR (sgeqrf + sorgqr) for `orthonormalizeColumns` and the MRRR symmetric
+ * eigensolver (dsyevr, float64 like the JavaScript reference) for `denseEigenpairs`.
+ * `selectBackend` registers it while the addon is active (see select-backend.ts).
+ *
+ * The addon works on a typed array and offsets into it; each call here gives it a
+ * fresh array of its own (the operands copied in at offset 0), so a tensor's storage is
+ * never written. Row-major ↔ column-major is handled in C (libs/native-blas/src/lapack.h).
+ */
+import { LAPACK_STATUS, type NativeBlas } from '@ddinit/native-blas';
+import type { LinalgProvider } from '../linalg/linalg-provider';
+
+/** The provider's name, as logs and the backend selection show it. */
+export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, dsyevr)';
+
+/** A LinalgProvider computing on `blas`'s LAPACK entry points. */
+export function createLapackProvider(blas: NativeBlas): LinalgProvider {
+  return {
+    name: LAPACK_PROVIDER_NAME,
+    orthonormalizeColumns(data, rows, cols) {
+      return blas.orthonormalizeColumns(data, rows, cols, 0) === LAPACK_STATUS.ok;
+    },
+    symmetricEigenpairs(data, size, count) {
+      // One buffer: the matrix at 0, the values after it, then the vectors.
+      const heap = new Float64Array(size * size + count + size * count);
+      heap.set(data.subarray(0, size * size));
+      const values = size * size;
+      const vectors = values + count;
+      if (blas.symmetricEigen(heap, size, count, 0, values, vectors) !== LAPACK_STATUS.ok) return undefined;
+      return { values: heap.slice(values, vectors), vectors: heap.slice(vectors) };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The seam between @ddinit/core's dense linear algebra and a faster implementation
+ * of it. By default nothing is registered and {@link orthonormalizeColumns} and
+ * {@link denseEigenpairs} run their JavaScript / tfjs algorithms (CholeskyQR, Householder
+ * + QL), which stay the reference in specs. `@ddinit/core/backend`'s `selectBackend`
+ * registers LAPACK routines (from the OpenBLAS addon) when that addon is active and
+ * removes them otherwise, so stage libraries keep calling the same functions.
+ *
+ * This module is pure: it imports nothing, and a provider works on plain typed arrays.
+ * The contracts are those of the functions dispatching to it, with deterministic signs
+ * (diag(R) > 0 for QR; eigenvector signs are fixed by the caller), so a seed gives the
+ * same weights on every run of one provider.
+ */
+
+/** Dense routines a provider supplies; arrays are row-major. */
+export interface LinalgProvider {
+  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/sorgqr, dsyevr)`. */
+  readonly name: string;
+  /**
+   * data (rows×cols, rows ≥ cols) ← Q of the thin QR A = QR with diag(R) > 0 (the unique
+   * one). Returns false, leaving `data` unchanged, when A may be numerically rank-deficient
+   * or is not finite; the caller then decides with the JavaScript reference.
+   */
+  orthonormalizeColumns(data: Float32Array, rows: number, cols: number): boolean;
+  /**
+   * The top `count` eigenpairs of the symmetric size×size matrix `data` (both triangles;
+   * may be overwritten): values descending, vectors size×count with unit columns, any
+   * signs. Undefined when the solver failed.
+   */
+  symmetricEigenpairs(
+    data: Float64Array,
+    size: number,
+    count: number,
+  ): { values: Float64Array; vectors: Float64Array } | undefined;
+}
+
+let current: LinalgProvider | undefined;
+
+/** Registers `provider` for every later call (undefined: back to the JavaScript algorithms). */
+export function setLinalgProvider(provider: LinalgProvider | undefined): void {
+  current = provider;
+}
+
+/** The registered provider, or undefined when the JavaScript algorithms run. */
+export function linalgProvider(): LinalgProvider | undefined {
+  return current;
+}

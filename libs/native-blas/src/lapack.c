@@ -1,0 +1,139 @@
+/*
+ * QR and symmetric eigendecomposition on LAPACK; see lapack.h for the contracts.
+ * Debian's OpenBLAS is built without LAPACKE (its config says NO_LAPACKE) but
+ * exports the Fortran routines, declared here with gfortran's calling convention:
+ * every argument by reference, a hidden length (size_t) after the list for each
+ * character argument.
+ */
+#include "lapack.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+extern void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork,
+                    int *info);
+extern void sorgqr_(const int *m, const int *n, const int *k, float *a, const int *lda, const float *tau, float *work,
+                    const int *lwork, int *info);
+extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *lda,
+                    const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m,
+                    double *w, double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
+                    const int *liwork, int *info, size_t jobz_len, size_t range_len, size_t uplo_len);
+
+enum { TILE = 32 };
+
+/* dst[j*rows + i] = src[i*cols + j] (row-major rows×cols into column-major), by tiles for the caches. */
+static void to_column_major(int rows, int cols, const float *src, float *dst) {
+  for (int i0 = 0; i0 < rows; i0 += TILE)
+    for (int j0 = 0; j0 < cols; j0 += TILE) {
+      const int i1 = i0 + TILE < rows ? i0 + TILE : rows, j1 = j0 + TILE < cols ? j0 + TILE : cols;
+      for (int j = j0; j < j1; j++)
+        for (int i = i0; i < i1; i++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+    }
+}
+
+/* dst[i*cols + j] = sign[j] · src[j*rows + i] (column-major back into row-major, columns scaled by ±1). */
+static void to_row_major_signed(int rows, int cols, const float *src, const float *sign, float *dst) {
+  for (int i0 = 0; i0 < rows; i0 += TILE)
+    for (int j0 = 0; j0 < cols; j0 += TILE) {
+      const int i1 = i0 + TILE < rows ? i0 + TILE : rows, j1 = j0 + TILE < cols ? j0 + TILE : cols;
+      for (int i = i0; i < i1; i++)
+        for (int j = j0; j < j1; j++) dst[(size_t)i * cols + j] = sign[j] * src[(size_t)j * rows + i];
+    }
+}
+
+/* max(sgeqrf's, sorgqr's) optimal workspace, from lwork = −1 queries on the column-major c. */
+static int qr_workspace(int m, int n, float *c, float *tau) {
+  const int query = -1;
+  float size_qrf = 0, size_orgqr = 0;
+  int info = 0;
+  sgeqrf_(&m, &n, c, &m, tau, &size_qrf, &query, &info);
+  sorgqr_(&m, &n, &n, c, &m, tau, &size_orgqr, &query, &info);
+  const float size = size_qrf > size_orgqr ? size_qrf : size_orgqr;
+  return size > 1 ? (int)size : 1;
+}
+
+/* ‖a_j‖, the norms of the columns of the row-major m×n a (accumulated in double). */
+static void column_norms(int m, int n, const float *a, double *norm) {
+  for (int j = 0; j < n; j++) norm[j] = 0;
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) norm[j] += (double)a[(size_t)i * n + j] * a[(size_t)i * n + j];
+  for (int j = 0; j < n; j++) norm[j] = sqrt(norm[j]);
+}
+
+/* sign[j] = ±1, the sign of r_jj on the diagonal of the column-major c after sgeqrf; 0 when some
+ * |r_jj| ≤ DDINIT_QR_RANK_TOLERANCE·‖a_j‖ (column j numerically in the span of the earlier ones)
+ * or r_jj is not finite, else 1. */
+static int diagonal_signs(int m, int n, const float *c, const double *norm, float *sign) {
+  for (int j = 0; j < n; j++) {
+    const float r = c[(size_t)j * m + j];
+    if (!isfinite(r) || !(fabs(r) > DDINIT_QR_RANK_TOLERANCE * norm[j])) return 0;
+    sign[j] = r < 0 ? -1.0f : 1.0f;
+  }
+  return 1;
+}
+
+int ddinit_orthonormalize_columns(int m, int n, float *a) {
+  if (n == 0) return DDINIT_LAPACK_OK;
+  float *c = malloc(sizeof(float) * (size_t)m * n);
+  float *tau = malloc(sizeof(float) * (size_t)n);
+  float *sign = malloc(sizeof(float) * (size_t)n);
+  double *norm = malloc(sizeof(double) * (size_t)n);
+  float *work = NULL;
+  int status = DDINIT_LAPACK_NO_MEMORY, info = 0;
+  if (c == NULL || tau == NULL || sign == NULL || norm == NULL) goto done;
+  column_norms(m, n, a, norm);
+  to_column_major(m, n, a, c);
+  const int lwork = qr_workspace(m, n, c, tau);
+  if ((work = malloc(sizeof(float) * (size_t)lwork)) == NULL) goto done;
+  sgeqrf_(&m, &n, c, &m, tau, work, &lwork, &info);
+  status = DDINIT_LAPACK_RANK_DEFICIENT;
+  if (info != 0 || !diagonal_signs(m, n, c, norm, sign)) goto done;
+  sorgqr_(&m, &n, &n, c, &m, tau, work, &lwork, &info);
+  if (info != 0) goto done;
+  to_row_major_signed(m, n, c, sign, a);
+  status = DDINIT_LAPACK_OK;
+done:
+  free(work);
+  free(norm);
+  free(sign);
+  free(tau);
+  free(c);
+  return status;
+}
+
+int ddinit_symmetric_eigen(int n, int count, double *a, double *values, double *vectors) {
+  if (count == 0) return DDINIT_LAPACK_OK;
+  const int il = n - count + 1, iu = n, lda = n > 1 ? n : 1, query = -1;
+  const double unused = 0, abstol = 0; /* 0: LAPACK's default tolerance; MRRR's accuracy does not depend on it */
+  int found = 0, info = 0, liwork = 0, lwork = 0;
+  double *w = malloc(sizeof(double) * (size_t)n);
+  double *z = malloc(sizeof(double) * (size_t)n * count);
+  int *isuppz = malloc(sizeof(int) * 2 * (size_t)count);
+  double *work = NULL, size_work = 0;
+  int *iwork = NULL, size_iwork = 0;
+  int status = DDINIT_LAPACK_NO_MEMORY;
+  if (w == NULL || z == NULL || isuppz == NULL) goto done;
+  dsyevr_("V", "I", "L", &n, a, &lda, &unused, &unused, &il, &iu, &abstol, &found, w, z, &lda, isuppz, &size_work,
+          &query, &size_iwork, &query, &info, 1, 1, 1);
+  lwork = size_work > 1 ? (int)size_work : 1;
+  liwork = size_iwork > 1 ? size_iwork : 1;
+  if ((work = malloc(sizeof(double) * (size_t)lwork)) == NULL || (iwork = malloc(sizeof(int) * (size_t)liwork)) == NULL)
+    goto done;
+  dsyevr_("V", "I", "L", &n, a, &lda, &unused, &unused, &il, &iu, &abstol, &found, w, z, &lda, isuppz, work, &lwork,
+          iwork, &liwork, &info, 1, 1, 1);
+  status = DDINIT_LAPACK_NOT_CONVERGED;
+  if (info != 0 || found != count) goto done;
+  for (int j = 0; j < count; j++) {
+    const int src = count - 1 - j; /* ascending → descending */
+    values[j] = w[src];
+    for (int i = 0; i < n; i++) vectors[(size_t)i * count + j] = z[(size_t)src * n + i];
+  }
+  status = DDINIT_LAPACK_OK;
+done:
+  free(iwork);
+  free(work);
+  free(isuppz);
+  free(z);
+  free(w);
+  return status;
+}

@@ -37,6 +37,8 @@ import {
   type ArtifactMetadata,
 } from './artifact-store';
 
+/** Hidden entries of `--out` that are ddinit's own: publish journals, training checkpoints (checkpoint-store.ts). */
+const OWN_HIDDEN_PREFIX = '.ddinit-';
 const STAGING_PREFIX = '.ddinit-publish-';
 const REPLACES_FILE = 'replaces.json';
 
@@ -183,7 +185,7 @@ export class LocalArtifactLocation implements ArtifactLocation {
     const entries = await listDir(this.dir);
     if (entries === null) return [];
     const metadata = await this.readMetadata();
-    const visible = entries.filter((e) => !e.startsWith(STAGING_PREFIX));
+    const visible = entries.filter((e) => !e.startsWith(OWN_HIDDEN_PREFIX));
     if (metadata === null) {
       if (visible.length === 0) return [];
       throw new ConfigError('the output directory holds files ddinit did not write; refusing to publish there', {

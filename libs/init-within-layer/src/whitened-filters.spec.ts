@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, computeCovariance, principalComponents, whiteningScales } from '@ddinit/core';
+import { Rng, computeCovariance, linalgProvider, principalComponents, setLinalgProvider, whiteningScales, type LinalgProvider } from '@ddinit/core';
 import { useBackend } from '@ddinit/core/testing';
 import { randomFilters } from './random-filters';
-import { whitenedFilters, type WhitenedFilterOptions } from './whitened-filters';
+import { eigenMethodFor, whitenedFilters, type WhitenedFilterOptions } from './whitened-filters';
 
 const OPTIONS: WhitenedFilterOptions = { epsilon: 1e-3, minEigenvalue: 1e-6, kmeans: { algorithm: 'auto', maxIterations: 20, batchSize: 256 }, where: 'test' };
 
@@ -58,6 +58,21 @@ describe('whitenedFilters', () => {
     const constant = tf.ones([50, 4]) as tf.Tensor2D;
     expect(await whitenedFilters('kmeans', constant, 3, Rng.fromSeed(1), OPTIONS)).toMatchObject({ ok: false, rank: 0, needed: 1 });
     tf.dispose([x, constant]);
+  });
+});
+
+describe('eigenMethodFor', () => {
+  it('uses subspace iteration for few components of a large covariance in JavaScript, the dense solver whenever a LAPACK provider is registered', () => {
+    const previous = linalgProvider();
+    try {
+      setLinalgProvider(undefined);
+      expect([eigenMethodFor(400, 32), eigenMethodFor(363, 96), eigenMethodFor(2400, 256)]).toEqual(['subspace', 'dense', 'subspace']);
+      const lapack: LinalgProvider = { name: 'stand-in', orthonormalizeColumns: () => false, symmetricEigenpairs: () => undefined };
+      setLinalgProvider(lapack);
+      expect([eigenMethodFor(400, 32), eigenMethodFor(363, 96), eigenMethodFor(2400, 256)]).toEqual(['dense', 'dense', 'dense']);
+    } finally {
+      setLinalgProvider(previous);
+    }
   });
 });
 

@@ -15,7 +15,7 @@
  * All linear algebra is @ddinit/core's (principalComponents, pcaFilters, zcaFilters).
  */
 import * as tf from '@tensorflow/tfjs';
-import { pcaFilters, principalComponents, zcaFilters, type Observers, type Rng } from '@ddinit/core';
+import { linalgProvider, pcaFilters, principalComponents, zcaFilters, type Observers, type Rng } from '@ddinit/core';
 import { kmeansFilters, patchFilters } from './kmeans-filters';
 
 export type WhitenedSource = 'pca' | 'zca' | 'kmeans' | 'patches';
@@ -44,10 +44,13 @@ function countRank(values: ArrayLike<number>, minEigenvalue: number): number {
 /**
  * The eigensolver for M top pairs of an F×F covariance: `subspace` when the block
  * b = M + max(8, ⌈M/2⌉) is at most F/3 (each iteration costs 2F²b flops against the
- * dense solver's O(F³) in JavaScript), else `dense`.
- * @example eigenMethodFor(400, 32) // 'subspace' (caffenet-small conv2); eigenMethodFor(363, 96) // 'dense'
+ * dense solver's O(F³) in JavaScript), else `dense`. Always `dense` while a LAPACK
+ * provider is registered (@ddinit/core/backend does, with the native addon): LAPACK's
+ * dense solver is faster than subspace iteration at every size we initialize.
+ * @example eigenMethodFor(400, 32) // 'subspace' (caffenet-small conv2) in JavaScript; eigenMethodFor(363, 96) // 'dense'
  */
 export function eigenMethodFor(features: number, components: number, oversampling: number | null = null): 'dense' | 'subspace' {
+  if (linalgProvider() !== undefined) return 'dense';
   return components + (oversampling ?? defaultOversampling(components)) <= features / 3 ? 'subspace' : 'dense';
 }
 

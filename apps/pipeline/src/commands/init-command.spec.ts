@@ -92,8 +92,8 @@ describe('ddinit init', () => {
     expect(logs.some((l) => l.type === 'progress' && l.task === 'within-layer' && l.phase === 'end')).toBe(true);
     for (const p of logs.filter((l) => l.type === 'progress' && l.total !== undefined)) expect(p.completed as number).toBeLessThanOrEqual(p.total as number);
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
-    // 'wasm + native BLAS (n threads)' where the OpenBLAS addon is built (as in CI), else 'wasm'.
-    expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: expect.stringMatching(/^wasm( \+ native BLAS \(\d+ threads\))?$/), configHash: report.configHash });
+    // 'wasm + native BLAS/LAPACK (n threads)' where the OpenBLAS addon is built (as in CI), else 'wasm'.
+    expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: expect.stringMatching(/^wasm( \+ native BLAS\/LAPACK \(\d+ threads\))?$/), configHash: report.configHash });
     expect(report.backend).toBe(metadata.backend);
 
     const again = await ddinit(['init', '--out', out, ...SMALL]);

@@ -77,8 +77,9 @@ async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFo
   const observers = (io.observers ?? ((f) => createConsoleObservers({ format: f, stream: io.stderr, level: defaultLogLevel(io.env) })))(format);
   try {
     const selection = await selectBackend(config.backend, { logger: observers.logger });
-    // The report says which kernels did the arithmetic: 'wasm + native BLAS (…)' when the OpenBLAS addon was used.
-    const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS (${selection.nativeBlas.threads} threads)` : selection.name;
+    // The report says which kernels did the arithmetic: 'wasm + native BLAS/LAPACK (…)' when the OpenBLAS addon was used
+    // (its convolutions and products, and core's QR and eigensolver).
+    const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS/LAPACK (${selection.nativeBlas.threads} threads)` : selection.name;
     const outcome = await runInitStage(config, { backend, logger: observers.logger, progress: observers.progress });
     observers.close();
     const result = createResultPrinter(format, io.stdout);

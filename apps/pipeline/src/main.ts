@@ -35,6 +35,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html',
     load: loadInit,
   },
+  {
+    name: 'pretrain',
+    summary: 'self-supervised pretraining (rotation prediction) of an init artifact; resumable; writes the trunk, report.json, report.html',
+    load: async () => (await import('./commands/pretrain-command')).registerPretrainCommand,
+  },
   { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },
   {
     name: 'config',

@@ -45,6 +45,7 @@ describe('CheckpointStore', () => {
       await expect(new CheckpointStore(out, 'hash-b', options).latest()).rejects.toThrow(/written by another configuration.*expected configuration hash-b, got configuration hash-a/);
       await store.clear();
       expect(await openStore(checkpointLocation(out), options).list()).toEqual([]);
+      if (kind === 'local') expect(readdirSync(out)).toEqual([]);
     });
   }
 

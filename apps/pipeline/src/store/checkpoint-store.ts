@@ -14,6 +14,7 @@
  * takes the newest complete one and says when it had to skip a damaged one.
  */
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { ConfigError, silentLogger, type Logger } from '@ddinit/core';
 import { isS3Uri, openStore, type BlobStore, type StoreOptions } from '@ddinit/data';
 import { fileURLToPath } from 'node:url';
@@ -86,9 +87,10 @@ export class CheckpointStore {
     return null;
   }
 
-  /** Removes every checkpoint (after the stage's artifact is published). */
+  /** Removes every checkpoint, and locally their folder (after the stage's artifact is published). */
   async clear(): Promise<void> {
     for (const key of await this.store.list()) await this.store.delete(key);
+    if (!isS3Uri(this.out)) await rm(checkpointLocation(this.out), { recursive: true, force: true });
   }
 
   /** Steps that have a record, ascending. */

@@ -100,7 +100,7 @@ export async function runPretrainStage(config: PretrainConfig, context: Pretrain
   const progress = context.progress ?? silentProgress;
   const store = { ...context.store, logger };
   const source = await openArtifactLocation(config.from, store).readMetadata();
-  if (source === null) throw new ConfigError('no init artifact to pretrain', { where: 'from', expected: 'a directory or s3:// prefix holding an init artifact (metadata.json)', actual: config.from });
+  if (source === null) throw new ConfigError('no init artifact to pretrain (run `ddinit init` first, or name one with --from)', { where: 'from', expected: 'a directory or s3:// prefix holding an init artifact (metadata.json)', actual: config.from });
   const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {} }, { logger, progress });
   const { out: _out, force: _force, ...defining } = config;
   const configHash = hashConfig({ ...defining, from: source.configHash, dataset: datasetIdentity(data.dataset.manifest), codeVersion: packageJson.version });

@@ -6,7 +6,7 @@ import { buildModel, readKernel } from '@ddinit/models';
 import { buildFixtureModel } from '@ddinit/models/testing';
 import { initializeWithinLayers } from './initialize-within-layers';
 import { measureInvariants, smoothImages } from './spec-support/check-invariants';
-import { WEIGHT_SOURCES, type WithinLayerOptionsInput } from './within-layer-options';
+import { WITHIN_METHODS, type WithinLayerOptionsInput } from './within-layer-options';
 
 const TOLERANCE = 1e-3;
 /** Small caps keep each init to a second or two on wasm; fc layers with more units than images fall back. */
@@ -40,7 +40,7 @@ describe('initializeWithinLayers: unit pre-activations for every source on every
     return samples.get(c.name) as tf.Tensor4D;
   };
   for (const c of CASES) {
-    for (const method of WEIGHT_SOURCES.filter((m) => m !== 'zca')) {
+    for (const method of WITHIN_METHODS.filter((m) => m !== 'zca')) {
       it(`${c.name}: ${method}`, async () => {
         const model = c.build();
         const sample = sampleOf(c);

@@ -28,14 +28,14 @@ import { drawLayerWeights } from './draw-layer-weights';
 import { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
 import { resolveLayerPlans, type LayerPlan } from './resolve-layer-plans';
 import { isResidualAdd, isScalableEnd, logUnsolved, scaleLayerOutput, solveResidualScales, type ResidualRescaleStats } from './rescale-residual';
-import { parseWithinLayerOptions, type WeightSource, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
+import { parseWithinLayerOptions, type WithinMethod, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
 
 /** What happened to one parameter layer (the pipeline report shows these). */
 export interface LayerInitStats {
   name: string;
   kind: ParameterLayerKind;
   /** The source used (a fallback's when one happened); `batchnorm` for calibrated BN; `skipped`. */
-  method: WeightSource | 'batchnorm' | 'skipped';
+  method: WithinMethod | 'batchnorm' | 'skipped';
   /** Null, or the fallback taken, e.g. `too few patch rows (160 < 4096 filters per group) → gaussian`. */
   fallback: string | null;
   /** Patch rows per group (0 for data-free sources). */

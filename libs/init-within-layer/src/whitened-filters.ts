@@ -15,17 +15,19 @@
  * All linear algebra is @ddinit/core's (principalComponents, pcaFilters, zcaFilters).
  */
 import * as tf from '@tensorflow/tfjs';
-import { pcaFilters, principalComponents, zcaFilters, type Observers, type Rng } from '@ddinit/core';
-import { kmeansFilters, patchFilters } from './kmeans-filters';
+import { pcaFilters, principalComponents, zcaFilters, type EigenMethod, type Observers, type Rng } from '@ddinit/core';
+import { kmeansFilters, patchFilters, type KmeansFilterOptions } from './kmeans-filters';
+import type { RandomMethod, WithinMethod } from './within-layer-options';
 
-export type WhitenedSource = 'pca' | 'zca' | 'kmeans' | 'patches';
+/** The data-dependent methods: every within method that is not random. */
+export type WhitenedMethod = Exclude<WithinMethod, RandomMethod>;
 
 export interface WhitenedFilterOptions extends Observers {
   epsilon: number;
   minEigenvalue: number;
-  kmeans: { algorithm: 'auto' | 'lloyd' | 'minibatch'; maxIterations: number; batchSize: number };
+  kmeans: KmeansFilterOptions['kmeans'];
   /** Eigensolver (default `auto`, see {@link eigenMethodFor}); tolerance, cap and oversampling (null: {@link defaultOversampling}) of subspace iteration. */
-  eigen?: { method: 'auto' | 'dense' | 'subspace'; tolerance: number; maxIterations: number; oversampling: number | null };
+  eigen?: { method: EigenMethod; tolerance: number; maxIterations: number; oversampling: number | null };
   /** Names the layer and group in errors and logs. */
   where: string;
 }
@@ -85,7 +87,7 @@ function signedRepeats(filters: tf.Tensor2D, count: number): tf.Tensor2D {
  * const r = await whitenedFilters('kmeans', patches, 96, rng.derive('conv1'), { epsilon: 1e-3, minEigenvalue: 1e-6, kmeans, where: 'layer conv1' });
  */
 export async function whitenedFilters(
-  method: WhitenedSource,
+  method: WhitenedMethod,
   x: tf.Tensor2D,
   count: number,
   rng: Rng,

@@ -42,6 +42,7 @@ export type {
   CovarianceOptions,
   CovarianceResult,
   EigenMethod,
+  EigenSolver,
   Eigenpairs,
   KMeansAlgorithm,
   KMeansOptions,

@@ -15,7 +15,7 @@
  * All linear algebra is @ddinit/core's (principalComponents, pcaFilters, zcaFilters).
  */
 import * as tf from '@tensorflow/tfjs';
-import { pcaFilters, principalComponents, zcaFilters, type EigenMethod, type Observers, type Rng } from '@ddinit/core';
+import { pcaFilters, principalComponents, zcaFilters, type EigenMethod, type EigenSolver, type Observers, type Rng } from '@ddinit/core';
 import { kmeansFilters, patchFilters, type KmeansFilterOptions } from './kmeans-filters';
 import type { RandomMethod, WithinMethod } from './within-layer-options';
 
@@ -49,7 +49,7 @@ function countRank(values: ArrayLike<number>, minEigenvalue: number): number {
  * dense solver's O(F³) in JavaScript), else `dense`.
  * @example eigenMethodFor(400, 32) // 'subspace' (caffenet-small conv2); eigenMethodFor(363, 96) // 'dense'
  */
-export function eigenMethodFor(features: number, components: number, oversampling: number | null = null): 'dense' | 'subspace' {
+export function eigenMethodFor(features: number, components: number, oversampling: number | null = null): EigenSolver {
   return components + (oversampling ?? defaultOversampling(components)) <= features / 3 ? 'subspace' : 'dense';
 }
 

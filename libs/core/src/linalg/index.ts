@@ -14,6 +14,6 @@ export type { LinalgProvider } from './linalg-provider';
 export { symmetricMatrixFromTensor } from './symmetric-matrix';
 export type { SymmetricMatrix } from './symmetric-matrix';
 export { EIGEN_METHODS, chooseEigenMethod, topEigenpairs } from './top-eigenpairs';
-export type { EigenMethod, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
+export type { EigenMethod, EigenSolver, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
 export { pcaFilters, projectWhitened, whitenedToFilters, whiteningScales, zcaFilters } from './whitening';
 export type { WhiteningOptions } from './whitening';

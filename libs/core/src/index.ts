@@ -25,6 +25,7 @@ export {
   javascriptEigenpairs,
   kmeans,
   linalgProvider,
+  orthonormalDraw,
   orthonormalizeColumns,
   pcaFilters,
   principalComponents,

@@ -5,7 +5,7 @@
  * columns otherwise; with the normalization this is LSUV's result in one pass).
  */
 import * as tf from '@tensorflow/tfjs';
-import { orthonormalizeColumns, type Rng } from '@ddinit/core';
+import { orthonormalDraw, type Rng } from '@ddinit/core';
 import type { RandomMethod } from './within-layer-options';
 
 /**
@@ -21,20 +21,7 @@ export function randomFilters(method: RandomMethod, groups: number, count: numbe
   const perGroup = Array.from({ length: groups }, (_, g) => {
     const seed = rng.derive(`${method}-${g}`).nextSeed();
     if (method === 'gaussian') return tf.randomNormal([count, features], 0, 1, 'float32', seed) as tf.Tensor2D;
-    // Orthonormal columns of the taller orientation: rows of W when count ≤ features.
-    const tall = count <= features;
-    const draw = tf.randomNormal(tall ? [features, count] : [count, features], 0, 1, 'float32', seed) as tf.Tensor2D;
-    try {
-      const q = orthonormalizeColumns(draw, where);
-      if (!tall) return q;
-      try {
-        return tf.transpose(q);
-      } finally {
-        q.dispose();
-      }
-    } finally {
-      draw.dispose();
-    }
+    return orthonormalDraw(count, features, seed, where);
   });
   try {
     return tf.stack(perGroup) as tf.Tensor3D;

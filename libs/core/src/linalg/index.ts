@@ -1,4 +1,4 @@
-export { choleskyQrOrthonormalize, orthonormalizeColumns } from './cholesky-qr';
+export { choleskyQrOrthonormalize, orthonormalDraw, orthonormalizeColumns } from './cholesky-qr';
 export { computeCovariance, createCovarianceAccumulator } from './covariance';
 export type { CovarianceAccumulator, CovarianceOptions, CovarianceResult } from './covariance';
 export { KMEANS_ALGORITHMS, kmeans } from './kmeans';

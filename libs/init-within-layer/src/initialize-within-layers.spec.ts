@@ -54,7 +54,7 @@ describe('initializeWithinLayers: unit pre-activations for every source on every
           expect(d.mean, `${d.layer} mean`).toBeLessThan(TOLERANCE);
           expect(d.std, `${d.layer} std`).toBeLessThan(TOLERANCE);
         }
-        for (const l of report.layers) expect(l.worstStdError as number).toBeLessThan(TOLERANCE);
+        for (const l of report.layers) expect(l.worstStdDeviation as number).toBeLessThan(TOLERANCE);
         model.dispose();
       });
     }
@@ -70,7 +70,7 @@ describe('initializeWithinLayers: options and reporting', () => {
     const conv1After = readKernel(model.getLayer('conv1'));
     expect(Array.from(conv1After.dataSync())).toEqual(Array.from(conv1Before.dataSync()));
     expect(report.layers.map((l) => [l.name, l.method, l.beta])).toEqual([
-      ['conv1', 'skipped', 0.1],
+      ['conv1', 'kept', 0.1],
       ['conv2', 'pca', 0.1],
       ['fc1', 'orthogonal', -0.5],
       ['fc2', 'orthogonal', -0.5],
@@ -86,7 +86,7 @@ describe('initializeWithinLayers: options and reporting', () => {
     const model = buildFixtureModel('sequential', 1);
     const sample = smoothImages(32, [10, 10, 3], 1);
     const report = await initializeWithinLayers(model, sample, { method: 'gaussian', initializeFrom: 'fc1' });
-    expect(report.layers.map((l) => l.method)).toEqual(['skipped', 'skipped', 'gaussian', 'gaussian']);
+    expect(report.layers.map((l) => l.method)).toEqual(['kept', 'kept', 'gaussian', 'gaussian']);
     sample.dispose();
   });
 

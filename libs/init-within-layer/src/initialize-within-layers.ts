@@ -34,8 +34,8 @@ import { parseWithinLayerOptions, type WithinMethod, type WithinLayerOptions, ty
 export interface LayerInitStats {
   name: string;
   kind: ParameterLayerKind;
-  /** The source used (a fallback's when one happened); `batchnorm` for calibrated BN; `skipped`. */
-  method: WithinMethod | 'batchnorm' | 'skipped';
+  /** The method used (a fallback's when one happened); `batchnorm` for calibrated BN; `kept` for a layer whose weights were left as they were (a `skip` rule, `initializeFrom`, `batchNorm: 'keep'`). */
+  method: WithinMethod | 'batchnorm' | 'kept';
   /** Null, or the fallback taken, e.g. `too few patch rows (160 < 4096 filters per group) → gaussian`. */
   fallback: string | null;
   /** Patch rows per group (0 for data-free sources). */
@@ -46,9 +46,9 @@ export interface LayerInitStats {
   /** Channel-averaged mean and std of the pre-activation after init (BN: its output), measured by a forward pass. */
   outMean: number | null;
   outStd: number | null;
-  /** max_i |μ_i − β| and max_i |σ_i − 1| after init. */
-  worstMeanError: number | null;
-  worstStdError: number | null;
+  /** max_i |μ_i − β| and max_i |σ_i − 1| after init (the report's fields of the same names). */
+  worstMeanDeviation: number | null;
+  worstStdDeviation: number | null;
   /** False when the layer has no bias (its mean cannot be set; only its std). */
   hasBias: boolean;
   /** Dead channels re-drawn (dead-channel policy `redraw`). */
@@ -195,8 +195,8 @@ async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, op
       outStdBefore: before,
       outMean: after.mean,
       outStd: after.std,
-      worstMeanError: layer.hasBias ? after.worstMeanError : null,
-      worstStdError: after.worstStdError,
+      worstMeanDeviation: layer.hasBias ? after.worstMeanDeviation : null,
+      worstStdDeviation: after.worstStdDeviation,
       hasBias: layer.hasBias,
       deadChannelRedraws: redraws,
       residualScale: null,
@@ -223,15 +223,15 @@ function batchNormStats(run: GraphExecutor, layer: ParameterLayer, options: With
   return {
     name: layer.name,
     kind: layer.kind,
-    method: options.batchNorm === 'calibrate' ? 'batchnorm' : 'skipped',
+    method: options.batchNorm === 'calibrate' ? 'batchnorm' : 'kept',
     fallback: null,
     rows: 0,
     beta: 0,
     outStdBefore: before,
     outMean: after.mean,
     outStd: after.std,
-    worstMeanError: after.worstMeanError,
-    worstStdError: after.worstStdError,
+    worstMeanDeviation: after.worstMeanDeviation,
+    worstStdDeviation: after.worstStdDeviation,
     hasBias: hasWeight(layer, 'beta'),
     deadChannelRedraws: 0,
     residualScale: null,
@@ -243,15 +243,15 @@ function skippedStats(layer: ParameterLayer, beta: number): LayerInitStats {
   return {
     name: layer.name,
     kind: layer.kind,
-    method: 'skipped',
+    method: 'kept',
     fallback: null,
     rows: 0,
     beta,
     outStdBefore: null,
     outMean: null,
     outStd: null,
-    worstMeanError: null,
-    worstStdError: null,
+    worstMeanDeviation: null,
+    worstStdDeviation: null,
     hasBias: layer.hasBias,
     deadChannelRedraws: 0,
     residualScale: null,
@@ -261,7 +261,7 @@ function skippedStats(layer: ParameterLayer, beta: number): LayerInitStats {
 
 function rescaleMerge(run: GraphExecutor, nodeId: number, byNode: Map<number, ParameterLayer>, stats: Map<string, LayerInitStats>, logger: Required<Observers>['logger']): ResidualRescaleStats | null {
   const node = run.graph.nodes[nodeId];
-  const ends = node.inputs.map((r) => byNode.get(r.node)).filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'skipped' && isScalableEnd(p));
+  const ends = node.inputs.map((r) => byNode.get(r.node)).filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'kept' && isScalableEnd(p));
   if (ends.length === 0) return null;
   const endNodes = new Set(ends.map((p) => p.node));
   const values = node.inputs.map((r) => ({ fixed: !endNodes.has(r.node), value: run.layerOutput(run.graph.nodes[r.node].name) }));

@@ -43,7 +43,7 @@ function verify(model: tf.LayersModel, sample: tf.Tensor, report: WithinLayerRep
   let std = 0;
   try {
     for (const s of report.layers) {
-      if (s.method === 'skipped' || s.residualScale !== null) continue;
+      if (s.method === 'kept' || s.residualScale !== null) continue;
       const z = s.kind === 'batchnorm' ? run.layerOutput(s.name) : run.preActivation(s.name);
       try {
         const m = channelMoments(z, s.name);
@@ -74,7 +74,7 @@ async function runOne(modelName: string, method: WithinMethod, sample: tf.Tensor
     const cpuSeconds = (used.user + used.system) / 1e6;
     const layers = new Map(report.layers.map((l) => [l.name, `${l.seconds.toFixed(1)}${l.fallback === null ? '' : '*'}`]));
     const fallbacks = report.layers.filter((l) => l.fallback !== null).map((l) => l.name);
-    const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanError ?? 0, l.worstStdError ?? 0)));
+    const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanDeviation ?? 0, l.worstStdDeviation ?? 0)));
     const fresh = env('WITHIN_VERIFY', '1') === '1' ? verify(model, sample, report) : null;
     const checked = fresh === null ? '' : `; fresh forward |μ−β| ${fresh.mean.toExponential(1)}, |σ−1| ${fresh.std.toExponential(1)}`;
     return { model: modelName, method, total, layers, note: `${cpuSeconds.toFixed(1)} CPU-s; worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };

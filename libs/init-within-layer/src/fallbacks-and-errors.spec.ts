@@ -5,7 +5,7 @@ import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { buildFixtureModel } from '@ddinit/models/testing';
 import { initializeWithinLayers } from './initialize-within-layers';
 import { redrawOutputChannels } from './output-channels';
-import { measureInvariants, smoothImages } from './spec-support/check-invariants';
+import { measureInvariants, smoothImages } from './testing/check-invariants';
 
 beforeAll(async () => {
   await useBackend('wasm');

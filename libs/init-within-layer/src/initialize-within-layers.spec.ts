@@ -5,7 +5,7 @@ import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { buildModel, readKernel } from '@ddinit/models';
 import { buildFixtureModel } from '@ddinit/models/testing';
 import { initializeWithinLayers } from './initialize-within-layers';
-import { measureInvariants, smoothImages } from './spec-support/check-invariants';
+import { measureInvariants, smoothImages } from './testing/check-invariants';
 import { WITHIN_METHODS, type WithinLayerOptionsInput } from './within-layer-options';
 
 const TOLERANCE = 1e-3;

@@ -6,6 +6,7 @@ export {
   LAYER_KINDS,
   RANDOM_METHODS,
   WITHIN_METHODS,
+  fallbackOptionsSchema,
   isRandomMethod,
   layerRuleSchema,
   parseWithinLayerOptions,

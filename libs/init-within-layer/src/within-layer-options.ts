@@ -36,6 +36,21 @@ export const LAYER_KINDS = PARAMETER_LAYER_KINDS;
 
 const fallbackSchema = z.enum(FALLBACKS);
 
+/**
+ * The `fallback` section: what a layer with fewer patch rows than filters, or with a
+ * degenerate covariance, does. The library raises by default; an application may
+ * default to a random method (the pipeline: `onTooFewRows: 'orthogonal'`).
+ */
+export function fallbackOptionsSchema(defaults: { onTooFewRows: Fallback; onDegenerate: Fallback } = { onTooFewRows: 'error', onDegenerate: 'error' }) {
+  return z
+    .object({
+      onTooFewRows: fallbackSchema.default(defaults.onTooFewRows),
+      onDegenerate: fallbackSchema.default(defaults.onDegenerate),
+    })
+    .strict()
+    .prefault({});
+}
+
 /** One per-layer rule; later rules win field by field. */
 export const layerRuleSchema = z
   .object({
@@ -66,13 +81,7 @@ export const withinLayerOptionsSchema = z
     /** Keep every parameter layer before this one (topological order), as the reference `--zero_from`. */
     initializeFrom: z.string().min(1).nullable().default(null),
     /** What to do when a layer has fewer patch rows than filters, or a degenerate covariance. Default: raise. */
-    fallback: z
-      .object({
-        onTooFewRows: fallbackSchema.default('error'),
-        onDegenerate: fallbackSchema.default('error'),
-      })
-      .strict()
-      .prefault({}),
+    fallback: fallbackOptionsSchema(),
     /** Channels whose σ is below `tolerance`·(mean σ of the layer): raise, or re-draw them Gaussian up to `maxRedraws` times. */
     deadChannels: z
       .object({

@@ -6,7 +6,7 @@
  * everything finer.
  */
 import { calibrationOptionsSchema } from '@ddinit/init-between-layer';
-import { FALLBACKS, WITHIN_METHODS, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
+import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
 
@@ -14,8 +14,6 @@ export { BACKEND_CHOICES };
 
 /** The embedded default dataset (Fashion-MNIST sample shipped with @ddinit/data). */
 export const EMBEDDED_DATA = 'embedded';
-
-const fallbackChoice = z.enum(FALLBACKS);
 
 /**
  * The within-layer library's options without `method` and `seed` (the pipeline's
@@ -28,10 +26,7 @@ const fallbackChoice = z.enum(FALLBACKS);
 export const PipelineWithinOptionsSchema = withinLayerOptionsSchema
   .omit({ method: true, seed: true })
   .extend({
-    fallback: z
-      .object({ onTooFewRows: fallbackChoice.default('orthogonal'), onDegenerate: fallbackChoice.default('error') })
-      .strict()
-      .prefault({}),
+    fallback: fallbackOptionsSchema({ onTooFewRows: 'orthogonal', onDegenerate: 'error' }),
   });
 
 export const PipelineConfigSchema = z

@@ -4,6 +4,7 @@ export type { LayerInitStats, WithinLayerReport } from './initialize-within-laye
 export {
   FALLBACKS,
   LAYER_KINDS,
+  LAYER_METHODS,
   RANDOM_METHODS,
   WITHIN_METHODS,
   fallbackOptionsSchema,
@@ -12,7 +13,7 @@ export {
   parseWithinLayerOptions,
   withinLayerOptionsSchema,
 } from './within-layer-options';
-export type { Fallback, LayerRule, RandomMethod, WithinMethod, WithinLayerOptions, WithinLayerOptionsInput } from './within-layer-options';
+export type { Fallback, LayerMethod, LayerRule, RandomMethod, WithinMethod, WithinLayerOptions, WithinLayerOptionsInput } from './within-layer-options';
 export { nameMatcher, resolveLayerPlans } from './resolve-layer-plans';
 export type { LayerPlan } from './resolve-layer-plans';
 

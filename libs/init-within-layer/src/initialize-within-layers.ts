@@ -28,14 +28,14 @@ import { drawLayerWeights, type DrawnWeights } from './draw-layer-weights';
 import { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
 import { resolveLayerPlans, type LayerPlan } from './resolve-layer-plans';
 import { isResidualAdd, isScalableEnd, logUnsolved, scaleLayerOutput, solveResidualScales, type ResidualRescaleStats } from './rescale-residual';
-import { parseWithinLayerOptions, type WithinMethod, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
+import { parseWithinLayerOptions, type LayerMethod, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
 
 /** What happened to one parameter layer (the pipeline report shows these). */
 export interface LayerInitStats {
   name: string;
   kind: ParameterLayerKind;
-  /** The method used (a fallback's when one happened); `batchnorm` for calibrated BN; `kept` for a layer whose weights were left as they were (a `skip` rule, `initializeFrom`, `batchNorm: 'keep'`). */
-  method: WithinMethod | 'batchnorm' | 'kept';
+  /** What was done to the layer (`LAYER_METHODS`: a within method, `batchnorm` or `kept`). */
+  method: LayerMethod;
   /** Null, or the fallback taken, e.g. `too few patch rows (160 < 4096 filters per group) → gaussian`. */
   fallback: string | null;
   /** Patch rows per group (0 for data-free sources). */

@@ -22,6 +22,15 @@ import { PARAMETER_LAYER_KINDS } from '@ddinit/models';
 export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
 export type WithinMethod = (typeof WITHIN_METHODS)[number];
 
+/**
+ * What a layer's stats (and report.json `layers[].method`) say was done to it: a within
+ * method (a fallback's when one happened), `batchnorm` for a calibrated batch
+ * normalization, or `kept` for a layer left with its weights (a `skip` rule,
+ * `initializeFrom`, `batchNorm: 'keep'`).
+ */
+export const LAYER_METHODS = [...WITHIN_METHODS, 'batchnorm', 'kept'] as const;
+export type LayerMethod = (typeof LAYER_METHODS)[number];
+
 /** Methods that need no data (also the only fallbacks). */
 export const RANDOM_METHODS = ['gaussian', 'orthogonal'] as const;
 export type RandomMethod = (typeof RANDOM_METHODS)[number];

@@ -277,7 +277,7 @@ export function calibrateChangeRates(
     initialOutputStd: initial.outputStd,
     finalOutputStd: current.outputStd,
     finalTarget: evaluation.target,
-    finalDeviation: evaluation.deviation,
+    maxLogDeviation: evaluation.deviation,
     iterations,
     iterationsUsed: iterations.length,
     converged,

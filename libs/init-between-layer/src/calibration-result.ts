@@ -35,9 +35,9 @@ export interface CalibrationResult {
   finalRates: Record<string, number>;
   initialOutputStd: number;
   finalOutputStd: number;
-  /** Target and deviation of the final rates (what the convergence test saw last). */
+  /** Target T of the final rates and max_k |log ρ_k / log T − 1| over them (what the convergence test saw last; report.json `calibration.maxLogDeviation`). */
   finalTarget: number;
-  finalDeviation: number;
+  maxLogDeviation: number;
   iterations: CalibrationIteration[];
   /** Number of scaling steps done (≤ maxIterations). */
   iterationsUsed: number;

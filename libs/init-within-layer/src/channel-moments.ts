@@ -56,17 +56,17 @@ export function momentsOf(data: Float32Array, channels: number): ChannelMoments 
 }
 
 /** Channel averages and worst deviations of moments from (β, 1). */
-export function summarizeMoments(m: ChannelMoments, beta: number): { mean: number; std: number; worstMeanError: number; worstStdError: number } {
+export function summarizeMoments(m: ChannelMoments, beta: number): { mean: number; std: number; worstMeanDeviation: number; worstStdDeviation: number } {
   let mean = 0;
   let std = 0;
-  let worstMeanError = 0;
-  let worstStdError = 0;
+  let worstMeanDeviation = 0;
+  let worstStdDeviation = 0;
   const c = m.mean.length;
   for (let i = 0; i < c; i++) {
     mean += m.mean[i] / c;
     std += m.std[i] / c;
-    worstMeanError = Math.max(worstMeanError, Math.abs(m.mean[i] - beta));
-    worstStdError = Math.max(worstStdError, Math.abs(m.std[i] - 1));
+    worstMeanDeviation = Math.max(worstMeanDeviation, Math.abs(m.mean[i] - beta));
+    worstStdDeviation = Math.max(worstStdDeviation, Math.abs(m.std[i] - 1));
   }
-  return { mean, std, worstMeanError, worstStdError };
+  return { mean, std, worstMeanDeviation, worstStdDeviation };
 }

@@ -19,14 +19,14 @@ import { filterRowsShape, filterRowsToKernel, type KernelInfo, type ParameterLay
 import { DENSE_GEOMETRY, gatherPatches, type PatchGeometry } from './gather-patches';
 import { channelMoments } from './channel-moments';
 import { randomFilters } from './random-filters';
-import { whitenedFilters, type WhitenedSource } from './whitened-filters';
-import type { RandomSource, WeightSource, WithinLayerOptions } from './within-layer-options';
+import { whitenedFilters, type WhitenedMethod } from './whitened-filters';
+import { isRandomMethod, type Fallback, type WithinMethod, type WithinLayerOptions } from './within-layer-options';
 
 export interface DrawnWeights {
   /** Kernels to write, by role; the caller owns and disposes them. */
   kernels: { role: KernelInfo['role']; value: tf.Tensor }[];
   /** The source actually used (the fallback's when one happened). */
-  method: WeightSource;
+  method: WithinMethod;
   /** Null, or what happened: `too few rows (160 < 4096) → gaussian`. */
   fallback: string | null;
   /** Patch rows used per group (0 for data-free sources). */
@@ -35,13 +35,12 @@ export interface DrawnWeights {
 
 interface DrawContext {
   layer: ParameterLayer;
-  method: WeightSource;
+  method: WithinMethod;
   rng: Rng;
   options: WithinLayerOptions;
   logger: Logger;
 }
 
-const isRandom = (m: WeightSource): m is RandomSource => m === 'gaussian' || m === 'orthogonal';
 
 function convGeometry(p: ParameterLayer, groups: number): PatchGeometry {
   const conv = p.convolution;
@@ -63,12 +62,12 @@ async function drawFilterRows(
   geometry: PatchGeometry,
   outputSize: [number, number],
   tag: string,
-): Promise<{ rows: tf.Tensor3D; method: WeightSource; fallback: string | null; used: number }> {
+): Promise<{ rows: tf.Tensor3D; method: WithinMethod; fallback: string | null; used: number }> {
   const { layer, options, logger } = ctx;
   const [groups, count, features] = filterRowsShape(kernel.shape, kernel.layout, kernel.layout === 'conv' ? kernel.groups : 1);
   const where = `layer ${layer.name}${tag}`;
   const rng = ctx.rng.derive(kernel.role);
-  if (isRandom(ctx.method)) return { rows: randomFilters(ctx.method, groups, count, features, rng, where), method: ctx.method, fallback: null, used: 0 };
+  if (isRandomMethod(ctx.method)) return { rows: randomFilters(ctx.method, groups, count, features, rng, where), method: ctx.method, fallback: null, used: 0 };
   if (ctx.method === 'zca' && count !== features) {
     throw new ConfigError('zca needs as many filters as patch elements (N = F); use pca, or a rule for this layer', {
       where,
@@ -76,7 +75,7 @@ async function drawFilterRows(
       actual: `N = ${count}`,
     });
   }
-  const fallBack = (policy: 'error' | RandomSource, reason: string, fields: Record<string, unknown>, error: () => Error) => {
+  const fallBack = (policy: Fallback, reason: string, fields: Record<string, unknown>, error: () => Error) => {
     if (policy === 'error') throw error();
     logger.warn(`within-layer: ${where}: ${reason}; falling back to ${policy}`, { layer: layer.name, method: ctx.method, fallback: policy, ...fields });
     return { rows: randomFilters(policy, groups, count, features, rng, where), method: policy, fallback: `${reason} → ${policy}`, used: 0 };
@@ -102,7 +101,7 @@ async function drawFilterRows(
     const perGroup: tf.Tensor2D[] = [];
     try {
       for (let g = 0; g < groups; g++) {
-        const result = await whitenedFilters(ctx.method as WhitenedSource, patches.groups[g], count, rng.derive(`group-${g}`), {
+        const result = await whitenedFilters(ctx.method as WhitenedMethod, patches.groups[g], count, rng.derive(`group-${g}`), {
           epsilon: options.epsilon,
           minEigenvalue: options.minEigenvalue,
           kmeans: options.kmeans,
@@ -145,7 +144,7 @@ function denseRows(x: tf.Tensor): tf.Tensor4D {
  *   convolution, or an unsupported kind; DataError (too few rows) and NumericalError
  *   (degenerate covariance) unless a fallback is configured.
  */
-export async function drawLayerWeights(layer: ParameterLayer, method: WeightSource, x: tf.Tensor, rng: Rng, options: WithinLayerOptions, logger: Logger): Promise<DrawnWeights> {
+export async function drawLayerWeights(layer: ParameterLayer, method: WithinMethod, x: tf.Tensor, rng: Rng, options: WithinLayerOptions, logger: Logger): Promise<DrawnWeights> {
   const ctx: DrawContext = { layer, method, rng, options, logger };
   const where = `layer ${layer.name}`;
   const toKernel = (kernel: KernelInfo, rows: tf.Tensor3D): tf.Tensor => {
@@ -176,7 +175,7 @@ export async function drawLayerWeights(layer: ParameterLayer, method: WeightSour
     case 'separable':
       return drawSeparable(ctx, x as tf.Tensor4D, toKernel);
     case 'transposed': {
-      if (!isRandom(method)) {
+      if (!isRandomMethod(method)) {
         throw new ConfigError('a transposed convolution supports only data-free sources (its filters live in the output space)', {
           where,
           expected: 'gaussian or orthogonal (add a layer rule)',

@@ -4,7 +4,7 @@ import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { buildFixtureModel } from '@ddinit/models/testing';
 import { measureLayerMoments } from './held-out-moments';
 import { initializeWithinLayers } from './initialize-within-layers';
-import { smoothImages } from './spec-support/check-invariants';
+import { smoothImages } from './testing/check-invariants';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -2,14 +2,18 @@
 export { initializeWithinLayers } from './initialize-within-layers';
 export type { LayerInitStats, WithinLayerReport } from './initialize-within-layers';
 export {
+  FALLBACKS,
   LAYER_KINDS,
-  RANDOM_SOURCES,
-  WEIGHT_SOURCES,
+  LAYER_METHODS,
+  RANDOM_METHODS,
+  WITHIN_METHODS,
+  fallbackOptionsSchema,
+  isRandomMethod,
   layerRuleSchema,
   parseWithinLayerOptions,
   withinLayerOptionsSchema,
 } from './within-layer-options';
-export type { LayerRule, RandomSource, WeightSource, WithinLayerOptions, WithinLayerOptionsInput } from './within-layer-options';
+export type { Fallback, LayerMethod, LayerRule, RandomMethod, WithinMethod, WithinLayerOptions, WithinLayerOptionsInput } from './within-layer-options';
 export { nameMatcher, resolveLayerPlans } from './resolve-layer-plans';
 export type { LayerPlan } from './resolve-layer-plans';
 
@@ -20,7 +24,7 @@ export { randomFilters } from './random-filters';
 export { defaultOversampling, eigenMethodFor, whitenedFilters } from './whitened-filters';
 export { kmeansFilters, patchFilters, unitWhitenedRows } from './kmeans-filters';
 export type { KmeansFilterOptions } from './kmeans-filters';
-export type { WhitenedFilterOptions, WhitenedFilterResult, WhitenedSource } from './whitened-filters';
+export type { WhitenedFilterOptions, WhitenedFilterResult, WhitenedMethod } from './whitened-filters';
 export { drawLayerWeights } from './draw-layer-weights';
 export type { DrawnWeights } from './draw-layer-weights';
 export { channelMoments, momentsOf, summarizeMoments } from './channel-moments';

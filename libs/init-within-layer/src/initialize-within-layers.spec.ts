@@ -5,8 +5,8 @@ import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { buildModel, readKernel } from '@ddinit/models';
 import { buildFixtureModel } from '@ddinit/models/testing';
 import { initializeWithinLayers } from './initialize-within-layers';
-import { measureInvariants, smoothImages } from './spec-support/check-invariants';
-import { WEIGHT_SOURCES, type WithinLayerOptionsInput } from './within-layer-options';
+import { measureInvariants, smoothImages } from './testing/check-invariants';
+import { WITHIN_METHODS, type WithinLayerOptionsInput } from './within-layer-options';
 
 const TOLERANCE = 1e-3;
 /** Small caps keep each init to a second or two on wasm; fc layers with more units than images fall back. */
@@ -40,7 +40,7 @@ describe('initializeWithinLayers: unit pre-activations for every source on every
     return samples.get(c.name) as tf.Tensor4D;
   };
   for (const c of CASES) {
-    for (const method of WEIGHT_SOURCES.filter((m) => m !== 'zca')) {
+    for (const method of WITHIN_METHODS.filter((m) => m !== 'zca')) {
       it(`${c.name}: ${method}`, async () => {
         const model = c.build();
         const sample = sampleOf(c);
@@ -54,7 +54,7 @@ describe('initializeWithinLayers: unit pre-activations for every source on every
           expect(d.mean, `${d.layer} mean`).toBeLessThan(TOLERANCE);
           expect(d.std, `${d.layer} std`).toBeLessThan(TOLERANCE);
         }
-        for (const l of report.layers) expect(l.worstStdError as number).toBeLessThan(TOLERANCE);
+        for (const l of report.layers) expect(l.worstStdDeviation as number).toBeLessThan(TOLERANCE);
         model.dispose();
       });
     }
@@ -70,7 +70,7 @@ describe('initializeWithinLayers: options and reporting', () => {
     const conv1After = readKernel(model.getLayer('conv1'));
     expect(Array.from(conv1After.dataSync())).toEqual(Array.from(conv1Before.dataSync()));
     expect(report.layers.map((l) => [l.name, l.method, l.beta])).toEqual([
-      ['conv1', 'skipped', 0.1],
+      ['conv1', 'kept', 0.1],
       ['conv2', 'pca', 0.1],
       ['fc1', 'orthogonal', -0.5],
       ['fc2', 'orthogonal', -0.5],
@@ -86,7 +86,7 @@ describe('initializeWithinLayers: options and reporting', () => {
     const model = buildFixtureModel('sequential', 1);
     const sample = smoothImages(32, [10, 10, 3], 1);
     const report = await initializeWithinLayers(model, sample, { method: 'gaussian', initializeFrom: 'fc1' });
-    expect(report.layers.map((l) => l.method)).toEqual(['skipped', 'skipped', 'gaussian', 'gaussian']);
+    expect(report.layers.map((l) => l.method)).toEqual(['kept', 'kept', 'gaussian', 'gaussian']);
     sample.dispose();
   });
 

@@ -20,22 +20,22 @@
  * (a dead-channel re-draw does run the layer again).
  */
 import * as tf from '@tensorflow/tfjs';
-import { NumericalError, Rng, silentLogger, silentProgress, type Observers } from '@ddinit/core';
+import { NumericalError, Rng, silentLogger, silentProgress, type Logger, type Observers } from '@ddinit/core';
 import { GraphExecutor, hasWeight, writeBias, writeWeight, type ParameterLayer, type ParameterLayerKind } from '@ddinit/models';
 import { calibrateBatchNorm } from './calibrate-batch-norm';
 import { channelMoments, summarizeMoments, type ChannelMoments } from './channel-moments';
-import { drawLayerWeights } from './draw-layer-weights';
+import { drawLayerWeights, type DrawnWeights } from './draw-layer-weights';
 import { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
 import { resolveLayerPlans, type LayerPlan } from './resolve-layer-plans';
 import { isResidualAdd, isScalableEnd, logUnsolved, scaleLayerOutput, solveResidualScales, type ResidualRescaleStats } from './rescale-residual';
-import { parseWithinLayerOptions, type WeightSource, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
+import { parseWithinLayerOptions, type LayerMethod, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
 
 /** What happened to one parameter layer (the pipeline report shows these). */
 export interface LayerInitStats {
   name: string;
   kind: ParameterLayerKind;
-  /** The source used (a fallback's when one happened); `batchnorm` for calibrated BN; `skipped`. */
-  method: WeightSource | 'batchnorm' | 'skipped';
+  /** What was done to the layer (`LAYER_METHODS`: a within method, `batchnorm` or `kept`). */
+  method: LayerMethod;
   /** Null, or the fallback taken, e.g. `too few patch rows (160 < 4096 filters per group) → gaussian`. */
   fallback: string | null;
   /** Patch rows per group (0 for data-free sources). */
@@ -46,9 +46,9 @@ export interface LayerInitStats {
   /** Channel-averaged mean and std of the pre-activation after init (BN: its output), measured by a forward pass. */
   outMean: number | null;
   outStd: number | null;
-  /** max_i |μ_i − β| and max_i |σ_i − 1| after init. */
-  worstMeanError: number | null;
-  worstStdError: number | null;
+  /** max_i |μ_i − β| and max_i |σ_i − 1| after init (the report's fields of the same names). */
+  worstMeanDeviation: number | null;
+  worstStdDeviation: number | null;
   /** False when the layer has no bias (its mean cannot be set; only its std). */
   hasBias: boolean;
   /** Dead channels re-drawn (dead-channel policy `redraw`). */
@@ -119,92 +119,146 @@ function writeBiasValues(layer: ParameterLayer, values: Float32Array): void {
   }
 }
 
-function measure(run: GraphExecutor, layer: ParameterLayer, beta: number, output: boolean): ReturnType<typeof summarizeMoments> {
+/** The measured part of a layer's stats: channel averages and worst deviations of its output z on the sample. */
+function measure(run: GraphExecutor, layer: ParameterLayer, beta: number, output: boolean): Pick<LayerInitStats, 'outMean' | 'outStd' | 'worstMeanDeviation' | 'worstStdDeviation'> {
   const z = output ? run.layerOutput(layer.name) : run.preActivation(layer.name);
   try {
-    return summarizeMoments(channelMoments(z, `layer ${layer.name}`), beta);
+    const m = summarizeMoments(channelMoments(z, `layer ${layer.name}`), beta);
+    return { outMean: m.mean, outStd: m.std, worstMeanDeviation: m.worstMeanDeviation, worstStdDeviation: m.worstStdDeviation };
   } finally {
     z.dispose();
   }
 }
 
-async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, options: WithinLayerOptions, observers: Required<Observers>): Promise<LayerInitStats> {
-  const { layer, beta } = plan;
-  const where = `layer ${layer.name}`;
-  const start = now();
-  const x = run.layerInput(layer.name);
-  let drawn;
+/** (1/n)·Σ_i f(v_i, i), summed in float64 in index order. */
+function meanOf(values: ArrayLike<number>, f: (v: number, i: number) => number = (v) => v): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += f(values[i], i);
+  return sum / values.length;
+}
+
+/** The stats of a layer left with its weights; every other layer's stats are these with what was done and measured. */
+function keptStats(layer: ParameterLayer, beta: number): LayerInitStats {
+  return {
+    name: layer.name,
+    kind: layer.kind,
+    method: 'kept',
+    fallback: null,
+    rows: 0,
+    beta,
+    outStdBefore: null,
+    outMean: null,
+    outStd: null,
+    worstMeanDeviation: null,
+    worstStdDeviation: null,
+    hasBias: layer.hasBias,
+    deadChannelRedraws: 0,
+    residualScale: null,
+    seconds: 0,
+  };
+}
+
+/** The layer's weights drawn by its plan's method from its cached input (the input is not kept). */
+async function drawFromInput(run: GraphExecutor, plan: LayerPlan, rng: Rng, options: WithinLayerOptions, logger: Logger): Promise<DrawnWeights> {
+  const x = run.layerInput(plan.layer.name);
   try {
-    drawn = await drawLayerWeights(layer, plan.method, x, rng, options, observers.logger);
+    return await drawLayerWeights(plan.layer, plan.method, x, rng, options, logger);
   } finally {
     x.dispose();
   }
-  const info = outputKernel(layer);
-  let kernel = drawn.kernels[drawn.kernels.length - 1].value;
+}
+
+/** The output kernel being normalized; a dead-channel re-draw replaces (and disposes) it. */
+interface OutputKernel {
+  info: ReturnType<typeof outputKernel>;
+  value: tf.Tensor;
+}
+
+/**
+ * Pre-activation moments of the layer as written, re-drawing unusable channels
+ * (dead-channel policy `redraw`) until every channel is usable; returns them and the
+ * channels re-drawn.
+ *
+ * @throws NumericalError when channels stay unusable (policy `error`, or `maxRedraws` spent).
+ */
+function usableMoments(run: GraphExecutor, layer: ParameterLayer, kernel: OutputKernel, rng: Rng, options: WithinLayerOptions, logger: Logger): { moments: ChannelMoments; redraws: number } {
+  const where = `layer ${layer.name}`;
+  const { policy, maxRedraws, tolerance } = options.deadChannels;
+  let redraws = 0;
+  for (let attempt = 0; ; attempt++) {
+    run.invalidate(layer.name);
+    const z = run.preActivation(layer.name);
+    let moments: ChannelMoments;
+    try {
+      moments = channelMoments(z, where);
+    } finally {
+      z.dispose();
+    }
+    const unusable = unusableChannels(moments, tolerance);
+    const dead = unusable.channels;
+    if (dead.length === 0) return { moments, redraws };
+    if (policy === 'error' || attempt >= maxRedraws) {
+      throw new NumericalError(`${unusable.reason}${policy === 'redraw' ? ` after ${attempt} re-draws` : ''}`, {
+        where,
+        expected: unusable.expected,
+        actual: `channels ${dead.slice(0, 10).join(', ')}${dead.length > 10 ? ', …' : ''} (${dead.length} of ${moments.std.length})`,
+      });
+    }
+    logger.warn(`within-layer: ${where}: ${dead.length} dead channel(s), re-drawing them (attempt ${attempt + 1})`, { layer: layer.name, channels: dead });
+    const redrawn = redrawOutputChannels(kernel.value, kernel.info, dead, rng.derive(`redraw-${attempt}`));
+    kernel.value.dispose();
+    kernel.value = redrawn;
+    writeWeight(layer, kernel.info.role, redrawn);
+    redraws += dead.length;
+  }
+}
+
+/**
+ * Step 2 of Algorithm 1: W(:, i) ← W(:, i)/σ_i, b(i) ← β − μ_i/σ_i, written to the layer
+ * and applied to the cached pre-activation. Returns the mean the layer ends with: β, or
+ * for a layer without a bias the channel average of −μ_i/σ_i it cannot remove.
+ */
+function normalizeChannels(run: GraphExecutor, layer: ParameterLayer, kernel: OutputKernel, moments: ChannelMoments, beta: number): number {
+  const inverse = Float32Array.from(moments.std, (s) => 1 / s);
+  const bias = Float32Array.from(moments.mean, (m, i) => beta - m * inverse[i]);
+  const normalized = scaleOutputChannels(kernel.value, kernel.info, inverse);
+  try {
+    writeWeight(layer, kernel.info.role, normalized);
+  } finally {
+    normalized.dispose();
+  }
+  writeBiasValues(layer, bias);
+  // z' = z·(1/σ_i) + (β − μ_i/σ_i) is affine in the cached z (drawn W, zero bias): no second forward of the layer.
+  run.rescalePreActivation(layer.name, inverse, layer.hasBias ? bias : new Float32Array(bias.length));
+  return layer.hasBias ? beta : meanOf(moments.mean, (m, i) => m * inverse[i]);
+}
+
+/** Draw, write with zero bias, measure (re-drawing dead channels), normalize and measure again. */
+async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, options: WithinLayerOptions, observers: Required<Observers>): Promise<LayerInitStats> {
+  const { layer, beta } = plan;
+  const start = now();
+  const drawn = await drawFromInput(run, plan, rng, options, observers.logger);
+  const kernel: OutputKernel = { info: outputKernel(layer), value: drawn.kernels[drawn.kernels.length - 1].value };
   try {
     writeKernels(layer, drawn.kernels);
     writeBiasValues(layer, new Float32Array(layer.outputChannels));
-    let moments: ChannelMoments;
-    let redraws = 0;
-    for (let attempt = 0; ; attempt++) {
-      run.invalidate(layer.name);
-      const z = run.preActivation(layer.name);
-      try {
-        moments = channelMoments(z, where);
-      } finally {
-        z.dispose();
-      }
-      const unusable = unusableChannels(moments, options.deadChannels.tolerance);
-      const dead = unusable.channels;
-      if (dead.length === 0) break;
-      if (options.deadChannels.policy === 'error' || attempt >= options.deadChannels.maxRedraws) {
-        throw new NumericalError(`${unusable.reason}${options.deadChannels.policy === 'redraw' ? ` after ${attempt} re-draws` : ''}`, {
-          where,
-          expected: unusable.expected,
-          actual: `channels ${dead.slice(0, 10).join(', ')}${dead.length > 10 ? ', …' : ''} (${dead.length} of ${moments.std.length})`,
-        });
-      }
-      observers.logger.warn(`within-layer: ${where}: ${dead.length} dead channel(s), re-drawing them (attempt ${attempt + 1})`, { layer: layer.name, channels: dead });
-      const redrawn = redrawOutputChannels(kernel, info, dead, rng.derive(`redraw-${attempt}`));
-      kernel.dispose();
-      kernel = redrawn;
-      writeWeight(layer, info.role, kernel);
-      redraws += dead.length;
-    }
-    const inverse = Float32Array.from(moments.std, (s) => 1 / s);
-    const bias = Float32Array.from(moments.mean, (m, i) => beta - m * inverse[i]);
-    const normalized = scaleOutputChannels(kernel, info, inverse);
-    try {
-      writeWeight(layer, info.role, normalized);
-    } finally {
-      normalized.dispose();
-    }
-    writeBiasValues(layer, bias);
-    // z' = z·(1/σ_i) + (β − μ_i/σ_i) is affine in the cached z (drawn W, zero bias): no second forward of the layer.
-    run.rescalePreActivation(layer.name, inverse, layer.hasBias ? bias : new Float32Array(bias.length));
-    const targetBeta = layer.hasBias ? beta : moments.mean.reduce((s, m, i) => s + m * inverse[i], 0) / moments.mean.length;
-    const after = measure(run, layer, targetBeta, false);
-    const before = moments.std.reduce((s, v) => s + v, 0) / moments.std.length;
+    const { moments, redraws } = usableMoments(run, layer, kernel, rng, options, observers.logger);
+    const finalMean = normalizeChannels(run, layer, kernel, moments, beta);
+    const after = measure(run, layer, finalMean, false);
     return {
-      name: layer.name,
-      kind: layer.kind,
+      ...keptStats(layer, beta),
+      ...after,
       method: drawn.method,
       fallback: drawn.fallback,
       rows: drawn.rows,
-      beta,
-      outStdBefore: before,
-      outMean: after.mean,
-      outStd: after.std,
-      worstMeanError: layer.hasBias ? after.worstMeanError : null,
-      worstStdError: after.worstStdError,
-      hasBias: layer.hasBias,
+      outStdBefore: meanOf(moments.std),
+      worstMeanDeviation: layer.hasBias ? after.worstMeanDeviation : null,
       deadChannelRedraws: redraws,
-      residualScale: null,
       seconds: now() - start,
     };
   } finally {
-    for (const k of drawn.kernels) if (k.value !== kernel) k.value.dispose();
-    kernel.dispose();
+    for (const k of drawn.kernels) if (k.value !== kernel.value) k.value.dispose();
+    kernel.value.dispose();
   }
 }
 
@@ -214,54 +268,24 @@ function batchNormStats(run: GraphExecutor, layer: ParameterLayer, options: With
   let before: number;
   try {
     const moments = options.batchNorm === 'calibrate' ? calibrateBatchNorm(layer, x) : channelMoments(x, `layer ${layer.name}`);
-    before = moments.std.reduce((s, v) => s + v, 0) / moments.std.length;
+    before = meanOf(moments.std);
   } finally {
     x.dispose();
   }
   run.invalidate(layer.name);
-  const after = measure(run, layer, 0, true);
   return {
-    name: layer.name,
-    kind: layer.kind,
-    method: options.batchNorm === 'calibrate' ? 'batchnorm' : 'skipped',
-    fallback: null,
-    rows: 0,
-    beta: 0,
+    ...keptStats(layer, 0),
+    ...measure(run, layer, 0, true),
+    method: options.batchNorm === 'calibrate' ? 'batchnorm' : 'kept',
     outStdBefore: before,
-    outMean: after.mean,
-    outStd: after.std,
-    worstMeanError: after.worstMeanError,
-    worstStdError: after.worstStdError,
     hasBias: hasWeight(layer, 'beta'),
-    deadChannelRedraws: 0,
-    residualScale: null,
     seconds: now() - start,
-  };
-}
-
-function skippedStats(layer: ParameterLayer, beta: number): LayerInitStats {
-  return {
-    name: layer.name,
-    kind: layer.kind,
-    method: 'skipped',
-    fallback: null,
-    rows: 0,
-    beta,
-    outStdBefore: null,
-    outMean: null,
-    outStd: null,
-    worstMeanError: null,
-    worstStdError: null,
-    hasBias: layer.hasBias,
-    deadChannelRedraws: 0,
-    residualScale: null,
-    seconds: 0,
   };
 }
 
 function rescaleMerge(run: GraphExecutor, nodeId: number, byNode: Map<number, ParameterLayer>, stats: Map<string, LayerInitStats>, logger: Required<Observers>['logger']): ResidualRescaleStats | null {
   const node = run.graph.nodes[nodeId];
-  const ends = node.inputs.map((r) => byNode.get(r.node)).filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'skipped' && isScalableEnd(p));
+  const ends = node.inputs.map((r) => byNode.get(r.node)).filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'kept' && isScalableEnd(p));
   if (ends.length === 0) return null;
   const endNodes = new Set(ends.map((p) => p.node));
   const values = node.inputs.map((r) => ({ fixed: !endNodes.has(r.node), value: run.layerOutput(run.graph.nodes[r.node].name) }));
@@ -352,7 +376,7 @@ export async function initializeWithinLayers(
       const { layer } = plan;
       const result =
         plan.skip
-          ? skippedStats(layer, plan.beta)
+          ? keptStats(layer, plan.beta)
           : layer.kind === 'batchnorm'
             ? batchNormStats(run, layer, parsed)
             : await initializeLayer(run, plan, root.derive(layer.name), parsed, obs);

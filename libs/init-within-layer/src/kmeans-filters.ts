@@ -11,11 +11,11 @@
  *                    centred patch as its centre does to the whitened patch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kmeans, projectWhitened, whitenedToFilters, type Eigenpairs, type Observers, type Rng, type WhiteningOptions } from '@ddinit/core';
+import { kmeans, projectWhitened, whitenedToFilters, type Eigenpairs, type KMeansAlgorithm, type Observers, type Rng, type WhiteningOptions } from '@ddinit/core';
 
 export interface KmeansFilterOptions extends Observers {
   whitening: WhiteningOptions;
-  kmeans: { algorithm: 'auto' | 'lloyd' | 'minibatch'; maxIterations: number; batchSize: number };
+  kmeans: { algorithm: KMeansAlgorithm; maxIterations: number; batchSize: number };
   /** Names the layer and group in errors and logs. */
   where: string;
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@ddinit/core';
 import { useBackend } from '@ddinit/core/testing';
 import { initializeWithinLayers } from './initialize-within-layers';
-import { measureInvariants, smoothImages } from './spec-support/check-invariants';
+import { measureInvariants, smoothImages } from './testing/check-invariants';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -5,8 +5,8 @@
  * columns otherwise; with the normalization this is LSUV's result in one pass).
  */
 import * as tf from '@tensorflow/tfjs';
-import { orthonormalizeColumns, type Rng } from '@ddinit/core';
-import type { RandomSource } from './within-layer-options';
+import { orthonormalDraw, type Rng } from '@ddinit/core';
+import type { RandomMethod } from './within-layer-options';
 
 /**
  * `groups` × `count` filter rows of length `features` drawn by `method`, shape
@@ -17,24 +17,11 @@ import type { RandomSource } from './within-layer-options';
  * @example
  * const rows = randomFilters('orthogonal', 2, 128, 1200, rng.derive('conv2')); // [2, 128, 1200]
  */
-export function randomFilters(method: RandomSource, groups: number, count: number, features: number, rng: Rng, where = 'randomFilters'): tf.Tensor3D {
+export function randomFilters(method: RandomMethod, groups: number, count: number, features: number, rng: Rng, where = 'randomFilters'): tf.Tensor3D {
   const perGroup = Array.from({ length: groups }, (_, g) => {
     const seed = rng.derive(`${method}-${g}`).nextSeed();
     if (method === 'gaussian') return tf.randomNormal([count, features], 0, 1, 'float32', seed) as tf.Tensor2D;
-    // Orthonormal columns of the taller orientation: rows of W when count ≤ features.
-    const tall = count <= features;
-    const draw = tf.randomNormal(tall ? [features, count] : [count, features], 0, 1, 'float32', seed) as tf.Tensor2D;
-    try {
-      const q = orthonormalizeColumns(draw, where);
-      if (!tall) return q;
-      try {
-        return tf.transpose(q);
-      } finally {
-        q.dispose();
-      }
-    } finally {
-      draw.dispose();
-    }
+    return orthonormalDraw(count, features, seed, where);
   });
   try {
     return tf.stack(perGroup) as tf.Tensor3D;

@@ -4,11 +4,11 @@
  */
 import { ConfigError } from '@ddinit/core';
 import type { ParameterLayer } from '@ddinit/models';
-import type { LayerRule, WeightSource, WithinLayerOptions } from './within-layer-options';
+import type { LayerRule, WithinMethod, WithinLayerOptions } from './within-layer-options';
 
 export interface LayerPlan {
   layer: ParameterLayer;
-  method: WeightSource;
+  method: WithinMethod;
   beta: number;
   /** Keep the layer's weights (a rule's `skip`, or before `initializeFrom`). */
   skip: boolean;

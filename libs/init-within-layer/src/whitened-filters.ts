@@ -15,17 +15,19 @@
  * All linear algebra is @ddinit/core's (principalComponents, pcaFilters, zcaFilters).
  */
 import * as tf from '@tensorflow/tfjs';
-import { linalgProvider, pcaFilters, principalComponents, zcaFilters, type Observers, type Rng } from '@ddinit/core';
-import { kmeansFilters, patchFilters } from './kmeans-filters';
+import { linalgProvider, pcaFilters, principalComponents, zcaFilters, type EigenMethod, type EigenSolver, type Observers, type Rng } from '@ddinit/core';
+import { kmeansFilters, patchFilters, type KmeansFilterOptions } from './kmeans-filters';
+import type { RandomMethod, WithinMethod } from './within-layer-options';
 
-export type WhitenedSource = 'pca' | 'zca' | 'kmeans' | 'patches';
+/** The data-dependent methods: every within method that is not random. */
+export type WhitenedMethod = Exclude<WithinMethod, RandomMethod>;
 
 export interface WhitenedFilterOptions extends Observers {
   epsilon: number;
   minEigenvalue: number;
-  kmeans: { algorithm: 'auto' | 'lloyd' | 'minibatch'; maxIterations: number; batchSize: number };
+  kmeans: KmeansFilterOptions['kmeans'];
   /** Eigensolver (default `auto`, see {@link eigenMethodFor}); tolerance, cap and oversampling (null: {@link defaultOversampling}) of subspace iteration. */
-  eigen?: { method: 'auto' | 'dense' | 'subspace'; tolerance: number; maxIterations: number; oversampling: number | null };
+  eigen?: { method: EigenMethod; tolerance: number; maxIterations: number; oversampling: number | null };
   /** Names the layer and group in errors and logs. */
   where: string;
 }
@@ -49,7 +51,7 @@ function countRank(values: ArrayLike<number>, minEigenvalue: number): number {
  * dense solver is faster than subspace iteration at every size we initialize.
  * @example eigenMethodFor(400, 32) // 'subspace' (caffenet-small conv2) in JavaScript; eigenMethodFor(363, 96) // 'dense'
  */
-export function eigenMethodFor(features: number, components: number, oversampling: number | null = null): 'dense' | 'subspace' {
+export function eigenMethodFor(features: number, components: number, oversampling: number | null = null): EigenSolver {
   if (linalgProvider() !== undefined) return 'dense';
   return components + (oversampling ?? defaultOversampling(components)) <= features / 3 ? 'subspace' : 'dense';
 }
@@ -88,7 +90,7 @@ function signedRepeats(filters: tf.Tensor2D, count: number): tf.Tensor2D {
  * const r = await whitenedFilters('kmeans', patches, 96, rng.derive('conv1'), { epsilon: 1e-3, minEigenvalue: 1e-6, kmeans, where: 'layer conv1' });
  */
 export async function whitenedFilters(
-  method: WhitenedSource,
+  method: WhitenedMethod,
   x: tf.Tensor2D,
   count: number,
   rng: Rng,

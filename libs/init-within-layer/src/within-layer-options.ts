@@ -11,20 +11,54 @@
  * });
  */
 import { z } from 'zod';
-import { ConfigError } from '@ddinit/core';
+import { ConfigError, EIGEN_METHODS, KMEANS_ALGORITHMS } from '@ddinit/core';
+import { PARAMETER_LAYER_KINDS } from '@ddinit/models';
 
-/** The weight sources of docs/method.md#weight-sources. */
-export const WEIGHT_SOURCES = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
-export type WeightSource = (typeof WEIGHT_SOURCES)[number];
+/**
+ * The within-layer methods (weight sources) of docs/method.md#weight-sources: the one list
+ * behind the library's `method`, the pipeline's `within` key and `--within` flag, and the
+ * default Kubernetes sweep.
+ */
+export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
+export type WithinMethod = (typeof WITHIN_METHODS)[number];
 
-/** Sources that need no data (also the only fallbacks). */
-export const RANDOM_SOURCES = ['gaussian', 'orthogonal'] as const;
-export type RandomSource = (typeof RANDOM_SOURCES)[number];
+/**
+ * What a layer's stats (and report.json `layers[].method`) say was done to it: a within
+ * method (a fallback's when one happened), `batchnorm` for a calibrated batch
+ * normalization, or `kept` for a layer left with its weights (a `skip` rule,
+ * `initializeFrom`, `batchNorm: 'keep'`).
+ */
+export const LAYER_METHODS = [...WITHIN_METHODS, 'batchnorm', 'kept'] as const;
+export type LayerMethod = (typeof LAYER_METHODS)[number];
 
-/** Parameter-layer kinds an override can match (as `ParameterLayer.kind` of @ddinit/models). */
-export const LAYER_KINDS = ['conv', 'dense', 'depthwise', 'separable', 'transposed', 'batchnorm'] as const;
+/** Methods that need no data (also the only fallbacks). */
+export const RANDOM_METHODS = ['gaussian', 'orthogonal'] as const;
+export type RandomMethod = (typeof RANDOM_METHODS)[number];
+export const isRandomMethod = (method: string): method is RandomMethod => (RANDOM_METHODS as readonly string[]).includes(method);
 
-const fallbackSchema = z.enum(['error', ...RANDOM_SOURCES]);
+/** What a layer with too few patch rows or a degenerate covariance does: raise, or draw from a random method. */
+export const FALLBACKS = ['error', ...RANDOM_METHODS] as const;
+export type Fallback = (typeof FALLBACKS)[number];
+
+/** Parameter-layer kinds an override can match (`ParameterLayer.kind` of @ddinit/models). */
+export const LAYER_KINDS = PARAMETER_LAYER_KINDS;
+
+const fallbackSchema = z.enum(FALLBACKS);
+
+/**
+ * The `fallback` section: what a layer with fewer patch rows than filters, or with a
+ * degenerate covariance, does. The library raises by default; an application may
+ * default to a random method (the pipeline: `onTooFewRows: 'orthogonal'`).
+ */
+export function fallbackOptionsSchema(defaults: { onTooFewRows: Fallback; onDegenerate: Fallback } = { onTooFewRows: 'error', onDegenerate: 'error' }) {
+  return z
+    .object({
+      onTooFewRows: fallbackSchema.default(defaults.onTooFewRows),
+      onDegenerate: fallbackSchema.default(defaults.onDegenerate),
+    })
+    .strict()
+    .prefault({});
+}
 
 /** One per-layer rule; later rules win field by field. */
 export const layerRuleSchema = z
@@ -33,7 +67,7 @@ export const layerRuleSchema = z
     match: z.string().min(1).optional(),
     /** Matches layers of this kind (together with `match` when both are given). */
     kind: z.enum(LAYER_KINDS).optional(),
-    method: z.enum(WEIGHT_SOURCES).optional(),
+    method: z.enum(WITHIN_METHODS).optional(),
     beta: z.number().finite().optional(),
     /** Keep the layer's current (e.g. pretrained) weights. */
     skip: z.boolean().optional(),
@@ -46,7 +80,7 @@ export type LayerRule = z.output<typeof layerRuleSchema>;
 export const withinLayerOptionsSchema = z
   .object({
     /** Weight source of every layer without a rule. */
-    method: z.enum(WEIGHT_SOURCES).default('kmeans'),
+    method: z.enum(WITHIN_METHODS).default('kmeans'),
     /** Target mean β of every pre-activation channel (reference: 0 in the function, 0.1 on its command line). */
     beta: z.number().finite().default(0),
     /** Run seed; each layer draws from `Rng.fromSeed(seed).derive(layerName)`. */
@@ -56,13 +90,7 @@ export const withinLayerOptionsSchema = z
     /** Keep every parameter layer before this one (topological order), as the reference `--zero_from`. */
     initializeFrom: z.string().min(1).nullable().default(null),
     /** What to do when a layer has fewer patch rows than filters, or a degenerate covariance. Default: raise. */
-    fallback: z
-      .object({
-        onTooFewRows: fallbackSchema.default('error'),
-        onDegenerate: fallbackSchema.default('error'),
-      })
-      .strict()
-      .prefault({}),
+    fallback: fallbackOptionsSchema(),
     /** Channels whose σ is below `tolerance`·(mean σ of the layer): raise, or re-draw them Gaussian up to `maxRedraws` times. */
     deadChannels: z
       .object({
@@ -90,7 +118,7 @@ export const withinLayerOptionsSchema = z
     maxPatchRows: z.int().positive().default(4096),
     kmeans: z
       .object({
-        algorithm: z.enum(['auto', 'lloyd', 'minibatch']).default('auto'),
+        algorithm: z.enum(KMEANS_ALGORITHMS).default('auto'),
         /** Lloyd passes or mini-batch epochs (15: later passes move few labels; the normalization does not depend on it). */
         maxIterations: z.int().positive().default(15),
         batchSize: z.int().positive().default(2048),
@@ -109,7 +137,7 @@ export const withinLayerOptionsSchema = z
      */
     eigen: z
       .object({
-        method: z.enum(['auto', 'dense', 'subspace']).default('auto'),
+        method: z.enum(EIGEN_METHODS).default('auto'),
         tolerance: z.number().positive().default(1e-2),
         maxIterations: z.int().positive().default(200),
         /** Extra subspace columns p beyond M (null: min(32, max(8, ⌈M/2⌉))). */

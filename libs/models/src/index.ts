@@ -28,7 +28,7 @@ export type { AxisPadding, PaddingMode } from './layers/conv-geometry';
 // Model-graph adapter.
 export { flattenModel } from './graph/model-graph';
 export type { GraphNode, ModelGraph, TensorRef } from './graph/model-graph';
-export { parameterLayers, roleOfVariable } from './graph/parameter-layers';
+export { PARAMETER_LAYER_KINDS, parameterLayers, roleOfVariable } from './graph/parameter-layers';
 export type { ConvolutionGeometry, KernelInfo, ParameterLayer, ParameterLayerKind, WeightRole } from './graph/parameter-layers';
 export { GraphExecutor } from './graph/graph-executor';
 export { hasWeight, readBias, readKernel, readWeight, weightVariable, writeBias, writeKernel, writeWeight } from './graph/layer-weights';

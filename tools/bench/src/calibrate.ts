@@ -75,7 +75,7 @@ function benchModel(name: string, batch: number, seed: number): Row {
       iterations: result.iterationsUsed,
       defaultSeconds,
       tenIterationsSeconds,
-      deviationAfterTen: forced.finalDeviation,
+      deviationAfterTen: forced.maxLogDeviation,
       trainingStepsSeconds,
     };
   } finally {

@@ -3,7 +3,7 @@
  * synthetic patch rows, then the dense solver, subspace iteration and what `auto` picks,
  * with the agreement of subspace iteration with the dense solver.
  */
-import { chooseEigenMethod, computeCovariance, denseEigenpairs, Rng, subspaceEigenpairs, type Eigenpairs } from '@ddinit/core';
+import { chooseEigenMethod, computeCovariance, denseEigenpairs, Rng, subspaceEigenpairs, type EigenSolver, type Eigenpairs } from '@ddinit/core';
 import { powerLawRows } from './kmeans-data';
 
 export interface EigenCase {
@@ -28,7 +28,7 @@ export interface EigenTiming {
   denseSeconds: number;
   subspaceSeconds: number;
   subspaceIterations: number;
-  auto: 'dense' | 'subspace';
+  auto: EigenSolver;
   /** max_j |λ_j(subspace) − λ_j(dense)| / λ_1 */
   valueError: number;
   /** Σ_j θ_j(subspace) / Σ_j λ_j(dense): the share of the optimal top-N variance captured. */

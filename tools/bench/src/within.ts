@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { isDdinitError } from '@ddinit/core';
 import { selectBackend, type BackendName } from '@ddinit/core/backend';
-import { channelMoments, initializeWithinLayers, WEIGHT_SOURCES, type WeightSource, type WithinLayerOptionsInput, type WithinLayerReport } from '@ddinit/init-within-layer';
+import { channelMoments, initializeWithinLayers, WITHIN_METHODS, type WithinMethod, type WithinLayerOptionsInput, type WithinLayerReport } from '@ddinit/init-within-layer';
 import { GraphExecutor, buildModel } from '@ddinit/models';
 import { photoCrops } from './within-sample';
 
@@ -27,7 +27,7 @@ const env = (name: string, fallback: string): string => process.env[name] || fal
 
 interface Row {
   model: string;
-  method: WeightSource;
+  method: WithinMethod;
   total: number | null;
   layers: Map<string, string>;
   note: string;
@@ -43,7 +43,7 @@ function verify(model: tf.LayersModel, sample: tf.Tensor, report: WithinLayerRep
   let std = 0;
   try {
     for (const s of report.layers) {
-      if (s.method === 'skipped' || s.residualScale !== null) continue;
+      if (s.method === 'kept' || s.residualScale !== null) continue;
       const z = s.kind === 'batchnorm' ? run.layerOutput(s.name) : run.preActivation(s.name);
       try {
         const m = channelMoments(z, s.name);
@@ -62,7 +62,7 @@ function verify(model: tf.LayersModel, sample: tf.Tensor, report: WithinLayerRep
   return { mean, std };
 }
 
-async function runOne(modelName: string, method: WeightSource, sample: tf.Tensor4D, seed: number): Promise<Row> {
+async function runOne(modelName: string, method: WithinMethod, sample: tf.Tensor4D, seed: number): Promise<Row> {
   const model = buildModel(modelName, { seed });
   try {
     const start = performance.now();
@@ -74,7 +74,7 @@ async function runOne(modelName: string, method: WeightSource, sample: tf.Tensor
     const cpuSeconds = (used.user + used.system) / 1e6;
     const layers = new Map(report.layers.map((l) => [l.name, `${l.seconds.toFixed(1)}${l.fallback === null ? '' : '*'}`]));
     const fallbacks = report.layers.filter((l) => l.fallback !== null).map((l) => l.name);
-    const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanError ?? 0, l.worstStdError ?? 0)));
+    const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanDeviation ?? 0, l.worstStdDeviation ?? 0)));
     const fresh = env('WITHIN_VERIFY', '1') === '1' ? verify(model, sample, report) : null;
     const checked = fresh === null ? '' : `; fresh forward |μ−β| ${fresh.mean.toExponential(1)}, |σ−1| ${fresh.std.toExponential(1)}`;
     return { model: modelName, method, total, layers, note: `${cpuSeconds.toFixed(1)} CPU-s; worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };
@@ -93,8 +93,8 @@ async function main(): Promise<void> {
   const backendLabel = `${tf.getBackend()}${native === undefined ? '' : native.active ? ` + native BLAS (${native.threads} threads)` : ` (native BLAS off: ${native.reason})`}`;
   const seed = Number(env('WITHIN_SEED', '1'));
   const models = env('WITHIN_MODELS', 'caffenet-small,caffenet').split(',');
-  const methods = env('WITHIN_METHODS', 'kmeans,gaussian,orthogonal,pca,patches,zca').split(',') as WeightSource[];
-  for (const m of methods) if (!WEIGHT_SOURCES.includes(m)) throw new Error(`unknown method ${m}`);
+  const methods = env('WITHIN_METHODS', 'kmeans,gaussian,orthogonal,pca,patches,zca').split(',') as WithinMethod[];
+  for (const m of methods) if (!WITHIN_METHODS.includes(m)) throw new Error(`unknown method ${m}`);
   console.log(`# within-layer init, backend ${backendLabel}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const modelName of models) {
     const big = modelName === 'caffenet';

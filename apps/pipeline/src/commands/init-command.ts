@@ -11,9 +11,10 @@
  * completion index picks one configuration of `kubernetes.sweep`.
  */
 import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
+import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
-import { BACKEND_CHOICES, PipelineConfigSchema, WITHIN_METHODS, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
+import { BACKEND_CHOICES, PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
 import { STAGES } from '../k8s/kubernetes-options';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
@@ -26,7 +27,7 @@ interface InitFlags {
   data?: string;
   split?: string;
   model?: string;
-  within?: (typeof WITHIN_METHODS)[number];
+  within?: WithinMethod;
   calibrate?: boolean;
   sample?: number;
   calibrationBatch?: number;

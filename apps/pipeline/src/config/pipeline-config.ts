@@ -6,17 +6,14 @@
  * everything finer.
  */
 import { calibrationOptionsSchema } from '@ddinit/init-between-layer';
-import { RANDOM_SOURCES, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
+import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
 
 export { BACKEND_CHOICES };
-export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
 
 /** The embedded default dataset (Fashion-MNIST sample shipped with @ddinit/data). */
 export const EMBEDDED_DATA = 'embedded';
-
-const fallbackChoice = z.enum(['error', ...RANDOM_SOURCES]);
 
 /**
  * The within-layer library's options without `method` and `seed` (the pipeline's
@@ -29,10 +26,7 @@ const fallbackChoice = z.enum(['error', ...RANDOM_SOURCES]);
 export const PipelineWithinOptionsSchema = withinLayerOptionsSchema
   .omit({ method: true, seed: true })
   .extend({
-    fallback: z
-      .object({ onTooFewRows: fallbackChoice.default('orthogonal'), onDegenerate: fallbackChoice.default('error') })
-      .strict()
-      .prefault({}),
+    fallback: fallbackOptionsSchema({ onTooFewRows: 'orthogonal', onDegenerate: 'error' }),
   });
 
 export const PipelineConfigSchema = z
@@ -53,7 +47,7 @@ export const PipelineConfigSchema = z
     model: z.string().min(1).default('caffenet-small'),
     /** Options of a registry model; inputShape and numClasses default to the dataset's. */
     modelOptions: z.record(z.string(), z.unknown()).default({}),
-    /** Within-layer weight source. */
+    /** The within-layer method (the library's `method`, `WITHIN_METHODS`). */
     within: z.enum(WITHIN_METHODS).default('kmeans'),
     /** Finer within-layer options (β, per-layer overrides, fallbacks, k-means settings). */
     withinOptions: PipelineWithinOptionsSchema.prefault({}),

@@ -14,6 +14,7 @@
  * options.namespace; // 'ddinit'
  * options.sweep.axes; // { within: ['gaussian', …, 'patches'], seed: [0, 1, 2] }
  */
+import { WITHIN_METHODS } from '@ddinit/init-within-layer';
 import { z } from 'zod';
 
 /**
@@ -98,7 +99,7 @@ export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 6 * 60 * 60;
 export const MAX_SWEEP_SIZE = 10_000;
 
 export const DEFAULT_SWEEP_AXES: Record<string, SweepValue[]> = {
-  within: ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'],
+  within: [...WITHIN_METHODS],
   seed: [0, 1, 2],
 };
 

@@ -22,6 +22,14 @@ describe('report schema', () => {
     if (!filters) throw new Error("fixture has filters");
     expect(InitReportSchema.safeParse({ ...sampleReport(), firstLayerFilters: { ...filters, values: filters.values.slice(1) } }).success).toBe(false);
   });
+
+  it("names methods and kinds as the libraries do: the library's names pass, others (the old 'skipped') are rejected at their path", () => {
+    const named = (layer: Record<string, unknown>, within = 'kmeans') => ({ ...sampleReport(), within: { method: within, beta: 0 }, layers: [{ ...sampleReport().layers[0], ...layer }] });
+    for (const method of ['kept', 'batchnorm', 'patches']) expect(InitReportSchema.safeParse(named({ method })).success, method).toBe(true);
+    expect(InitReportSchema.safeParse(named({ method: 'skipped' })).error?.issues[0].path).toEqual(['layers', 0, 'method']);
+    expect(InitReportSchema.safeParse(named({ kind: 'convolution' })).error?.issues[0].path).toEqual(['layers', 0, 'kind']);
+    expect(InitReportSchema.safeParse(named({}, 'batchnorm')).error?.issues[0].path).toEqual(['within', 'method']);
+  });
 });
 
 describe('the held-out numbers', () => {

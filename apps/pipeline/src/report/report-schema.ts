@@ -3,6 +3,8 @@
  * the contract with report readers (the HTML page, notebooks, the compare stage)
  * and is documented in docs/report.md.
  */
+import { LAYER_METHODS, WITHIN_METHODS } from '@ddinit/init-within-layer';
+import { PARAMETER_LAYER_KINDS } from '@ddinit/models';
 import { z } from 'zod';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -11,10 +13,9 @@ export const LayerReportSchema = z
   .object({
     /** Qualified layer name, e.g. `conv2` or `block1/conv_a`. */
     name: z.string().min(1),
-    /** `conv`, `dense`, `depthwise`, `separable`, `transposed`, `batchnorm`. */
-    kind: z.string().min(1),
-    /** Weight source actually used (`kmeans`, `pca`, …, or `kept` for a skipped layer). */
-    method: z.string().min(1),
+    kind: z.enum(PARAMETER_LAYER_KINDS),
+    /** The library's `LayerInitStats.method`: the within method used, `batchnorm` or `kept`. */
+    method: z.enum(LAYER_METHODS),
     /** Why and to what the layer fell back, or null when it did not. */
     fallback: z.string().nullable(),
     /** Patch rows (sampled positions) the weights were computed from; null for data-free methods. */
@@ -104,7 +105,7 @@ export const InitReportSchema = z
         normalization: z.object({ scale: finite, mean: z.array(finite), std: z.array(finite) }).strict(),
       })
       .strict(),
-    within: z.object({ method: z.string().min(1), beta: finite }).strict(),
+    within: z.object({ method: z.enum(WITHIN_METHODS), beta: finite }).strict(),
     timings: z
       .object({
         totalSeconds: finite.nonnegative(),

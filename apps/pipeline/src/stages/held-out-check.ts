@@ -43,7 +43,7 @@ export function checkHeldOutLayers(model: tf.LayersModel, heldOut: HeldOutBatch,
   const measured = measureLayerMoments(model, heldOut.images, layers);
   const result = measured.map((m, k) => {
     const l = layers[k];
-    return { ...m, strays: l.method !== 'skipped' && l.outMean !== null && l.outStd !== null && strays({ mean: l.outMean, std: l.outStd }, m) };
+    return { ...m, strays: l.method !== 'kept' && l.outMean !== null && l.outStd !== null && strays({ mean: l.outMean, std: l.outStd }, m) };
   });
   const flagged: Record<string, { sampleMean: number | null; heldOutMean: number; sampleStd: number | null; heldOutStd: number }> = {};
   result.forEach((r, k) => {

@@ -55,13 +55,13 @@ function layerReports(within: WithinLayerReport, calibration: CalibrationResult 
   return within.layers.map((l: LayerInitStats, k) => ({
     name: l.name,
     kind: l.kind,
-    method: l.method === 'skipped' ? 'kept' : l.method,
+    method: l.method,
     fallback: l.fallback,
     rows: l.rows > 0 ? l.rows : null,
     outMean: l.outMean,
     outStd: l.outStd,
-    worstMeanDeviation: l.worstMeanError,
-    worstStdDeviation: l.worstStdError,
+    worstMeanDeviation: l.worstMeanDeviation,
+    worstStdDeviation: l.worstStdDeviation,
     heldOutMean: heldOut?.[k].mean ?? null,
     heldOutStd: heldOut?.[k].std ?? null,
     heldOutStrays: heldOut?.[k].strays ?? false,
@@ -202,7 +202,7 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
         batch.dispose();
       }
       if (!calibration.converged) {
-        logger.warn('calibration did not converge', { iterations: calibration.iterationsUsed, deviation: calibration.finalDeviation });
+        logger.warn('calibration did not converge', { iterations: calibration.iterationsUsed, deviation: calibration.maxLogDeviation });
       }
     }
     const betweenSeconds = seconds() - betweenStart;
@@ -220,7 +220,7 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
       calibration: calibration && {
         iterations: calibration.iterationsUsed,
         converged: calibration.converged,
-        maxLogDeviation: calibration.finalDeviation,
+        maxLogDeviation: calibration.maxLogDeviation,
         outputStd: calibration.finalOutputStd,
       },
       heldOut: sample.heldOut && heldOutLayers && heldOutReport(model, sample.heldOut, heldOutLayers, sample.classes),

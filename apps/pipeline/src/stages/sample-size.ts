@@ -11,7 +11,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
-import { RANDOM_SOURCES, outputKernel, type LayerPlan } from '@ddinit/init-within-layer';
+import { isRandomMethod, outputKernel, type LayerPlan } from '@ddinit/init-within-layer';
 import { flattenModel } from '@ddinit/models';
 
 /** Sampled rows per filter the default sample gives every data-dependent layer (measured: docs/RESULTS.md). */
@@ -26,7 +26,6 @@ export const HELD_OUT_IMAGES = 256;
  */
 export const WASM_ACTIVATION_BUDGET = 3 * 1024 ** 3;
 
-const isRandom = (method: string): boolean => (RANDOM_SOURCES as readonly string[]).includes(method);
 
 const positionsPerImage = (shape: tf.Shape): number => shape.slice(1, -1).reduce<number>((a, d) => a * (d ?? 1), 1);
 
@@ -41,7 +40,7 @@ export interface SampleNeed {
 export function sampleNeed(plans: readonly LayerPlan[]): SampleNeed {
   let need: SampleNeed = { images: 0, reason: null };
   for (const { layer, method, skip } of plans) {
-    if (skip || isRandom(method) || layer.kind === 'batchnorm' || layer.kernels.length === 0) continue;
+    if (skip || isRandomMethod(method) || layer.kind === 'batchnorm' || layer.kernels.length === 0) continue;
     const filters = layer.outputChannels / outputKernel(layer).groups;
     const positions = positionsPerImage(layer.outputShape);
     const images = Math.ceil((ROWS_PER_FILTER * filters) / positions);

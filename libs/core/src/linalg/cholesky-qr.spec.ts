@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useBackend } from '../testing';
-import { choleskyBlocking, choleskyQrOrthonormalize as orthonormalizeColumns } from './cholesky-qr';
+import { choleskyBlocking, choleskyQrOrthonormalize as orthonormalizeColumns, orthonormalDraw } from './cholesky-qr';
 
 /** max |QᵀQ − I| and max |Q·(QᵀY) − Y| / max |Y|: orthonormal columns spanning Y's. */
 function check(y: tf.Tensor2D, q: tf.Tensor2D): { orthogonality: number; span: number } {
@@ -48,5 +48,36 @@ describe('choleskyQrOrthonormalize', () => {
     const broken = tf.tensor2d(values, [200, 48]);
     expect(() => orthonormalizeColumns(broken, 'layer fc6')).toThrow(/^layer fc6: columns are numerically linearly dependent/);
     tf.dispose([y, broken]);
+  });
+});
+
+describe('orthonormalDraw', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  /** max |A·Aᵀ − I| over the shorter side of a. */
+  const gramError = (a: tf.Tensor2D): number =>
+    tf.tidy(() => {
+      const [r, c] = a.shape;
+      const gram = r <= c ? tf.matMul(a, a, false, true) : tf.matMul(a, a, true, false);
+      return tf.max(tf.abs(tf.sub(gram, tf.eye(Math.min(r, c))))).dataSync()[0];
+    });
+
+  it('has orthonormal rows when wide and orthonormal columns when tall, the same for the same seed, and leaks nothing', async () => {
+    await expectNoLeakedTensors(() => {
+      const wide = orthonormalDraw(12, 40, 3);
+      const tall = orthonormalDraw(40, 12, 3);
+      const again = orthonormalDraw(12, 40, 3);
+      try {
+        expect(wide.shape).toEqual([12, 40]);
+        expect(tall.shape).toEqual([40, 12]);
+        expect(gramError(wide)).toBeLessThan(1e-5);
+        expect(gramError(tall)).toBeLessThan(1e-5);
+        expect(Array.from(again.dataSync())).toEqual(Array.from(wide.dataSync()));
+      } finally {
+        tf.dispose([wide, tall, again]);
+      }
+    });
   });
 });

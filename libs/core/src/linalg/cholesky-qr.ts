@@ -231,3 +231,30 @@ export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'):
   if (!provider.orthonormalizeColumns(data, rows, cols)) return choleskyQrOrthonormalize(y, where);
   return tf.tensor2d(data, [rows, cols]);
 }
+
+/**
+ * A random `rows`×`cols` matrix with orthonormal rows when rows ≤ cols and orthonormal
+ * columns otherwise (Saxe et al. 2014): G ~ N(0, 1) of the taller orientation
+ * [max, min], Q = {@link orthonormalizeColumns}(G), and Qᵀ when rows ≤ cols. The one
+ * orthonormal draw of the within-layer `orthogonal` method and LSUV's pre-initialization.
+ * The caller owns the result.
+ *
+ * @throws NumericalError in the practically impossible case of a rank-deficient draw.
+ * @example
+ * const w = orthonormalDraw(128, 1200, rng.nextSeed()); // [128, 1200], w·wᵀ ≈ I
+ */
+export function orthonormalDraw(rows: number, cols: number, seed: number, where = 'orthonormalDraw'): tf.Tensor2D {
+  const wide = rows <= cols;
+  const draw = tf.randomNormal([Math.max(rows, cols), Math.min(rows, cols)], 0, 1, 'float32', seed) as tf.Tensor2D;
+  try {
+    const q = orthonormalizeColumns(draw, where);
+    if (!wide) return q;
+    try {
+      return tf.transpose(q);
+    } finally {
+      q.dispose();
+    }
+  } finally {
+    draw.dispose();
+  }
+}

@@ -1,4 +1,4 @@
-export { choleskyQrOrthonormalize, orthonormalizeColumns } from './cholesky-qr';
+export { choleskyQrOrthonormalize, orthonormalDraw, orthonormalizeColumns } from './cholesky-qr';
 export { computeCovariance, createCovarianceAccumulator } from './covariance';
 export type { CovarianceAccumulator, CovarianceOptions, CovarianceResult } from './covariance';
 export { KMEANS_ALGORITHMS, kmeans } from './kmeans';
@@ -14,6 +14,6 @@ export type { LinalgProvider } from './linalg-provider';
 export { symmetricMatrixFromTensor } from './symmetric-matrix';
 export type { SymmetricMatrix } from './symmetric-matrix';
 export { EIGEN_METHODS, chooseEigenMethod, topEigenpairs } from './top-eigenpairs';
-export type { EigenMethod, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
+export type { EigenMethod, EigenSolver, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
 export { pcaFilters, projectWhitened, whitenedToFilters, whiteningScales, zcaFilters } from './whitening';
 export type { WhiteningOptions } from './whitening';

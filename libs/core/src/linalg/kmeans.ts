@@ -23,6 +23,8 @@ import { findNearestCentres, rowSquaredNorms } from './nearest-centres';
 
 export const KMEANS_ALGORITHMS = ['auto', 'lloyd', 'minibatch'] as const;
 export type KMeansAlgorithm = (typeof KMEANS_ALGORITHMS)[number];
+/** The algorithm `auto` resolves to. */
+type ResolvedKMeansAlgorithm = Exclude<KMeansAlgorithm, 'auto'>;
 
 export interface KMeansOptions extends Observers {
   /** Seed or Rng for seeding and batch sampling (required: randomness is explicit). */
@@ -77,7 +79,7 @@ export interface KMeansResult {
   emptyClusterRepairs: number;
   /** Stopped by a convergence criterion rather than the iteration cap. */
   converged: boolean;
-  algorithm: 'lloyd' | 'minibatch';
+  algorithm: ResolvedKMeansAlgorithm;
 }
 
 /** `auto` runs full Lloyd passes up to this many rows. */
@@ -99,7 +101,7 @@ interface Settings {
   where: string;
   logger: Logger;
   progress: ProgressListener;
-  algorithm: 'lloyd' | 'minibatch';
+  algorithm: ResolvedKMeansAlgorithm;
   maxIterations: number;
   tolerance: number;
   batchSize: number;

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
 import { expectNoLeakedTensors, useBackend } from '../testing';
 import { principalComponents } from './principal-components';
-import { orthonormalityError, subspaceDistance } from './test-matrices';
+import { orthonormalityError, subspaceDistance } from '../testing/spectrum-matrices';
 
 function lowRankRows(n: number, f: number, rank: number, seed: number): Float32Array {
   const rng = Rng.fromSeed(seed);

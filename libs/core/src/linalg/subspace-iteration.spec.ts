@@ -7,7 +7,7 @@ import { orthonormalizeColumns } from './cholesky-qr';
 import { linalgProvider, setLinalgProvider } from './linalg-provider';
 import { subspaceEigenpairs } from './subspace-iteration';
 import { denseEigenpairs } from './symmetric-eigen';
-import { matrixWithSpectrum, orthonormalityError, randomOrthogonal, reconstructionError, subspaceDistance } from './test-matrices';
+import { matrixWithSpectrum, orthonormalityError, randomOrthogonal, reconstructionError, subspaceDistance } from '../testing/spectrum-matrices';
 import { chooseEigenMethod, topEigenpairs } from './top-eigenpairs';
 
 describe('subspaceEigenpairs', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, NumericalError, ShapeError } from '../errors';
 import { Rng } from '../rng';
 import { denseEigenpairs } from './symmetric-eigen';
-import { matrixWithSpectrum, orthonormalityError, randomOrthogonal, reconstructionError } from './test-matrices';
+import { matrixWithSpectrum, orthonormalityError, randomOrthogonal, reconstructionError } from '../testing/spectrum-matrices';
 
 describe('denseEigenpairs', () => {
   it('solves the 2×2 example of its doc comment', () => {

@@ -27,6 +27,8 @@ import type { SymmetricMatrix } from './symmetric-matrix';
 
 export const EIGEN_METHODS = ['auto', 'dense', 'subspace'] as const;
 export type EigenMethod = (typeof EIGEN_METHODS)[number];
+/** The solver `auto` resolves to. */
+export type EigenSolver = Exclude<EigenMethod, 'auto'>;
 
 export interface TopEigenpairsOptions extends SubspaceIterationOptions {
   /** `auto` (default), `dense` or `subspace`. */
@@ -35,7 +37,7 @@ export interface TopEigenpairsOptions extends SubspaceIterationOptions {
 
 /** What {@link topEigenpairs} returns: the pairs plus the method that produced them. */
 export interface TopEigenpairs extends Eigenpairs {
-  readonly method: 'dense' | 'subspace';
+  readonly method: EigenSolver;
   /** Subspace iterations (0 for dense). */
   readonly iterations: number;
   /** Converged within the tolerance (always true for dense). */
@@ -48,7 +50,7 @@ export interface TopEigenpairs extends Eigenpairs {
  * chooseEigenMethod(363, 96);   // 'dense'
  * chooseEigenMethod(2304, 384); // 'subspace' ('dense' with LAPACK registered)
  */
-export function chooseEigenMethod(size: number, count: number, oversampling = Math.max(8, Math.ceil(count / 2))): 'dense' | 'subspace' {
+export function chooseEigenMethod(size: number, count: number, oversampling = Math.max(8, Math.ceil(count / 2))): EigenSolver {
   if (linalgProvider() !== undefined) return 'dense';
   return size <= 512 || count + oversampling > size / 3 ? 'dense' : 'subspace';
 }

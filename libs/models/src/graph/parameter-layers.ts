@@ -10,7 +10,9 @@ import { axisPadding, type PaddingMode } from '../layers/conv-geometry';
 import { flattenModel, type GraphNode, type ModelGraph } from './model-graph';
 import type { KernelLayout } from './kernel-layout';
 
-export type ParameterLayerKind = 'conv' | 'dense' | 'depthwise' | 'separable' | 'transposed' | 'batchnorm';
+/** The kinds of parameter layer ddinit initializes (rules of the within-layer options match them). */
+export const PARAMETER_LAYER_KINDS = ['conv', 'dense', 'depthwise', 'separable', 'transposed', 'batchnorm'] as const;
+export type ParameterLayerKind = (typeof PARAMETER_LAYER_KINDS)[number];
 
 /** A layer's weights by meaning (the tfjs variable name's last part, camel-cased). */
 export type WeightRole = 'kernel' | 'bias' | 'depthwiseKernel' | 'pointwiseKernel' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance';

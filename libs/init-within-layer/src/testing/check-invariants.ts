@@ -34,7 +34,7 @@ export function measureInvariants(model: tf.LayersModel, sample: tf.Tensor, repo
   const run = new GraphExecutor(model, sample);
   try {
     return report.layers
-      .filter((s) => s.method !== 'skipped' && s.residualScale === null)
+      .filter((s) => s.method !== 'kept' && s.residualScale === null)
       .map((s) => {
         const z = s.kind === 'batchnorm' ? run.layerOutput(s.name) : run.preActivation(s.name);
         try {

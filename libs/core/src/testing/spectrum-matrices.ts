@@ -1,9 +1,9 @@
 /**
- * Known-answer matrices for the linalg specs (private to this folder): seeded random
+ * Known-answer matrices for the linalg specs: seeded random
  * orthogonal matrices and symmetric matrices with a prescribed spectrum.
  */
 import type { Rng } from '../rng';
-import type { SymmetricMatrix } from './symmetric-matrix';
+import type { SymmetricMatrix } from '../linalg/symmetric-matrix';
 
 /** A Haar-like random orthogonal n×n matrix (row-major): Gram–Schmidt, twice, on Gaussian columns. */
 export function randomOrthogonal(n: number, rng: Rng): Float64Array {

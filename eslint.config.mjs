@@ -62,13 +62,7 @@ export default [
   },
   {
     // Algorithm (stage) libraries and the foundation libraries: no filesystem, S3 or native backend.
-    files: [
-      'libs/core/src/**/*.ts',
-      'libs/models/src/**/*.ts',
-      'libs/init-*/src/**/*.ts',
-      'libs/pretrain/src/**/*.ts',
-      'libs/eval/src/**/*.ts',
-    ],
+    files: ['libs/core/src/**/*.ts', 'libs/models/src/**/*.ts', 'libs/init-*/src/**/*.ts', 'libs/pretrain/src/**/*.ts', 'libs/eval/src/**/*.ts'],
     ignores: ['**/*.spec.ts', 'libs/core/src/backend/**', 'libs/core/src/testing/**'],
     rules: { 'no-restricted-imports': ['error', hostOnlyImports] },
   },

@@ -12,7 +12,9 @@ if (!existsSync(dir)) {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const p = report.numPassedTests ?? 0;
   const f = report.numFailedTests ?? 0;

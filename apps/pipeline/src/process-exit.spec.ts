@@ -91,7 +91,9 @@ describe('ddinit exits soon after a storage failure, with the documented code', 
 
   it('a corrupt shard: exit 2, naming the shard and both checksums', async () => {
     const exit = await runDdinit(init('s3://data/corrupt', 'corrupt'), envFor(s3.endpoint));
-    expect(exit.error).toMatch(/^ddinit: shard s3:\/\/data\/corrupt\/train-\d+\.arrow: shard checksum does not match the manifest .*expected sha256 [0-9a-f]{64}, got sha256 [0-9a-f]{64}/);
+    expect(exit.error).toMatch(
+      /^ddinit: shard s3:\/\/data\/corrupt\/train-\d+\.arrow: shard checksum does not match the manifest .*expected sha256 [0-9a-f]{64}, got sha256 [0-9a-f]{64}/,
+    );
     expect(exit.code).toBe(2);
     expect(exit.lingerMs).toBeLessThan(EXIT_AFTER_ERROR_MS);
   });
@@ -140,7 +142,10 @@ describe('ddinit exits soon after a storage failure, with the documented code', 
 describe('a wrong --model is reported before any data is read', () => {
   it.each([
     ['vgg-plain-99999', /^ddinit: model vgg-plain-<N>: unsupported plain VGG depth \(expected an integer 11 ≤ N ≤ 1000, got 99999\)/],
-    ['/nonexistent/net/model.json', /^ddinit: model: the model file does not exist \(expected a tfjs model\.json \(a path or s3:\/\/ URL\), got no \/nonexistent\/net\/model\.json\)/],
+    [
+      '/nonexistent/net/model.json',
+      /^ddinit: model: the model file does not exist \(expected a tfjs model\.json \(a path or s3:\/\/ URL\), got no \/nonexistent\/net\/model\.json\)/,
+    ],
   ])('%s: exit 2 naming the model, although the data is missing too', async (model, message) => {
     const exit = await runDdinit([...init('s3://data/no-such-dataset', 'bad-model'), '--model', model], envFor(s3.endpoint));
     expect(exit.error).toMatch(message);

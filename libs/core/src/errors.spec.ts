@@ -8,9 +8,7 @@ describe('error hierarchy', () => {
       expected: [5, 5, 48, 256],
       actual: [5, 5, 96, 256],
     });
-    expect(error.message).toBe(
-      'layer conv2: kernel shape does not match the layer (expected [5,5,48,256], got [5,5,96,256])',
-    );
+    expect(error.message).toBe('layer conv2: kernel shape does not match the layer (expected [5,5,48,256], got [5,5,96,256])');
     expect(error.kind).toBe('shape');
     expect(error.where).toBe('layer conv2');
     expect(error.expected).toEqual([5, 5, 48, 256]);
@@ -27,13 +25,7 @@ describe('error hierarchy', () => {
   });
 
   it('distinguishes every kind', () => {
-    const kinds = [
-      new ConfigError('x'),
-      new DataError('x'),
-      new ShapeError('x'),
-      new NumericalError('x'),
-      new StorageError('x'),
-    ].map((e) => e.kind);
+    const kinds = [new ConfigError('x'), new DataError('x'), new ShapeError('x'), new NumericalError('x'), new StorageError('x')].map((e) => e.kind);
     expect(kinds).toEqual(['config', 'data', 'shape', 'numerical', 'storage']);
     expect(isDdinitError(new DataError('x'))).toBe(true);
     expect(isDdinitError(new Error('x'))).toBe(false);

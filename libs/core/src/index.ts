@@ -1,14 +1,4 @@
-export {
-  BackendError,
-  ConfigError,
-  DataError,
-  DdinitError,
-  NumericalError,
-  ShapeError,
-  StorageError,
-  formatErrorMessage,
-  isDdinitError,
-} from './errors';
+export { BackendError, ConfigError, DataError, DdinitError, NumericalError, ShapeError, StorageError, formatErrorMessage, isDdinitError } from './errors';
 export type { ErrorContext, ErrorKind } from './errors';
 export { Rng } from './rng';
 export { createMemoryLogger, silentLogger, silentProgress } from './logger';

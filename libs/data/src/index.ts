@@ -1,12 +1,6 @@
 // Format: features ↔ Arrow schema, manifest.
 export type { Example } from './format/example';
-export {
-  SHARD_FORMAT_VERSION,
-  featuresToSchema,
-  parseFeatures,
-  rawImageBytes,
-  schemaToFeatures,
-} from './format/features';
+export { SHARD_FORMAT_VERSION, featuresToSchema, parseFeatures, rawImageBytes, schemaToFeatures } from './format/features';
 export type { DatasetFeatures, DatasetFeaturesInput, ImageFeature, LabelKind } from './format/features';
 export { MANIFEST_NAME, manifestSchema, parseManifest, serializeManifest } from './format/manifest';
 export type { DatasetManifest, ShardEntry, SplitEntry } from './format/manifest';
@@ -54,13 +48,7 @@ export type { DecodeOptions, RawImage } from './image/image-codec';
 // Converters.
 export { convertIdx, idxExamples, isGzip, parseIdx, readIdxFile } from './convert/idx';
 export type { ConvertIdxOptions, IdxArray, IdxSplitFiles } from './convert/idx';
-export {
-  DEBIAN_FASHION_MNIST_DIR,
-  FASHION_MNIST_CLASSES,
-  FASHION_MNIST_LICENSE,
-  FASHION_MNIST_SOURCE,
-  convertFashionMnist,
-} from './convert/fashion-mnist';
+export { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, FASHION_MNIST_LICENSE, FASHION_MNIST_SOURCE, convertFashionMnist } from './convert/fashion-mnist';
 export type { ConvertFashionMnistOptions } from './convert/fashion-mnist';
 
 // Embedded data.

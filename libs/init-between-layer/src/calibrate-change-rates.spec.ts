@@ -254,13 +254,22 @@ describe('calibrateChangeRates: reporting, determinism, leaks, errors', () => {
 
   it('feeds the top gradient into the logits of a softmax output (fused or a separate layer)', () => {
     const input = tf.input({ shape: [6] });
-    const hidden = tf.layers.dense({ name: 'h', units: 8, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
-    const fused = keep(tf.model({ inputs: input, outputs: tf.layers.dense({ name: 'out', units: 3, activation: 'softmax', kernelInitializer: tf.initializers.heNormal({ seed: 2 }) }).apply(hidden) as tf.SymbolicTensor }));
+    const hidden = tf.layers
+      .dense({ name: 'h', units: 8, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: 1 }) })
+      .apply(input) as tf.SymbolicTensor;
+    const fused = keep(
+      tf.model({
+        inputs: input,
+        outputs: tf.layers
+          .dense({ name: 'out', units: 3, activation: 'softmax', kernelInitializer: tf.initializers.heNormal({ seed: 2 }) })
+          .apply(hidden) as tf.SymbolicTensor,
+      }),
+    );
     const x = keep(seededBatch([5, 6], 10));
     const r1 = measureChangeRates(fused, x); // `separate` below shares layer h: only `fused` is disposed
     expect(Object.keys(r1.rates)).toEqual(['h', 'out']);
     const logits = tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.heNormal({ seed: 2 }) }).apply(hidden) as tf.SymbolicTensor;
-    const separate = (tf.model({ inputs: input, outputs: tf.layers.softmax({ name: 'prob' }).apply(logits) as tf.SymbolicTensor }));
+    const separate = tf.model({ inputs: input, outputs: tf.layers.softmax({ name: 'prob' }).apply(logits) as tf.SymbolicTensor });
     const result = calibrateChangeRates(separate, x, { maxIterations: 1 });
     expect(result.top).toEqual({ layer: 'logits', bypassedActivation: false, stripped: ['prob'] });
     expect(calibrateChangeRates(fused, x, { maxIterations: 0 }).top).toEqual({ layer: 'out', bypassedActivation: true, stripped: [] });
@@ -283,7 +292,9 @@ describe('calibrateChangeRates: reporting, determinism, leaks, errors', () => {
   it('rejects a batch that does not fit and invalid options, naming what was expected', () => {
     const model = keep(homogeneousChain(12));
     const wrong = keep(tf.zeros([2, 10, 10, 3]));
-    expect(() => calibrateChangeRates(model, wrong)).toThrow(/calibration batch does not match the model input \(expected \[null,12,12,3\], got \[2,10,10,3\]\)/);
+    expect(() => calibrateChangeRates(model, wrong)).toThrow(
+      /calibration batch does not match the model input \(expected \[null,12,12,3\], got \[2,10,10,3\]\)/,
+    );
     const x = keep(seededBatch([2, 12, 12, 3], 12));
     expect(() => calibrateChangeRates(model, x, { alpha: 0 })).toThrow(ConfigError);
     expect(() => calibrateChangeRates(model, x, { draws: 1, typo: 1 } as never)).toThrow(/typo/);

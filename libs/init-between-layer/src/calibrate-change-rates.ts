@@ -36,7 +36,9 @@ const DEFERRED_KERNEL_ELEMENTS = 1 << 20;
 type Deferred = DeferredKernels & { kernelScales: Map<number, number> };
 
 function deferredKernels(setup: Setup): Deferred {
-  const layers = new Set(setup.free.filter((p) => p.kind !== 'separable' && weightVariable(p, 'kernel').read().size >= DEFERRED_KERNEL_ELEMENTS).map((p) => p.node));
+  const layers = new Set(
+    setup.free.filter((p) => p.kind !== 'separable' && weightVariable(p, 'kernel').read().size >= DEFERRED_KERNEL_ELEMENTS).map((p) => p.node),
+  );
   return { layers, kernelScales: new Map(), storedSquares: new Map() };
 }
 
@@ -120,13 +122,7 @@ function gradientSource(setup: Setup, measurement: number): GradientSource {
 }
 
 /** One rate measurement (applying `pending` on the way; kernel factors deferred in `deferred`). */
-function measure(
-  setup: Setup,
-  measurement: number,
-  inputAbsMean: Map<number, number>,
-  pending: PendingStep | undefined,
-  deferred: Deferred,
-): RateMeasurement {
+function measure(setup: Setup, measurement: number, inputAbsMean: Map<number, number>, pending: PendingStep | undefined, deferred: Deferred): RateMeasurement {
   const hook = stepHook(setup, inputAbsMean, pending, deferred);
   return measureRatesOnce(setup.graph, setup.top, setup.inputs, setup.free, gradientSource(setup, measurement), hook, deferred);
 }
@@ -246,7 +242,13 @@ export function calibrateChangeRates(
           outputStdAfter: after.outputStd,
         });
       }
-      progress({ task: 'calibration', phase: 'advance', completed: t, total: parsed.maxIterations, fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd } });
+      progress({
+        task: 'calibration',
+        phase: 'advance',
+        completed: t,
+        total: parsed.maxIterations,
+        fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd },
+      });
       current = after;
       evaluation = next;
     }
@@ -264,7 +266,9 @@ export function calibrateChangeRates(
     });
   }
   if (violations.length > 0) {
-    logger.warn('function-preserving calibration could not keep the function at some merges (no layer to tie on a branch)', { merges: violations.map((v) => v.merge) });
+    logger.warn('function-preserving calibration could not keep the function at some merges (no layer to tie on a branch)', {
+      merges: violations.map((v) => v.merge),
+    });
   }
   progress({ task: 'calibration', phase: 'end', completed: iterations.length, total: parsed.maxIterations, fields: { converged } });
   return {

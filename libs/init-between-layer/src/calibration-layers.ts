@@ -73,7 +73,10 @@ export function classifyLayers(graph: ModelGraph, top: GraphTop, exclude: readon
     else if (p.kind === 'batchnorm') {
       uncalibrated.push({ layer: p.name, reason: 'batch normalization: gamma/beta are not calibrated; its moving mean and beta follow the input scale' });
     } else if (p.kind === 'separable') {
-      uncalibrated.push({ layer: p.name, reason: 'separable convolution: two kernels (depthwise, pointwise), no single change rate; its bias follows the input scale' });
+      uncalibrated.push({
+        layer: p.name,
+        reason: 'separable convolution: two kernels (depthwise, pointwise), no single change rate; its bias follows the input scale',
+      });
     } else calibrated.push(p);
   }
   const nonHomogeneous: { layer: string; what: string }[] = [];

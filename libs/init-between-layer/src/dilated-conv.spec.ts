@@ -28,14 +28,24 @@ function keep<T extends { dispose(): void }>(x: T): T {
 
 /** A built Conv2D layer on a [2, 13, 11, 3] input. */
 function dilatedLayer(options: { dilationRate: [number, number]; strides: number; padding: 'same' | 'valid'; activation: 'relu' | 'linear' }): tf.layers.Layer {
-  const layer = tf.layers.conv2d({ filters: 4, kernelSize: 3, useBias: true, biasInitializer: 'randomNormal', kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }), ...options });
+  const layer = tf.layers.conv2d({
+    filters: 4,
+    kernelSize: 3,
+    useBias: true,
+    biasInitializer: 'randomNormal',
+    kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }),
+    ...options,
+  });
   layer.apply(tf.input({ shape: [13, 11, 3] }));
   return keep(layer);
 }
 
 describe('dilateKernel', () => {
   it('puts tap (i, j) at (i·d_h, j·d_w) and zeros between', () => {
-    const kernel = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 1 * 2 }, (_, i) => i + 1), [2, 3, 1, 2]);
+    const kernel = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 1 * 2 }, (_, i) => i + 1),
+      [2, 3, 1, 2],
+    );
     const spread = dilateKernel(kernel, [3, 2]);
     expect(spread.shape).toEqual([4, 5, 1, 2]);
     const k = kernel.arraySync();
@@ -98,7 +108,9 @@ describe('applyDilatedConv2d', () => {
     layer.apply(tf.input({ shape: [8, 8, 3] }));
     const x = keep(seededBatch([1, 8, 8, 3], 5));
     expect(() => applyDilatedConv2d(layer, x)).toThrow(ConfigError);
-    expect(() => applyDilatedConv2d(layer, x)).toThrow(/^layer dw: calibration cannot take gradients through a dilated convolution of this kind .*DepthwiseConv2D/);
+    expect(() => applyDilatedConv2d(layer, x)).toThrow(
+      /^layer dw: calibration cannot take gradients through a dilated convolution of this kind .*DepthwiseConv2D/,
+    );
   });
 });
 
@@ -106,10 +118,16 @@ describe('calibrateChangeRates with a dilated Conv2D', () => {
   it('converges and equalizes the rates, the dilated layer included, leaking nothing', async () => {
     const input = tf.input({ shape: [16, 16, 3] });
     const init = (s: number) => tf.initializers.heNormal({ seed: s });
-    let h = tf.layers.conv2d({ name: 'c1', filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
-    h = tf.layers.conv2d({ name: 'c2', filters: 8, kernelSize: 3, dilationRate: [2, 3], activation: 'relu', kernelInitializer: init(2) }).apply(h) as tf.SymbolicTensor;
+    let h = tf.layers
+      .conv2d({ name: 'c1', filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1) })
+      .apply(input) as tf.SymbolicTensor;
+    h = tf.layers
+      .conv2d({ name: 'c2', filters: 8, kernelSize: 3, dilationRate: [2, 3], activation: 'relu', kernelInitializer: init(2) })
+      .apply(h) as tf.SymbolicTensor;
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-    const model = keep(tf.model({ inputs: input, outputs: tf.layers.dense({ name: 'fc', units: 5, kernelInitializer: init(3) }).apply(h) as tf.SymbolicTensor }));
+    const model = keep(
+      tf.model({ inputs: input, outputs: tf.layers.dense({ name: 'fc', units: 5, kernelInitializer: init(3) }).apply(h) as tf.SymbolicTensor }),
+    );
     const x = keep(seededBatch([8, 16, 16, 3], 6));
     normalizeChannels(model, x);
     await expectNoLeakedTensors(() => {

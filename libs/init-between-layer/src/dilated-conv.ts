@@ -45,12 +45,27 @@ export function dilateKernel(kernel: tf.Tensor4D, [dh, dw]: [number, number]): t
   const [kh, kw, cin, cout] = kernel.shape;
   let k: tf.Tensor = kernel;
   if (dh > 1) {
-    const spread = tf.reshape(tf.pad(tf.reshape(k, [kh, 1, kw * cin * cout]), [[0, 0], [0, dh - 1], [0, 0]]), [kh * dh, kw, cin, cout]);
+    const spread = tf.reshape(
+      tf.pad(tf.reshape(k, [kh, 1, kw * cin * cout]), [
+        [0, 0],
+        [0, dh - 1],
+        [0, 0],
+      ]),
+      [kh * dh, kw, cin, cout],
+    );
     k = tf.slice(spread, [0, 0, 0, 0], [(kh - 1) * dh + 1, kw, cin, cout]);
   }
   const height = (kh - 1) * dh + 1;
   if (dw > 1) {
-    const spread = tf.reshape(tf.pad(tf.reshape(k, [height, kw, 1, cin * cout]), [[0, 0], [0, 0], [0, dw - 1], [0, 0]]), [height, kw * dw, cin, cout]);
+    const spread = tf.reshape(
+      tf.pad(tf.reshape(k, [height, kw, 1, cin * cout]), [
+        [0, 0],
+        [0, 0],
+        [0, dw - 1],
+        [0, 0],
+      ]),
+      [height, kw * dw, cin, cout],
+    );
     k = tf.slice(spread, [0, 0, 0, 0], [height, (kw - 1) * dw + 1, cin, cout]);
   }
   return k as tf.Tensor4D;

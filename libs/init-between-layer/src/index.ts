@@ -6,12 +6,7 @@ export { measureChangeRates } from './measure-change-rates';
 export type { ChangeRates } from './measure-change-rates';
 export { lsuvInitialize } from './lsuv-initialize';
 export type { LsuvLayerResult, LsuvResult } from './lsuv-initialize';
-export {
-  calibrationOptionsSchema,
-  lsuvOptionsSchema,
-  parseCalibrationOptions,
-  parseLsuvOptions,
-} from './calibration-options';
+export { calibrationOptionsSchema, lsuvOptionsSchema, parseCalibrationOptions, parseLsuvOptions } from './calibration-options';
 export type { CalibrationOptions, CalibrationOptionsInput, LsuvOptions, LsuvOptionsInput } from './calibration-options';
 export type { CalibrationIteration, CalibrationResult } from './calibration-result';
 export type { UncalibratedLayer } from './calibration-layers';

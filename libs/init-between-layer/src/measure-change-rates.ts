@@ -34,11 +34,7 @@ export interface ChangeRates {
  * @example
  * const { rates, deviation } = measureChangeRates(model, batch, { draws: 4 });
  */
-export function measureChangeRates(
-  model: tf.LayersModel,
-  batch: CalibrationBatch,
-  options: CalibrationOptionsInput | CalibrationOptions = {},
-): ChangeRates {
+export function measureChangeRates(model: tf.LayersModel, batch: CalibrationBatch, options: CalibrationOptionsInput | CalibrationOptions = {}): ChangeRates {
   const parsed = parseCalibrationOptions(options);
   const setup = prepareMeasurement(model, batch, parsed);
   const stream = Rng.fromSeed(parsed.seed).derive('measure-change-rates');

@@ -36,7 +36,11 @@ function splitBatch(batch: CalibrationBatch): { inputs: tf.Tensor; labels: tf.Te
 export function prepareMeasurement(model: tf.LayersModel, batch: CalibrationBatch, options: CalibrationOptions): MeasurementSetup {
   const graph = flattenModel(model);
   if (graph.inputs.length !== 1) {
-    throw new ConfigError('calibration needs a single-input model', { where: `model ${model.name}`, expected: '1 input', actual: `${graph.inputs.length} inputs` });
+    throw new ConfigError('calibration needs a single-input model', {
+      where: `model ${model.name}`,
+      expected: '1 input',
+      actual: `${graph.inputs.length} inputs`,
+    });
   }
   const { inputs, labels } = splitBatch(batch);
   const inputNode = graph.nodes[graph.inputs[0]];
@@ -54,7 +58,10 @@ export function prepareMeasurement(model: tf.LayersModel, batch: CalibrationBatc
   const free = layers.calibrated.filter((p) => !tied.has(p.node));
   if (ties !== undefined) {
     for (const t of ties.ties) {
-      layers.uncalibrated.push({ layer: t.layer, reason: `tied at ${t.merge}: function preservation sets its scale so that its branch matches the reference branch` });
+      layers.uncalibrated.push({
+        layer: t.layer,
+        reason: `tied at ${t.merge}: function preservation sets its scale so that its branch matches the reference branch`,
+      });
     }
   }
   if (free.length === 0) {

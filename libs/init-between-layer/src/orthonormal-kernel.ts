@@ -17,7 +17,11 @@ import { filterRowsShape, filterRowsToKernel, type ParameterLayer } from '@ddini
  */
 export function orthonormalKernel(p: ParameterLayer, rng: Rng): tf.Tensor {
   if (p.kernelLayout === null || p.kernelShape === null) {
-    throw new ConfigError('orthonormal filters need a layer with a single kernel layout', { where: `layer ${p.name}`, expected: 'conv, dense, depthwise or transposed', actual: p.kind });
+    throw new ConfigError('orthonormal filters need a layer with a single kernel layout', {
+      where: `layer ${p.name}`,
+      expected: 'conv, dense, depthwise or transposed',
+      actual: p.kind,
+    });
   }
   const [groups, n, f] = filterRowsShape(p.kernelShape, p.kernelLayout, p.groups);
   const perGroup: tf.Tensor2D[] = [];

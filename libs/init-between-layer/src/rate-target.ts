@@ -9,7 +9,9 @@
  * No defined rate: T = NaN, deviation = ∞, count = 0.
  */
 export function targetOf(rates: Record<string, number>, outputStd: number, pullOutputStd: boolean): { target: number; deviation: number; count: number } {
-  const logs = Object.values(rates).filter((r) => Number.isFinite(r) && r > 0).map(Math.log);
+  const logs = Object.values(rates)
+    .filter((r) => Number.isFinite(r) && r > 0)
+    .map(Math.log);
   if (logs.length === 0) return { target: Number.NaN, deviation: Number.POSITIVE_INFINITY, count: 0 };
   let logTarget = logs.reduce((a, b) => a + b, 0) / logs.length;
   if (pullOutputStd) logTarget += Math.log(outputStd) / logs.length;

@@ -77,7 +77,10 @@ export function findMergeTies(graph: ModelGraph, top: GraphTop, layers: Calibrat
       });
     }
     const adjusters = node.inputs.map((r) => adjusterOf(graph, r, calibrated));
-    const ref = Math.max(0, adjusters.findIndex((a) => a === undefined));
+    const ref = Math.max(
+      0,
+      adjusters.findIndex((a) => a === undefined),
+    );
     reference.set(id, ref);
     adjusters.forEach((a, i) => {
       if (i === ref) return;

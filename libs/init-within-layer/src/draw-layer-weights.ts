@@ -41,7 +41,6 @@ interface DrawContext {
   logger: Logger;
 }
 
-
 function convGeometry(p: ParameterLayer, groups: number): PatchGeometry {
   const conv = p.convolution;
   if (conv === null || conv.pads === null) {
@@ -90,12 +89,16 @@ async function drawFilterRows(
   try {
     if (patches.rows < count) {
       const reason = `too few patch rows (${patches.rows} < ${count} filters per group)`;
-      return fallBack(options.fallback.onTooFewRows, reason, { rows: patches.rows, filters: count, positions: patches.positions }, () =>
-        new DataError(`too few patch rows for ${count} ${ctx.method} filters (configure fallback.onTooFewRows, or a larger sample)`, {
-          where,
-          expected: `at least ${count} rows`,
-          actual: `${patches.rows} rows (${patches.positions} positions in the sample)`,
-        }),
+      return fallBack(
+        options.fallback.onTooFewRows,
+        reason,
+        { rows: patches.rows, filters: count, positions: patches.positions },
+        () =>
+          new DataError(`too few patch rows for ${count} ${ctx.method} filters (configure fallback.onTooFewRows, or a larger sample)`, {
+            where,
+            expected: `at least ${count} rows`,
+            actual: `${patches.rows} rows (${patches.positions} positions in the sample)`,
+          }),
       );
     }
     const perGroup: tf.Tensor2D[] = [];
@@ -111,12 +114,16 @@ async function drawFilterRows(
         });
         if (!result.ok) {
           const reason = `degenerate patch covariance (rank ${result.rank} < ${result.needed}${groups > 1 ? ` in group ${g}` : ''})`;
-          return fallBack(options.fallback.onDegenerate, reason, { rank: result.rank, needed: result.needed, rows: patches.rows }, () =>
-            new NumericalError(`degenerate patch covariance for ${ctx.method} (configure fallback.onDegenerate)`, {
-              where: groups > 1 ? `${where} group ${g}` : where,
-              expected: `at least ${result.needed} eigenvalues ≥ ${options.minEigenvalue}`,
-              actual: `${result.rank}`,
-            }),
+          return fallBack(
+            options.fallback.onDegenerate,
+            reason,
+            { rank: result.rank, needed: result.needed, rows: patches.rows },
+            () =>
+              new NumericalError(`degenerate patch covariance for ${ctx.method} (configure fallback.onDegenerate)`, {
+                where: groups > 1 ? `${where} group ${g}` : where,
+                expected: `at least ${result.needed} eigenvalues ≥ ${options.minEigenvalue}`,
+                actual: `${result.rank}`,
+              }),
           );
         }
         perGroup.push(result.filters);
@@ -144,7 +151,14 @@ function denseRows(x: tf.Tensor): tf.Tensor4D {
  *   convolution, or an unsupported kind; DataError (too few rows) and NumericalError
  *   (degenerate covariance) unless a fallback is configured.
  */
-export async function drawLayerWeights(layer: ParameterLayer, method: WithinMethod, x: tf.Tensor, rng: Rng, options: WithinLayerOptions, logger: Logger): Promise<DrawnWeights> {
+export async function drawLayerWeights(
+  layer: ParameterLayer,
+  method: WithinMethod,
+  x: tf.Tensor,
+  rng: Rng,
+  options: WithinLayerOptions,
+  logger: Logger,
+): Promise<DrawnWeights> {
   const ctx: DrawContext = { layer, method, rng, options, logger };
   const where = `layer ${layer.name}`;
   const toKernel = (kernel: KernelInfo, rows: tf.Tensor3D): tf.Tensor => {
@@ -200,9 +214,7 @@ async function drawSeparable(ctx: DrawContext, x: tf.Tensor4D, toKernel: (k: Ker
   if (conv === null) throw new ConfigError('separable layer without convolution geometry', { where: `layer ${layer.name}` });
   const first = await drawFilterRows(ctx, depthwise, x, convGeometry(layer, layer.inputChannels), spatialOutput(layer), ' (depthwise)');
   let dwKernel = toKernel(depthwise, first.rows);
-  const mid = tf.tidy(() =>
-    tf.depthwiseConv2d(x, dwKernel as tf.Tensor4D, conv.strides, conv.padding, 'NHWC', conv.dilation),
-  );
+  const mid = tf.tidy(() => tf.depthwiseConv2d(x, dwKernel as tf.Tensor4D, conv.strides, conv.padding, 'NHWC', conv.dilation));
   try {
     const { std } = channelMoments(mid, `layer ${layer.name} (depthwise output)`);
     const [, , cin, mult] = depthwise.shape;

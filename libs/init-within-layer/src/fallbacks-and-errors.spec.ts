@@ -35,7 +35,9 @@ describe('fallbacks and errors', () => {
     await expectNoLeakedTensors(async () => {
       const error = await rejection(initializeWithinLayers(model, sample, { method: 'kmeans' }));
       expect(error).toBeInstanceOf(DataError);
-      expect(error.message).toMatch(/^layer fc1: too few patch rows for 16 kmeans filters .*\(expected at least 16 rows, got 8 rows \(8 positions in the sample\)\)/);
+      expect(error.message).toMatch(
+        /^layer fc1: too few patch rows for 16 kmeans filters .*\(expected at least 16 rows, got 8 rows \(8 positions in the sample\)\)/,
+      );
     });
     sample.dispose();
   });
@@ -63,7 +65,12 @@ describe('fallbacks and errors', () => {
     expect(error).toBeInstanceOf(NumericalError);
     expect(error.message).toMatch(/^layer fc: degenerate patch covariance for pca .*\(expected at least 3 eigenvalues ≥ 0.000001, got 2\)/);
     const logger = createMemoryLogger();
-    const report = await initializeWithinLayers(model, sample, { method: 'pca', fallback: { onDegenerate: 'orthogonal' }, layers: [{ match: 'out', method: 'gaussian' }] }, { logger });
+    const report = await initializeWithinLayers(
+      model,
+      sample,
+      { method: 'pca', fallback: { onDegenerate: 'orthogonal' }, layers: [{ match: 'out', method: 'gaussian' }] },
+      { logger },
+    );
     expect(report.layers[0]).toMatchObject({ name: 'fc', method: 'orthogonal', fallback: 'degenerate patch covariance (rank 2 < 3) → orthogonal' });
     expect(logger.records.some((r) => r.level === 'warn' && r.fields?.['layer'] === 'fc' && r.fields?.['rank'] === 2)).toBe(true);
     sample.dispose();
@@ -75,9 +82,13 @@ describe('fallbacks and errors', () => {
     const constant = tf.ones([16, 4]); // every channel is constant whatever is drawn
     const error = await rejection(initializeWithinLayers(model, constant, { method: 'gaussian' }));
     expect(error).toBeInstanceOf(NumericalError);
-    expect(error.message).toMatch(/^layer fc: dead output channels \(σ ≈ 0 on the sample\) \(expected σ_i > 0.00001 × mean σ for every channel, got channels 0, 1, 2 \(3 of 3\)\)/);
+    expect(error.message).toMatch(
+      /^layer fc: dead output channels \(σ ≈ 0 on the sample\) \(expected σ_i > 0.00001 × mean σ for every channel, got channels 0, 1, 2 \(3 of 3\)\)/,
+    );
     const logger = createMemoryLogger();
-    const stillDead = await rejection(initializeWithinLayers(model, constant, { method: 'gaussian', deadChannels: { policy: 'redraw', maxRedraws: 2 } }, { logger }));
+    const stillDead = await rejection(
+      initializeWithinLayers(model, constant, { method: 'gaussian', deadChannels: { policy: 'redraw', maxRedraws: 2 } }, { logger }),
+    );
     expect(stillDead).toBeInstanceOf(NumericalError);
     expect(stillDead.message).toMatch(/^layer fc: dead output channels \(σ ≈ 0 on the sample\) after 2 re-draws .*\(3 of 3\)/);
     expect(logger.records.filter((r) => r.level === 'warn' && /3 dead channel\(s\), re-drawing/.test(r.message))).toHaveLength(2);
@@ -110,7 +121,7 @@ describe('fallbacks and errors', () => {
     tf.dispose([sample, mean, variance]);
   });
 
-  it('re-drawing replaces exactly the dead channels\' filters (every layout)', () => {
+  it("re-drawing replaces exactly the dead channels' filters (every layout)", () => {
     const conv = { role: 'kernel' as const, layout: 'conv' as const, shape: [2, 2, 3, 4], groups: 1 };
     const kernel = tf.zeros(conv.shape);
     const redrawn = redrawOutputChannels(kernel, conv, [1, 3], Rng.fromSeed(1));
@@ -127,7 +138,10 @@ describe('fallbacks and errors', () => {
     const sample = smoothImages(24, [10, 10, 3], 1);
     const cases: [unknown, RegExp][] = [
       [{ method: 'zca' }, /^layer conv1: zca needs as many filters as patch elements .*\(expected N = F = 27, got N = 6\)/],
-      [{ layers: [{ match: 'conv9', method: 'pca' }] }, /^within-layer options layers\[0\]: a layer rule matches no parameter layer \(expected a name, glob or \/regex\/ of one of conv1, conv2, fc1, fc2, got conv9\)/],
+      [
+        { layers: [{ match: 'conv9', method: 'pca' }] },
+        /^within-layer options layers\[0\]: a layer rule matches no parameter layer \(expected a name, glob or \/regex\/ of one of conv1, conv2, fc1, fc2, got conv9\)/,
+      ],
       [{ layers: [{ match: 'dense*' }] }, /matches no parameter layer .*got dense\*/],
       [{ layers: [{ kind: 'depthwise', skip: true }] }, /matches no parameter layer .*got kind depthwise/],
       [{ initializeFrom: 'fc9' }, /^within-layer options initializeFrom: initializeFrom names no parameter layer/],

@@ -19,7 +19,15 @@ describe('gatherPatches', () => {
   for (const c of CASES) {
     it(`every patch · filter rows = the layer output (${c.name})`, () => {
       const [h, w, cin, cout] = [11, 9, 4, 6];
-      const layer = new GroupedConv2D({ filters: cout, kernelSize: c.kernel, strides: c.strides, dilationRate: c.dilation, padding: c.padding, groups: c.groups, useBias: false });
+      const layer = new GroupedConv2D({
+        filters: cout,
+        kernelSize: c.kernel,
+        strides: c.strides,
+        dilationRate: c.dilation,
+        padding: c.padding,
+        groups: c.groups,
+        useBias: false,
+      });
       const x = tf.randomNormal([2, h, w, cin], 0, 1, 'float32', 1) as tf.Tensor4D;
       const y = layer.apply(x) as tf.Tensor4D;
       const [, oh, ow] = y.shape;
@@ -27,7 +35,14 @@ describe('gatherPatches', () => {
       const ph = axisPadding(w, c.kernel, c.strides, c.padding, c.dilation);
       const patches = gatherPatches(
         x,
-        { kernelSize: [c.kernel, c.kernel], strides: [c.strides, c.strides], dilation: [c.dilation, c.dilation], padTop: pv.before, padLeft: ph.before, groups: c.groups },
+        {
+          kernelSize: [c.kernel, c.kernel],
+          strides: [c.strides, c.strides],
+          dilation: [c.dilation, c.dilation],
+          padTop: pv.before,
+          padLeft: ph.before,
+          groups: c.groups,
+        },
         [oh, ow],
         { rng: Rng.fromSeed(1), maxRows: 1e9, maxBytes: 1e9, where: 'test' },
       );
@@ -44,7 +59,14 @@ describe('gatherPatches', () => {
 
   it('subsamples positions with the seeded RNG under the row and byte caps', async () => {
     const x = tf.randomNormal([4, 8, 8, 2], 0, 1, 'float32', 2) as tf.Tensor4D;
-    const geometry = { kernelSize: [3, 3] as [number, number], strides: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padTop: 0, padLeft: 0, groups: 1 };
+    const geometry = {
+      kernelSize: [3, 3] as [number, number],
+      strides: [1, 1] as [number, number],
+      dilation: [1, 1] as [number, number],
+      padTop: 0,
+      padLeft: 0,
+      groups: 1,
+    };
     const draw = (seed: number, maxRows: number, maxBytes: number): number[] => {
       const p = gatherPatches(x, geometry, [6, 6], { rng: Rng.fromSeed(seed), maxRows, maxBytes, where: 'test' });
       try {
@@ -63,10 +85,21 @@ describe('gatherPatches', () => {
 
   it('rejects a non-4-D input and channels that do not split into the groups', () => {
     const x = tf.zeros([2, 4, 4, 3]);
-    const geometry = { kernelSize: [1, 1] as [number, number], strides: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padTop: 0, padLeft: 0, groups: 2 };
-    expect(() => gatherPatches(x, geometry, [4, 4], { rng: Rng.fromSeed(1), maxRows: 10, maxBytes: 1e6, where: 'layer g' })).toThrow(/layer g: input channels are not divisible/);
+    const geometry = {
+      kernelSize: [1, 1] as [number, number],
+      strides: [1, 1] as [number, number],
+      dilation: [1, 1] as [number, number],
+      padTop: 0,
+      padLeft: 0,
+      groups: 2,
+    };
+    expect(() => gatherPatches(x, geometry, [4, 4], { rng: Rng.fromSeed(1), maxRows: 10, maxBytes: 1e6, where: 'layer g' })).toThrow(
+      /layer g: input channels are not divisible/,
+    );
     const flat = tf.zeros([2, 3]);
-    expect(() => gatherPatches(flat, { ...geometry, groups: 1 }, [1, 1], { rng: Rng.fromSeed(1), maxRows: 10, maxBytes: 1e6, where: 'layer d' })).toThrow(/layer d: patch input must be/);
+    expect(() => gatherPatches(flat, { ...geometry, groups: 1 }, [1, 1], { rng: Rng.fromSeed(1), maxRows: 10, maxBytes: 1e6, where: 'layer d' })).toThrow(
+      /layer d: patch input must be/,
+    );
     tf.dispose([x, flat]);
   });
 });

@@ -71,7 +71,14 @@ export function gatherPatches(input: tf.Tensor, geometry: PatchGeometry, outputS
   const { where } = options;
   if (input.rank !== 4) throw new ShapeError('patch input must be [n, h, w, c]', { where, expected: 'rank 4', actual: input.shape });
   const [n, h, w, cin] = input.shape;
-  const { kernelSize: [kh, kw], strides: [sh, sw], dilation: [dh, dw], padTop, padLeft, groups } = geometry;
+  const {
+    kernelSize: [kh, kw],
+    strides: [sh, sw],
+    dilation: [dh, dw],
+    padTop,
+    padLeft,
+    groups,
+  } = geometry;
   if (cin % groups !== 0) throw new ShapeError('input channels are not divisible by the groups', { where, expected: `a multiple of ${groups}`, actual: cin });
   if (!(options.maxRows >= 1) || !(options.maxBytes >= 1)) {
     throw new ConfigError('patch caps must be positive', { where, actual: { maxRows: options.maxRows, maxBytes: options.maxBytes } });

@@ -32,7 +32,11 @@ export interface LayerMoments {
  * const heldOut = measureLayerMoments(model, otherImages, report.layers);
  * heldOut.map((m, k) => m.std / report.layers[k].outStd!); // ≈ 1 when the init generalizes
  */
-export function measureLayerMoments(model: tf.LayersModel, images: tf.Tensor | tf.Tensor[], layers: readonly Pick<LayerInitStats, 'name' | 'kind'>[]): LayerMoments[] {
+export function measureLayerMoments(
+  model: tf.LayersModel,
+  images: tf.Tensor | tf.Tensor[],
+  layers: readonly Pick<LayerInitStats, 'name' | 'kind'>[],
+): LayerMoments[] {
   const run = new GraphExecutor(model, images);
   try {
     return layers.map((layer) => {

@@ -22,8 +22,18 @@ interface Case {
 const CASES: Case[] = [
   { name: 'caffenet-small (Sequential chain, grouped convs)', build: () => buildModel('caffenet-small', { seed: 1 }), shape: [28, 28, 1], images: 24 },
   { name: 'vgg-plain-11 at 32×32', build: () => buildModel('vgg-plain-11', { seed: 1, baseChannels: 8, headUnits: 32 }), shape: [32, 32, 3], images: 40 },
-  { name: 'resnet-small with batch norm', build: () => buildModel('resnet-small', { seed: 1, blocksPerStage: 1, baseChannels: 8, inputShape: [16, 16, 3] }), shape: [16, 16, 3], images: 12 },
-  { name: 'resnet-small without batch norm', build: () => buildModel('resnet-small', { seed: 1, blocksPerStage: 1, baseChannels: 8, batchNorm: false, inputShape: [16, 16, 3] }), shape: [16, 16, 3], images: 12 },
+  {
+    name: 'resnet-small with batch norm',
+    build: () => buildModel('resnet-small', { seed: 1, blocksPerStage: 1, baseChannels: 8, inputShape: [16, 16, 3] }),
+    shape: [16, 16, 3],
+    images: 12,
+  },
+  {
+    name: 'resnet-small without batch norm',
+    build: () => buildModel('resnet-small', { seed: 1, blocksPerStage: 1, baseChannels: 8, batchNorm: false, inputShape: [16, 16, 3] }),
+    shape: [16, 16, 3],
+    images: 12,
+  },
   { name: 'branch-and-concat fixture (grouped mix)', build: () => buildFixtureModel('branch-concat', 2), shape: [8, 8, 4], images: 16 },
   { name: 'nested fixture (submodels, batch norm)', build: () => buildFixtureModel('nested', 2), shape: [8, 8, 3], images: 16 },
 ];
@@ -66,7 +76,14 @@ describe('initializeWithinLayers: options and reporting', () => {
     const model = buildFixtureModel('sequential', 1);
     const sample = smoothImages(32, [10, 10, 3], 1);
     const conv1Before = readKernel(model.getLayer('conv1'));
-    const report = await initializeWithinLayers(model, sample, { method: 'pca', beta: 0.1, layers: [{ match: 'fc*', beta: -0.5, method: 'orthogonal' }, { match: 'conv1', skip: true }] });
+    const report = await initializeWithinLayers(model, sample, {
+      method: 'pca',
+      beta: 0.1,
+      layers: [
+        { match: 'fc*', beta: -0.5, method: 'orthogonal' },
+        { match: 'conv1', skip: true },
+      ],
+    });
     const conv1After = readKernel(model.getLayer('conv1'));
     expect(Array.from(conv1After.dataSync())).toEqual(Array.from(conv1Before.dataSync()));
     expect(report.layers.map((l) => [l.name, l.method, l.beta])).toEqual([

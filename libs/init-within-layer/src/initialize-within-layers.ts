@@ -97,7 +97,8 @@ function unusableChannels(moments: ChannelMoments, tolerance: number): UnusableC
     if (!(s > tolerance * meanStd) || !Number.isFinite(moments.mean[i])) dead.push(i);
     else if (!(s > NEAR_CONSTANT_RATIO * Math.abs(moments.mean[i]))) flat.push(i);
   });
-  if (dead.length > 0) return { channels: dead, reason: 'dead output channels (σ ≈ 0 on the sample)', expected: `σ_i > ${tolerance} × mean σ for every channel` };
+  if (dead.length > 0)
+    return { channels: dead, reason: 'dead output channels (σ ≈ 0 on the sample)', expected: `σ_i > ${tolerance} × mean σ for every channel` };
   return {
     channels: flat,
     reason: 'output channels constant to float32 precision (their σ on the sample is rounding noise: is the data near-constant?)',
@@ -120,7 +121,12 @@ function writeBiasValues(layer: ParameterLayer, values: Float32Array): void {
 }
 
 /** The measured part of a layer's stats: channel averages and worst deviations of its output z on the sample. */
-function measure(run: GraphExecutor, layer: ParameterLayer, beta: number, output: boolean): Pick<LayerInitStats, 'outMean' | 'outStd' | 'worstMeanDeviation' | 'worstStdDeviation'> {
+function measure(
+  run: GraphExecutor,
+  layer: ParameterLayer,
+  beta: number,
+  output: boolean,
+): Pick<LayerInitStats, 'outMean' | 'outStd' | 'worstMeanDeviation' | 'worstStdDeviation'> {
   const z = output ? run.layerOutput(layer.name) : run.preActivation(layer.name);
   try {
     const m = summarizeMoments(channelMoments(z, `layer ${layer.name}`), beta);
@@ -181,7 +187,14 @@ interface OutputKernel {
  *
  * @throws NumericalError when channels stay unusable (policy `error`, or `maxRedraws` spent).
  */
-function usableMoments(run: GraphExecutor, layer: ParameterLayer, kernel: OutputKernel, rng: Rng, options: WithinLayerOptions, logger: Logger): { moments: ChannelMoments; redraws: number } {
+function usableMoments(
+  run: GraphExecutor,
+  layer: ParameterLayer,
+  kernel: OutputKernel,
+  rng: Rng,
+  options: WithinLayerOptions,
+  logger: Logger,
+): { moments: ChannelMoments; redraws: number } {
   const where = `layer ${layer.name}`;
   const { policy, maxRedraws, tolerance } = options.deadChannels;
   let redraws = 0;
@@ -234,7 +247,13 @@ function normalizeChannels(run: GraphExecutor, layer: ParameterLayer, kernel: Ou
 }
 
 /** Draw, write with zero bias, measure (re-drawing dead channels), normalize and measure again. */
-async function initializeLayer(run: GraphExecutor, plan: LayerPlan, rng: Rng, options: WithinLayerOptions, observers: Required<Observers>): Promise<LayerInitStats> {
+async function initializeLayer(
+  run: GraphExecutor,
+  plan: LayerPlan,
+  rng: Rng,
+  options: WithinLayerOptions,
+  observers: Required<Observers>,
+): Promise<LayerInitStats> {
   const { layer, beta } = plan;
   const start = now();
   const drawn = await drawFromInput(run, plan, rng, options, observers.logger);
@@ -283,9 +302,17 @@ function batchNormStats(run: GraphExecutor, layer: ParameterLayer, options: With
   };
 }
 
-function rescaleMerge(run: GraphExecutor, nodeId: number, byNode: Map<number, ParameterLayer>, stats: Map<string, LayerInitStats>, logger: Required<Observers>['logger']): ResidualRescaleStats | null {
+function rescaleMerge(
+  run: GraphExecutor,
+  nodeId: number,
+  byNode: Map<number, ParameterLayer>,
+  stats: Map<string, LayerInitStats>,
+  logger: Required<Observers>['logger'],
+): ResidualRescaleStats | null {
   const node = run.graph.nodes[nodeId];
-  const ends = node.inputs.map((r) => byNode.get(r.node)).filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'kept' && isScalableEnd(p));
+  const ends = node.inputs
+    .map((r) => byNode.get(r.node))
+    .filter((p): p is ParameterLayer => p !== undefined && stats.get(p.name)?.method !== 'kept' && isScalableEnd(p));
   if (ends.length === 0) return null;
   const endNodes = new Set(ends.map((p) => p.node));
   const values = node.inputs.map((r) => ({ fixed: !endNodes.has(r.node), value: run.layerOutput(run.graph.nodes[r.node].name) }));
@@ -374,15 +401,21 @@ export async function initializeWithinLayers(
         continue;
       }
       const { layer } = plan;
-      const result =
-        plan.skip
-          ? keptStats(layer, plan.beta)
-          : layer.kind === 'batchnorm'
-            ? batchNormStats(run, layer, parsed)
-            : await initializeLayer(run, plan, root.derive(layer.name), parsed, obs);
+      const result = plan.skip
+        ? keptStats(layer, plan.beta)
+        : layer.kind === 'batchnorm'
+          ? batchNormStats(run, layer, parsed)
+          : await initializeLayer(run, plan, root.derive(layer.name), parsed, obs);
       stats.set(layer.name, result);
       if (!parsed.residualRescale) run.commit(layer.name);
-      obs.progress({ task: 'within-layer', phase: 'advance', completed: stats.size, total, item: layer.name, fields: { method: result.method, seconds: result.seconds } });
+      obs.progress({
+        task: 'within-layer',
+        phase: 'advance',
+        completed: stats.size,
+        total,
+        item: layer.name,
+        fields: { method: result.method, seconds: result.seconds },
+      });
     }
     obs.progress({ task: 'within-layer', phase: 'end', completed: stats.size, total });
     return { layers: plans.map((p) => stats.get(p.layer.name) as LayerInitStats), residualMerges: merges, options: parsed, seconds: now() - start };

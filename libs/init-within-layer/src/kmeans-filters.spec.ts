@@ -32,7 +32,10 @@ function directionalRows(perGroup: number): { x: tf.Tensor2D; group: number[] } 
     for (let i = 0; i < perGroup; i++) {
       const a = 0.2 + 4.8 * rng.uniform();
       const row = directions[k].map((v) => a * v + 0.002 * rng.normal());
-      rows.push(row, row.map((v) => -v));
+      rows.push(
+        row,
+        row.map((v) => -v),
+      );
       group.push(k, k + 3);
     }
   }
@@ -51,7 +54,10 @@ describe('kmeans filters (whiten → unit length → cluster → map back)', () 
     const { mean, eigen } = principalComponents(x, 3);
     const responses = tf.tidy(() => tf.matMul(tf.sub(x, tf.tensor1d(Float32Array.from(mean))), r.filters, false, true).arraySync() as number[][]);
     // ‖ỹ_i‖, the length of each whitened patch: a unit-length centre c on the patch's direction gives c·ỹ_i = ‖ỹ_i‖.
-    const lengths = tf.tidy(() => tf.norm(projectWhitened(x, eigen, { epsilon: OPTIONS.epsilon, minEigenvalue: OPTIONS.minEigenvalue, mean }), 'euclidean', 1).arraySync() as number[]);
+    const lengths = tf.tidy(
+      () =>
+        tf.norm(projectWhitened(x, eigen, { epsilon: OPTIONS.epsilon, minEigenvalue: OPTIONS.minEigenvalue, mean }), 'euclidean', 1).arraySync() as number[],
+    );
     const winners = new Set<number>();
     for (let g = 0; g < 6; g++) {
       const members = group.flatMap((h, i) => (h === g ? [i] : []));

@@ -11,7 +11,16 @@
  *                    centred patch as its centre does to the whitened patch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kmeans, projectWhitened, whitenedToFilters, type Eigenpairs, type KMeansAlgorithm, type Observers, type Rng, type WhiteningOptions } from '@ddinit/core';
+import {
+  kmeans,
+  projectWhitened,
+  whitenedToFilters,
+  type Eigenpairs,
+  type KMeansAlgorithm,
+  type Observers,
+  type Rng,
+  type WhiteningOptions,
+} from '@ddinit/core';
 
 export interface KmeansFilterOptions extends Observers {
   whitening: WhiteningOptions;
@@ -62,14 +71,7 @@ export async function kmeansFilters(
 }
 
 /** `count` filters ([count, F]) from distinct random unit-length whitened patch rows (n ≥ count). */
-export function patchFilters(
-  x: tf.Tensor2D,
-  mean: ArrayLike<number>,
-  eigen: Eigenpairs,
-  count: number,
-  rng: Rng,
-  whitening: WhiteningOptions,
-): tf.Tensor2D {
+export function patchFilters(x: tf.Tensor2D, mean: ArrayLike<number>, eigen: Eigenpairs, count: number, rng: Rng, whitening: WhiteningOptions): tf.Tensor2D {
   return tf.tidy(() => {
     const y = unitWhitenedRows(x, mean, eigen, whitening);
     const picked = rng.derive('patches').sampleWithoutReplacement(y.shape[0], count);

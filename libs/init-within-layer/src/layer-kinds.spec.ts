@@ -16,7 +16,9 @@ function kindsModel(): tf.LayersModel {
   x = tf.layers.conv2d({ name: 'dilated', filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.depthwiseConv2d({ name: 'depthwise', kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.separableConv2d({ name: 'separable', filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2dTranspose({ name: 'transposed', filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2dTranspose({ name: 'transposed', filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' })
+    .apply(x) as tf.SymbolicTensor;
   const out = tf.layers.conv2d({ name: 'head', filters: 4, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
@@ -40,7 +42,9 @@ describe('layer kinds: strided and dilated conv, depthwise, separable, transpose
     const model = kindsModel();
     const sample = smoothImages(4, [12, 12, 3], 3);
     await expect(initializeWithinLayers(model, sample, { method: 'kmeans' })).rejects.toThrow(ConfigError);
-    await expect(initializeWithinLayers(model, sample, { method: 'kmeans' })).rejects.toThrow(/^layer transposed: a transposed convolution supports only data-free sources/);
+    await expect(initializeWithinLayers(model, sample, { method: 'kmeans' })).rejects.toThrow(
+      /^layer transposed: a transposed convolution supports only data-free sources/,
+    );
     sample.dispose();
   });
 });

@@ -37,7 +37,11 @@ describe('near-constant channels', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(NumericalError);
-      expect((error as Error).message).toMatch(new RegExp(`^layer fc: output channels constant to float32 precision .*\\(expected σ_i > ${NEAR_CONSTANT_RATIO} × \\|μ_i\\| for every channel, got channels 0, 1, .* \\(8 of 8\\)\\)`));
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^layer fc: output channels constant to float32 precision .*\\(expected σ_i > ${NEAR_CONSTANT_RATIO} × \\|μ_i\\| for every channel, got channels 0, 1, .* \\(8 of 8\\)\\)`,
+        ),
+      );
     });
     // Well-conditioned rows of the same magnitude pass: the guard is relative to |μ_i|, not absolute.
     const spread = tf.tidy(() => tf.add(tf.fill([64, 4], 1000), tf.randomNormal([64, 4], 0, 1, 'float32', 4)));

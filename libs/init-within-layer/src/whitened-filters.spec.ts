@@ -81,9 +81,14 @@ describe('randomFilters', () => {
     const rng = Rng.fromSeed(1);
     const tall = randomFilters('orthogonal', 2, 5, 12, rng);
     const wide = randomFilters('orthogonal', 1, 12, 5, rng);
-    const gram = tf.tidy(() => tf.matMul(tf.squeeze(tf.slice(tall, [1, 0, 0], [1, -1, -1]), [0]), tf.squeeze(tf.slice(tall, [1, 0, 0], [1, -1, -1]), [0]), false, true));
+    const gram = tf.tidy(() =>
+      tf.matMul(tf.squeeze(tf.slice(tall, [1, 0, 0], [1, -1, -1]), [0]), tf.squeeze(tf.slice(tall, [1, 0, 0], [1, -1, -1]), [0]), false, true),
+    );
     const gramWide = tf.tidy(() => tf.matMul(tf.squeeze(wide, [0]), tf.squeeze(wide, [0]), true, false));
-    for (const [g, n] of [[gram, 5], [gramWide, 5]] as const) {
+    for (const [g, n] of [
+      [gram, 5],
+      [gramWide, 5],
+    ] as const) {
       const d = g.arraySync() as number[][];
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(Math.abs(d[i][j] - (i === j ? 1 : 0))).toBeLessThan(1e-4);
     }

@@ -33,8 +33,7 @@ export interface WhitenedFilterOptions extends Observers {
 }
 
 export type WhitenedFilterResult =
-  | { ok: true; filters: tf.Tensor2D; rank: number; eigenMethod: string }
-  | { ok: false; reason: 'degenerate'; rank: number; needed: number };
+  { ok: true; filters: tf.Tensor2D; rank: number; eigenMethod: string } | { ok: false; reason: 'degenerate'; rank: number; needed: number };
 
 /** Eigenvalues that get a nonzero whitening factor. */
 function countRank(values: ArrayLike<number>, minEigenvalue: number): number {

@@ -110,7 +110,10 @@ export const withinLayerOptionsSchema = z
      * pass) work, so a wide layer gets fewer rows (the rows each CaffeNet layer gets are
      * in docs/RESULTS.md, within-layer initialization).
      */
-    maxPatchBytes: z.int().positive().default(32 * 1024 * 1024),
+    maxPatchBytes: z
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
     /**
      * Cap on sampled rows per group, whatever the memory cap allows: 4096 (≥ 40 rows per
      * k-means centre for N ≤ 96; caffenet-small conv1 needs no 50 000 rows of 25 values).

@@ -1,13 +1,7 @@
 // Reference architectures, by name.
 export { buildModel, modelNames, modelOptionsSchema, parseModelOptions } from './architectures/registry';
 export type { ModelName, ModelOptions } from './architectures/registry';
-export {
-  CAFFENET_LAYOUT,
-  CAFFENET_SMALL_LAYOUT,
-  buildCaffenetLayout,
-  caffenetOptionsSchema,
-  caffenetSmallOptionsSchema,
-} from './architectures/caffenet';
+export { CAFFENET_LAYOUT, CAFFENET_SMALL_LAYOUT, buildCaffenetLayout, caffenetOptionsSchema, caffenetSmallOptionsSchema } from './architectures/caffenet';
 export type { CaffenetLayout, CaffenetOptions } from './architectures/caffenet';
 export { VGG_PLAIN_MIN_DEPTH, vggPlainOptionsSchema, vggStageDepths } from './architectures/vgg-plain';
 export type { VggPlainOptions } from './architectures/vgg-plain';

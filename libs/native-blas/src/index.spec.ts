@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { geometryArray, LAPACK_STATUS, loadNativeBlas, loadNativeBlasFrom, NATIVE_ACTIVATIONS, openBlasCoreType, type NativeBlas, type NativeConvGeometry } from './index';
+import {
+  geometryArray,
+  LAPACK_STATUS,
+  loadNativeBlas,
+  loadNativeBlasFrom,
+  NATIVE_ACTIVATIONS,
+  openBlasCoreType,
+  type NativeBlas,
+  type NativeConvGeometry,
+} from './index';
 
 const loaded = loadNativeBlas();
 const required = process.env.DDINIT_NATIVE_BLAS === 'require';
@@ -31,8 +40,7 @@ function referenceConv(g: NativeConvGeometry, x: Float32Array, w: Float32Array):
               if (iw < 0 || iw >= g.inWidth) continue;
               for (let ci = 0; ci < g.inChannels; ci++) {
                 sum +=
-                  x[((b * g.inHeight + ih) * g.inWidth + iw) * g.inChannels + ci] *
-                  w[((kh * g.filterWidth + kw) * g.inChannels + ci) * g.outChannels + co];
+                  x[((b * g.inHeight + ih) * g.inWidth + iw) * g.inChannels + ci] * w[((kh * g.filterWidth + kw) * g.inChannels + ci) * g.outChannels + co];
               }
             }
           }
@@ -56,15 +64,63 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const GEOMETRIES: [string, NativeConvGeometry][] = [
   [
     '3×3 stride 2, pad 1, odd sizes',
-    { batchSize: 2, inHeight: 7, inWidth: 6, inChannels: 3, outHeight: 4, outWidth: 3, outChannels: 5, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 },
+    {
+      batchSize: 2,
+      inHeight: 7,
+      inWidth: 6,
+      inChannels: 3,
+      outHeight: 4,
+      outWidth: 3,
+      outChannels: 5,
+      filterHeight: 3,
+      filterWidth: 3,
+      strideHeight: 2,
+      strideWidth: 2,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 1,
+      padLeft: 1,
+    },
   ],
   [
     '3×2 dilation 2, asymmetric padding',
-    { batchSize: 1, inHeight: 8, inWidth: 9, inChannels: 2, outHeight: 6, outWidth: 9, outChannels: 4, filterHeight: 3, filterWidth: 2, strideHeight: 1, strideWidth: 1, dilationHeight: 2, dilationWidth: 2, padTop: 1, padLeft: 1 },
+    {
+      batchSize: 1,
+      inHeight: 8,
+      inWidth: 9,
+      inChannels: 2,
+      outHeight: 6,
+      outWidth: 9,
+      outChannels: 4,
+      filterHeight: 3,
+      filterWidth: 2,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 2,
+      dilationWidth: 2,
+      padTop: 1,
+      padLeft: 1,
+    },
   ],
   [
     '1×1 pointwise (no im2col)',
-    { batchSize: 3, inHeight: 4, inWidth: 5, inChannels: 6, outHeight: 4, outWidth: 5, outChannels: 7, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 },
+    {
+      batchSize: 3,
+      inHeight: 4,
+      inWidth: 5,
+      inChannels: 6,
+      outHeight: 4,
+      outWidth: 5,
+      outChannels: 7,
+      filterHeight: 1,
+      filterWidth: 1,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 0,
+      padLeft: 0,
+    },
   ],
 ];
 
@@ -176,7 +232,23 @@ describe.skipIf(!loaded.ok)('the native kernels', () => {
 
   it('maxPoolGrad: the first maximum of each window takes the gradient; clipped windows at the border', () => {
     // x: one 3×3 image, 1 channel, with a tie (two 5s); 2×2 windows, stride 1, pad top/left 1 → 3×3 outputs.
-    const g = { batchSize: 1, inHeight: 3, inWidth: 3, inChannels: 1, outHeight: 3, outWidth: 3, outChannels: 1, filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 };
+    const g = {
+      batchSize: 1,
+      inHeight: 3,
+      inWidth: 3,
+      inChannels: 1,
+      outHeight: 3,
+      outWidth: 3,
+      outChannels: 1,
+      filterHeight: 2,
+      filterWidth: 2,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 1,
+      padLeft: 1,
+    };
     const x = [1, 5, 2, 5, 3, 4, 0, 6, -1];
     const dy = [1, 10, 100, 1000, 10000, 100000, 1e6, 1e7, 1e8];
     const heap = new Float32Array(9 + 9 + 9).fill(Number.NaN);
@@ -187,9 +259,7 @@ describe.skipIf(!loaded.ok)('the native kernels', () => {
     // (1,0) {1,5} → x3 (5 below 1); (1,1) {1,5,5,3} → x1 (first 5); (1,2) {5,2,3,4} → x1;
     // (2,0) {5,0} → x3; (2,1) {5,3,0,6} → x7; (2,2) {3,4,6,-1} → x7.
     expect(Array.from(heap.subarray(18))).toEqual([1, 10 + 100 + 10000 + 100000, 0, 1000 + 1e6, 0, 0, 0, 1e7 + 1e8, 0]);
-    expect(() => blas.maxPoolGrad(heap, geometryArray({ ...g, outChannels: 2 }), 0, 9, 18)).toThrow(
-      /max pooling needs outChannels = inChannels/,
-    );
+    expect(() => blas.maxPoolGrad(heap, geometryArray({ ...g, outChannels: 2 }), 0, 9, 18)).toThrow(/max pooling needs outChannels = inChannels/);
   });
 
   it('rejects operands outside the heap, naming them, before writing anything', () => {
@@ -206,15 +276,9 @@ describe.skipIf(!loaded.ok)('the native kernels', () => {
 
   it('rejects arguments of the wrong kind', () => {
     const g = GEOMETRIES[0][1];
-    expect(() => blas.conv2d(new Float64Array(4) as unknown as Float32Array, geometryArray(g), 0, 0, -1, 0, 0)).toThrow(
-      /heap: expected a Float32Array/,
-    );
-    expect(() => blas.conv2d(new Float32Array(4), new Int32Array(3), 0, 0, -1, 0, 0)).toThrow(
-      /geometry: expected an Int32Array of 15 values/,
-    );
-    expect(() => blas.conv2d(new Float32Array(4), geometryArray({ ...g, strideHeight: 0 }), 0, 0, -1, 0, 0)).toThrow(
-      /strides\/dilations positive/,
-    );
+    expect(() => blas.conv2d(new Float64Array(4) as unknown as Float32Array, geometryArray(g), 0, 0, -1, 0, 0)).toThrow(/heap: expected a Float32Array/);
+    expect(() => blas.conv2d(new Float32Array(4), new Int32Array(3), 0, 0, -1, 0, 0)).toThrow(/geometry: expected an Int32Array of 15 values/);
+    expect(() => blas.conv2d(new Float32Array(4), geometryArray({ ...g, strideHeight: 0 }), 0, 0, -1, 0, 0)).toThrow(/strides\/dilations positive/);
     expect(() => blas.setThreads(0)).toThrow(/threads: expected an integer in \[1, 1024\]/);
   });
 

@@ -165,8 +165,7 @@ export function loadNativeBlasFrom(path: string, env: Record<string, string | un
     if (e.code === 'MODULE_NOT_FOUND') {
       return {
         ok: false,
-        reason:
-          'the native kernels are not built (install libopenblas-dev, then `npm rebuild @ddinit/native-blas`)',
+        reason: 'the native kernels are not built (install libopenblas-dev, then `npm rebuild @ddinit/native-blas`)',
       };
     }
     return { ok: false, reason: `the native kernels failed to load: ${e.message ?? String(error)}` };

@@ -15,7 +15,14 @@ function trunk(): tf.LayersModel {
   return tf.sequential({
     name: 'tiny',
     layers: [
-      tf.layers.conv2d({ name: 'conv1', inputShape: [12, 12, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: 1 }) }),
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: [12, 12, 1],
+        filters: 8,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: 1 }),
+      }),
       tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
       tf.layers.conv2d({ name: 'conv2', filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: 2 }) }),
       tf.layers.flatten({ name: 'flat' }),
@@ -28,7 +35,12 @@ function trunk(): tf.LayersModel {
 function images(n: number, seed: number): tf.Tensor4D {
   return tf.tidy(() => {
     const noise = tf.randomUniform([n, 12, 12, 1], 0, 1, 'float32', seed);
-    const corner = tf.pad(tf.ones([1, 5, 5, 1]), [[0, 0], [0, 7], [0, 7], [0, 0]]);
+    const corner = tf.pad(tf.ones([1, 5, 5, 1]), [
+      [0, 0],
+      [0, 7],
+      [0, 7],
+      [0, 0],
+    ]);
     return tf.add(noise, tf.mul(corner, 0.8)) as tf.Tensor4D;
   });
 }
@@ -45,10 +57,17 @@ describe('a pretext model', () => {
         x.dispose();
       }
     }
-    await trainModel(model, classificationObjective, { steps: 60, optimizer: 'momentum', learningRate: 0.05, weightDecay: 0 }, { data, release: (b) => tf.dispose([b.inputs, b.labels]) });
+    await trainModel(
+      model,
+      classificationObjective,
+      { steps: 60, optimizer: 'momentum', learningRate: 0.05, weightDecay: 0 },
+      { data, release: (b) => tf.dispose([b.inputs, b.labels]) },
+    );
     const heldOut = images(32, 9999);
     const test = rotationBatch(heldOut);
-    const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(test.inputs) as tf.Tensor, 1), tf.argMax(test.labels, 1)), 'float32')).dataSync()[0]);
+    const accuracy = tf.tidy(
+      () => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(test.inputs) as tf.Tensor, 1), tf.argMax(test.labels, 1)), 'float32')).dataSync()[0],
+    );
     expect(accuracy).toBeGreaterThan(0.8);
     // The trunk was trained through the head, and trunkOf returns it without the head.
     expect(Array.from(base.getLayer('conv1').getWeights()[0].dataSync())).not.toEqual(Array.from(before));
@@ -57,6 +76,8 @@ describe('a pretext model', () => {
     expect(features.layers.some((l) => l.name === 'pretext_logits')).toBe(false);
     tf.dispose([heldOut, test.inputs, test.labels]);
     expect(() => withPretextHead(base, { featureLayer: 'conv9', classes: 4, seed: 1 })).toThrow(ConfigError);
-    expect(() => withPretextHead(base, { featureLayer: 'conv9', classes: 4, seed: 1 })).toThrow(/featureLayer: no such layer in the trunk for the pretext head \(expected one of conv1, pool1, conv2, flat, classifier, got conv9\)/);
+    expect(() => withPretextHead(base, { featureLayer: 'conv9', classes: 4, seed: 1 })).toThrow(
+      /featureLayer: no such layer in the trunk for the pretext head \(expected one of conv1, pool1, conv2, flat, classifier, got conv9\)/,
+    );
   });
 });

@@ -27,7 +27,9 @@ export function withPretextHead(trunk: tf.LayersModel, options: PretextHeadOptio
   if (rank === 4) x = tf.layers.globalAveragePooling2d({ name: 'pretext_pool' }).apply(x) as tf.SymbolicTensor;
   else if (rank !== 2) x = tf.layers.flatten({ name: 'pretext_flatten' }).apply(x) as tf.SymbolicTensor;
   const seed = Rng.fromSeed(options.seed).derive('pretext-head').nextSeed();
-  const logits = tf.layers.dense({ name: PRETEXT_HEAD_NAME, units: options.classes, kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ name: PRETEXT_HEAD_NAME, units: options.classes, kernelInitializer: tf.initializers.glorotUniform({ seed }) })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: trunk.inputs, outputs: logits, name: `${trunk.name}_pretext` });
 }
 
@@ -36,7 +38,11 @@ function featureOutput(trunk: tf.LayersModel, featureLayer: string | undefined):
   if (featureLayer === undefined) return trunk.outputs[0];
   const layer = trunk.layers.find((l) => l.name === featureLayer);
   if (layer === undefined) {
-    throw new ConfigError('no such layer in the trunk for the pretext head', { where: 'featureLayer', expected: `one of ${trunk.layers.map((l) => l.name).join(', ')}`, actual: featureLayer });
+    throw new ConfigError('no such layer in the trunk for the pretext head', {
+      where: 'featureLayer',
+      expected: `one of ${trunk.layers.map((l) => l.name).join(', ')}`,
+      actual: featureLayer,
+    });
   }
   return layer.output as tf.SymbolicTensor;
 }

@@ -40,11 +40,21 @@ export function rotate90(images: tf.Tensor4D, k: number): tf.Tensor4D {
 export function rotationBatch(images: tf.Tensor4D): LabelledBatch {
   const [n, height, width] = images.shape;
   if (height !== width) {
-    throw new ShapeError('rotation prediction needs square images (a 90° turn would change their shape)', { where: 'rotation batch', expected: 'height = width', actual: `${height}×${width}` });
+    throw new ShapeError('rotation prediction needs square images (a 90° turn would change their shape)', {
+      where: 'rotation batch',
+      expected: 'height = width',
+      actual: `${height}×${width}`,
+    });
   }
   return tf.tidy(() => {
     const rotated = [0, 1, 2, 3].map((k) => rotate90(images, k));
-    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3].flatMap((k) => Array<number>(n).fill(k)), 'int32'), ROTATION_CLASSES);
+    const labels = tf.oneHot(
+      tf.tensor1d(
+        [0, 1, 2, 3].flatMap((k) => Array<number>(n).fill(k)),
+        'int32',
+      ),
+      ROTATION_CLASSES,
+    );
     return { inputs: tf.concat(rotated, 0), labels };
   });
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { learningRateAt, type LearningRatePlan } from './learning-rate';
 
-const plan = (over: Partial<LearningRatePlan>): LearningRatePlan => ({ learningRate: 0.1, schedule: { kind: 'constant' }, warmupSteps: 0, steps: 100, ...over });
+const plan = (over: Partial<LearningRatePlan>): LearningRatePlan => ({
+  learningRate: 0.1,
+  schedule: { kind: 'constant' },
+  warmupSteps: 0,
+  steps: 100,
+  ...over,
+});
 
 describe('learningRateAt', () => {
   it('step: multiplies by gamma at every boundary', () => {

@@ -24,7 +24,13 @@ function smallConvNet(seed: number): tf.LayersModel {
 function batchAt(step: number, poison = false): LabelledBatch {
   return tf.tidy(() => ({
     inputs: poison ? tf.fill([6, 8, 8, 1], Number.NaN) : tf.randomNormal([6, 8, 8, 1], 0, 1, 'float32', 1000 + step),
-    labels: tf.oneHot(tf.tensor1d(Array.from({ length: 6 }, (_, i) => (i + step) % 3), 'int32'), 3),
+    labels: tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 6 }, (_, i) => (i + step) % 3),
+        'int32',
+      ),
+      3,
+    ),
   }));
 }
 
@@ -65,7 +71,13 @@ describe('trainModel', () => {
 
     const resumed = smallConvNet(9);
     const logger = createMemoryLogger();
-    const second = await trainModel(resumed, classificationObjective, OPTIONS, { data: (from) => batches(from), release, resume: { bytes: saved[0].bytes, where: 'ckpt-3' } }, { logger });
+    const second = await trainModel(
+      resumed,
+      classificationObjective,
+      OPTIONS,
+      { data: (from) => batches(from), release, resume: { bytes: saved[0].bytes, where: 'ckpt-3' } },
+      { logger },
+    );
     expect(second.resumedFrom).toBe(3);
     expect(second.steps.map((s) => s.step)).toEqual([3, 4, 5, 6, 7]);
     expect(logger.records.some((r) => r.message === 'resumed from a checkpoint')).toBe(true);
@@ -77,9 +89,16 @@ describe('trainModel', () => {
   it('hands the caller a checkpoint of the last good state, then stops, when the loss diverges', async () => {
     const model = smallConvNet(2);
     const saved: number[] = [];
-    const run = trainModel(model, classificationObjective, { ...OPTIONS, checkpointEvery: 0 }, { data: (from) => batches(from, { poisonAt: 5 }), release, onCheckpoint: async (_, step) => void saved.push(step) });
+    const run = trainModel(
+      model,
+      classificationObjective,
+      { ...OPTIONS, checkpointEvery: 0 },
+      { data: (from) => batches(from, { poisonAt: 5 }), release, onCheckpoint: async (_, step) => void saved.push(step) },
+    );
     await expect(run).rejects.toThrow(NumericalError);
-    await expect(trainModel(smallConvNet(2), classificationObjective, OPTIONS, { data: (from) => batches(from, { poisonAt: 5 }), release })).rejects.toThrow(/^step 5: the loss is not finite/);
+    await expect(trainModel(smallConvNet(2), classificationObjective, OPTIONS, { data: (from) => batches(from, { poisonAt: 5 }), release })).rejects.toThrow(
+      /^step 5: the loss is not finite/,
+    );
     expect(saved).toEqual([5]);
     model.dispose();
   });
@@ -94,7 +113,11 @@ describe('trainModel', () => {
     const model = smallConvNet(4);
     await trainModel(model, classificationObjective, { ...OPTIONS, steps: 2 }, { data: (from) => batches(from), release });
     await expectNoLeakedTensors(async () => {
-      const slow = await trainModel(model, classificationObjective, OPTIONS, { data: (from) => batches(from, { delayMs: 40 }), release, onCheckpoint: async () => undefined });
+      const slow = await trainModel(model, classificationObjective, OPTIONS, {
+        data: (from) => batches(from, { delayMs: 40 }),
+        release,
+        onCheckpoint: async () => undefined,
+      });
       const waited = slow.steps.reduce((s, x) => s + x.waitMs, 0);
       expect(waited).toBeGreaterThan(8 * 40 * 0.5);
       expect(slow.dataWaitShare).toBeGreaterThan(0);

@@ -53,7 +53,13 @@ const now = (): number => performance.now();
  * @example
  * const result = await trainModel(model, classificationObjective, { steps: 100, learningRate: 0.01 }, { data: (from) => batchesFrom(from) });
  */
-export async function trainModel<B>(model: tf.LayersModel, objective: Objective<B>, options: TrainOptionsInput, loop: TrainLoop<B>, observers: Observers = {}): Promise<TrainResult> {
+export async function trainModel<B>(
+  model: tf.LayersModel,
+  objective: Objective<B>,
+  options: TrainOptionsInput,
+  loop: TrainLoop<B>,
+  observers: Observers = {},
+): Promise<TrainResult> {
   const parsed = trainOptionsSchema.parse(options);
   const logger = observers.logger ?? silentLogger;
   const progress = observers.progress ?? silentProgress;
@@ -82,7 +88,12 @@ export async function trainModel<B>(model: tf.LayersModel, objective: Objective<
       const waitStart = now();
       const next = await pending;
       const waitMs = now() - waitStart;
-      if (next.done) throw new DataError('the data ended before the last step', { where: 'training data', expected: `${parsed.steps} steps`, actual: `${trainer.step} steps` });
+      if (next.done)
+        throw new DataError('the data ended before the last step', {
+          where: 'training data',
+          expected: `${parsed.steps} steps`,
+          actual: `${trainer.step} steps`,
+        });
       pending = trainer.step + 1 < parsed.steps ? iterator.next() : undefined;
       const start = now();
       let record: StepRecord;
@@ -97,7 +108,13 @@ export async function trainModel<B>(model: tf.LayersModel, objective: Objective<
       }
       const trained = { ...record, stepMs: now() - start, waitMs };
       steps.push(trained);
-      progress({ task: 'train', phase: 'advance', completed: trainer.step, total: parsed.steps, fields: { loss: record.loss, ...record.metrics, learningRate: record.learningRate, stepMs: trained.stepMs, waitMs } });
+      progress({
+        task: 'train',
+        phase: 'advance',
+        completed: trainer.step,
+        total: parsed.steps,
+        fields: { loss: record.loss, ...record.metrics, learningRate: record.learningRate, stepMs: trained.stepMs, waitMs },
+      });
       if (parsed.checkpointEvery > 0 && trainer.step % parsed.checkpointEvery === 0 && trainer.step < parsed.steps) await checkpoint();
     }
     await checkpoint();

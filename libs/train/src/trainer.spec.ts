@@ -15,7 +15,14 @@ beforeAll(async () => {
 function tinyModel(seed = 1): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.dense({ name: 'hidden', inputShape: [4], units: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed }), biasInitializer: tf.initializers.constant({ value: 0.1 }) }),
+      tf.layers.dense({
+        name: 'hidden',
+        inputShape: [4],
+        units: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotNormal({ seed }),
+        biasInitializer: tf.initializers.constant({ value: 0.1 }),
+      }),
       tf.layers.dense({ name: 'out', units: 2, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }),
     ],
   });
@@ -24,7 +31,13 @@ function tinyModel(seed = 1): tf.LayersModel {
 function batch(seed: number, n = 8): LabelledBatch {
   return tf.tidy(() => {
     const inputs = tf.randomNormal([n, 4], 0, 1, 'float32', seed);
-    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i + seed) % 2), 'int32'), 2);
+    const labels = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: n }, (_, i) => (i + seed) % 2),
+        'int32',
+      ),
+      2,
+    );
     return { inputs, labels };
   });
 }
@@ -62,12 +75,23 @@ describe('Trainer', () => {
     }
   });
 
-  it('a layer multiplier scales that layer\'s update; multiplier 0 freezes it', () => {
+  it("a layer multiplier scales that layer's update; multiplier 0 freezes it", () => {
     const model = tinyModel();
     const b = batch(4);
     const before = weightsOf(model);
     const grads = oracleGradients(model, b);
-    const trainer = new Trainer(model, classificationObjective, options({ optimizer: 'sgd', learningRate: 0.2, layerRates: [{ match: 'hid*', multiplier: 0 }, { match: 'out', multiplier: 0.5 }] }));
+    const trainer = new Trainer(
+      model,
+      classificationObjective,
+      options({
+        optimizer: 'sgd',
+        learningRate: 0.2,
+        layerRates: [
+          { match: 'hid*', multiplier: 0 },
+          { match: 'out', multiplier: 0.5 },
+        ],
+      }),
+    );
     trainer.runStep(b);
     const after = weightsOf(model);
     expect(after[0]).toEqual(before[0]);
@@ -76,7 +100,9 @@ describe('Trainer', () => {
     trainer.dispose();
     tf.dispose([b.inputs, b.labels]);
     model.dispose();
-    expect(() => new Trainer(tinyModel(), classificationObjective, options({ layerRates: [{ match: 'hiden', multiplier: 0 }] }))).toThrow(/layerRates match 'hiden': a layer learning rate matches no trainable layer \(expected one of hidden, out/);
+    expect(() => new Trainer(tinyModel(), classificationObjective, options({ layerRates: [{ match: 'hiden', multiplier: 0 }] }))).toThrow(
+      /layerRates match 'hiden': a layer learning rate matches no trainable layer \(expected one of hidden, out/,
+    );
   });
 
   it('clips the global gradient norm to the limit', () => {
@@ -119,9 +145,17 @@ describe('Trainer', () => {
   for (const optimizer of ['momentum', 'nesterov', 'adam'] as const) {
     it(`${optimizer}: 6 steps straight equal 3 steps, a checkpoint into a new model and trainer, and 3 more`, async () => {
       const straight = tinyModel();
-      const run = new Trainer(straight, classificationObjective, options({ optimizer, learningRate: 0.05, weightDecay: 1e-3, schedule: { kind: 'cosine' }, steps: 6 }));
+      const run = new Trainer(
+        straight,
+        classificationObjective,
+        options({ optimizer, learningRate: 0.05, weightDecay: 1e-3, schedule: { kind: 'cosine' }, steps: 6 }),
+      );
       const first = tinyModel();
-      const half = new Trainer(first, classificationObjective, options({ optimizer, learningRate: 0.05, weightDecay: 1e-3, schedule: { kind: 'cosine' }, steps: 6 }));
+      const half = new Trainer(
+        first,
+        classificationObjective,
+        options({ optimizer, learningRate: 0.05, weightDecay: 1e-3, schedule: { kind: 'cosine' }, steps: 6 }),
+      );
       for (let s = 0; s < 6; s++) {
         const b = batch(20 + s);
         run.runStep(b);
@@ -130,7 +164,11 @@ describe('Trainer', () => {
       }
       const bytes = await half.saveState({ epoch: 0, offset: 3 });
       const resumed = tinyModel(7); // other initial weights: all of them come from the checkpoint
-      const second = new Trainer(resumed, classificationObjective, options({ optimizer, learningRate: 0.05, weightDecay: 1e-3, schedule: { kind: 'cosine' }, steps: 6 }));
+      const second = new Trainer(
+        resumed,
+        classificationObjective,
+        options({ optimizer, learningRate: 0.05, weightDecay: 1e-3, schedule: { kind: 'cosine' }, steps: 6 }),
+      );
       expect(await second.restoreState(bytes, 'checkpoint')).toEqual({ step: 3, cursor: { epoch: 0, offset: 3 } });
       for (let s = 3; s < 6; s++) {
         const b = batch(20 + s);

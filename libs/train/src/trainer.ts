@@ -66,7 +66,12 @@ export class Trainer<B> {
 
   /** The learning rate of step `step` (before multipliers). */
   learningRate(step = this.step): number {
-    return learningRateAt(step, { learningRate: this.options.learningRate, schedule: this.options.schedule, warmupSteps: this.options.warmupSteps, steps: this.options.steps });
+    return learningRateAt(step, {
+      learningRate: this.options.learningRate,
+      schedule: this.options.schedule,
+      warmupSteps: this.options.warmupSteps,
+      steps: this.options.steps,
+    });
   }
 
   /** Runs one step on `batch` (see the class doc). */
@@ -74,20 +79,28 @@ export class Trainer<B> {
     const rate = this.learningRate();
     const weights = this.groups.flatMap((g) => g.weights);
     let kept: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const out = this.objective(this.model, batch);
-      kept = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, t]) => [k, tf.keep(t)]));
-      return out.loss;
-    }, weights.map((w) => w.variable));
+    const { value, grads } = tf.variableGrads(
+      () => {
+        const out = this.objective(this.model, batch);
+        kept = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+        return out.loss;
+      },
+      weights.map((w) => w.variable),
+    );
     const prepared: tf.NamedTensorMap = {};
     try {
       const loss = value.dataSync()[0];
-      if (!Number.isFinite(loss)) throw new NumericalError('the loss is not finite; training stopped before this step changed anything', { where: `step ${this.step}`, actual: loss });
+      if (!Number.isFinite(loss))
+        throw new NumericalError('the loss is not finite; training stopped before this step changed anything', { where: `step ${this.step}`, actual: loss });
       this.decayIntoGradients(grads, prepared);
       const squares = tf.tidy(() => tf.stack(weights.map((w) => tf.sum(tf.square(prepared[w.name])))).dataSync());
       const norm = Math.sqrt(Array.from(squares).reduce((a, b) => a + b, 0));
       const scale = this.options.clipGradientNorm !== null && norm > this.options.clipGradientNorm ? this.options.clipGradientNorm / norm : 1;
-      this.guard(weights.map((w, i) => ({ layer: w.layer, square: squares[i] })), rate, scale);
+      this.guard(
+        weights.map((w, i) => ({ layer: w.layer, square: squares[i] })),
+        rate,
+        scale,
+      );
       this.apply(prepared, rate, scale);
       const metrics = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
       return { step: this.step++, loss, metrics, learningRate: rate, gradientNorm: norm, clipped: scale < 1 };
@@ -117,7 +130,10 @@ export class Trainer<B> {
       if (!Number.isFinite(norm) || (past.length >= 5 && norm > this.options.divergenceFactor * median)) {
         throw new NumericalError('the update diverges; training stopped before this step changed anything', {
           where: `step ${this.step}, layer ${layer}`,
-          expected: past.length >= 5 ? `a step norm ≤ ${this.options.divergenceFactor} × ${median.toExponential(3)} (median of the last ${past.length})` : 'a finite step norm',
+          expected:
+            past.length >= 5
+              ? `a step norm ≤ ${this.options.divergenceFactor} × ${median.toExponential(3)} (median of the last ${past.length})`
+              : 'a finite step norm',
           actual: norm,
         });
       }
@@ -133,7 +149,9 @@ export class Trainer<B> {
         for (const w of group.weights.filter((x) => x.decayed)) tf.tidy(() => w.variable.assign(tf.mul(w.variable, 1 - groupRate * this.options.weightDecay)));
       }
       setLearningRate(this.optimizers[i], groupRate);
-      const scaled = tf.tidy(() => Object.fromEntries(group.weights.map((w) => [w.name, scale === 1 ? tf.clone(prepared[w.name]) : tf.mul(prepared[w.name], scale)])));
+      const scaled = tf.tidy(() =>
+        Object.fromEntries(group.weights.map((w) => [w.name, scale === 1 ? tf.clone(prepared[w.name]) : tf.mul(prepared[w.name], scale)])),
+      );
       this.optimizers[i].applyGradients(scaled);
       tf.dispose(Object.values(scaled));
     });
@@ -163,7 +181,11 @@ export class Trainer<B> {
     for (const [k, w] of this.model.weights.entries()) {
       const saved = byKey.get(weightKey(k));
       if (saved === undefined || saved.shape.join(',') !== w.shape.join(',')) {
-        throw new ShapeError('the checkpoint is not of this model', { where: `${where}, weight ${w.originalName}`, expected: w.shape, actual: saved?.shape ?? 'missing' });
+        throw new ShapeError('the checkpoint is not of this model', {
+          where: `${where}, weight ${w.originalName}`,
+          expected: w.shape,
+          actual: saved?.shape ?? 'missing',
+        });
       }
       const value = tf.tensor(saved.data, saved.shape, saved.dtype);
       w.write(value);

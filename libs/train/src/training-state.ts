@@ -38,7 +38,9 @@ export function encodeTrainingState(state: TrainingState): Uint8Array {
     offset += t.data.length * 4;
     return entry;
   });
-  const header = new TextEncoder().encode(JSON.stringify({ format: state.format, version: state.version, step: state.step, cursor: state.cursor, tensors: entries }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ format: state.format, version: state.version, step: state.step, cursor: state.cursor, tensors: entries }),
+  );
   const padded = Math.ceil(header.length / 4) * 4;
   const out = new Uint8Array(8 + padded + offset);
   out.set(new TextEncoder().encode(MAGIC), 0);
@@ -57,7 +59,13 @@ export function decodeTrainingState(bytes: Uint8Array, where: string): TrainingS
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) fail('no DDTS signature');
   const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
   if (8 + length > bytes.length) fail('header longer than the file', `${bytes.length} bytes`);
-  let header: { format?: string; version?: number; step?: number; cursor?: unknown; tensors?: { key: string; dtype: string; shape: number[]; offset: number; length: number }[] };
+  let header: {
+    format?: string;
+    version?: number;
+    step?: number;
+    cursor?: unknown;
+    tensors?: { key: string; dtype: string; shape: number[]; offset: number; length: number }[];
+  };
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
   } catch {

@@ -52,7 +52,9 @@ async function main(): Promise<void> {
     const data = crop(photo, top, left, side, mirror);
     writeFileSync(join(dir, 'photo', `${String(k).padStart(4, '0')}.png`), await encodePng({ data, height: SIZE, width: SIZE, channels: 3 }));
   }
-  console.log(`${count} crops of ${SIZE}×${SIZE} from ${photos.length} photos (${photos.map((p) => `${p.id} ${p.width}×${p.height}`).join(', ')}) in ${join(dir, 'photo')}`);
+  console.log(
+    `${count} crops of ${SIZE}×${SIZE} from ${photos.length} photos (${photos.map((p) => `${p.id} ${p.width}×${p.height}`).join(', ')}) in ${join(dir, 'photo')}`,
+  );
 }
 
 await main();

@@ -33,7 +33,6 @@ function seconds(fn: () => void): { wall: number; cpu: number } {
   return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
-
 async function main(): Promise<void> {
   const name = argument('model', 'caffenet');
   const batch = Number(argument('batch', '16'));
@@ -63,7 +62,9 @@ async function main(): Promise<void> {
       times.iteration.push(fmt({ wall: both.wall - m.wall, cpu: both.cpu - m.cpu }));
       process.stderr.write(`repeat ${r}: step ${fmt(s)} s, measurement ${fmt(m)} s, iteration with step ${times.iteration[r]} s (wall/cpu)\n`);
     }
-    console.log(`${name} batch ${batch}, seconds wall/cpu: training step ${times.step.join(', ')} | measurement ${times.measure.join(', ')} | calibration iteration (measurement + step hook) ${times.iteration.join(', ')}`);
+    console.log(
+      `${name} batch ${batch}, seconds wall/cpu: training step ${times.step.join(', ')} | measurement ${times.measure.join(', ')} | calibration iteration (measurement + step hook) ${times.iteration.join(', ')}`,
+    );
     // Per kernel: the smallest total over `repeats` alternating profiles (the machine is shared: the minimum is the least disturbed).
     const kernelsMeasure = new Map<string, { ms: number; calls: number }>();
     const kernelsStep = new Map<string, { ms: number; calls: number }>();
@@ -81,8 +82,12 @@ async function main(): Promise<void> {
     }
     const names = [...new Set([...kernelsMeasure.keys(), ...kernelsStep.keys()])];
     const total = (m: Map<string, { ms: number }>): number => [...m.values()].reduce((a, b) => a + b.ms, 0);
-    names.sort((a, b) => Math.max(kernelsMeasure.get(b)?.ms ?? 0, kernelsStep.get(b)?.ms ?? 0) - Math.max(kernelsMeasure.get(a)?.ms ?? 0, kernelsStep.get(a)?.ms ?? 0));
-    console.log(`kernel | calibration measurement ms (calls; half of a 1-iteration calibration) | training step ms (calls)   [min over ${repeats} alternating profiles]`);
+    names.sort(
+      (a, b) => Math.max(kernelsMeasure.get(b)?.ms ?? 0, kernelsStep.get(b)?.ms ?? 0) - Math.max(kernelsMeasure.get(a)?.ms ?? 0, kernelsStep.get(a)?.ms ?? 0),
+    );
+    console.log(
+      `kernel | calibration measurement ms (calls; half of a 1-iteration calibration) | training step ms (calls)   [min over ${repeats} alternating profiles]`,
+    );
     for (const k of names) {
       const m = kernelsMeasure.get(k);
       const s = kernelsStep.get(k);

@@ -49,7 +49,8 @@ function argument(name: string, fallback: number): number {
 
 /** Child: read one epoch of `location`, report throughput and peak RSS. */
 async function measure(location: string, verify: boolean, reuseBuffers: boolean, endpoint: string | undefined): Promise<Measurement> {
-  const store = endpoint === undefined ? {} : { store: { s3: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } } };
+  const store =
+    endpoint === undefined ? {} : { store: { s3: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } } };
   const dataset = await openDataset(location, store);
   const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
   let bytes = 0;

@@ -149,7 +149,6 @@ async function compareKMeans(n: number, d: number, k: number, repeats: number, s
     x.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-
 }
 
 async function main(): Promise<void> {
@@ -160,10 +159,15 @@ async function main(): Promise<void> {
   const seed = envInt('KMEANS_SEED', 1);
   const backend = (process.env.DDINIT_BACKEND ?? 'wasm') as BackendName;
   const selection = await selectBackend(backend);
-  const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ');
   console.log(`load average at start: ${load()} (the machine is shared: compare ratios measured side by side)`);
-  console.log(`backend: ${selection.name}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; ` +
-    `OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? '(unset)'}; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '(unset)'}`);
+  console.log(
+    `backend: ${selection.name}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; ` +
+      `OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? '(unset)'}; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '(unset)'}`,
+  );
 
   if (process.env.KMEANS !== '0') {
     await compareKMeans(n, d, k, repeats, seed);

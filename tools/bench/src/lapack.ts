@@ -172,16 +172,32 @@ async function main(): Promise<void> {
   if (!native.ok) throw new Error(`the LAPACK benchmark needs the native addon: ${native.reason}`);
   await selectBackend('wasm');
   const py = new Numpy();
-  const notes = [`QR reference: ${QR_KIND === 'qr32' ? 'scipy.linalg.qr (float32)' : 'numpy.linalg.qr (float64 inside)'}`, `ours: ${native.config}, ${native.threads} threads; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}`, await py.describe()];
+  const notes = [
+    `QR reference: ${QR_KIND === 'qr32' ? 'scipy.linalg.qr (float32)' : 'numpy.linalg.qr (float64 inside)'}`,
+    `ours: ${native.config}, ${native.threads} threads; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}`,
+    await py.describe(),
+  ];
   const dir = mkdtempSync(join(tmpdir(), 'ddinit-lapack-'));
   const rows: Row[] = [];
-  const qr: [string, number, number][] = FULL ? [['fc6', 9216, 4096], ['fc7', 4096, 4096]] : [['fc6-half', 4608, 2048], ['fc7-half', 2048, 2048]];
+  const qr: [string, number, number][] = FULL
+    ? [
+        ['fc6', 9216, 4096],
+        ['fc7', 4096, 4096],
+      ]
+    : [
+        ['fc6-half', 4608, 2048],
+        ['fc7-half', 2048, 2048],
+      ];
   try {
     for (const [name, r, c] of [...qr, ['conv3', 2304, 384] as [string, number, number]]) {
       rows.push(await qrRow(native.blas, py, dir, name, r, c));
       process.stderr.write(`${rows[rows.length - 1].what} done\n`);
     }
-    for (const [name, f, n] of [['conv1', 363, 96], ['conv2', 1200, 128], ['conv3', 2304, 384]] as const) {
+    for (const [name, f, n] of [
+      ['conv1', 363, 96],
+      ['conv2', 1200, 128],
+      ['conv3', 2304, 384],
+    ] as const) {
       rows.push(await eigenRow(native.blas, py, dir, name, f, n));
       process.stderr.write(`${rows[rows.length - 1].what} done\n`);
     }

@@ -51,7 +51,11 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 
 // One full run first, so the init rows measure the up-to-date path.
 run(['node', 'apps/pipeline/bin/ddinit.js', 'init', ...INIT]);
-console.log(`start-up, ${reps} runs each, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `start-up, ${reps} runs each, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`${'command'.padEnd(36)} ${'wall median s'.padStart(13)} ${'min s'.padStart(7)} ${'max s'.padStart(7)} ${'CPU median s'.padStart(12)}`);
 for (const c of CASES) {
   run(c.command); // warm the file cache

@@ -21,7 +21,9 @@ describe('parseStepOptions', () => {
     expect(parse(['--kernels', 'both']).kernels).toEqual(['baseline', 'ddinit']);
     expect(parse(['--kernels', 'ddinit']).kernels).toEqual(['ddinit']);
     expect(parse(['--kernels', 'ddinit,baseline']).kernels).toEqual(['baseline', 'ddinit']);
-    expect(() => parse(['--kernels', 'ddinit,fast'])).toThrow('--kernels: unknown wasm kernel variant (expected all, both or a comma list of baseline, ddinit, native, got fast)');
+    expect(() => parse(['--kernels', 'ddinit,fast'])).toThrow(
+      '--kernels: unknown wasm kernel variant (expected all, both or a comma list of baseline, ddinit, native, got fast)',
+    );
   });
 
   it('takes --torch auto|off and --torch-threads', () => {

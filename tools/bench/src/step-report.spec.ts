@@ -33,9 +33,7 @@ describe('formatJsonLines', () => {
   it('prints one JSON object per row with exactly the documented keys, in order', () => {
     const lines = formatJsonLines([row('wasm-baseline', { stepMs: 300 }), row('wasm')]);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe(
-      '{"network":"caffenet-small","backend":"wasm-baseline","batch":32,"forwardMs":40,"stepMs":300,"torchForwardMs":20,"torchStepMs":60}',
-    );
+    expect(lines[0]).toBe('{"network":"caffenet-small","backend":"wasm-baseline","batch":32,"forwardMs":40,"stepMs":300,"torchForwardMs":20,"torchStepMs":60}');
     expect(Object.keys(JSON.parse(lines[1]))).toEqual(['network', 'backend', 'batch', 'forwardMs', 'stepMs', 'torchForwardMs', 'torchStepMs']);
   });
 
@@ -74,7 +72,10 @@ describe('formatTorchNote and formatLegend', () => {
 
   it('names the torch version, the Python and the thread count when found, one line per note', () => {
     const note = formatTorchNote({ mode: 'found', python: '/usr/bin/python3', version: '1.13.0', threads: [2, 2], notes: ['resnet-small: no mirror'] });
-    expect(note.split('\n')).toEqual([expect.stringMatching(/^torch: PyTorch 1\.13\.0 \(\/usr\/bin\/python3 .*\), 2 thread\(s\)/), 'torch: resnet-small: no mirror']);
+    expect(note.split('\n')).toEqual([
+      expect.stringMatching(/^torch: PyTorch 1\.13\.0 \(\/usr\/bin\/python3 .*\), 2 thread\(s\)/),
+      'torch: resnet-small: no mirror',
+    ]);
     expect(formatTorchNote({ mode: 'off' })).toBe('torch: not run (--torch off)');
   });
 

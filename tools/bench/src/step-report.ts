@@ -26,9 +26,7 @@ export interface StepRow {
 
 /** What became of the PyTorch comparison in this run. */
 export type TorchStatus =
-  | { mode: 'off' }
-  | { mode: 'missing'; reason: string }
-  | { mode: 'found'; python: string; version: string; threads: number[]; notes: string[] };
+  { mode: 'off' } | { mode: 'missing'; reason: string } | { mode: 'found'; python: string; version: string; threads: number[]; notes: string[] };
 
 export type KernelProfile = Map<string, { ms: number; calls: number }>;
 
@@ -173,9 +171,6 @@ export function formatProfiles(profiles: [string, KernelProfile][], top = 12): s
   const total = (p: KernelProfile) => [...p.values()].reduce((s, e) => s + e.ms, 0);
   return table(
     ['kernel', ...profiles.map(([label]) => `${label} ms (calls)`)],
-    [
-      ...shown.map((name) => [name, ...profiles.map(([, p]) => cell(p, name))]),
-      ['all kernels', ...profiles.map(([, p]) => ms(total(p)))],
-    ],
+    [...shown.map((name) => [name, ...profiles.map(([, p]) => cell(p, name))]), ['all kernels', ...profiles.map(([, p]) => ms(total(p)))]],
   );
 }

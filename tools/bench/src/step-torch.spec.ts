@@ -21,7 +21,9 @@ describe('parseTorchOutput', () => {
 
   it('names the field that is missing or malformed', () => {
     const { stepMs: _, ...noStep } = LINE;
-    expect(() => parseTorchOutput(JSON.stringify(noStep))).toThrow('PyTorch step.py output line 1: field "stepMs" must be a positive finite number, got nothing');
+    expect(() => parseTorchOutput(JSON.stringify(noStep))).toThrow(
+      'PyTorch step.py output line 1: field "stepMs" must be a positive finite number, got nothing',
+    );
     expect(() => parseTorchOutput(JSON.stringify({ ...LINE, forwardMs: '12' }))).toThrow('field "forwardMs" must be a positive finite number, got "12"');
     expect(() => parseTorchOutput(JSON.stringify({ ...LINE, forwardMs: -1 }))).toThrow('field "forwardMs" must be a positive finite number, got -1');
     expect(() => parseTorchOutput(JSON.stringify({ ...LINE, batch: 2.5 }))).toThrow('field "batch" must be a positive integer, got 2.5');

@@ -27,8 +27,7 @@ export const WASM_KERNEL_VARIANTS: readonly WasmKernelVariant[] = [
   {
     name: 'baseline',
     backend: 'wasm-baseline',
-    description:
-      "wasm 4.22's own kernels; only the ones it lacks (Conv2DBackpropFilter, depthwise backprops) come from ddinit",
+    description: "wasm 4.22's own kernels; only the ones it lacks (Conv2DBackpropFilter, depthwise backprops) come from ddinit",
     use: () => {
       registerWasmTrainingKernels({ kernels: 'missing' });
     },

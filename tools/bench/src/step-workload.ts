@@ -57,10 +57,7 @@ export function createWorkload(name: string, batch: number, seed: number, option
       tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
     },
     step() {
-      const loss = optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        true,
-      );
+      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
       loss?.dataSync();
       loss?.dispose();
     },

@@ -152,9 +152,7 @@ async function main(): Promise<void> {
     const models = backend === 'cpu' ? options.models.filter((m) => options.cpuModels.includes(m)) : options.models;
     const skipped = options.models.filter((m) => !models.includes(m));
     if (skipped.length > 0) {
-      console.log(
-        `cpu: skipping ${skipped.join(', ')} (the cpu backend trains 200–400× slower than wasm; add them with --cpu-models)`,
-      );
+      console.log(`cpu: skipping ${skipped.join(', ')} (the cpu backend trains 200–400× slower than wasm; add them with --cpu-models)`);
     }
     for (const model of models) {
       const result = await benchModel(model, backend, options);

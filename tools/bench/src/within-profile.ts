@@ -24,9 +24,30 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, computeCovariance, kmeans, principalComponents, projectWhitened, topEigenpairs, whitenedToFilters, type EigenMethod, type KMeansAlgorithm } from '@ddinit/core';
+import {
+  Rng,
+  computeCovariance,
+  kmeans,
+  principalComponents,
+  projectWhitened,
+  topEigenpairs,
+  whitenedToFilters,
+  type EigenMethod,
+  type KMeansAlgorithm,
+} from '@ddinit/core';
 import { selectBackend, type BackendName } from '@ddinit/core/backend';
-import { DENSE_GEOMETRY, channelMoments, defaultOversampling, eigenMethodFor, gatherPatches, parseWithinLayerOptions, randomFilters, scaleOutputChannels, outputKernel, type PatchGeometry } from '@ddinit/init-within-layer';
+import {
+  DENSE_GEOMETRY,
+  channelMoments,
+  defaultOversampling,
+  eigenMethodFor,
+  gatherPatches,
+  parseWithinLayerOptions,
+  randomFilters,
+  scaleOutputChannels,
+  outputKernel,
+  type PatchGeometry,
+} from '@ddinit/init-within-layer';
 import { GraphExecutor, buildModel, filterRowsShape, filterRowsToKernel, writeBias, writeWeight, type ParameterLayer } from '@ddinit/models';
 import { photoCrops } from './within-sample';
 
@@ -74,10 +95,16 @@ async function profileModel(modelName: string, sample: tf.Tensor4D, seed: number
   const eigenTolerance = num('PROFILE_EIGEN_TOL') ?? options.eigen.tolerance;
   const oversampling = num('PROFILE_EIGEN_OVERSAMPLING') ?? options.eigen.oversampling;
   const eigenIterations = num('PROFILE_EIGEN_ITERS') ?? options.eigen.maxIterations;
-  const extra = (m: number): { tolerance: number; maxIterations: number; oversampling: number } => ({ tolerance: eigenTolerance, maxIterations: eigenIterations, oversampling: oversampling ?? defaultOversampling(m) });
+  const extra = (m: number): { tolerance: number; maxIterations: number; oversampling: number } => ({
+    tolerance: eigenTolerance,
+    maxIterations: eigenIterations,
+    oversampling: oversampling ?? defaultOversampling(m),
+  });
   const stop = env('PROFILE_STOP');
   const initSize = num('PROFILE_INIT_SIZE');
-  console.log(`\n## ${modelName}: ${sample.shape.join('×')}; maxPatchBytes ${options.maxPatchBytes}, maxPatchRows ${options.maxPatchRows}, k-means ${algorithm} ≤ ${iterations} it${initSize ? `, initSize ${initSize}` : ''}, eigen ${eigenOption} tol ${eigenTolerance} ≤ ${eigenIterations} it, oversampling ${oversampling ?? 'min(32, max(8, ⌈M/2⌉))'}`);
+  console.log(
+    `\n## ${modelName}: ${sample.shape.join('×')}; maxPatchBytes ${options.maxPatchBytes}, maxPatchRows ${options.maxPatchRows}, k-means ${algorithm} ≤ ${iterations} it${initSize ? `, initSize ${initSize}` : ''}, eigen ${eigenOption} tol ${eigenTolerance} ≤ ${eigenIterations} it, oversampling ${oversampling ?? 'min(32, max(8, ⌈M/2⌉))'}`,
+  );
   console.log(`| layer | rows×F (groups) | N | ${STAGES.join(' | ')} | total | notes |`);
   console.log(`|---|---|---|${STAGES.map(() => '---').join('|')}|---|---|`);
   const model = buildModel(modelName, { seed });
@@ -96,7 +123,12 @@ async function profileModel(modelName: string, sample: tf.Tensor4D, seed: number
       const input4 = p.kind === 'dense' ? tf.reshape(x, [x.shape[0], 1, 1, x.size / x.shape[0]]) : x;
       const { geometry, output } = geometryOf(p);
       const patches = await timed(times, 'gather', () =>
-        gatherPatches(input4, geometry, output, { rng: rng.derive(info.role).derive('positions'), maxRows: options.maxPatchRows, maxBytes: options.maxPatchBytes, where: p.name }),
+        gatherPatches(input4, geometry, output, {
+          rng: rng.derive(info.role).derive('positions'),
+          maxRows: options.maxPatchRows,
+          maxBytes: options.maxPatchBytes,
+          where: p.name,
+        }),
       );
       tf.dispose([x, input4]);
       const notes: string[] = [];
@@ -113,7 +145,9 @@ async function profileModel(modelName: string, sample: tf.Tensor4D, seed: number
           let mean: Float64Array;
           let eigen;
           if (patches.rows < features) {
-            const pc = await timed(times, 'cov', () => principalComponents(xg, m, { where, method: eigenMethod(patches.rows, m), ...extra(Math.min(m, patches.rows)), seed: rng.derive(`eig-${g}`) }));
+            const pc = await timed(times, 'cov', () =>
+              principalComponents(xg, m, { where, method: eigenMethod(patches.rows, m), ...extra(Math.min(m, patches.rows)), seed: rng.derive(`eig-${g}`) }),
+            );
             mean = pc.mean as Float64Array;
             eigen = pc.eigen;
             notes.push('gram');
@@ -132,11 +166,20 @@ async function profileModel(modelName: string, sample: tf.Tensor4D, seed: number
             }),
           );
           const result = await timed(times, 'kmeans', () =>
-            kmeans(y, count, { seed: rng.derive(`group-${g}`).derive('kmeans'), algorithm, maxIterations: iterations, batchSize: options.kmeans.batchSize, where, ...(initSize ? { initSize } : {}) }),
+            kmeans(y, count, {
+              seed: rng.derive(`group-${g}`).derive('kmeans'),
+              algorithm,
+              maxIterations: iterations,
+              batchSize: options.kmeans.batchSize,
+              where,
+              ...(initSize ? { initSize } : {}),
+            }),
           );
           if (g === 0) notes.push(`${result.algorithm} ${result.iterations} it${result.converged ? '' : ' (cap)'}`);
           y.dispose();
-          perGroup.push(await timed(times, 'map', () => whitenedToFilters(result.centres, eigen, { epsilon: options.epsilon, minEigenvalue: options.minEigenvalue })));
+          perGroup.push(
+            await timed(times, 'map', () => whitenedToFilters(result.centres, eigen, { epsilon: options.epsilon, minEigenvalue: options.minEigenvalue })),
+          );
           result.centres.dispose();
         }
         rows = tf.stack(perGroup) as tf.Tensor3D;
@@ -171,11 +214,17 @@ async function profileModel(modelName: string, sample: tf.Tensor4D, seed: number
         sums.set(s, (sums.get(s) ?? 0) + (times.get(s) ?? 0));
       }
       const shape = patches.rows < count ? `${patches.rows}×${features}` : `${patches.rows}×${features}${groups > 1 ? ` (${groups})` : ''}`;
-      console.log(`| ${p.name} | ${shape} | ${count} | ${STAGES.map((s) => (times.get(s) ?? 0).toFixed(2)).join(' | ')} | ${total.toFixed(2)} | ${notes.join(', ')} |`);
+      console.log(
+        `| ${p.name} | ${shape} | ${count} | ${STAGES.map((s) => (times.get(s) ?? 0).toFixed(2)).join(' | ')} | ${total.toFixed(2)} | ${notes.join(', ')} |`,
+      );
       if (p.name === stop) break;
     }
     const total = [...sums.values()].reduce((a, b) => a + b, 0);
-    console.log(`| **sum** | | | ${STAGES.map((s) => (sums.get(s) ?? 0).toFixed(2)).join(' | ')} | ${total.toFixed(2)} | wall ${((performance.now() - wall) / 1000).toFixed(1)} s, load ${loadavg().map((l) => l.toFixed(1)).join(' ')} |`);
+    console.log(
+      `| **sum** | | | ${STAGES.map((s) => (sums.get(s) ?? 0).toFixed(2)).join(' | ')} | ${total.toFixed(2)} | wall ${((performance.now() - wall) / 1000).toFixed(1)} s, load ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} |`,
+    );
     const cpu = [...cpuSums.values()].reduce((a, b) => a + b, 0);
     console.log(`| **CPU s** | | | ${STAGES.map((s) => (cpuSums.get(s) ?? 0).toFixed(2)).join(' | ')} | ${cpu.toFixed(2)} | process CPU time (all threads) |`);
   } finally {
@@ -188,7 +237,11 @@ async function main(): Promise<void> {
   await selectBackend((process.env['DDINIT_BACKEND'] ?? 'wasm') as BackendName);
   const seed = Number(env('WITHIN_SEED') ?? '1');
   const images = Number(env('PROFILE_IMAGES') ?? '160');
-  console.log(`# within-layer k-means profile, backend ${tf.getBackend()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `# within-layer k-means profile, backend ${tf.getBackend()}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   for (const modelName of (env('PROFILE_MODELS') ?? 'caffenet-small,caffenet').split(',')) {
     const big = modelName === 'caffenet';
     const sample = big ? await photoCrops(images, 227, 3, 512, seed) : await photoCrops(images, 28, 1, 96, seed);

@@ -19,7 +19,14 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { isDdinitError } from '@ddinit/core';
 import { selectBackend, type BackendName } from '@ddinit/core/backend';
-import { channelMoments, initializeWithinLayers, WITHIN_METHODS, type WithinMethod, type WithinLayerOptionsInput, type WithinLayerReport } from '@ddinit/init-within-layer';
+import {
+  channelMoments,
+  initializeWithinLayers,
+  WITHIN_METHODS,
+  type WithinMethod,
+  type WithinLayerOptionsInput,
+  type WithinLayerReport,
+} from '@ddinit/init-within-layer';
 import { GraphExecutor, buildModel } from '@ddinit/models';
 import { photoCrops } from './within-sample';
 
@@ -77,7 +84,13 @@ async function runOne(modelName: string, method: WithinMethod, sample: tf.Tensor
     const worst = Math.max(...report.layers.map((l) => Math.max(l.worstMeanDeviation ?? 0, l.worstStdDeviation ?? 0)));
     const fresh = env('WITHIN_VERIFY', '1') === '1' ? verify(model, sample, report) : null;
     const checked = fresh === null ? '' : `; fresh forward |μ−β| ${fresh.mean.toExponential(1)}, |σ−1| ${fresh.std.toExponential(1)}`;
-    return { model: modelName, method, total, layers, note: `${cpuSeconds.toFixed(1)} CPU-s; worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}` };
+    return {
+      model: modelName,
+      method,
+      total,
+      layers,
+      note: `${cpuSeconds.toFixed(1)} CPU-s; worst |μ−β|,|σ−1| ${worst.toExponential(1)}${checked}${fallbacks.length ? `; * gaussian fallback: ${fallbacks.join(', ')}` : ''}`,
+    };
   } catch (error) {
     if (!isDdinitError(error)) throw error;
     return { model: modelName, method, total: null, layers: new Map(), note: `${error.name}: ${error.message.split('\n')[0]}` };
@@ -95,7 +108,11 @@ async function main(): Promise<void> {
   const models = env('WITHIN_MODELS', 'caffenet-small,caffenet').split(',');
   const methods = env('WITHIN_METHODS', 'kmeans,gaussian,orthogonal,pca,patches,zca').split(',') as WithinMethod[];
   for (const m of methods) if (!WITHIN_METHODS.includes(m)) throw new Error(`unknown method ${m}`);
-  console.log(`# within-layer init, backend ${backendLabel}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `# within-layer init, backend ${backendLabel}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   for (const modelName of models) {
     const big = modelName === 'caffenet';
     const images = Number(env(big ? 'WITHIN_IMAGES' : 'WITHIN_SMALL_IMAGES', '160'));
@@ -105,12 +122,15 @@ async function main(): Promise<void> {
     for (const method of methods) {
       const row = await runOne(modelName, method, sample, seed);
       rows.push(row);
-      console.log(`${method}: ${row.total === null ? 'n/a' : `${row.total.toFixed(1)} s`} ${[...row.layers].map(([k, v]) => `${k} ${v}`).join(', ')} (${row.note})`);
+      console.log(
+        `${method}: ${row.total === null ? 'n/a' : `${row.total.toFixed(1)} s`} ${[...row.layers].map(([k, v]) => `${k} ${v}`).join(', ')} (${row.note})`,
+      );
     }
     const names = [...(rows.find((r) => r.layers.size > 0)?.layers.keys() ?? [])];
     console.log(`\n| method | total s | ${names.join(' | ')} | notes |`);
     console.log(`|---|---|${names.map(() => '---').join('|')}|---|`);
-    for (const r of rows) console.log(`| ${r.method} | ${r.total === null ? 'n/a' : r.total.toFixed(1)} | ${names.map((n) => r.layers.get(n) ?? '').join(' | ')} | ${r.note} |`);
+    for (const r of rows)
+      console.log(`| ${r.method} | ${r.total === null ? 'n/a' : r.total.toFixed(1)} | ${names.map((n) => r.layers.get(n) ?? '').join(' | ')} | ${r.note} |`);
     if (big && rows.some((r) => r.method === 'kmeans' && r.total !== null)) {
       const km = rows.find((r) => r.method === 'kmeans') as Row;
       console.log(`\nwhole k-means init of caffenet: ${(km.total as number).toFixed(1)} s (target ≤ 30 s): ${(km.total as number) <= 30 ? 'met' : 'NOT met'}`);

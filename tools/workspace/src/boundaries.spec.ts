@@ -36,15 +36,9 @@ describe('module boundaries', () => {
   });
 
   it('forbids S3 and native backends in foundation libraries', async () => {
-    const s3 = await messagesFor(
-      'libs/models/src/probe.ts',
-      "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n",
-    );
+    const s3 = await messagesFor('libs/models/src/probe.ts', "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = S3Client;\n");
     expect(s3.join('\n')).toMatch(/Only the data library and the app talk to S3/);
-    const native = await messagesFor(
-      'libs/core/src/probe.ts',
-      "import * as tfn from '@tensorflow/tfjs-node-gpu';\nexport const x = tfn;\n",
-    );
+    const native = await messagesFor('libs/core/src/probe.ts', "import * as tfn from '@tensorflow/tfjs-node-gpu';\nexport const x = tfn;\n");
     expect(native.join('\n')).toMatch(/Only the app chooses a native backend/);
   });
 
@@ -57,10 +51,7 @@ describe('module boundaries', () => {
   });
 
   it('forbids a foundation library from depending on a tool', async () => {
-    const messages = await messagesFor(
-      'libs/core/src/probe.ts',
-      "import { x as y } from '@ddinit/workspace';\nexport const x = y;\n",
-    );
+    const messages = await messagesFor('libs/core/src/probe.ts', "import { x as y } from '@ddinit/workspace';\nexport const x = y;\n");
     expect(messages.join('\n')).toMatch(/enforce-module-boundaries/);
   });
 

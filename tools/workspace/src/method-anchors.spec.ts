@@ -21,9 +21,9 @@ describe('docs/method.md citations', () => {
   it('cite only anchors that exist', () => {
     const method = readFileSync(resolve(root, 'docs/method.md'), 'utf8');
     const anchors = new Set([...method.matchAll(/<a id="([a-z0-9-]+)"><\/a>/g)].map((m) => m[1]));
-    const citations = ['libs', 'apps', 'tools'].flatMap((top) => filesUnder(resolve(root, top))).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/method\.md#([a-z0-9-]+)/g)].map((m) => ({ at: relative(root, file), anchor: m[1] })),
-    );
+    const citations = ['libs', 'apps', 'tools']
+      .flatMap((top) => filesUnder(resolve(root, top)))
+      .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/method\.md#([a-z0-9-]+)/g)].map((m) => ({ at: relative(root, file), anchor: m[1] })));
     expect(citations.length).toBeGreaterThan(10);
     const missing = citations.filter((c) => !anchors.has(c.anchor)).map((c) => `${c.at}: #${c.anchor}`);
     expect(missing).toEqual([]);

@@ -21,19 +21,41 @@ describe('README examples', () => {
       expect(examples.length).toBeGreaterThan(0);
     });
     for (const example of examples) {
-      it.skipIf(lib === 'native-blas' && nativeMissing)(`${path}:${example.line} runs and prints what the README shows`, async () => {
-        expect(example.expected, `${path}:${example.line} is followed by a \`\`\`text block of its output`).toBeDefined();
-        const run = await runExample(root, `${lib}-${example.line}`, example.code, 240_000);
-        expect(run.exitCode, run.stderr).toBe(0);
-        expect(outputMismatch(example.expected ?? '', run.stdout), `${path}:${example.line}\n${run.stdout}`).toBeUndefined();
-      }, 270_000);
+      it.skipIf(lib === 'native-blas' && nativeMissing)(
+        `${path}:${example.line} runs and prints what the README shows`,
+        async () => {
+          expect(example.expected, `${path}:${example.line} is followed by a \`\`\`text block of its output`).toBeDefined();
+          const run = await runExample(root, `${lib}-${example.line}`, example.code, 240_000);
+          expect(run.exitCode, run.stderr).toBe(0);
+          expect(outputMismatch(example.expected ?? '', run.stdout), `${path}:${example.line}\n${run.stdout}`).toBeUndefined();
+        },
+        270_000,
+      );
     }
   }
 });
 
 describe('README example matching', () => {
   it('pairs each ts block with the text block after it', () => {
-    const md = ['# x', '```ts', 'console.log(1);', '```', '', 'prints:', '', '```text', '1', '```', '```ts', 'f();', '```', '## next', '```text', 'no', '```'].join('\n');
+    const md = [
+      '# x',
+      '```ts',
+      'console.log(1);',
+      '```',
+      '',
+      'prints:',
+      '',
+      '```text',
+      '1',
+      '```',
+      '```ts',
+      'f();',
+      '```',
+      '## next',
+      '```text',
+      'no',
+      '```',
+    ].join('\n');
     expect(readmeExamples(md)).toEqual([
       { line: 2, code: 'console.log(1);', expected: '1' },
       { line: 11, code: 'f();', expected: undefined },

@@ -143,4 +143,3 @@ export async function runExample(root: string, name: string, code: string, timeo
     await rm(file, { force: true });
   }
 }
-

@@ -90,10 +90,14 @@ function writeIdxFixture(root: string, n: number): void {
 
 function idxArgs(root: string): string[] {
   return [
-    '--train-images', join(root, 'train-images.gz'),
-    '--train-labels', join(root, 'train-labels.gz'),
-    '--test-images', join(root, 'test-images'),
-    '--test-labels', join(root, 'test-labels'),
+    '--train-images',
+    join(root, 'train-images.gz'),
+    '--train-labels',
+    join(root, 'train-labels.gz'),
+    '--test-images',
+    join(root, 'test-images'),
+    '--test-labels',
+    join(root, 'test-labels'),
   ];
 }
 
@@ -122,7 +126,20 @@ describe('ddinit data convert idx, then inspect', () => {
     const source = join(dir, 'idx-src');
     writeIdxFixture(source, 20);
     const out = join(dir, 'idx-out');
-    const run = await ddinit(['data', 'convert', 'idx', ...idxArgs(source), '--class-names', 'zero,one,two,three', '--per-class-train', '4', '--out', out, '--log-format', 'json']);
+    const run = await ddinit([
+      'data',
+      'convert',
+      'idx',
+      ...idxArgs(source),
+      '--class-names',
+      'zero,one,two,three',
+      '--per-class-train',
+      '4',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
     expect(run.error).toBe('');
     expect(run.code).toBe(0);
     // stdout: the one result line; stderr: JSON log and progress lines only.
@@ -175,7 +192,23 @@ describe('ddinit data convert idx, then inspect', () => {
     const again = await ddinit(['data', 'convert', 'idx', ...idxArgs(source), '--class-names', 'a,b,c,d', '--out', out, '--log-format', 'json']);
     expect(again.code).toBe(2);
     expect(again.error).toContain(`${join(out, 'manifest.json')}: a dataset already exists at the output (--overwrite replaces it)`);
-    const replaced = await ddinit(['data', 'convert', 'idx', ...idxArgs(source), '--class-names', 'a,b,c,d', '--name', 'big', '--max-shard-bytes', '64KiB', '--overwrite', '--out', out, '--log-format', 'json']);
+    const replaced = await ddinit([
+      'data',
+      'convert',
+      'idx',
+      ...idxArgs(source),
+      '--class-names',
+      'a,b,c,d',
+      '--name',
+      'big',
+      '--max-shard-bytes',
+      '64KiB',
+      '--overwrite',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
     expect(replaced.error).toBe('');
     expect(replaced.code).toBe(0);
     const report = await inspectJson(out);
@@ -266,7 +299,23 @@ describe('ddinit data convert: other formats', () => {
       }
     }
     const out = join(dir, 'shapes-out');
-    const run = await ddinit(['data', 'convert', 'image-folder', '--split', `train=${join(root, 'train')}`, '--split', `val=${join(root, 'val')}`, '--size', '4x6', '--channels', '1', '--out', out, '--log-format', 'json']);
+    const run = await ddinit([
+      'data',
+      'convert',
+      'image-folder',
+      '--split',
+      `train=${join(root, 'train')}`,
+      '--split',
+      `val=${join(root, 'val')}`,
+      '--size',
+      '4x6',
+      '--channels',
+      '1',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
     expect(run.error).toBe('');
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout).at(-1)).toMatchObject({ type: 'result', name: 'shapes-out', examples: 8, classes: 2 });
@@ -279,7 +328,19 @@ describe('ddinit data convert: other formats', () => {
     ]);
 
     mkdirSync(join(root, 'odd', 'triangle'), { recursive: true });
-    const odd = await ddinit(['data', 'convert', 'image-folder', '--split', `train=${join(root, 'train')}`, '--split', `odd=${join(root, 'odd')}`, '--out', join(dir, 'odd-out'), '--log-format', 'json']);
+    const odd = await ddinit([
+      'data',
+      'convert',
+      'image-folder',
+      '--split',
+      `train=${join(root, 'train')}`,
+      '--split',
+      `odd=${join(root, 'odd')}`,
+      '--out',
+      join(dir, 'odd-out'),
+      '--log-format',
+      'json',
+    ]);
     expect(odd.code).toBe(2);
     expect(odd.error).toContain(`${join(root, 'odd')}: split 'odd' has other classes than split 'train'`);
   });
@@ -307,7 +368,21 @@ describe('ddinit data convert: other formats', () => {
   it('exits 2 naming the image set of a VOC root that lacks it', async () => {
     const root = join(dir, 'VOC2012');
     mkdirSync(join(root, 'ImageSets', 'Segmentation'), { recursive: true });
-    const run = await ddinit(['data', 'convert', 'voc', '--root', root, '--task', 'segmentation', '--splits', 'train', '--out', join(dir, 'voc-out'), '--log-format', 'json']);
+    const run = await ddinit([
+      'data',
+      'convert',
+      'voc',
+      '--root',
+      root,
+      '--task',
+      'segmentation',
+      '--splits',
+      'train',
+      '--out',
+      join(dir, 'voc-out'),
+      '--log-format',
+      'json',
+    ]);
     expect(run.code).toBe(2);
     expect(run.error).toContain(`${join(root, 'ImageSets', 'Segmentation', 'train.txt')}: input does not exist`);
   });
@@ -366,7 +441,10 @@ describe('ddinit data --help and flags', () => {
     [['data', '--help'], /convert .*\n.*inspect/s],
     [['data', 'convert', '--help'], /idx[\s\S]*fashion-mnist[\s\S]*cifar10[\s\S]*cifar100[\s\S]*image-folder[\s\S]*voc/],
     [['data', 'convert', 'idx', '--help'], /Example:\n {2}ddinit data convert idx --train-images/],
-    [['data', 'convert', 'fashion-mnist', '--help'], /--source <dir>[\s\S]*\/usr\/share\/datasets\/fashion-mnist[\s\S]*Example:\n {2}ddinit data convert fashion-mnist/],
+    [
+      ['data', 'convert', 'fashion-mnist', '--help'],
+      /--source <dir>[\s\S]*\/usr\/share\/datasets\/fashion-mnist[\s\S]*Example:\n {2}ddinit data convert fashion-mnist/,
+    ],
     [['data', 'convert', 'cifar10', '--help'], /Example:\n {2}ddinit data convert cifar10 --source/],
     [['data', 'convert', 'cifar100', '--help'], /--label <label>[\s\S]*"fine", "coarse"[\s\S]*Example:\n {2}ddinit data convert cifar100/],
     [['data', 'convert', 'image-folder', '--help'], /--size <HxW>[\s\S]*Example:\n {2}ddinit data convert image-folder --split train=/],

@@ -146,7 +146,8 @@ function splitAssignment(value: string, previous: [string, string][] = []): [str
   const at = value.indexOf('=');
   const name = value.slice(0, at);
   const dir = value.slice(at + 1);
-  if (at < 1 || dir === '' || !/^[A-Za-z0-9_-]+$/.test(name)) throw new InvalidArgumentError(`expected <split>=<dir> (split of letters, digits, _ and -), got '${value}'`);
+  if (at < 1 || dir === '' || !/^[A-Za-z0-9_-]+$/.test(name))
+    throw new InvalidArgumentError(`expected <split>=<dir> (split of letters, digits, _ and -), got '${value}'`);
   if (previous.some(([n]) => n === name)) throw new InvalidArgumentError(`split '${name}' is given twice`);
   return [...previous, [name, dir]];
 }
@@ -187,7 +188,13 @@ function sourceErrorAsDataError(error: unknown, sources: string[]): unknown {
 
 function isNotFound(error: StorageError): boolean {
   const cause = error.cause as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  return cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR' || cause?.name === 'NoSuchKey' || cause?.name === 'NotFound' || cause?.$metadata?.httpStatusCode === 404;
+  return (
+    cause?.code === 'ENOENT' ||
+    cause?.code === 'ENOTDIR' ||
+    cause?.name === 'NoSuchKey' ||
+    cause?.name === 'NotFound' ||
+    cause?.$metadata?.httpStatusCode === 404
+  );
 }
 
 // ---- observers and output
@@ -197,7 +204,10 @@ function observersFor(format: LogFormat, io: DataCommandIo): ConsoleObservers {
 }
 
 function defaultName(out: string): string {
-  const segments = out.replace(/^s3:\/\//, '').split(/[\\/]/).filter((s) => s !== '' && s !== '.');
+  const segments = out
+    .replace(/^s3:\/\//, '')
+    .split(/[\\/]/)
+    .filter((s) => s !== '' && s !== '.');
   return segments.at(-1) ?? 'dataset';
 }
 
@@ -266,12 +276,16 @@ async function runConvert(
 
 // ---- the commands
 
-const LOG_FORMAT = () => new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto');
+const LOG_FORMAT = () =>
+  new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto');
 
 function addCommonConvertFlags(command: Command, example: string): Command {
   return command
     .requiredOption('--out <location>', 'output directory or s3://bucket/prefix')
-    .option('--name <name>', "dataset name in manifest.json (default: the converter's, e.g. cifar10 or voc-segmentation; for idx and image-folder the last segment of --out)")
+    .option(
+      '--name <name>',
+      "dataset name in manifest.json (default: the converter's, e.g. cifar10 or voc-segmentation; for idx and image-folder the last segment of --out)",
+    )
     .option('--max-shard-bytes <bytes>', 'upper bound of one shard file, e.g. 64MiB (default 64MiB)', parseByteSize)
     .option('--overwrite', 'replace a dataset that exists at --out')
     .addOption(LOG_FORMAT())
@@ -281,7 +295,11 @@ function addCommonConvertFlags(command: Command, example: string): Command {
 function idxSplit(split: string, images: string | undefined, labels: string | undefined, perClass: number | undefined): IdxSplitFiles | undefined {
   if (images === undefined && labels === undefined) return undefined;
   if (images === undefined || labels === undefined) {
-    throw new ConfigError(`--${split}-images and --${split}-labels go together`, { where: `--${split}-${images === undefined ? 'images' : 'labels'}`, expected: 'a file', actual: 'missing' });
+    throw new ConfigError(`--${split}-images and --${split}-labels go together`, {
+      where: `--${split}-${images === undefined ? 'images' : 'labels'}`,
+      expected: 'a file',
+      actual: 'missing',
+    });
   }
   return { images, labels, ...definedOnly({ perClass }) };
 }
@@ -306,7 +324,11 @@ function registerIdx(convert: Command, io: DataCommandIo): void {
       const test = idxSplit('test', flags.testImages, flags.testLabels, flags.perClassTest);
       if (train) splits.train = train;
       if (test) splits.test = test;
-      if (!train && !test) throw new ConfigError('no IDX files given', { where: 'ddinit data convert idx', expected: '--train-images/--train-labels and/or --test-images/--test-labels' });
+      if (!train && !test)
+        throw new ConfigError('no IDX files given', {
+          where: 'ddinit data convert idx',
+          expected: '--train-images/--train-labels and/or --test-images/--test-labels',
+        });
       const sources = Object.values(splits).flatMap((s) => [s.images, s.labels]);
       await runConvert('idx', flags, sources, io, ({ output, observers }) =>
         convertIdx({
@@ -323,7 +345,9 @@ function registerIdx(convert: Command, io: DataCommandIo): void {
 
 function registerFashionMnist(convert: Command, io: DataCommandIo): void {
   addCommonConvertFlags(
-    convert.command('fashion-mnist').description(`Fashion-MNIST (train and t10k IDX files; default Debian's dataset-fashion-mnist in ${DEBIAN_FASHION_MNIST_DIR})`),
+    convert
+      .command('fashion-mnist')
+      .description(`Fashion-MNIST (train and t10k IDX files; default Debian's dataset-fashion-mnist in ${DEBIAN_FASHION_MNIST_DIR})`),
     'ddinit data convert fashion-mnist --out s3://datasets/fashion-mnist',
   )
     .option('--source <dir>', 'directory with the four *-idx?-ubyte.gz files', DEBIAN_FASHION_MNIST_DIR)
@@ -398,7 +422,9 @@ function registerVoc(convert: Command, io: DataCommandIo): void {
     'ddinit data convert voc --root VOCdevkit/VOC2012 --task segmentation --splits train,val --size 227x227 --out s3://datasets/voc2012-seg',
   )
     .requiredOption('--root <dir>', 'the year folder, e.g. VOCdevkit/VOC2012')
-    .addOption(new Option('--task <task>', 'classification (multi-label) or segmentation (masks)').choices(['classification', 'segmentation']).makeOptionMandatory())
+    .addOption(
+      new Option('--task <task>', 'classification (multi-label) or segmentation (masks)').choices(['classification', 'segmentation']).makeOptionMandatory(),
+    )
     .option('--splits <names>', 'comma-separated image sets of ImageSets/Main or ImageSets/Segmentation (default train,val)', list)
     .option('--size <HxW>', 'resize images (bilinear) and masks (nearest) to HxW, store raw (default: keep the JPEG/PNG files)', parseSize)
     .option('--no-include-difficult', 'classification: leave objects marked difficult out of the labels')
@@ -467,4 +493,3 @@ export function registerDataCommand(program: Command, io: DataCommandIo = proces
       await runInspect(location === 'embedded' ? defaultDatasetPath() : location, flags, io);
     });
 }
-

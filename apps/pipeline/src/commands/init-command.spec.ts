@@ -93,7 +93,12 @@ describe('ddinit init', () => {
     for (const p of logs.filter((l) => l.type === 'progress' && l.total !== undefined)) expect(p.completed as number).toBeLessThanOrEqual(p.total as number);
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
     // 'wasm + native BLAS/LAPACK (n threads)' where the OpenBLAS addon is built (as in CI), else 'wasm'.
-    expect(metadata).toMatchObject({ stage: 'init', seed: 0, backend: expect.stringMatching(/^wasm( \+ native BLAS\/LAPACK \(\d+ threads\))?$/), configHash: report.configHash });
+    expect(metadata).toMatchObject({
+      stage: 'init',
+      seed: 0,
+      backend: expect.stringMatching(/^wasm( \+ native BLAS\/LAPACK \(\d+ threads\))?$/),
+      configHash: report.configHash,
+    });
     expect(report.backend).toBe(metadata.backend);
 
     const again = await ddinit(['init', '--out', out, ...SMALL]);
@@ -111,7 +116,12 @@ describe('ddinit init', () => {
     let s3: S3rverHandle | undefined;
     try {
       s3 = await startS3rver(['data']);
-      const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
+      const env = {
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        AWS_REGION: 'us-east-1',
+      };
       const saved = { ...process.env };
       Object.assign(process.env, env);
       try {
@@ -128,7 +138,21 @@ describe('ddinit init', () => {
         expect(report.data.source).toBe('s3://data/fashion-mnist');
         expect(report.within.method).toBe('pca');
         // The initialized model, read back from S3 as a user model, initializes again.
-        const rerun = await ddinit(['init', '--data', 's3://data/fashion-mnist', '--model', 's3://data/runs/a/model.json', '--out', join(dir, 'from-s3'), '--within', 'gaussian', ...SMALL], env);
+        const rerun = await ddinit(
+          [
+            'init',
+            '--data',
+            's3://data/fashion-mnist',
+            '--model',
+            's3://data/runs/a/model.json',
+            '--out',
+            join(dir, 'from-s3'),
+            '--within',
+            'gaussian',
+            ...SMALL,
+          ],
+          env,
+        );
         expect(rerun.stderr).toBe('');
         expect(rerun.code).toBe(0);
       } finally {
@@ -140,7 +164,7 @@ describe('ddinit init', () => {
     }
   });
 
-  it('redoes the run when the dataset was re-converted in place or an artifact file was damaged, and never publishes over a user\'s files', async () => {
+  it("redoes the run when the dataset was re-converted in place or an artifact file was damaged, and never publishes over a user's files", async () => {
     const data = join(dir, 'reconverted');
     const out = join(dir, 'on-reconverted');
     const args = ['init', '--data', data, '--out', out, '--within', 'gaussian', ...SMALL];

@@ -18,7 +18,14 @@ import { BACKEND_CHOICES, PipelineConfigSchema, type PipelineConfig, type Pipeli
 import { STAGES } from '../k8s/kubernetes-options';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
-import { createConsoleObservers, createResultPrinter, defaultLogLevel, type ConsoleObservers, type LogFormat, type OutputStream } from '../observe/console-observers';
+import {
+  createConsoleObservers,
+  createResultPrinter,
+  defaultLogLevel,
+  type ConsoleObservers,
+  type LogFormat,
+  type OutputStream,
+} from '../observe/console-observers';
 import { formatLayerSummary } from '../report/layer-summary';
 import { runInitStage, type InitOutcome } from '../stages/init-stage';
 
@@ -119,12 +126,14 @@ function addInitFlags(command: Command): Command {
 }
 
 export function registerInitCommand(program: Command, io: InitCommandIo = processIo): void {
-  addInitFlags(program.command('init').description('initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html')).action(
-    async (flags: InitFlags) => {
-      const config = loadPipelineConfig({ file: flags.config, env: io.env, flags: flagsToConfig(flags) });
-      await runWithConfig(config, flags.logFormat, io);
-    },
-  );
+  addInitFlags(
+    program
+      .command('init')
+      .description('initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html'),
+  ).action(async (flags: InitFlags) => {
+    const config = loadPipelineConfig({ file: flags.config, env: io.env, flags: flagsToConfig(flags) });
+    await runWithConfig(config, flags.logFormat, io);
+  });
 
   program
     .command('sweep-run')

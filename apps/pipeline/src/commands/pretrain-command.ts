@@ -64,7 +64,10 @@ async function runPretrain(flags: PretrainFlags, io: InitCommandIo): Promise<Pre
             text: `pretrained (${report.task}, ${report.steps} steps${report.resumedFrom === null ? '' : `, resumed from step ${report.resumedFrom}`}): accuracy ${report.final.accuracy.toFixed(3)} (chance ${report.final.chanceAccuracy}), loss ${report.final.loss.toFixed(4)} → ${outcome.location}`,
             json: { out: outcome.location, report: 'report.json', final: report.final, resumedFrom: report.resumedFrom },
           }
-        : { text: `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)`, json: { out: outcome.location, skipped: true } },
+        : {
+            text: `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)`,
+            json: { out: outcome.location, skipped: true },
+          },
     );
     return outcome;
   } finally {

@@ -130,7 +130,9 @@ describe('pipeline configuration', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'model: [unclosed\n');
     expect(() => loadPipelineConfig({ file, env: {} })).toThrow(/broken\.yaml: the config file does not parse/);
-    expect(() => configFromEnvironment({ DDINIT_SEED: 'seven' })).toThrow(/environment variable DDINIT_SEED: not an integer \(expected an integer, got seven\)/);
+    expect(() => configFromEnvironment({ DDINIT_SEED: 'seven' })).toThrow(
+      /environment variable DDINIT_SEED: not an integer \(expected an integer, got seven\)/,
+    );
     expect(() => loadPipelineConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/missing\.yaml: cannot read the config file/);
   });
 

@@ -27,7 +27,8 @@ export const ENVIRONMENT_KEYS: Record<string, { key: keyof PipelineConfigInput; 
 function parseScalar(name: string, value: string, type: Scalar): string | number | boolean {
   if (type === 'string') return value;
   if (type === 'int') {
-    if (!/^-?\d+$/.test(value.trim())) throw new ConfigError('not an integer', { where: `environment variable ${name}`, expected: 'an integer', actual: value });
+    if (!/^-?\d+$/.test(value.trim()))
+      throw new ConfigError('not an integer', { where: `environment variable ${name}`, expected: 'an integer', actual: value });
     return Number(value);
   }
   const lower = value.trim().toLowerCase();

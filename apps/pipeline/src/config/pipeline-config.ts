@@ -23,11 +23,9 @@ export const EMBEDDED_DATA = 'embedded';
  * orthogonal weights — logged with the counts and recorded in the report — where
  * the library alone would raise.
  */
-export const PipelineWithinOptionsSchema = withinLayerOptionsSchema
-  .omit({ method: true, seed: true })
-  .extend({
-    fallback: fallbackOptionsSchema({ onTooFewRows: 'orthogonal', onDegenerate: 'error' }),
-  });
+export const PipelineWithinOptionsSchema = withinLayerOptionsSchema.omit({ method: true, seed: true }).extend({
+  fallback: fallbackOptionsSchema({ onTooFewRows: 'orthogonal', onDegenerate: 'error' }),
+});
 
 export const PipelineConfigSchema = z
   .object({

@@ -114,9 +114,7 @@ function runSweepList(flags: { config: string }, io: K8sCommandIo): void {
  * await program.parseAsync(['k8s', 'render', '--config', 'k8s/base/config.yaml', '--overlay', 'cpu'], { from: 'user' });
  */
 export function registerK8sCommand(program: Command, io: K8sCommandIo = processIo): void {
-  const k8s = program
-    .command('k8s')
-    .description('Kubernetes objects (ConfigMap, Secret, Jobs, Indexed Jobs for sweeps) from a pipeline config');
+  const k8s = program.command('k8s').description('Kubernetes objects (ConfigMap, Secret, Jobs, Indexed Jobs for sweeps) from a pipeline config');
 
   k8s
     .command('render')

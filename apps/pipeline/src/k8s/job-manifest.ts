@@ -24,14 +24,7 @@
 import { Job } from 'kubernetes-models/batch/v1';
 import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
 import type { IContainer, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
-import {
-  CONFIG_MOUNT_PATH,
-  CONFIG_PATH,
-  CONTAINER_NAME,
-  type KubernetesOptions,
-  type Overlay,
-  type Stage,
-} from './kubernetes-options';
+import { CONFIG_MOUNT_PATH, CONFIG_PATH, CONTAINER_NAME, type KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
 import { configMapName, jobName, stageLabels } from './object-names';
 import { sweepSize } from './sweep';
 
@@ -98,9 +91,7 @@ export function renderPodTemplate(
       ...(podDeadlineSeconds === null ? {} : { activeDeadlineSeconds: podDeadlineSeconds }),
       automountServiceAccountToken: false,
       ...(options.serviceAccountName === null ? {} : { serviceAccountName: options.serviceAccountName }),
-      ...(options.imagePullSecrets.length === 0
-        ? {}
-        : { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) }),
+      ...(options.imagePullSecrets.length === 0 ? {} : { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) }),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: options.runAsUser,

@@ -56,9 +56,7 @@ describe('KubernetesOptions', () => {
     expect(issuesOf({ imagee: 'x' })).toEqual([': Unrecognized key: "imagee"']);
     expect(issuesOf({ gpu: { cout: 1 } })).toEqual(['gpu: Unrecognized key: "cout"']);
     expect(issuesOf({ sweep: { axis: {} } })).toEqual(['sweep: Unrecognized key: "axis"']);
-    expect(issuesOf({ gpu: { tolerations: [{ key: 'a', efect: 'NoSchedule' }] } })).toEqual([
-      'gpu.tolerations.0: Unrecognized key: "efect"',
-    ]);
+    expect(issuesOf({ gpu: { tolerations: [{ key: 'a', efect: 'NoSchedule' }] } })).toEqual(['gpu.tolerations.0: Unrecognized key: "efect"']);
     expect(() => KubernetesOptions.parse({ resources: { gpu: 1 } })).toThrow(ZodError);
   });
 
@@ -73,13 +71,9 @@ describe('KubernetesOptions', () => {
   });
 
   it('rejects sweeps whose run names would be ambiguous or empty', () => {
-    expect(issuesOf({ sweep: { axes: {} } })).toEqual([
-      'sweep.axes: a sweep needs at least one axis, e.g. { within: [pca, zca] }',
-    ]);
+    expect(issuesOf({ sweep: { axes: {} } })).toEqual(['sweep.axes: a sweep needs at least one axis, e.g. { within: [pca, zca] }']);
     expect(issuesOf({ sweep: { axes: { within: [] } } })[0]).toMatch(/^sweep.axes.within: /);
-    expect(issuesOf({ sweep: { axes: { within: ['pca', 'pca'] } } })).toEqual([
-      'sweep.axes.within: axis "within" lists a value twice',
-    ]);
+    expect(issuesOf({ sweep: { axes: { within: ['pca', 'pca'] } } })).toEqual(['sweep.axes.within: axis "within" lists a value twice']);
     expect(issuesOf({ sweep: { axes: { out: ['a,b'] } } })[0]).toMatch(/^sweep.axes.out.0: letters, digits/);
     expect(issuesOf({ sweep: { axes: { 'bad path': [1] } } })[0]).toBe('sweep.axes.bad path: a config path such as "within" or "init.seed", got "bad path"');
     // The same number and string are different values.

@@ -51,9 +51,7 @@ const dnsLabel = z
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lower-case letters, digits and "-", e.g. "ddinit"');
 
 /** A Kubernetes resource quantity such as `4`, `500m`, `16Gi`. */
-const quantity = z
-  .string()
-  .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'a Kubernetes quantity such as "4", "500m" or "16Gi"');
+const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'a Kubernetes quantity such as "4", "500m" or "16Gi"');
 
 /** A label key or value for nodeSelector, kept loose (Kubernetes checks the details). */
 const labelMap = z.record(z.string().min(1), z.string());

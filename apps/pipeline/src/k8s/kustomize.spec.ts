@@ -160,8 +160,6 @@ describe('kubectl kustomize k8s/secret', () => {
 
 describe('kustomizeBuild', () => {
   it('fails with a clear message when kubectl is missing', () => {
-    expect(() => kustomizeBuild(join(k8sDir, 'overlays/gpu'), '/nonexistent/kubectl')).toThrow(
-      /^\/nonexistent\/kubectl: kubectl is not installed; .*KUBECTL=/,
-    );
+    expect(() => kustomizeBuild(join(k8sDir, 'overlays/gpu'), '/nonexistent/kubectl')).toThrow(/^\/nonexistent\/kubectl: kubectl is not installed; .*KUBECTL=/);
   });
 });

@@ -88,9 +88,7 @@ describe('renderManifests', () => {
     expect(job.spec?.template.spec?.serviceAccountName).toBe('trainer');
     expect(job.spec?.template.spec?.imagePullSecrets).toEqual([{ name: 'regcred' }]);
     // Without a choice, the section's own overlay and stage apply.
-    expect(containerOf(jobOf(renderManifests({}, custom))).args).toEqual([
-      'init', '--config', '/etc/ddinit/config.yaml', '--backend', 'auto',
-    ]);
+    expect(containerOf(jobOf(renderManifests({}, custom))).args).toEqual(['init', '--config', '/etc/ddinit/config.yaml', '--backend', 'auto']);
   });
 
   it('limits every run to activeDeadlineSeconds (6 h by default): the stage Job, or each pod of a sweep', () => {
@@ -115,9 +113,7 @@ describe('renderManifests', () => {
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 6, parallelism: 2, backoffLimitPerIndex: 1 });
     expect(job.spec?.backoffLimit).toBeUndefined();
     expect(job.spec?.podFailurePolicy?.rules[0].action).toBe('FailIndex');
-    expect(containerOf(job).args).toEqual([
-      'sweep-run', '--stage', 'init', '--config', '/etc/ddinit/config.yaml', '--backend', 'node-gpu',
-    ]);
+    expect(containerOf(job).args).toEqual(['sweep-run', '--stage', 'init', '--config', '/etc/ddinit/config.yaml', '--backend', 'node-gpu']);
     expect(listJobViolations(job)).toEqual([]);
     // The last completion index is the last configuration.
     expect(sweepAssignmentAt(options.sweep.axes, (job.spec?.completions ?? 0) - 1)).toEqual({ within: 'zca', seed: 3 });
@@ -127,7 +123,13 @@ describe('renderManifests', () => {
   });
 
   it('renders the S3 Secret from the environment only when asked, and names a missing variable', () => {
-    const env = { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's3cr=t', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_S3: 'http://minio:9000', HOME: '/root' };
+    const env = {
+      AWS_ACCESS_KEY_ID: 'AKIA1',
+      AWS_SECRET_ACCESS_KEY: 's3cr=t',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+      HOME: '/root',
+    };
     const objects = renderManifests(pipelineConfig, options, { secretEnv: env });
     expect(objects.map((o) => o.kind)).toEqual(['ConfigMap', 'Secret', 'Job']);
     const secret = objects[1] as Secret;

@@ -39,11 +39,7 @@ export interface RenderChoices {
  * const objects = renderManifests(config, kubernetesOptionsOf(config), { overlay: 'cpu' }); // kubernetes-options.ts
  * process.stdout.write(manifestsToYaml(objects));
  */
-export function renderManifests(
-  pipelineConfig: Readonly<Record<string, unknown>>,
-  options: KubernetesOptions,
-  choices: RenderChoices = {},
-): RenderedObject[] {
+export function renderManifests(pipelineConfig: Readonly<Record<string, unknown>>, options: KubernetesOptions, choices: RenderChoices = {}): RenderedObject[] {
   const overlay = choices.overlay ?? options.overlay;
   const stage = choices.stage ?? options.stage;
   const objects: RenderedObject[] = [renderConfigMap(pipelineConfig, options)];

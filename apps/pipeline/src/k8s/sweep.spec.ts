@@ -1,15 +1,7 @@
 import { ConfigError } from '@ddinit/core';
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import {
-  applySweepAssignment,
-  completionIndexFromEnv,
-  listSweepAssignments,
-  selectSweepRun,
-  sweepAssignmentAt,
-  sweepRunName,
-  sweepSize,
-} from './sweep';
+import { applySweepAssignment, completionIndexFromEnv, listSweepAssignments, selectSweepRun, sweepAssignmentAt, sweepRunName, sweepSize } from './sweep';
 
 const axes = { within: ['gaussian', 'pca', 'zca'], seed: [0, 1] };
 
@@ -132,8 +124,6 @@ describe('selectSweepRun', () => {
 
   it('rejects an index past the sweep and a bad kubernetes section', () => {
     expect(() => selectSweepRun(pipelineConfig, { JOB_COMPLETION_INDEX: '6' })).toThrow(/\[0, 5\]/);
-    expect(() => selectSweepRun({ ...pipelineConfig, kubernetes: { sweep: { axis: {} } } }, { JOB_COMPLETION_INDEX: '0' })).toThrow(
-      ZodError,
-    );
+    expect(() => selectSweepRun({ ...pipelineConfig, kubernetes: { sweep: { axis: {} } } }, { JOB_COMPLETION_INDEX: '0' })).toThrow(ZodError);
   });
 });

@@ -169,11 +169,7 @@ function getPath(config: Record<string, unknown>, path: string): unknown {
  * applySweepAssignment({ out: 's3://b/runs', within: 'gaussian' }, { within: 'pca', seed: 1 }, 'out');
  * // { out: 's3://b/runs/within=pca,seed=1', within: 'pca', seed: 1 }
  */
-export function applySweepAssignment(
-  config: Readonly<Record<string, unknown>>,
-  assignment: SweepAssignment,
-  outKey: string,
-): Record<string, unknown> {
+export function applySweepAssignment(config: Readonly<Record<string, unknown>>, assignment: SweepAssignment, outKey: string): Record<string, unknown> {
   const out = getPath(config, outKey);
   if (typeof out !== 'string' || out.length === 0) {
     throw new ConfigError('a sweep needs an output location to put each configuration under', {
@@ -210,10 +206,7 @@ export interface SweepRun {
  * Throws ConfigError (missing or bad index, missing output location) or ZodError
  * (a bad `kubernetes:` section).
  */
-export function selectSweepRun(
-  pipelineConfig: Readonly<Record<string, unknown>>,
-  env: Readonly<Record<string, string | undefined>>,
-): SweepRun {
+export function selectSweepRun(pipelineConfig: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): SweepRun {
   const options = kubernetesOptionsOf(pipelineConfig);
   const { axes, outKey } = options.sweep;
   const size = sweepSize(axes);

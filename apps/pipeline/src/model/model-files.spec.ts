@@ -9,7 +9,9 @@ beforeAll(async () => {
 
 function smallModel(): tf.LayersModel {
   const input = tf.input({ shape: [8, 8, 2] });
-  const conv = tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+  const conv = tf.layers
+    .conv2d({ filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) })
+    .apply(input) as tf.SymbolicTensor;
   const flat = tf.layers.flatten().apply(conv) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }) }).apply(flat) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
@@ -45,7 +47,11 @@ describe('model files', () => {
     const enc = (s: string) => new TextEncoder().encode(s);
     await expect(modelFromFiles(reader({ 'model.json': enc('{oops') }), '/m/model.json')).rejects.toThrow(/\/m\/model\.json: model\.json is not valid JSON/);
     await expect(modelFromFiles(reader({ 'model.json': enc('{"a":1}') }), 'm')).rejects.toThrow(/lacks modelTopology or weightsManifest.*got a\)/);
-    await expect(modelFromFiles(reader({ 'weights.bin': undefined }), 'm')).rejects.toThrow(/weight file named by model\.json cannot be read \(expected weights\.bin\)/);
-    await expect(modelFromFiles(reader({ 'weights.bin': new Uint8Array(10) }), 'm')).rejects.toThrow(/shorter than model\.json says \(expected 1972 bytes, got 10 bytes\)/);
+    await expect(modelFromFiles(reader({ 'weights.bin': undefined }), 'm')).rejects.toThrow(
+      /weight file named by model\.json cannot be read \(expected weights\.bin\)/,
+    );
+    await expect(modelFromFiles(reader({ 'weights.bin': new Uint8Array(10) }), 'm')).rejects.toThrow(
+      /shorter than model\.json says \(expected 1972 bytes, got 10 bytes\)/,
+    );
   });
 });

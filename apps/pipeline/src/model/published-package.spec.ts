@@ -26,7 +26,8 @@ function runNode(script: string, source: string, args: string[] = []): { status:
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-const lastJsonLine = (text: string): { losses: number[]; gap: number; layers: string[]; normalization: unknown } => JSON.parse(text.trim().split('\n').at(-1) ?? '{}');
+const lastJsonLine = (text: string): { losses: number[]; gap: number; layers: string[]; normalization: unknown } =>
+  JSON.parse(text.trim().split('\n').at(-1) ?? '{}');
 
 /** Load, check the normalization against the bare network, train 3 steps on 0–255 images. */
 const trainScript = (imports: string): string => `${imports}
@@ -65,7 +66,13 @@ afterAll(() => rmSync(outside, { recursive: true, force: true }));
 
 describe('the built packages outside the workspace', () => {
   it('an .mjs script loads the published model with loadModel and trains it 3 steps on 0–255 images', () => {
-    const run = runNode('train.mjs', trainScript(`import * as tf from '@tensorflow/tfjs';\nimport { selectBackend } from '@ddinit/core/backend';\nimport { loadModel } from '@ddinit/pipeline';\nawait selectBackend('wasm');`), [artifact]);
+    const run = runNode(
+      'train.mjs',
+      trainScript(
+        `import * as tf from '@tensorflow/tfjs';\nimport { selectBackend } from '@ddinit/core/backend';\nimport { loadModel } from '@ddinit/pipeline';\nawait selectBackend('wasm');`,
+      ),
+      [artifact],
+    );
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
     const result = lastJsonLine(run.stdout);
@@ -79,7 +86,11 @@ describe('the built packages outside the workspace', () => {
   });
 
   it('a CommonJS script does the same through require()', () => {
-    const run = runNode('train.cjs', `(async () => {\nconst tf = require('@tensorflow/tfjs');\nconst { loadModel } = require('@ddinit/pipeline');\nrequire('@ddinit/models/layers');\n${trainScript(BACKEND_FROM_COMMONJS)}})().catch((e) => { console.error(e); process.exit(1); });`, [artifact]);
+    const run = runNode(
+      'train.cjs',
+      `(async () => {\nconst tf = require('@tensorflow/tfjs');\nconst { loadModel } = require('@ddinit/pipeline');\nrequire('@ddinit/models/layers');\n${trainScript(BACKEND_FROM_COMMONJS)}})().catch((e) => { console.error(e); process.exit(1); });`,
+      [artifact],
+    );
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
     const result = lastJsonLine(run.stdout);

@@ -47,7 +47,9 @@ describe('resolveModel', () => {
   });
 
   it('names unknown models and missing files', async () => {
-    await expect(resolveModel({ model: 'alexnet', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(/unknown model.*got alexnet/);
+    await expect(resolveModel({ model: 'alexnet', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 })).rejects.toThrow(
+      /unknown model.*got alexnet/,
+    );
     const missing = join(dir, 'nope', 'model.json');
     const error = await resolveModel({ model: missing, modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 10 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);

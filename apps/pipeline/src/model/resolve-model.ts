@@ -45,7 +45,11 @@ export async function checkModelReference(options: Pick<ResolveModelOptions, 'mo
   const { root, file } = modelFileLocation(options.model);
   const files = await artifactFileReader(root, file, options.store ?? {});
   if (!(await files.exists(file))) {
-    throw new ConfigError('the model file does not exist', { where: 'model', expected: 'a tfjs model.json (a path or s3:// URL)', actual: `no ${files.describe(file)}` });
+    throw new ConfigError('the model file does not exist', {
+      where: 'model',
+      expected: 'a tfjs model.json (a path or s3:// URL)',
+      actual: `no ${files.describe(file)}`,
+    });
   }
 }
 
@@ -100,7 +104,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<tf.Lay
   if (model.inputs.length !== 1 || !input || input.some((d, i) => d !== null && d !== options.inputShape[i])) {
     const shape = input?.map((d) => d ?? '?') ?? [];
     model.dispose();
-    throw new ShapeError('the model does not take the dataset\'s images', {
+    throw new ShapeError("the model does not take the dataset's images", {
       where: `model ${options.model}`,
       expected: `one input of ${options.inputShape.join('×')} (the data)`,
       actual: `${model.inputs.length} input(s), first ${shape.join('×')}`,

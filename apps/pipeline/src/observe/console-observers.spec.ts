@@ -30,7 +30,10 @@ describe('console observers', () => {
     observers.logger.warn('fell back', { layer: 'fc8', rows: 160 });
     observers.progress({ task: 'within-layer', phase: 'advance', completed: 2, total: 8, item: 'conv2' });
     observers.close();
-    const lines = text().trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { time: '2026-01-01T00:00:00.000Z', type: 'log', level: 'warn', message: 'fell back', fields: { layer: 'fc8', rows: 160 } },
       { time: '2026-01-01T00:00:00.000Z', type: 'progress', task: 'within-layer', phase: 'advance', completed: 2, total: 8, item: 'conv2' },

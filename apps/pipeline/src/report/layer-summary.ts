@@ -1,7 +1,8 @@
 /** The per-layer summary `ddinit init` prints at the end of a run. */
 import type { InitReport } from './report-schema';
 
-const cell = (v: number | null, digits = 4): string => (v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits));
+const cell = (v: number | null, digits = 4): string =>
+  v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits);
 
 export function formatLayerSummary(report: InitReport): string {
   const header = ['layer', 'kind', 'method', 'rows', 'mean', 'std', 'held-out mean', 'held-out std', 'ρ before', 'ρ after', 's'];
@@ -34,8 +35,12 @@ export function formatLayerSummary(report: InitReport): string {
   out.push(
     '',
     `model ${report.model} on ${report.data.source} (${report.data.sampleSize} images, ${report.data.sampleRule}), backend ${report.backend}, seed ${report.seed}`,
-    h ? `held-out: ${h.images} images${h.loss === null ? '' : `, loss ${cell(h.loss)} (uniform guess ${cell(h.chanceLoss)})`}` : 'held-out: none (the split has no image beyond the sample)',
-    c ? `calibration: ${c.converged ? 'converged' : 'NOT converged'} after ${c.iterations} iteration(s), max |log ρ/log T − 1| = ${cell(c.maxLogDeviation)}` : 'calibration: not run',
+    h
+      ? `held-out: ${h.images} images${h.loss === null ? '' : `, loss ${cell(h.loss)} (uniform guess ${cell(h.chanceLoss)})`}`
+      : 'held-out: none (the split has no image beyond the sample)',
+    c
+      ? `calibration: ${c.converged ? 'converged' : 'NOT converged'} after ${c.iterations} iteration(s), max |log ρ/log T − 1| = ${cell(c.maxLogDeviation)}`
+      : 'calibration: not run',
     `time: ${report.timings.totalSeconds.toFixed(1)} s (within ${report.timings.withinSeconds.toFixed(1)} s, between ${report.timings.betweenSeconds.toFixed(1)} s)`,
   );
   return out.join('\n');

@@ -32,13 +32,18 @@ export function lineChartSvg(chart: LineChart): string {
   const sx = (x: number) => left + ((x - x0) / (x1 - x0 || 1)) * (width - left - right);
   const sy = (y: number) => top + (1 - (y - y0) / span) * (height - top - bottom);
   const lines = chart.series.map((s) => {
-    const path = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
+    const path = s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+      .join(' ');
     return `<path d="${path}" fill="none" stroke="${s.color}" stroke-width="1.5"><title>${escapeHtml(s.name)}</title></path>`;
   });
   const reference = chart.reference
     ? `<line x1="${left}" x2="${width - right}" y1="${sy(chart.reference.value).toFixed(1)}" y2="${sy(chart.reference.value).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${width - right}" y="${(sy(chart.reference.value) - 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#666">${escapeHtml(chart.reference.label)}</text>`
     : '';
-  const legend = chart.series.map((s, i) => `<text x="${left + 8 + i * 140}" y="${top - 10}" font-size="12" fill="${s.color}">${escapeHtml(s.name)}</text>`).join('');
+  const legend = chart.series
+    .map((s, i) => `<text x="${left + 8 + i * 140}" y="${top - 10}" font-size="12" fill="${s.color}">${escapeHtml(s.name)}</text>`)
+    .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`,
     `<rect x="${left}" y="${top}" width="${width - left - right}" height="${height - top - bottom}" fill="none" stroke="#ccc"/>`,

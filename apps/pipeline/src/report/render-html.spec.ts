@@ -19,12 +19,16 @@ describe('report schema', () => {
     expect(InitReportSchema.safeParse(nan).error?.issues[0].path).toEqual(['layers', 0, 'outStd']);
     expect(InitReportSchema.safeParse({ ...sampleReport(), extra: 1 }).success).toBe(false);
     const filters = sampleReport().firstLayerFilters;
-    if (!filters) throw new Error("fixture has filters");
+    if (!filters) throw new Error('fixture has filters');
     expect(InitReportSchema.safeParse({ ...sampleReport(), firstLayerFilters: { ...filters, values: filters.values.slice(1) } }).success).toBe(false);
   });
 
   it("names methods and kinds as the libraries do: the library's names pass, others (the old 'skipped') are rejected at their path", () => {
-    const named = (layer: Record<string, unknown>, within = 'kmeans') => ({ ...sampleReport(), within: { method: within, beta: 0 }, layers: [{ ...sampleReport().layers[0], ...layer }] });
+    const named = (layer: Record<string, unknown>, within = 'kmeans') => ({
+      ...sampleReport(),
+      within: { method: within, beta: 0 },
+      layers: [{ ...sampleReport().layers[0], ...layer }],
+    });
     for (const method of ['kept', 'batchnorm', 'patches']) expect(InitReportSchema.safeParse(named({ method })).success, method).toBe(true);
     expect(InitReportSchema.safeParse(named({ method: 'skipped' })).error?.issues[0].path).toEqual(['layers', 0, 'method']);
     expect(InitReportSchema.safeParse(named({ kind: 'convolution' })).error?.issues[0].path).toEqual(['layers', 0, 'kind']);
@@ -49,7 +53,9 @@ describe('the held-out numbers', () => {
     expect(lines[0]).toMatch(/\bstd +held-out mean +held-out std +ρ before/);
     expect(lines.find((l) => l.startsWith('fc6'))).toMatch(/0\.9997 +0\.0600 +! 2\.4000/);
     expect(lines.find((l) => l.startsWith('conv2'))).toMatch(/0\.0200 +1\.0300 /);
-    expect(table).toContain('! held-out images differ from the sample (std ratio outside ×1.4 or mean shift > 0.25 std) in fc6: the sample is too small for them (raise --sample)');
+    expect(table).toContain(
+      '! held-out images differ from the sample (std ratio outside ×1.4 or mean shift > 0.25 std) in fc6: the sample is too small for them (raise --sample)',
+    );
     expect(table).toContain('held-out: 256 images, loss 2.4100 (uniform guess 2.3026)');
     expect(formatLayerSummary(sampleReport({ heldOut: null }))).toContain('held-out: none');
   });

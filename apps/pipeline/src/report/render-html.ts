@@ -20,7 +20,8 @@ svg .grid{stroke:#e5e5e5}svg .reference{stroke:#a4161a;stroke-dasharray:4 3}
 figure{margin:1rem 0;overflow-x:auto}figcaption{color:#555;font-size:.9rem}
 `;
 
-const num = (v: number | null, digits = 4): string => (v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits));
+const num = (v: number | null, digits = 4): string =>
+  v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits);
 
 export function renderReportHtml(report: InitReport): string {
   const names = report.layers.map((l) => l.name);

@@ -48,9 +48,7 @@ export function groupedBarChartSvg(chart: GroupedBarChart): string {
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${yy}" y2="${yy}" class="grid"/>`);
     parts.push(`<text x="${margin.left - 6}" y="${yy + 4}" text-anchor="end" class="tick">1e${e}</text>`);
   }
-  parts.push(
-    `<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" class="tick">${escapeHtml(chart.yLabel)}</text>`,
-  );
+  parts.push(`<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" class="tick">${escapeHtml(chart.yLabel)}</text>`);
   chart.categories.forEach((category, i) => {
     const x0 = margin.left + i * groupW + (groupW - barW * chart.series.length) / 2;
     chart.series.forEach((series, j) => {
@@ -63,9 +61,7 @@ export function groupedBarChartSvg(chart: GroupedBarChart): string {
       );
     });
     const lx = margin.left + (i + 0.5) * groupW;
-    parts.push(
-      `<text transform="translate(${lx} ${margin.top + plotH + 10}) rotate(45)" class="tick">${escapeHtml(category)}</text>`,
-    );
+    parts.push(`<text transform="translate(${lx} ${margin.top + plotH + 10}) rotate(45)" class="tick">${escapeHtml(category)}</text>`);
   });
   if (chart.reference !== undefined) {
     const yy = y(chart.reference);

@@ -48,7 +48,12 @@ describe('a dataset stored as encoded PNG/JPEG (the default of `data convert ima
   const encodedDataset = (): Promise<string> => (built ??= writeEncodedDataset());
   async function writeEncodedDataset(): Promise<string> {
     const root = join(dir, 'folders', 'train');
-    const palette: [number, number, number][] = [[10, 20, 30], [40, 60, 20], [200, 180, 220], [250, 230, 210]];
+    const palette: [number, number, number][] = [
+      [10, 20, 30],
+      [40, 60, 20],
+      [200, 180, 220],
+      [250, 230, 210],
+    ];
     for (const [c, name] of ['dark', 'light'].entries()) {
       mkdirSync(join(root, name), { recursive: true });
       for (let i = 0; i < 8; i++) {

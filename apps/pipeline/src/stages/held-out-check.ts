@@ -51,7 +51,10 @@ export function checkHeldOutLayers(model: tf.LayersModel, heldOut: HeldOutBatch,
   });
   const count = Object.keys(flagged).length;
   if (count > 0) {
-    logger.warn(`held-out check: ${count} layer(s) behave differently on ${heldOut.images.shape[0]} images outside the sample: the sample is too small for them (raise --sample)`, { layers: flagged });
+    logger.warn(
+      `held-out check: ${count} layer(s) behave differently on ${heldOut.images.shape[0]} images outside the sample: the sample is too small for them (raise --sample)`,
+      { layers: flagged },
+    );
   }
   return result;
 }

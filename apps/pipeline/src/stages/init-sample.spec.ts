@@ -40,8 +40,14 @@ describe('loadInitSample', () => {
     expect(heldOut.images.shape).toEqual([100, 28, 28, 1]);
     expect(heldOut.labels?.shape).toEqual([100]);
     // They are images 64…163 of the same epoch: compare in bytes, through each run's own normalization.
-    const { mean: [m1], std: [s1] } = withHeldOut.normalization;
-    const { mean: [m2], std: [s2] } = longer.normalization;
+    const {
+      mean: [m1],
+      std: [s1],
+    } = withHeldOut.normalization;
+    const {
+      mean: [m2],
+      std: [s2],
+    } = longer.normalization;
     const bytes = (t: tf.Tensor, m: number, s: number) => tf.tidy(() => tf.round(tf.mul(tf.add(tf.mul(t, s), m), 255)).dataSync());
     const tail = tf.slice(longer.images, 64);
     expect(Array.from(bytes(heldOut.images, m1, s1))).toEqual(Array.from(bytes(tail, m2, s2)));

@@ -85,7 +85,12 @@ export async function openInitData(
   const store = openStore(source, { ...options.store, ...(observers.logger ? { logger: observers.logger } : {}) });
   if (!(await store.exists(MANIFEST_NAME))) {
     // A wrong --data is bad input (exit 2), not a storage failure.
-    const isFile = !isS3Uri(source) && (await stat(source).then((s) => s.isFile(), () => false));
+    const isFile =
+      !isS3Uri(source) &&
+      (await stat(source).then(
+        (s) => s.isFile(),
+        () => false,
+      ));
     throw new DataError(isFile ? 'this is a file, not a dataset' : 'no dataset at this location', {
       where: source,
       expected: `a dataset directory or prefix holding ${MANIFEST_NAME} (\`ddinit data convert\` makes one)`,
@@ -97,7 +102,15 @@ export async function openInitData(
   const image = dataset.features.image;
   const decode = image.encoding === 'encoded' ? await encodedImageSize(source, options.decodeSize, observers) : undefined;
   const { height, width } = image.encoding === 'raw' ? image : (decode as { height: number; width: number });
-  return { dataset, source, split: options.split, examples: entry.examples, inputShape: [height, width, image.channels], classes: dataset.features.classNames.length, ...(decode ? { decode } : {}) };
+  return {
+    dataset,
+    source,
+    split: options.split,
+    examples: entry.examples,
+    inputShape: [height, width, image.channels],
+    classes: dataset.features.classNames.length,
+    ...(decode ? { decode } : {}),
+  };
 }
 
 function channelMoments(images: tf.Tensor4D): { mean: number[]; std: number[] } {
@@ -115,11 +128,21 @@ function channelMoments(images: tf.Tensor4D): { mean: number[]; std: number[] } 
 export async function readInitSample(data: InitData, options: { size: number; heldOut: number; seed: number }, observers: Observers = {}): Promise<InitSample> {
   const where = `dataset ${data.source}, split ${data.split}`;
   if (data.examples < options.size) {
-    throw new DataError('the split has fewer examples than the init sample needs', { where, expected: `at least ${options.size} examples`, actual: data.examples });
+    throw new DataError('the split has fewer examples than the init sample needs', {
+      where,
+      expected: `at least ${options.size} examples`,
+      actual: data.examples,
+    });
   }
   const total = Math.min(data.examples, options.size + Math.max(0, options.heldOut));
   observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total });
-  const batches = data.dataset.batches(data.split, { batchSize: total, seed: options.seed, epoch: 0, shuffle: true, ...(data.decode ? { decode: data.decode } : {}) });
+  const batches = data.dataset.batches(data.split, {
+    batchSize: total,
+    seed: options.seed,
+    epoch: 0,
+    shuffle: true,
+    ...(data.decode ? { decode: data.decode } : {}),
+  });
   const first = await batches.next();
   await batches.return(undefined);
   if (first.done || first.value.size < total) {
@@ -134,7 +157,11 @@ export async function readInitSample(data: InitData, options: { size: number; he
     sampleRaw.dispose();
     std.forEach((s, c) => {
       if (!(s > 1e-6)) {
-        throw new DataError('a channel is constant over the sample: it cannot be standardized', { where: `${where}, channel ${c}`, expected: 'std > 1e-6', actual: s });
+        throw new DataError('a channel is constant over the sample: it cannot be standardized', {
+          where: `${where}, channel ${c}`,
+          expected: 'std > 1e-6',
+          actual: s,
+        });
       }
     });
     const standardized = tf.tidy(() => tf.div(tf.sub(raw.images, mean), std) as tf.Tensor4D);
@@ -148,7 +175,15 @@ export async function readInitSample(data: InitData, options: { size: number; he
         : null;
     if (images !== standardized) standardized.dispose();
     observers.progress?.({ task: 'read sample', phase: 'end', completed: total, total });
-    return { images, heldOut, source: data.source, split: data.split, inputShape: data.inputShape, classes: batch.classes, normalization: { scale, mean, std } };
+    return {
+      images,
+      heldOut,
+      source: data.source,
+      split: data.split,
+      inputShape: data.inputShape,
+      classes: batch.classes,
+      normalization: { scale, mean, std },
+    };
   } finally {
     tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t) => t !== undefined) as tf.Tensor[]);
   }
@@ -163,7 +198,15 @@ export function disposeInitSample(sample: InitSample): void {
 
 /** {@link openInitData} then {@link readInitSample} (no held-out batch unless asked). */
 export async function loadInitSample(
-  options: { data: string; split: string; size: number; seed: number; heldOut?: number; store?: StoreOptions; decodeSize?: () => Promise<{ height: number; width: number }> },
+  options: {
+    data: string;
+    split: string;
+    size: number;
+    seed: number;
+    heldOut?: number;
+    store?: StoreOptions;
+    decodeSize?: () => Promise<{ height: number; width: number }>;
+  },
   observers: Observers = {},
 ): Promise<InitSample> {
   const data = await openInitData(options, observers);

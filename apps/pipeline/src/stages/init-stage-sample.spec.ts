@@ -29,9 +29,13 @@ async function ddinit(args: string[]): Promise<{ code: number; stdout: string; s
     return true;
   });
   try {
-    const code = await main([...args, '--log-format', 'json'], [
-      (program) => registerInitCommand(program, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (logs += text) }, env: {} }),
-    ]);
+    const code = await main(
+      [...args, '--log-format', 'json'],
+      [
+        (program) =>
+          registerInitCommand(program, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (logs += text) }, env: {} }),
+      ],
+    );
     return { code, stdout, stderr, logs };
   } finally {
     err.mockRestore();
@@ -51,7 +55,10 @@ const warnings = (logs: string): string[] =>
 /** A narrow vgg-plain-11: conv5_* and fc1 have 32 filters, so its default sample is ROWS_PER_FILTER · 32 images. */
 function smallVggConfig(extra: Record<string, unknown> = {}): string {
   const file = join(dir, `vgg-${Object.keys(extra).join('-') || 'default'}.json`);
-  writeFileSync(file, JSON.stringify({ model: 'vgg-plain-11', modelOptions: { baseChannels: 4, headUnits: 32 }, calibrationBatch: 8, backend: 'wasm', ...extra }));
+  writeFileSync(
+    file,
+    JSON.stringify({ model: 'vgg-plain-11', modelOptions: { baseChannels: 4, headUnits: 32 }, calibrationBatch: 8, backend: 'wasm', ...extra }),
+  );
   return file;
 }
 
@@ -68,7 +75,9 @@ describe('the init sample of ddinit init', () => {
     expect(run.code).toBe(0);
     const r = report(out);
     expect(r.data.sampleSize).toBe(ROWS_PER_FILTER * 32);
-    expect(r.data.sampleRule).toBe(`from the model: ${ROWS_PER_FILTER * 32} images for ${ROWS_PER_FILTER} rows × 32 filters of conv5_1 at 1 position(s) per image`);
+    expect(r.data.sampleRule).toBe(
+      `from the model: ${ROWS_PER_FILTER * 32} images for ${ROWS_PER_FILTER} rows × 32 filters of conv5_1 at 1 position(s) per image`,
+    );
     expect(r.heldOut).toMatchObject({ images: HELD_OUT_IMAGES, strayLayers: [] });
     // A fresh 10-class classifier: about ln 10 on images it has not seen.
     expect(r.heldOut?.loss).toBeGreaterThan(1.8);
@@ -89,7 +98,9 @@ describe('the init sample of ddinit init', () => {
     const stray = r.layers.filter((l) => l.heldOutStrays).map((l) => l.name);
     expect(stray.length).toBeGreaterThan(0);
     expect(r.heldOut?.strayLayers).toEqual(stray);
-    expect(warnings(run.logs).find((m) => m.startsWith('held-out check'))).toMatch(/layer\(s\) behave differently on 256 images outside the sample: the sample is too small for them \(raise --sample\)/);
+    expect(warnings(run.logs).find((m) => m.startsWith('held-out check'))).toMatch(
+      /layer\(s\) behave differently on 256 images outside the sample: the sample is too small for them \(raise --sample\)/,
+    );
   });
 
   it('bad sample sizes exit 2 naming the field; an unused calibration batch is not checked', async () => {
@@ -97,7 +108,18 @@ describe('the init sample of ddinit init', () => {
     expect(one.code).toBe(2);
     expect(one.stderr).toMatch(/must be at least 2 \(over one image every dense layer has std 0\)\n\s*→ at sample/);
 
-    const noCalibrate = await ddinit(['init', '--config', smallVggConfig(), '--sample', '6', '--no-calibrate', '--within', 'orthogonal', '--out', join(dir, 'six')]);
+    const noCalibrate = await ddinit([
+      'init',
+      '--config',
+      smallVggConfig(),
+      '--sample',
+      '6',
+      '--no-calibrate',
+      '--within',
+      'orthogonal',
+      '--out',
+      join(dir, 'six'),
+    ]);
     expect(noCalibrate.stderr).toBe('');
     expect(noCalibrate.code).toBe(0);
     expect(report(join(dir, 'six')).data.sampleSize).toBe(6);
@@ -108,7 +130,9 @@ describe('the init sample of ddinit init', () => {
     await writeSyntheticDataset(data, { splits: { train: 10_500 }, height: 28, width: 28, channels: 1 });
     const run = await ddinit(['init', '--data', data, '--model', 'vgg-plain-11', '--backend', 'wasm', '--sample', '10000', '--out', join(dir, 'large-out')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/sample: a sample of 10000 images needs about \d+\.\d GiB of activations for model vgg-plain-11 \(\d+ KiB per image\), more than the 3\.0 GiB this backend can hold \(expected at most \d+ images, got 10000\)/);
+    expect(run.stderr).toMatch(
+      /sample: a sample of 10000 images needs about \d+\.\d GiB of activations for model vgg-plain-11 \(\d+ KiB per image\), more than the 3\.0 GiB this backend can hold \(expected at most \d+ images, got 10000\)/,
+    );
     expect(run.stdout).not.toMatch(/"task":"read sample"/);
     expect(existsSync(join(dir, 'large-out'))).toBe(false);
   });

@@ -129,7 +129,11 @@ async function prepareSample(config: PipelineConfig, context: InitStageContext, 
     const choice = chooseSampleSize(config.sample, plans, data.examples);
     if (choice.capped) observers.logger.warn(`the default init sample is capped by the split: ${choice.size} images (${choice.rule})`, { images: choice.size });
     if (config.calibrate && config.calibrationBatch > choice.size) {
-      throw new ConfigError('the calibration batch is larger than the init sample', { where: 'calibrationBatch', expected: `at most ${choice.size} images (sample ${choice.rule})`, actual: config.calibrationBatch });
+      throw new ConfigError('the calibration batch is larger than the init sample', {
+        where: 'calibrationBatch',
+        expected: `at most ${choice.size} images (sample ${choice.rule})`,
+        actual: config.calibrationBatch,
+      });
     }
     checkSampleMemory(choice.size, model, plans, activationBudget(context.backend), config.model);
     const sample = await readInitSample(data, { size: choice.size, heldOut: choice.heldOut, seed: config.seed }, observers);
@@ -165,7 +169,10 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
   // A wrong --model is reported before any data is read; the manifest alone gives the dataset's identity.
   const modelReference = { model: config.model, modelOptions: config.modelOptions, store: context.store ?? {} };
   await checkModelReference(modelReference);
-  const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {}, decodeSize: () => modelImageSize(modelReference) }, { logger, progress });
+  const data = await openInitData(
+    { data: config.data, split: config.split, store: context.store ?? {}, decodeSize: () => modelImageSize(modelReference) },
+    { logger, progress },
+  );
   const configHash = hashConfig({ ...resultDefiningConfig(config), dataset: datasetIdentity(data.dataset.manifest), codeVersion: CODE_VERSION });
   const location: ArtifactLocation = openArtifactLocation(config.out, store);
   await location.prepare();
@@ -184,10 +191,22 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
     const prepared = await prepareSample(config, context, data, { logger, progress });
     ({ sample, model } = prepared);
     const { choice } = prepared;
-    logger.info('sample ready', { data: sample.source, split: sample.split, images: choice.size, heldOut: choice.heldOut, rule: choice.rule, shape: sample.inputShape });
+    logger.info('sample ready', {
+      data: sample.source,
+      split: sample.split,
+      images: choice.size,
+      heldOut: choice.heldOut,
+      rule: choice.rule,
+      shape: sample.inputShape,
+    });
 
     const withinStart = seconds();
-    const within = await initializeWithinLayers(model, sample.images, { ...config.withinOptions, method: config.within, seed: config.seed }, { logger, progress });
+    const within = await initializeWithinLayers(
+      model,
+      sample.images,
+      { ...config.withinOptions, method: config.within, seed: config.seed },
+      { logger, progress },
+    );
     const withinSeconds = seconds() - withinStart;
     // Before calibration: the held-out numbers describe the same weights as the in-sample ones.
     const heldOutLayers = sample.heldOut ? checkHeldOutLayers(model, sample.heldOut, within.layers, logger) : null;
@@ -213,7 +232,14 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
       model: config.model,
       backend: context.backend,
       seed: config.seed,
-      data: { source: sample.source, split: sample.split, sampleSize: choice.size, sampleRule: choice.rule, inputShape: sample.inputShape, normalization: sample.normalization },
+      data: {
+        source: sample.source,
+        split: sample.split,
+        sampleSize: choice.size,
+        sampleRule: choice.rule,
+        inputShape: sample.inputShape,
+        normalization: sample.normalization,
+      },
       within: { method: config.within, beta: within.options.beta },
       timings: { totalSeconds: 0, withinSeconds, betweenSeconds },
       layers: layerReports(within, calibration, heldOutLayers),
@@ -233,7 +259,10 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
     report.timings.totalSeconds = seconds() - start;
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderReportHtml(report)));
-    await location.publish(files, describeArtifact(files, { stage: 'init', configHash, seed: config.seed, codeVersion: CODE_VERSION, backend: context.backend }));
+    await location.publish(
+      files,
+      describeArtifact(files, { stage: 'init', configHash, seed: config.seed, codeVersion: CODE_VERSION, backend: context.backend }),
+    );
     logger.info('artifact published', { out: location.url, files: [...files.keys()] });
     return { skipped: false, location: location.url, configHash, report };
   } finally {

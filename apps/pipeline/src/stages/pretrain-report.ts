@@ -30,12 +30,19 @@ export interface PretrainReport {
 }
 
 export function renderPretrainHtml(report: PretrainReport): string {
-  const loss = lineChartSvg({ title: 'pretext loss', xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', color: '#1f77b4', points: report.curve.map((p) => [p.step, p.loss]) }] });
+  const loss = lineChartSvg({
+    title: 'pretext loss',
+    xLabel: 'step',
+    yLabel: 'loss',
+    series: [{ name: 'loss', color: '#1f77b4', points: report.curve.map((p) => [p.step, p.loss]) }],
+  });
   const accuracy = lineChartSvg({
     title: 'pretext accuracy',
     xLabel: 'step',
     yLabel: 'accuracy',
-    series: [{ name: 'accuracy (batch)', color: '#2ca02c', points: report.curve.filter((p) => p.accuracy !== null).map((p) => [p.step, p.accuracy as number]) }],
+    series: [
+      { name: 'accuracy (batch)', color: '#2ca02c', points: report.curve.filter((p) => p.accuracy !== null).map((p) => [p.step, p.accuracy as number]) },
+    ],
     reference: { value: report.final.chanceAccuracy, label: 'chance' },
   });
   const rows: [string, string][] = [

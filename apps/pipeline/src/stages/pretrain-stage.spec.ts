@@ -42,7 +42,10 @@ describe('ddinit pretrain (stage)', () => {
       },
     });
     expect(first.interrupted).toBe(true);
-    expect(readdirSync(join(out, '.ddinit-checkpoints')).filter((n) => n.endsWith('.json'))).toEqual(['checkpoint-000000004.json', 'checkpoint-000000005.json']);
+    expect(readdirSync(join(out, '.ddinit-checkpoints')).filter((n) => n.endsWith('.json'))).toEqual([
+      'checkpoint-000000004.json',
+      'checkpoint-000000005.json',
+    ]);
     const second = await runPretrainStage(config({ out }), { backend: 'wasm' });
     expect(second.report?.resumedFrom).toBe(5);
     expect(readFileSync(join(out, 'weights.bin')).equals(readFileSync(join(dir, 'straight', 'weights.bin')))).toBe(true);
@@ -52,7 +55,9 @@ describe('ddinit pretrain (stage)', () => {
   }, 240_000);
 
   it('learns rotation on Fashion-MNIST clearly above chance (0.25)', async () => {
-    const run = await runPretrainStage(config({ out: join(dir, 'learn'), steps: 80, batchSize: 16, learningRate: 0.02, checkpointEvery: 0 }), { backend: 'wasm' });
+    const run = await runPretrainStage(config({ out: join(dir, 'learn'), steps: 80, batchSize: 16, learningRate: 0.02, checkpointEvery: 0 }), {
+      backend: 'wasm',
+    });
     // Mean batch accuracy of the last 20 steps (1,280 images): 0.25 ± 0.012 by chance; measured 0.41.
     expect(run.report?.final.accuracy).toBeGreaterThan(0.35);
     const html = readFileSync(join(dir, 'learn', 'report.html'), 'utf8');
@@ -62,7 +67,11 @@ describe('ddinit pretrain (stage)', () => {
 
   it('names what is wrong: no init artifact, a feature layer the trunk lacks', async () => {
     await expect(runPretrainStage(config({ from: join(dir, 'nothing'), out: join(dir, 'x') }), { backend: 'wasm' })).rejects.toThrow(ConfigError);
-    await expect(runPretrainStage(config({ from: join(dir, 'nothing'), out: join(dir, 'x') }), { backend: 'wasm' })).rejects.toThrow(/^from: no init artifact to pretrain/);
-    await expect(runPretrainStage(config({ featureLayer: 'conv9', out: join(dir, 'y') }), { backend: 'wasm' })).rejects.toThrow(/featureLayer: no such layer in the trunk/);
+    await expect(runPretrainStage(config({ from: join(dir, 'nothing'), out: join(dir, 'x') }), { backend: 'wasm' })).rejects.toThrow(
+      /^from: no init artifact to pretrain/,
+    );
+    await expect(runPretrainStage(config({ featureLayer: 'conv9', out: join(dir, 'y') }), { backend: 'wasm' })).rejects.toThrow(
+      /featureLayer: no such layer in the trunk/,
+    );
   }, 120_000);
 });

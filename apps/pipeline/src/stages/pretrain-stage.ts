@@ -72,13 +72,22 @@ function lastSpatialLayer(network: tf.LayersModel): string {
   const spatial = network.layers.filter((l) => !(l instanceof tf.LayersModel) && (l.outputShape as number[]).length === 4);
   const last = spatial.at(-1);
   if (last === undefined) {
-    throw new ConfigError('the trunk has no spatial output for the rotation head', { where: `model ${network.name}`, expected: 'a layer with a 4-D (NHWC) output', actual: network.layers.map((l) => l.name).join(', ') });
+    throw new ConfigError('the trunk has no spatial output for the rotation head', {
+      where: `model ${network.name}`,
+      expected: 'a layer with a 4-D (NHWC) output',
+      actual: network.layers.map((l) => l.name).join(', '),
+    });
   }
   return last.name;
 }
 
 /** Step s's pretext batch: the dataset's images standardized as at init, each at four turns. */
-async function* pretextBatches(data: InitData, config: PretrainConfig, normalization: InputNormalizationConfig, fromStep: number): AsyncGenerator<LabelledBatch> {
+async function* pretextBatches(
+  data: InitData,
+  config: PretrainConfig,
+  normalization: InputNormalizationConfig,
+  fromStep: number,
+): AsyncGenerator<LabelledBatch> {
   for await (const batch of stepBatches(data.dataset, data.split, { batchSize: config.batchSize, seed: config.seed, fromStep })) {
     const tensors = toTensorBatch(batch, { scale: normalization.scale, mean: normalization.mean, std: normalization.std });
     try {
@@ -100,7 +109,12 @@ export async function runPretrainStage(config: PretrainConfig, context: Pretrain
   const progress = context.progress ?? silentProgress;
   const store = { ...context.store, logger };
   const source = await openArtifactLocation(config.from, store).readMetadata();
-  if (source === null) throw new ConfigError('no init artifact to pretrain (run `ddinit init` first, or name one with --from)', { where: 'from', expected: 'a directory or s3:// prefix holding an init artifact (metadata.json)', actual: config.from });
+  if (source === null)
+    throw new ConfigError('no init artifact to pretrain (run `ddinit init` first, or name one with --from)', {
+      where: 'from',
+      expected: 'a directory or s3:// prefix holding an init artifact (metadata.json)',
+      actual: config.from,
+    });
   const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {} }, { logger, progress });
   const { out: _out, force: _force, ...defining } = config;
   const configHash = hashConfig({ ...defining, from: source.configHash, dataset: datasetIdentity(data.dataset.manifest), codeVersion: packageJson.version });
@@ -113,7 +127,11 @@ export async function runPretrainStage(config: PretrainConfig, context: Pretrain
   const network = await readModel(config.from, context.store ?? {});
   try {
     const normalization = inputNormalizationOf(network, config.from);
-    if (normalization === undefined) throw new ConfigError('the init artifact has no input normalization to read the data with', { where: `${config.from}/model.json`, expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)' });
+    if (normalization === undefined)
+      throw new ConfigError('the init artifact has no input normalization to read the data with', {
+        where: `${config.from}/model.json`,
+        expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)',
+      });
     const featureLayer = config.featureLayer ?? lastSpatialLayer(network);
     const model = withPretextHead(network, { featureLayer, classes: ROTATION_CLASSES, seed: config.seed });
     const checkpoints = new CheckpointStore(config.out, configHash, store);
@@ -121,7 +139,14 @@ export async function runPretrainStage(config: PretrainConfig, context: Pretrain
     const result = await trainModel(
       model,
       classificationObjective,
-      { steps: config.steps, optimizer: config.optimizer, learningRate: config.learningRate, weightDecay: config.weightDecay, checkpointEvery: config.checkpointEvery, schedule: { kind: 'cosine', minFactor: 0 } },
+      {
+        steps: config.steps,
+        optimizer: config.optimizer,
+        learningRate: config.learningRate,
+        weightDecay: config.weightDecay,
+        checkpointEvery: config.checkpointEvery,
+        schedule: { kind: 'cosine', minFactor: 0 },
+      },
       {
         data: (fromStep) => pretextBatches(data, config, normalization, fromStep),
         release: (b) => tf.dispose([b.inputs, b.labels]),
@@ -136,7 +161,10 @@ export async function runPretrainStage(config: PretrainConfig, context: Pretrain
     const files = await modelToFiles(network, { inputNormalization: normalization });
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderPretrainHtml(report)));
-    await location.publish(files, describeArtifact(files, { stage: 'pretrain', configHash, seed: config.seed, codeVersion: packageJson.version, backend: context.backend }));
+    await location.publish(
+      files,
+      describeArtifact(files, { stage: 'pretrain', configHash, seed: config.seed, codeVersion: packageJson.version, backend: context.backend }),
+    );
     await checkpoints.clear();
     logger.info('artifact published', { out: location.url, files: [...files.keys()] });
     return { skipped: false, interrupted: false, location: location.url, configHash, report };

@@ -23,7 +23,10 @@ afterAll(() => models.forEach((m) => m.dispose()));
 describe('the init sample size', () => {
   it('by default gives the data-dependent layer with the fewest positions per filter ROWS_PER_FILTER rows per filter', () => {
     // vgg-plain-11 at 28 px: conv5_* have 128 filters at 1×1, one row per image each.
-    expect(sampleNeed(plansOf('vgg-plain-11'))).toEqual({ images: ROWS_PER_FILTER * 128, reason: `${ROWS_PER_FILTER} rows × 128 filters of conv5_1 at 1 position(s) per image` });
+    expect(sampleNeed(plansOf('vgg-plain-11'))).toEqual({
+      images: ROWS_PER_FILTER * 128,
+      reason: `${ROWS_PER_FILTER} rows × 128 filters of conv5_1 at 1 position(s) per image`,
+    });
     // caffenet-small: fc6 and fc7 have 256 units.
     expect(sampleNeed(plansOf('caffenet-small')).images).toBe(ROWS_PER_FILTER * 256);
     // Data-free sources and skipped layers need no rows: the reference's 160 stays.
@@ -68,6 +71,10 @@ describe('the init sample size', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(new RegExp(`^sample: a sample of 10000 images needs about \\d+\\.\\d GiB of activations for model vgg-plain-11 .* \\(expected at most ${fits} images, got 10000\\)`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^sample: a sample of 10000 images needs about \\d+\\.\\d GiB of activations for model vgg-plain-11 .* \\(expected at most ${fits} images, got 10000\\)`,
+      ),
+    );
   });
 });

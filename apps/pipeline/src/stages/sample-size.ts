@@ -26,7 +26,6 @@ export const HELD_OUT_IMAGES = 256;
  */
 export const WASM_ACTIVATION_BUDGET = 3 * 1024 ** 3;
 
-
 const positionsPerImage = (shape: tf.Shape): number => shape.slice(1, -1).reduce<number>((a, d) => a * (d ?? 1), 1);
 
 /** What the model asks of the sample: images, and the layer that asks most. */
@@ -95,7 +94,8 @@ export function activationBytesPerImage(model: tf.LayersModel, plans: readonly L
   for (const { layer } of plans) {
     if (layer.activation !== 'linear') values += elements(layer.outputShape);
     const conv = layer.convolution;
-    if (conv !== null) patches = Math.max(patches, conv.kernelSize[0] * conv.kernelSize[1] * (layer.inputChannels / layer.groups) * positionsPerImage(layer.outputShape));
+    if (conv !== null)
+      patches = Math.max(patches, conv.kernelSize[0] * conv.kernelSize[1] * (layer.inputChannels / layer.groups) * positionsPerImage(layer.outputShape));
   }
   return 4 * (values + patches);
 }
@@ -108,9 +108,12 @@ export function checkSampleMemory(size: number, model: tf.LayersModel, plans: re
   const perImage = activationBytesPerImage(model, plans);
   if (size * perImage <= budget) return;
   const gib = (b: number): string => `${(b / 1024 ** 3).toFixed(1)} GiB`;
-  throw new ConfigError(`a sample of ${size} images needs about ${gib(size * perImage)} of activations for model ${name} (${(perImage / 1024).toFixed(0)} KiB per image), more than the ${gib(budget)} this backend can hold`, {
-    where: 'sample',
-    expected: `at most ${Math.floor(budget / perImage)} images`,
-    actual: size,
-  });
+  throw new ConfigError(
+    `a sample of ${size} images needs about ${gib(size * perImage)} of activations for model ${name} (${(perImage / 1024).toFixed(0)} KiB per image), more than the ${gib(budget)} this backend can hold`,
+    {
+      where: 'sample',
+      expected: `at most ${Math.floor(budget / perImage)} images`,
+      actual: size,
+    },
+  );
 }

@@ -184,5 +184,7 @@ export function hashConfig(config: unknown): string {
     }
     return value;
   };
-  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(config)))
+    .digest('hex');
 }

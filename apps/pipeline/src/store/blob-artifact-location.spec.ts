@@ -99,7 +99,9 @@ describe('artifacts on S3', () => {
     const location = openArtifactLocation(url, { client: s3.client() });
     const error = await location.prepare().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(/^s3:\/\/artifacts\/users\/data: the output prefix holds objects ddinit did not write; refusing to publish there \(.*got 1 object: train\.csv\)$/);
+    expect((error as Error).message).toMatch(
+      /^s3:\/\/artifacts\/users\/data: the output prefix holds objects ddinit did not write; refusing to publish there \(.*got 1 object: train\.csv\)$/,
+    );
     const { files, metadata } = artifact('h', { 'a.txt': 'x' });
     await expect(location.publish(files, metadata)).rejects.toBeInstanceOf(ConfigError);
     expect(await keysUnder(url)).toEqual(['train.csv']);
@@ -125,7 +127,11 @@ describe('artifacts on S3', () => {
     const proxy = await startFaultyProxy(s3.endpoint);
     try {
       const logger = createMemoryLogger();
-      const location = openArtifactLocation('s3://artifacts/runs/retried', { client: s3.client({ endpoint: proxy.endpoint }), logger, retry: { baseDelayMs: 1 } });
+      const location = openArtifactLocation('s3://artifacts/runs/retried', {
+        client: s3.client({ endpoint: proxy.endpoint }),
+        logger,
+        retry: { baseDelayMs: 1 },
+      });
       proxy.inject(['503'], (method) => method === 'PUT');
       const { files, metadata } = artifact('h', { 'a.txt': 'one' });
       await location.publish(files, metadata);

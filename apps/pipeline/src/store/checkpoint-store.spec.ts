@@ -32,7 +32,12 @@ describe('CheckpointStore', () => {
       expect(await store.latest()).toBeNull();
       for (const step of [100, 200, 300]) await store.save(step, bytesOf(step));
       const keys = await openStore(checkpointLocation(out), options).list();
-      expect(keys.filter((k) => !k.includes('.tmp-'))).toEqual(['checkpoint-000000200.ddts', 'checkpoint-000000200.json', 'checkpoint-000000300.ddts', 'checkpoint-000000300.json']);
+      expect(keys.filter((k) => !k.includes('.tmp-'))).toEqual([
+        'checkpoint-000000200.ddts',
+        'checkpoint-000000200.json',
+        'checkpoint-000000300.ddts',
+        'checkpoint-000000300.json',
+      ]);
       expect(await store.latest()).toMatchObject({ step: 300, bytes: bytesOf(300) });
       // The newest one's bytes damaged (a half-written file): the previous one, with a warning.
       await openStore(checkpointLocation(out), options).write('checkpoint-000000300.ddts', [bytesOf(300).subarray(0, 10)]);
@@ -42,7 +47,9 @@ describe('CheckpointStore', () => {
       await openStore(checkpointLocation(out), options).write('checkpoint-000000400.ddts', [bytesOf(400)]);
       expect((await store.latest())?.step).toBe(200);
       await expect(new CheckpointStore(out, 'hash-b', options).latest()).rejects.toThrow(ConfigError);
-      await expect(new CheckpointStore(out, 'hash-b', options).latest()).rejects.toThrow(/written by another configuration.*expected configuration hash-b, got configuration hash-a/);
+      await expect(new CheckpointStore(out, 'hash-b', options).latest()).rejects.toThrow(
+        /written by another configuration.*expected configuration hash-b, got configuration hash-a/,
+      );
       await store.clear();
       expect(await openStore(checkpointLocation(out), options).list()).toEqual([]);
       if (kind === 'local') expect(readdirSync(out)).toEqual([]);

@@ -39,13 +39,21 @@ function expectUserFiles(dir: string): void {
 /** File operations that fail from the `failAt`-th call on, as a killed process would stop. */
 function killedAt(failAt: number): { ops: LocalFileOps; calls: () => number } {
   let calls = 0;
-  const gate = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    calls += 1;
-    if (calls >= failAt) throw new Error(`killed at file operation ${failAt}`);
-    return fn(...args);
-  };
+  const gate =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      calls += 1;
+      if (calls >= failAt) throw new Error(`killed at file operation ${failAt}`);
+      return fn(...args);
+    };
   return {
-    ops: { mkdir: gate(nodeFileOps.mkdir), writeDurably: gate(nodeFileOps.writeDurably), rename: gate(nodeFileOps.rename), unlink: gate(nodeFileOps.unlink), rmTree: gate(nodeFileOps.rmTree) },
+    ops: {
+      mkdir: gate(nodeFileOps.mkdir),
+      writeDurably: gate(nodeFileOps.writeDurably),
+      rename: gate(nodeFileOps.rename),
+      unlink: gate(nodeFileOps.unlink),
+      rmTree: gate(nodeFileOps.rmTree),
+    },
     calls: () => calls,
   };
 }

@@ -96,7 +96,10 @@ async function listDir(dir: string): Promise<string[] | null> {
   } catch (error) {
     if (isCode(error, 'ENOENT')) return null;
     if (isCode(error, 'ENOTDIR')) {
-      throw new ConfigError('the output location is not a directory (it, or a folder above it, is a file)', { where: dir, expected: 'a directory: new, empty, or a ddinit artifact' });
+      throw new ConfigError('the output location is not a directory (it, or a folder above it, is a file)', {
+        where: dir,
+        expected: 'a directory: new, empty, or a ddinit artifact',
+      });
     }
     throw new StorageError('cannot list the output directory', { where: dir, cause: error });
   }

@@ -15,7 +15,14 @@ export function sampleReport(overrides: Partial<InitReport> = {}): InitReport {
     model: 'caffenet-small',
     backend: 'wasm',
     seed: 1,
-    data: { source: 'embedded:fashion-mnist-sample', split: 'train', sampleSize: 160, sampleRule: 'set by sample (--sample)', inputShape: [28, 28, 1], normalization: { scale: 1 / 255, mean: [0.286], std: [0.353] } },
+    data: {
+      source: 'embedded:fashion-mnist-sample',
+      split: 'train',
+      sampleSize: 160,
+      sampleRule: 'set by sample (--sample)',
+      inputShape: [28, 28, 1],
+      normalization: { scale: 1 / 255, mean: [0.286], std: [0.353] },
+    },
     within: { method: 'kmeans', beta: 0 },
     timings: { totalSeconds: 12.5, withinSeconds: 8.25, betweenSeconds: 3.5 },
     layers: ['conv1', 'conv2', 'conv3', 'fc6', 'fc8'].map((name, k) => ({

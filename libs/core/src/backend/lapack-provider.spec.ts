@@ -71,7 +71,11 @@ describe.skipIf(native === undefined)('LAPACK behind @ddinit/core (native BLAS a
           const r = tf.matMul(q, y, true, false);
           const lower = tf.sub(r, tf.linalg.bandPart(r, 0, -1));
           const error = tf.div(tf.max(tf.abs(tf.sub(tf.matMul(q, r), y))), tf.max(tf.abs(y)));
-          return [tf.max(tf.abs(lower)).dataSync()[0] / tf.max(tf.abs(r)).dataSync()[0], tf.min(tf.sum(tf.mul(r, tf.eye(cols)), 1)).dataSync()[0], error.dataSync()[0]];
+          return [
+            tf.max(tf.abs(lower)).dataSync()[0] / tf.max(tf.abs(r)).dataSync()[0],
+            tf.min(tf.sum(tf.mul(r, tf.eye(cols)), 1)).dataSync()[0],
+            error.dataSync()[0],
+          ];
         });
         expect(below).toBeLessThan(1e-5);
         expect(diagonal).toBeGreaterThan(0);

@@ -47,9 +47,7 @@ export interface BackendSelection {
   nativeBlas?: NativeBlasStatus;
 }
 
-export type NativeBlasStatus =
-  | { active: true; config: string; threads: number; lapack: string }
-  | { active: false; reason: string };
+export type NativeBlasStatus = { active: true; config: string; threads: number; lapack: string } | { active: false; reason: string };
 
 export interface SelectBackendOptions {
   logger?: Logger;
@@ -60,17 +58,11 @@ export interface SelectBackendOptions {
   nativeBlas?: boolean;
 }
 
-type Attempt =
-  | { ok: true; tfBackend: string; registeredKernels: string[]; nativeBlas?: NativeBlasStatus }
-  | { ok: false; reason: string };
+type Attempt = { ok: true; tfBackend: string; registeredKernels: string[]; nativeBlas?: NativeBlasStatus } | { ok: false; reason: string };
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const e = error as { code?: string; message?: string };
-  return (
-    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
-    typeof e.message === 'string' &&
-    e.message.includes(specifier)
-  );
+  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes(specifier);
 }
 
 async function importOptional(specifier: string): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -153,10 +145,7 @@ function logSelection(logger: Logger, selection: BackendSelection): void {
  * @throws BackendError when an explicitly named backend is missing or fails, or
  *   (with `auto`) when none works; the message lists every reason.
  */
-export async function selectBackend(
-  choice: BackendChoice = 'auto',
-  options: SelectBackendOptions = {},
-): Promise<BackendSelection> {
+export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendSelection> {
   const logger = options.logger ?? silentLogger;
   if (choice !== 'auto' && !BACKEND_NAMES.includes(choice)) {
     throw new BackendError('unknown backend', {

@@ -120,7 +120,16 @@ describe('kmeans', () => {
   });
 
   it('reports progress against a total that bounds every pass, mini-batch steps and refinement alike', async () => {
-    const values = blobs(300, [[0, 0], [3, 0], [0, 3]], 1, 2);
+    const values = blobs(
+      300,
+      [
+        [0, 0],
+        [3, 0],
+        [0, 3],
+      ],
+      1,
+      2,
+    );
     const x = tf.tensor2d(values, [900, 2]);
     for (const options of [
       // one epoch of 15 steps (tolerance 0: no early stop), then 3 Lloyd passes
@@ -140,7 +149,16 @@ describe('kmeans', () => {
   });
 
   it('gives identical results for the same seed and backend', async () => {
-    const values = blobs(300, [[0, 0], [3, 0], [0, 3]], 1, 2);
+    const values = blobs(
+      300,
+      [
+        [0, 0],
+        [3, 0],
+        [0, 3],
+      ],
+      1,
+      2,
+    );
     const x = tf.tensor2d(values, [900, 2]);
     const a = await kmeans(x, 3, { seed: 11, algorithm: 'minibatch', batchSize: 64, refineIterations: 1 });
     const b = await kmeans(x, 3, { seed: Rng.fromSeed(11), algorithm: 'minibatch', batchSize: 64, refineIterations: 1 });
@@ -165,9 +183,18 @@ describe('kmeans', () => {
     const lloyd = await kmeans(x, 4, { seed: 5, algorithm: 'lloyd', initSize: 50, returnAssignments: true });
     const minibatch = await kmeans(x, 4, { seed: 5, algorithm: 'minibatch', batchSize: 16, initSize: 50 });
     const repaired = await kmeans(x, 4, { seed: 5, algorithm: 'minibatch', batchSize: 16, initialCentres: init, refineIterations: 0 });
-    const summary = (r: typeof lloyd) => ({ centres: Array.from(r.centres.dataSync()), inertia: r.inertia, iterations: r.iterations, repairs: r.emptyClusterRepairs, converged: r.converged });
+    const summary = (r: typeof lloyd) => ({
+      centres: Array.from(r.centres.dataSync()),
+      inertia: r.inertia,
+      iterations: r.iterations,
+      repairs: r.emptyClusterRepairs,
+      converged: r.converged,
+    });
     expect(summary(lloyd)).toEqual({
-      centres: [0.25085556507110596, 4.189878940582275, 2.274026870727539, -0.6355288624763489, -0.7457003593444824, 0.35928329825401306, 4.576462745666504, 0.4351963698863983],
+      centres: [
+        0.25085556507110596, 4.189878940582275, 2.274026870727539, -0.6355288624763489, -0.7457003593444824, 0.35928329825401306, 4.576462745666504,
+        0.4351963698863983,
+      ],
       inertia: 383.2501345051741,
       iterations: 4,
       repairs: 0,
@@ -175,14 +202,20 @@ describe('kmeans', () => {
     });
     expect((lloyd.assignments as Int32Array).reduce((sum, a, i) => sum + (i + 1) * a, 0)).toBe(22666);
     expect(summary(minibatch)).toEqual({
-      centres: [0.3029250502586365, 4.171390533447266, 1.8509622812271118, -0.3816172182559967, -0.8514407873153687, 0.3402332663536072, 4.511589527130127, 0.14936864376068115],
+      centres: [
+        0.3029250502586365, 4.171390533447266, 1.8509622812271118, -0.3816172182559967, -0.8514407873153687, 0.3402332663536072, 4.511589527130127,
+        0.14936864376068115,
+      ],
       inertia: 381.74349974856534,
       iterations: 38,
       repairs: 0,
       converged: true,
     });
     expect(summary(repaired)).toEqual({
-      centres: [-0.10894890874624252, -0.05606834217905998, 4.020251274108887, -0.32971736788749695, -1.718727469444275, 1.7758334875106812, 0.15451295673847198, 4.271108150482178],
+      centres: [
+        -0.10894890874624252, -0.05606834217905998, 4.020251274108887, -0.32971736788749695, -1.718727469444275, 1.7758334875106812, 0.15451295673847198,
+        4.271108150482178,
+      ],
       inertia: 438.2333405902595,
       iterations: 13,
       repairs: 1,
@@ -245,7 +278,18 @@ describe('kmeans', () => {
   });
 
   it('leaks no tensor and leaves its input alive', async () => {
-    const x = tf.tensor2d(blobs(50, [[0, 0], [5, 5]], 1, 3), [100, 2]);
+    const x = tf.tensor2d(
+      blobs(
+        50,
+        [
+          [0, 0],
+          [5, 5],
+        ],
+        1,
+        3,
+      ),
+      [100, 2],
+    );
     await expectNoLeakedTensors(async () => {
       const lloyd = await kmeans(x, 2, { seed: 1, algorithm: 'lloyd', chunkRows: 16 });
       lloyd.centres.dispose();

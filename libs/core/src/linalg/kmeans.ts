@@ -424,7 +424,15 @@ function updateCentresFromBatch(
  * batch's farthest rows (largest distance first, ties by row), with weight 1.
  * Returns how many centres it moved.
  */
-function reseedStaleCentres(run: Run, batch: Batch, distances: Float64Array, weights: Float64Array, lastHit: Int32Array, step: number, stepsPerEpoch: number): number {
+function reseedStaleCentres(
+  run: Run,
+  batch: Batch,
+  distances: Float64Array,
+  weights: Float64Array,
+  lastHit: Int32Array,
+  step: number,
+  stepsPerEpoch: number,
+): number {
   const { d, k } = run.p;
   const stale: number[] = [];
   for (let c = 0; c < k; c++) if (step - lastHit[c] >= stepsPerEpoch) stale.push(c);

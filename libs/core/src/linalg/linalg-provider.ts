@@ -27,11 +27,7 @@ export interface LinalgProvider {
    * may be overwritten): values descending, vectors size×count with unit columns, any
    * signs. Undefined when the solver failed.
    */
-  symmetricEigenpairs(
-    data: Float64Array,
-    size: number,
-    count: number,
-  ): { values: Float64Array; vectors: Float64Array } | undefined;
+  symmetricEigenpairs(data: Float64Array, size: number, count: number): { values: Float64Array; vectors: Float64Array } | undefined;
 }
 
 let current: LinalgProvider | undefined;

@@ -85,11 +85,7 @@ function checkPositive(value: number, name: string, where: string, integer: bool
  * @example
  * const { values, vectors, iterations } = subspaceEigenpairs(cov.covariance, 384, { seed: rng.derive('conv3') });
  */
-export function subspaceEigenpairs(
-  matrix: SymmetricMatrix,
-  count: number,
-  options: SubspaceIterationOptions = {},
-): SubspaceEigenpairs {
+export function subspaceEigenpairs(matrix: SymmetricMatrix, count: number, options: SubspaceIterationOptions = {}): SubspaceEigenpairs {
   const where = options.where ?? 'subspace iteration';
   const logger = options.logger ?? silentLogger;
   const sym = symmetrizeMatrix(matrix, where);
@@ -153,15 +149,12 @@ export function subspaceEigenpairs(
           history.push(residual);
           // Stagnation: less than 10% progress over the last STAGNATION_WINDOW iterations
           // means the float32 floor of the products has been reached.
-          const stagnated =
-            history.length > STAGNATION_WINDOW && residual > 0.9 * history[history.length - 1 - STAGNATION_WINDOW];
+          const stagnated = history.length > STAGNATION_WINDOW && residual > 0.9 * history[history.length - 1 - STAGNATION_WINDOW];
           if (residual <= tolerance || stagnated || iteration === maxIterations) {
             const converged = residual <= tolerance;
             if (!converged) {
               logger.warn(
-                stagnated
-                  ? 'subspace iteration stagnated above the tolerance (float32 floor reached)'
-                  : 'subspace iteration stopped before convergence',
+                stagnated ? 'subspace iteration stagnated above the tolerance (float32 floor reached)' : 'subspace iteration stopped before convergence',
                 { where, iterations: iteration, residual, tolerance },
               );
             }
@@ -188,10 +181,7 @@ export function subspaceEigenpairs(
             else keepScale[j] = 1;
           }
           const next = tf.tidy(() =>
-            tf.add(
-              tf.matMul(y, tf.mul(w, tf.tensor1d(powerScale))),
-              tf.matMul(q as tf.Tensor2D, tf.mul(w, tf.tensor1d(keepScale))),
-            ),
+            tf.add(tf.matMul(y, tf.mul(w, tf.tensor1d(powerScale))), tf.matMul(q as tf.Tensor2D, tf.mul(w, tf.tensor1d(keepScale)))),
           ) as tf.Tensor2D;
           try {
             const orthonormal = orthonormalizeColumns(next, where);

@@ -102,11 +102,7 @@ export function zcaFilters(eigen: Eigenpairs, options: WhiteningOptions = {}): t
  * @param mean μ to subtract first (length F); omit when x is already centred.
  * @throws ShapeError when x is not [n, F] or mean has the wrong length.
  */
-export function projectWhitened(
-  x: tf.Tensor2D,
-  eigen: Eigenpairs,
-  options: WhiteningOptions & { mean?: ArrayLike<number> } = {},
-): tf.Tensor2D {
+export function projectWhitened(x: tf.Tensor2D, eigen: Eigenpairs, options: WhiteningOptions & { mean?: ArrayLike<number> } = {}): tf.Tensor2D {
   if (x.rank !== 2 || x.shape[1] !== eigen.size) {
     throw new ShapeError('rows have the wrong width', { where: 'projectWhitened', expected: `[n, ${eigen.size}]`, actual: x.shape });
   }

@@ -18,10 +18,7 @@ export function normalData(shape: number[], seed: number): Float32Array {
  * Runs `fn` with `backend` active (inside tidy) and returns its outputs as
  * typed arrays; the previously active backend is restored afterwards.
  */
-export async function runOnBackend(
-  backend: 'cpu' | 'wasm',
-  fn: () => tf.Tensor | tf.Tensor[],
-): Promise<Float32Array[]> {
+export async function runOnBackend(backend: 'cpu' | 'wasm', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   const previous = tf.getBackend();
   await tf.setBackend(backend);
   try {

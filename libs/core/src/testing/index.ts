@@ -10,10 +10,7 @@ import { selectBackend, type BackendName, type BackendSelection } from '../backe
  * when it is built, the native BLAS addon; `nativeBlas: false` keeps the
  * portable kernels, for the specs of those kernels).
  */
-export async function useBackend(
-  name: BackendName = 'wasm',
-  options: { nativeBlas?: boolean } = {},
-): Promise<BackendSelection> {
+export async function useBackend(name: BackendName = 'wasm', options: { nativeBlas?: boolean } = {}): Promise<BackendSelection> {
   tf.env().set('IS_TEST', true);
   return selectBackend(name, options);
 }

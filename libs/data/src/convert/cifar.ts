@@ -99,7 +99,10 @@ export async function convertCifar(options: ConvertCifarOptions): Promise<Datase
   }
   const files: [string, string][] = cifar10
     ? [...[1, 2, 3, 4, 5].map((k): [string, string] => ['train', `data_batch_${k}.bin`]), ['test', 'test_batch.bin']]
-    : [['train', 'train.bin'], ['test', 'test.bin']];
+    : [
+        ['train', 'train.bin'],
+        ['test', 'test.bin'],
+      ];
   const writer = await createDatasetWriter(options.output, {
     ...options.writer,
     name: options.name ?? (cifar10 ? 'cifar10' : `cifar100-${which}`),

@@ -29,7 +29,9 @@ async function allExamples(dir: string, split: string) {
 describe('IDX converter (MNIST / Fashion-MNIST layout)', () => {
   it('converts gzipped and raw IDX files, keeping pixels and labels', async () => {
     await withTempDir(async (dir) => {
-      const n = 12, h = 5, w = 4;
+      const n = 12,
+        h = 5,
+        w = 4;
       const images = Uint8Array.from({ length: n * h * w }, (_, i) => (i * 13) % 256);
       const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
       await writeFile(join(dir, 'train-images.gz'), gzipSync(idx(8, [n, h, w], images)));
@@ -60,9 +62,12 @@ describe('IDX converter (MNIST / Fashion-MNIST layout)', () => {
       await writeFile(join(dir, 'bad-images'), Buffer.from('GIF89a....'));
       await writeFile(join(dir, 'short-images'), idx(8, [3, 2, 2], new Uint8Array(10)));
       await writeFile(join(dir, 'labels'), idx(8, [3], new Uint8Array(3)));
-      const run = (images: string) => convertIdx({ name: 'x', classNames: ['a'], output: join(dir, 'o'), splits: { train: { images: join(dir, images), labels: join(dir, 'labels') } } });
+      const run = (images: string) =>
+        convertIdx({ name: 'x', classNames: ['a'], output: join(dir, 'o'), splits: { train: { images: join(dir, images), labels: join(dir, 'labels') } } });
       await expect(run('bad-images')).rejects.toThrow(`${join(dir, 'bad-images')}: not an IDX file (bad magic) (expected 00 00 08 0n, got 47 49 46 38)`);
-      await expect(run('short-images')).rejects.toThrow(`${join(dir, 'short-images')}: IDX data size does not match its header (truncated?) (expected 12 bytes for [3, 2, 2], got 10 bytes)`);
+      await expect(run('short-images')).rejects.toThrow(
+        `${join(dir, 'short-images')}: IDX data size does not match its header (truncated?) (expected 12 bytes for [3, 2, 2], got 10 bytes)`,
+      );
     });
   });
 });
@@ -134,7 +139,11 @@ describe('image folder converter', () => {
       const manifest = await convertImageFolder({ name: 'pets', splits, size: { height: 8, width: 8 }, output: join(dir, 'raw') });
       expect(manifest.features.classNames).toEqual(['cats', 'dogs']);
       const train = await allExamples(join(dir, 'raw'), 'train');
-      expect(train.map((e) => [e.id, e.label])).toEqual([['cats/a.png', 0], ['cats/b.jpg', 0], ['dogs/c.jpeg', 1]]);
+      expect(train.map((e) => [e.id, e.label])).toEqual([
+        ['cats/a.png', 0],
+        ['cats/b.jpg', 0],
+        ['dogs/c.jpeg', 1],
+      ]);
       expect(train[0].image.length).toBe(8 * 8 * 3);
       expect(Array.from(train[0].image.subarray(0, 3))).toEqual([200, 10, 10]);
       expect(Math.abs(train[2].image[2] - 200)).toBeLessThan(6);
@@ -157,9 +166,9 @@ describe('image folder converter', () => {
     await withTempDir(async (dir) => {
       await mkdir(join(dir, 'train', 'x'), { recursive: true });
       await writeFile(join(dir, 'train', 'x', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nnot really'));
-      await expect(convertImageFolder({ name: 'b', splits: { train: join(dir, 'train') }, size: { height: 4, width: 4 }, output: join(dir, 'o') })).rejects.toThrow(
-        `${join(dir, 'train', 'x', 'broken.png')}: not a decodable PNG or JPEG image`,
-      );
+      await expect(
+        convertImageFolder({ name: 'b', splits: { train: join(dir, 'train') }, size: { height: 4, width: 4 }, output: join(dir, 'o') }),
+      ).rejects.toThrow(`${join(dir, 'train', 'x', 'broken.png')}: not a decodable PNG or JPEG image`);
       await mkdir(join(dir, 'val', 'y'), { recursive: true });
       await writeFile(join(dir, 'train', 'x', 'broken.png'), await solid([1, 2, 3], 4, 4, 'png'));
       await expect(convertImageFolder({ name: 'b', splits: { train: join(dir, 'train'), val: join(dir, 'val') }, output: join(dir, 'o2') })).rejects.toThrow(
@@ -176,10 +185,19 @@ describe('PASCAL VOC converter', () => {
       .join('')}</annotation>`;
 
   async function vocFixture(root: string): Promise<void> {
-    for (const d of ['JPEGImages', 'Annotations', 'ImageSets/Main', 'ImageSets/Segmentation', 'SegmentationClass']) await mkdir(join(root, d), { recursive: true });
+    for (const d of ['JPEGImages', 'Annotations', 'ImageSets/Main', 'ImageSets/Segmentation', 'SegmentationClass'])
+      await mkdir(join(root, d), { recursive: true });
     const pixels = new Uint8Array(4 * 6 * 3).fill(128);
-    for (const id of ['2008_000001', '2008_000002', '2008_000003']) await writeFile(join(root, 'JPEGImages', `${id}.jpg`), await encodeJpeg({ data: pixels, height: 4, width: 6, channels: 3 }));
-    await writeFile(join(root, 'Annotations', '2008_000001.xml'), annotation([['cat', 0], ['person', 0], ['cat', 1]]));
+    for (const id of ['2008_000001', '2008_000002', '2008_000003'])
+      await writeFile(join(root, 'JPEGImages', `${id}.jpg`), await encodeJpeg({ data: pixels, height: 4, width: 6, channels: 3 }));
+    await writeFile(
+      join(root, 'Annotations', '2008_000001.xml'),
+      annotation([
+        ['cat', 0],
+        ['person', 0],
+        ['cat', 1],
+      ]),
+    );
     await writeFile(join(root, 'Annotations', '2008_000002.xml'), annotation([['dog', 1]]));
     await writeFile(join(root, 'Annotations', '2008_000003.xml'), annotation([['aeroplane', 0]]));
     await writeFile(join(root, 'ImageSets/Main/train.txt'), '2008_000001\n2008_000002\n');
@@ -200,7 +218,10 @@ describe('PASCAL VOC converter', () => {
       expect(manifest.features.classNames).toEqual([...VOC_CLASSES]);
       const train = await allExamples(join(root, 'out'), 'train');
       const idx = (name: string) => VOC_CLASSES.indexOf(name as (typeof VOC_CLASSES)[number]);
-      expect(train.map((e) => [e.id, e.label])).toEqual([['2008_000001', [idx('cat'), idx('person')]], ['2008_000002', [idx('dog')]]]);
+      expect(train.map((e) => [e.id, e.label])).toEqual([
+        ['2008_000001', [idx('cat'), idx('person')]],
+        ['2008_000002', [idx('dog')]],
+      ]);
       await convertVoc({ root, task: 'classification', includeDifficult: false, size: { height: 3, width: 3 }, output: join(root, 'easy') });
       const easy = await allExamples(join(root, 'easy'), 'train');
       expect(easy.map((e) => e.label)).toEqual([[idx('cat'), idx('person')], []]);
@@ -230,10 +251,15 @@ describe('PASCAL VOC converter', () => {
       expect(new Set(raw.mask)).toEqual(new Set([0, 8, 15, 255]));
 
       // A colour outside the VOC map is an error naming the file and pixel.
-      await writeFile(join(root, 'SegmentationClass', '2008_000001.png'), await encodePng({ data: new Uint8Array(72).fill(77), height: 4, width: 6, channels: 3 }));
+      await writeFile(
+        join(root, 'SegmentationClass', '2008_000001.png'),
+        await encodePng({ data: new Uint8Array(72).fill(77), height: 4, width: 6, channels: 3 }),
+      );
       const error = await convertVoc({ root, task: 'segmentation', output: join(root, 'bad') }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DataError);
-      expect(String(error)).toContain(`${join(root, 'SegmentationClass', '2008_000001.png')} pixel (0, 0): mask colour is not in the VOC colour map (expected a VOC class colour, got rgb(77, 77, 77))`);
+      expect(String(error)).toContain(
+        `${join(root, 'SegmentationClass', '2008_000001.png')} pixel (0, 0): mask colour is not in the VOC colour map (expected a VOC class colour, got rgb(77, 77, 77))`,
+      );
     });
   });
 });

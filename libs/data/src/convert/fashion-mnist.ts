@@ -13,21 +13,9 @@ import { convertIdx, type ConvertIdxOptions } from './idx';
 /** Where Debian's `dataset-fashion-mnist` puts the files. */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-] as const;
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
 
-export const FASHION_MNIST_SOURCE =
-  'Fashion-MNIST, Han Xiao, Kashif Rasul, Roland Vollgraf (2017), arXiv:1708.07747; github.com/zalandoresearch/fashion-mnist';
+export const FASHION_MNIST_SOURCE = 'Fashion-MNIST, Han Xiao, Kashif Rasul, Roland Vollgraf (2017), arXiv:1708.07747; github.com/zalandoresearch/fashion-mnist';
 
 export const FASHION_MNIST_LICENSE = 'MIT, Copyright (c) 2017 Zalando SE';
 

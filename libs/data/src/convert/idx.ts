@@ -28,7 +28,11 @@ export function isGzip(bytes: Uint8Array): boolean {
  */
 export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataError('not an IDX file (bad magic)', { where, expected: '00 00 08 0n', actual: Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ') });
+    throw new DataError('not an IDX file (bad magic)', {
+      where,
+      expected: '00 00 08 0n',
+      actual: Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' '),
+    });
   }
   if (bytes[2] !== 0x08) {
     throw new DataError('IDX value type is not unsigned byte', { where, expected: '0x08', actual: `0x${bytes[2].toString(16).padStart(2, '0')}` });
@@ -40,7 +44,11 @@ export function parseIdx(bytes: Uint8Array, where: string): IdxArray {
   const count = dims.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * rank;
   if (bytes.length - start !== count) {
-    throw new DataError('IDX data size does not match its header (truncated?)', { where, expected: `${count} bytes for [${dims.join(', ')}]`, actual: `${bytes.length - start} bytes` });
+    throw new DataError('IDX data size does not match its header (truncated?)', {
+      where,
+      expected: `${count} bytes for [${dims.join(', ')}]`,
+      actual: `${bytes.length - start} bytes`,
+    });
   }
   return { dims, data: bytes.subarray(start) };
 }
@@ -83,7 +91,8 @@ export function* idxExamples(
   const width = String(n - 1).length;
   for (let i = 0; i < n; i++) {
     const label = labels.data[i];
-    if (label >= options.classes) throw new DataError('label out of range', { where: `${options.where} example ${i}`, expected: `< ${options.classes}`, actual: label });
+    if (label >= options.classes)
+      throw new DataError('label out of range', { where: `${options.where} example ${i}`, expected: `< ${options.classes}`, actual: label });
     if (options.perClass !== undefined && taken[label] >= options.perClass) continue;
     taken[label]++;
     yield { id: `${options.idPrefix}-${String(i).padStart(width, '0')}`, image: images.data.slice(i * h * w, (i + 1) * h * w), label };
@@ -91,7 +100,8 @@ export function* idxExamples(
   const perClass = options.perClass;
   if (perClass !== undefined) {
     const short = Array.from(taken).findIndex((t) => t < perClass);
-    if (short >= 0) throw new DataError('not enough examples of a class', { where: options.where, expected: `${options.perClass} of class ${short}`, actual: taken[short] });
+    if (short >= 0)
+      throw new DataError('not enough examples of a class', { where: options.where, expected: `${options.perClass} of class ${short}`, actual: taken[short] });
   }
 }
 
@@ -146,9 +156,18 @@ export async function convertIdx(options: ConvertIdxOptions): Promise<DatasetMan
   try {
     for (const [split, images, labels, files] of loaded) {
       if (images.dims[1] !== height || images.dims[2] !== width) {
-        throw new DataError('splits differ in image size', { where: files.images, expected: `${height}×${width}`, actual: `${images.dims[1]}×${images.dims[2]}` });
+        throw new DataError('splits differ in image size', {
+          where: files.images,
+          expected: `${height}×${width}`,
+          actual: `${images.dims[1]}×${images.dims[2]}`,
+        });
       }
-      for (const example of idxExamples(images, labels, { idPrefix: split, classes: options.classNames.length, where: files.images, ...(files.perClass === undefined ? {} : { perClass: files.perClass }) })) {
+      for (const example of idxExamples(images, labels, {
+        idPrefix: split,
+        classes: options.classNames.length,
+        where: files.images,
+        ...(files.perClass === undefined ? {} : { perClass: files.perClass }),
+      })) {
         await writer.write(split, example);
         if (++completed % 1000 === 0) progress({ task: 'convert idx', phase: 'advance', completed, item: split });
       }

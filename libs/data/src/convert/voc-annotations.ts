@@ -6,8 +6,26 @@ import sharp from 'sharp';
 import { DataError } from '@ddinit/core';
 
 export const VOC_CLASSES = [
-  'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ] as const;
 
 /** Mask value of pixels on object boundaries and of "difficult" regions. */
@@ -18,7 +36,9 @@ export const VOC_VOID = 255;
  * classes, 255 = void): bits of i spread over the high bits of R, G and B.
  */
 export function vocColour(i: number): [number, number, number] {
-  let r = 0, g = 0, b = 0;
+  let r = 0,
+    g = 0,
+    b = 0;
   let c = i;
   for (let j = 0; j < 8; j++) {
     r |= (c & 1) << (7 - j);

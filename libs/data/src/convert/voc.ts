@@ -103,7 +103,11 @@ export async function convertVoc(options: ConvertVocOptions): Promise<DatasetMan
           const mask = await decodeVocMask(await readSource(maskPath, 'mask'), maskPath);
           const original = size ? await decodeImage(jpeg, { channels: 3, where: imagePath }) : decoded;
           if (mask.height !== original.height || mask.width !== original.width) {
-            throw new DataError('mask size differs from its image', { where: maskPath, expected: `${original.height}×${original.width}`, actual: `${mask.height}×${mask.width}` });
+            throw new DataError('mask size differs from its image', {
+              where: maskPath,
+              expected: `${original.height}×${original.width}`,
+              actual: `${mask.height}×${mask.width}`,
+            });
           }
           const indices = size
             ? new Uint8Array(
@@ -117,7 +121,8 @@ export async function convertVoc(options: ConvertVocOptions): Promise<DatasetMan
           const present = new Set<number>();
           for (const v of indices) if (v !== 0 && v !== VOC_VOID) present.add(v);
           for (const v of present) {
-            if (v >= classNames.length) throw new DataError('mask value is not a VOC class', { where: maskPath, expected: `0…${classNames.length - 1} or 255`, actual: v });
+            if (v >= classNames.length)
+              throw new DataError('mask value is not a VOC class', { where: maskPath, expected: `0…${classNames.length - 1} or 255`, actual: v });
           }
           example.label = [...present].sort((a, b) => a - b);
           example.mask = size ? indices : await encodePng({ data: indices, height: mask.height, width: mask.width, channels: 1 });
@@ -127,7 +132,8 @@ export async function convertVoc(options: ConvertVocOptions): Promise<DatasetMan
           const labels = new Set<number>();
           for (const object of objects) {
             const index = classIndex.get(object.name as (typeof VOC_CLASSES)[number]);
-            if (index === undefined) throw new DataError('unknown VOC class', { where: annotationPath, expected: `one of ${VOC_CLASSES.join(', ')}`, actual: object.name });
+            if (index === undefined)
+              throw new DataError('unknown VOC class', { where: annotationPath, expected: `one of ${VOC_CLASSES.join(', ')}`, actual: object.name });
             if (object.difficult && options.includeDifficult === false) {
               skippedDifficult++;
               continue;

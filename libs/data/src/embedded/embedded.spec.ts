@@ -16,7 +16,10 @@ describe('embedded Fashion-MNIST sample', () => {
     expect(dataset.features.classNames).toEqual([...FASHION_MNIST_CLASSES]);
     expect(dataset.features.image).toEqual({ encoding: 'raw', height: 28, width: 28, channels: 1, layout: 'HWC' });
     expect(dataset.features.license).toContain('MIT');
-    for (const [split, perClass] of [['train', 300], ['test', 100]] as const) {
+    for (const [split, perClass] of [
+      ['train', 300],
+      ['test', 100],
+    ] as const) {
       const counts = new Array(10).fill(0);
       let mean = 0;
       let n = 0;
@@ -63,12 +66,22 @@ describe('natural-photo corpus', () => {
     }
     const sample = samplePatches(photos, { count: 500, size: 8, rng: 1 });
     // Natural images: neighbouring pixels are strongly correlated.
-    let sxy = 0, sx = 0, sy = 0, sxx = 0, syy = 0, m = 0;
+    let sxy = 0,
+      sx = 0,
+      sy = 0,
+      sxx = 0,
+      syy = 0,
+      m = 0;
     for (let k = 0; k < sample.count; k++) {
       const base = k * 8 * 8 * 3;
       const a = sample.patches[base];
       const b = sample.patches[base + 3];
-      sxy += a * b; sx += a; sy += b; sxx += a * a; syy += b * b; m++;
+      sxy += a * b;
+      sx += a;
+      sy += b;
+      sxx += a * a;
+      syy += b * b;
+      m++;
     }
     const r = (sxy / m - (sx / m) * (sy / m)) / Math.sqrt((sxx / m - (sx / m) ** 2) * (syy / m - (sy / m) ** 2));
     expect(r).toBeGreaterThan(0.8);

@@ -99,7 +99,12 @@ export async function writeNaturalPhotoDataset(output: string | BlobStore, optio
   for (const photo of NATURAL_PHOTOS) examples.push(['train', { id: photo.id, image: await readNaturalPhoto(photo) }]);
   return writeDataset(output, examples, {
     name: 'natural-photos',
-    features: { image: { encoding: 'encoded', channels: 3 }, label: 'none', source: NATURAL_PHOTOS.map((p) => `${p.title} (${p.packageName})`).join('; '), license: LICENSE },
+    features: {
+      image: { encoding: 'encoded', channels: 3 },
+      label: 'none',
+      source: NATURAL_PHOTOS.map((p) => `${p.title} (${p.packageName})`).join('; '),
+      license: LICENSE,
+    },
     ...options,
   });
 }

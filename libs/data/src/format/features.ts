@@ -89,18 +89,14 @@ export function featuresToSchema(features: DatasetFeatures): Schema {
   fields.push(
     new Field(
       'image',
-      image.encoding === 'raw'
-        ? new FixedSizeList(image.height * image.width * image.channels, new Field('pixel', new Uint8(), false))
-        : new Binary(),
+      image.encoding === 'raw' ? new FixedSizeList(image.height * image.width * image.channels, new Field('pixel', new Uint8(), false)) : new Binary(),
       false,
     ),
   );
   if (features.label === 'class') fields.push(new Field('label', new Int32(), false));
   if (features.label === 'multi') fields.push(new Field('label', new List(new Field('item', new Int32(), false)), false));
   if (features.mask === 'raw' && image.encoding === 'raw') {
-    fields.push(
-      new Field('mask', new FixedSizeList(image.height * image.width, new Field('class', new Uint8(), false)), false),
-    );
+    fields.push(new Field('mask', new FixedSizeList(image.height * image.width, new Field('class', new Uint8(), false)), false));
   }
   if (features.mask === 'encoded') fields.push(new Field('mask', new Binary(), false));
   fields.push(new Field('id', new Utf8(), false));

@@ -79,8 +79,7 @@ export function planEpoch(shardSizes: readonly number[], options: EpochOptions =
   const rng = Rng.fromSeed(options.seed ?? 0).derive(`epoch-${options.epoch ?? 0}`);
   const nonEmpty = shardSizes.map((_, i) => i).filter((i) => shardSizes[i] > 0);
   const order = shuffle ? Array.from(rng.derive('shards').permutation(nonEmpty.length), (i) => nonEmpty[i]) : nonEmpty;
-  const rowsOf = (shard: number): Int32Array =>
-    shuffle ? rng.derive(`shard-${shard}`).permutation(shardSizes[shard]) : range(shardSizes[shard]);
+  const rowsOf = (shard: number): Int32Array => (shuffle ? rng.derive(`shard-${shard}`).permutation(shardSizes[shard]) : range(shardSizes[shard]));
 
   const plan: PlannedShard[] = [];
   if (partition === 'shard') {

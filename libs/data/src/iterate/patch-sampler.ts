@@ -49,20 +49,26 @@ export function samplePatches(images: readonly PatchSource[], options: PatchSamp
   const ph = typeof options.size === 'number' ? options.size : options.size.height;
   const pw = typeof options.size === 'number' ? options.size : options.size.width;
   if (!Number.isInteger(options.count) || options.count < 1) throw new ConfigError('count must be an integer ≥ 1', { where: 'count', actual: options.count });
-  if (!Number.isInteger(ph) || !Number.isInteger(pw) || ph < 1 || pw < 1) throw new ConfigError('patch size must be positive integers', { where: 'size', actual: `${ph}×${pw}` });
+  if (!Number.isInteger(ph) || !Number.isInteger(pw) || ph < 1 || pw < 1)
+    throw new ConfigError('patch size must be positive integers', { where: 'size', actual: `${ph}×${pw}` });
   if (images.length === 0) throw new DataError('no images to sample patches from', { where: 'samplePatches', expected: '≥ 1 image', actual: 0 });
   const C = images[0].channels;
   const weights = new Float64Array(images.length + 1);
   images.forEach((image, i) => {
     if (image.channels !== C) throw new DataError('images differ in channel count', { where: `image ${i}`, expected: C, actual: image.channels });
     if (image.data.length !== image.height * image.width * image.channels) {
-      throw new DataError('image data length does not match its shape', { where: `image ${i}`, expected: image.height * image.width * image.channels, actual: image.data.length });
+      throw new DataError('image data length does not match its shape', {
+        where: `image ${i}`,
+        expected: image.height * image.width * image.channels,
+        actual: image.data.length,
+      });
     }
     const positions = Math.max(0, image.height - ph + 1) * Math.max(0, image.width - pw + 1);
     weights[i + 1] = weights[i] + positions;
   });
   const total = weights[images.length];
-  if (total === 0) throw new DataError('no image is large enough for a patch', { where: 'samplePatches', expected: `≥ ${ph}×${pw} pixels`, actual: 'smaller images' });
+  if (total === 0)
+    throw new DataError('no image is large enough for a patch', { where: 'samplePatches', expected: `≥ ${ph}×${pw} pixels`, actual: 'smaller images' });
   const rng = typeof options.rng === 'number' ? Rng.fromSeed(options.rng) : options.rng;
   const patches = new Uint8Array(options.count * ph * pw * C);
   const origins = new Int32Array(options.count * 3);

@@ -30,7 +30,9 @@ describe('stepBatches', () => {
         expect(resumed.map((b) => [b.step, b.ids])).toEqual(straight.slice(from).map((b) => [b.step, b.ids]));
         expect(resumed.map((b) => Array.from(b.images))).toEqual(straight.slice(from).map((b) => Array.from(b.images)));
       }
-      await expect(take(stepBatches(dataset, 'train', { batchSize: 24, seed: 7 }), 1)).rejects.toThrow(/the split holds less than one batch \(expected at least 24 examples, got 23\)/);
+      await expect(take(stepBatches(dataset, 'train', { batchSize: 24, seed: 7 }), 1)).rejects.toThrow(
+        /the split holds less than one batch \(expected at least 24 examples, got 23\)/,
+      );
     });
   });
 });

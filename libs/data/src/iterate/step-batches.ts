@@ -26,7 +26,11 @@ export function stepsPerEpoch(dataset: Dataset, split: string, batchSize: number
   const examples = dataset.split(split).examples;
   const steps = Math.floor(examples / batchSize);
   if (steps === 0) {
-    throw new DataError('the split holds less than one batch', { where: `dataset ${dataset.location}, split ${split}`, expected: `at least ${batchSize} examples`, actual: examples });
+    throw new DataError('the split holds less than one batch', {
+      where: `dataset ${dataset.location}, split ${split}`,
+      expected: `at least ${batchSize} examples`,
+      actual: examples,
+    });
   }
   return steps;
 }

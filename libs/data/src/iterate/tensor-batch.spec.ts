@@ -14,9 +14,13 @@ beforeAll(async () => {
 
 /** Two 3×4 RGB images; pixel (n, y, x, c) = 100n + 10y + x + c·? (distinct per position). */
 function tinyBatch(): UintBatch {
-  const N = 2, H = 3, W = 4, C = 3;
+  const N = 2,
+    H = 3,
+    W = 4,
+    C = 3;
   const images = new Uint8Array(N * H * W * C);
-  for (let n = 0; n < N; n++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) images[((n * H + y) * W + x) * C + c] = 100 * n + 10 * y + x + 4 * c;
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) images[((n * H + y) * W + x) * C + c] = 100 * n + 10 * y + x + 4 * c;
   const masks = new Uint8Array(N * H * W).map((_, i) => i);
   return { size: N, height: H, width: W, channels: C, images, labels: Int32Array.of(3, 7), classes: 10, masks, ids: ['a', 'b'] };
 }
@@ -61,7 +65,8 @@ describe('byte batches to tensors', () => {
         const m = masks[n * 4 + p];
         if (m === 255) expect(r).toBe(0);
         else {
-          const y = Math.floor((m - n * 12) / 4), x = (m - n * 12) % 4;
+          const y = Math.floor((m - n * 12) / 4),
+            x = (m - n * 12) % 4;
           expect(r).toBe(100 * n + 10 * y + x);
         }
       }
@@ -76,7 +81,9 @@ describe('byte batches to tensors', () => {
     expect(flipped?.images[0]).toBe(batch.images[3 * 3]);
     const centre = centerCropBatch(batch, 1, 2);
     expect(Array.from(centre.images.subarray(0, 6))).toEqual([11, 15, 19, 12, 16, 20]);
-    expect(() => augmentBatch(batch, { crop: { height: 9, width: 2 } }, Rng.fromSeed(0))).toThrow(/crop does not fit in the padded image \(expected 1…3 × 1…4, got 9 × 2\)/);
+    expect(() => augmentBatch(batch, { crop: { height: 9, width: 2 } }, Rng.fromSeed(0))).toThrow(
+      /crop does not fit in the padded image \(expected 1…3 × 1…4, got 9 × 2\)/,
+    );
   });
 
   it('samples seeded patches from real positions, weighting images by their positions', async () => {
@@ -86,9 +93,11 @@ describe('byte batches to tensors', () => {
     expect(samplePatches(images, { count: 200, size: 2, rng: 4 }).patches).toEqual(sample.patches);
     for (let k = 0; k < sample.count; k++) {
       const [img, top, left] = sample.origins.subarray(3 * k, 3 * k + 3);
-      for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) for (let c = 0; c < 3; c++) {
-        expect(sample.patches[((k * 2 + y) * 2 + x) * 3 + c]).toBe(100 * img + 10 * (top + y) + left + x + 4 * c);
-      }
+      for (let y = 0; y < 2; y++)
+        for (let x = 0; x < 2; x++)
+          for (let c = 0; c < 3; c++) {
+            expect(sample.patches[((k * 2 + y) * 2 + x) * 3 + c]).toBe(100 * img + 10 * (top + y) + left + x + 4 * c);
+          }
     }
     const fromFirst = Array.from({ length: 200 }, (_, k) => sample.origins[3 * k]).filter((i) => i === 0).length;
     expect(fromFirst).toBeGreaterThan(70);

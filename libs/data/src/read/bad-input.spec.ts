@@ -45,7 +45,9 @@ describe('bad input is an error naming the shard or key and what was expected', 
       await truncate(join(dir, shard.path), shard.bytes - 100);
       const error = await drain(dir).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DataError);
-      expect(String(error)).toContain(`shard ${join(dir, shard.path)}: shard size does not match the manifest (truncated or replaced?) (expected ${shard.bytes} bytes, got ${shard.bytes - 100} bytes)`);
+      expect(String(error)).toContain(
+        `shard ${join(dir, shard.path)}: shard size does not match the manifest (truncated or replaced?) (expected ${shard.bytes} bytes, got ${shard.bytes - 100} bytes)`,
+      );
     });
   });
 
@@ -68,7 +70,9 @@ describe('bad input is an error naming the shard or key and what was expected', 
       const bytes = await readFile(join(dir, shard.path));
       bytes.set(Buffer.from('PAR1XX'), 0);
       await writeFile(join(dir, shard.path), bytes);
-      await expect(drain(dir)).rejects.toThrow(`shard ${join(dir, shard.path)}: file does not start with the Arrow magic (not an Arrow IPC file) (expected 'ARROW1', got 'PAR1XX')`);
+      await expect(drain(dir)).rejects.toThrow(
+        `shard ${join(dir, shard.path)}: file does not start with the Arrow magic (not an Arrow IPC file) (expected 'ARROW1', got 'PAR1XX')`,
+      );
     });
   });
 
@@ -112,7 +116,9 @@ describe('bad input is an error naming the shard or key and what was expected', 
         m.splits.train.shards[0].examples += 1;
         m.splits.train.examples += 1;
       });
-      await expect(drain(dir)).rejects.toThrow(`shard row count does not match the manifest (expected ${shard.examples + 1} examples, got ${shard.examples} examples)`);
+      await expect(drain(dir)).rejects.toThrow(
+        `shard row count does not match the manifest (expected ${shard.examples + 1} examples, got ${shard.examples} examples)`,
+      );
     });
   });
 
@@ -136,11 +142,7 @@ describe('bad input is an error naming the shard or key and what was expected', 
       // Same columns, other class names.
       const renamed = join(dir, 'renamed');
       const features = { ...manifest.features, classNames: manifest.features.classNames.map((c) => c.toUpperCase()) };
-      const renamedManifest = await writeDataset(
-        renamed,
-        [['train', { id: 'x', image: new Uint8Array(768), label: 1 }]],
-        { name: 'renamed', features },
-      );
+      const renamedManifest = await writeDataset(renamed, [['train', { id: 'x', image: new Uint8Array(768), label: 1 }]], { name: 'renamed', features });
       await copyFile(join(renamed, renamedManifest.splits.train.shards[0].path), join(dir, target.path));
       await rewriteManifest(dir, (m) => {
         m.splits.train.shards[1] = { ...renamedManifest.splits.train.shards[0], path: target.path };

@@ -18,7 +18,13 @@ function checkContent(images: Uint8Array, ids: string[], split: number): void {
 describe('dataset batches', () => {
   it('deliver every example of a multi-shard split exactly once, with matching labels and pixels', async () => {
     await withTempDir(async (dir) => {
-      const manifest = await writeSyntheticDataset(dir, { splits: { train: 333, test: 7 }, height: H, width: W, maxShardBytes: 64 * 1024, maxBatchBytes: 8 * 1024 });
+      const manifest = await writeSyntheticDataset(dir, {
+        splits: { train: 333, test: 7 },
+        height: H,
+        width: W,
+        maxShardBytes: 64 * 1024,
+        maxBatchBytes: 8 * 1024,
+      });
       expect(manifest.splits.train.shards.length).toBeGreaterThan(3);
       const dataset = await openDataset(dir);
       for (const shuffle of [true, false]) {

@@ -11,8 +11,7 @@ const decoder = new TextDecoder();
 
 /** Fixed-size bytes per row (`FixedSizeList<Uint8>`) or variable bytes (`Binary`). */
 export type BytesColumn =
-  | { kind: 'fixed'; values: Uint8Array; stride: number; offset: number }
-  | { kind: 'variable'; values: Uint8Array; offsets: Int32Array; offset: number };
+  { kind: 'fixed'; values: Uint8Array; stride: number; offset: number } | { kind: 'variable'; values: Uint8Array; offsets: Int32Array; offset: number };
 
 export interface BatchColumns {
   rows: number;
@@ -42,7 +41,8 @@ function bytesColumn(data: Data, where: string): BytesColumn {
  * not match its manifest.
  */
 export function requiredColumn<T>(column: T | undefined, name: string, where: string): T {
-  if (column === undefined) throw new DataError('the shard lacks a column its dataset features promise', { where, expected: `a '${name}' column`, actual: 'none' });
+  if (column === undefined)
+    throw new DataError('the shard lacks a column its dataset features promise', { where, expected: `a '${name}' column`, actual: 'none' });
   return column;
 }
 

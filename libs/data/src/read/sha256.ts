@@ -58,10 +58,7 @@ parentPort.on('message', (m) => {
 });
 `;
 
-type Reply =
-  | { type: 'returned'; buffer: ArrayBuffer }
-  | { type: 'hashed'; seq: number }
-  | { type: 'digest'; id: number; hex: string };
+type Reply = { type: 'returned'; buffer: ArrayBuffer } | { type: 'hashed'; seq: number } | { type: 'digest'; id: number; hex: string };
 
 const TRANSFER_BYTES = 4 * 1024 * 1024;
 const TRANSFER_BUFFERS = 3;

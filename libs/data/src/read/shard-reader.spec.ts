@@ -47,7 +47,13 @@ describe('shard streaming', () => {
   it('streams a shard in chunks, holding only a bounded number of them', async () => {
     await withTempDir(async (dir) => {
       // One 1 MiB shard of 2 KiB batches; 16 KiB chunks, at most 64 KiB fetched ahead.
-      const manifest = await writeSyntheticDataset(dir, { splits: { train: 1200 }, height: 16, width: 16, maxShardBytes: 2 * 1024 * 1024, maxBatchBytes: 8 * 1024 });
+      const manifest = await writeSyntheticDataset(dir, {
+        splits: { train: 1200 },
+        height: 16,
+        width: 16,
+        maxShardBytes: 2 * 1024 * 1024,
+        maxBatchBytes: 8 * 1024,
+      });
       const shard = manifest.splits.train.shards[0];
       expect(manifest.splits.train.shards.length).toBe(1);
       const pool = new CountingPool(16 * 1024, 64);

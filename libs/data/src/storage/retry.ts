@@ -77,11 +77,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * @example
  * const bytes = await withRetries('GET s3://b/k bytes=0-99', () => get(), { attempts: 4 });
  */
-export async function withRetries<T>(
-  description: string,
-  operation: (attempt: number) => Promise<T>,
-  options: RetryOptions = {},
-): Promise<T> {
+export async function withRetries<T>(description: string, operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 5;
   const base = options.baseDelayMs ?? 100;
   const cap = options.maxDelayMs ?? 5000;

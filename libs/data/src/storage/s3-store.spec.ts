@@ -48,7 +48,13 @@ describe('S3 store against s3rver', () => {
     const chunks = [];
     for (let i = 0; i < data.length; i += 1_000_000) chunks.push(data.subarray(i, i + 1_000_000));
     proxy.log.length = 0;
-    const viaProxy = new S3Store({ client: s3.client({ endpoint: proxy.endpoint }), bucket: 'bucket', prefix: 'mp', partBytes: 5 * 1024 * 1024, retry: fastRetry });
+    const viaProxy = new S3Store({
+      client: s3.client({ endpoint: proxy.endpoint }),
+      bucket: 'bucket',
+      prefix: 'mp',
+      partBytes: 5 * 1024 * 1024,
+      retry: fastRetry,
+    });
     expect(await viaProxy.write('big.bin', chunks)).toEqual({ bytes: data.length });
     const parts = proxy.log.filter((r) => r.method === 'PUT' && r.path.includes('partNumber='));
     expect(parts.length).toBe(3);
@@ -75,7 +81,12 @@ describe('S3 store against s3rver', () => {
   });
 
   it('gives up after the configured attempts with an error naming the key', async () => {
-    const store = new S3Store({ client: s3.client({ endpoint: proxy.endpoint }), bucket: 'bucket', prefix: 'faults', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const store = new S3Store({
+      client: s3.client({ endpoint: proxy.endpoint }),
+      bucket: 'bucket',
+      prefix: 'faults',
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    });
     proxy.inject(['503', '503', '503'], (method) => method === 'HEAD');
     await expect(store.size('obj')).rejects.toThrow(/s3:\/\/bucket\/faults\/obj: HEAD failed after retries \(got HTTP 503/);
   });
@@ -131,7 +142,10 @@ describe('S3 client configuration', () => {
   it('takes the endpoint from AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, with path-style addressing', () => {
     expect(resolveS3Endpoint({ env: {} })).toEqual({ forcePathStyle: false, endpoint: undefined });
     expect(resolveS3Endpoint({ env: { AWS_ENDPOINT_URL: 'http://minio:9000' } })).toEqual({ endpoint: 'http://minio:9000', forcePathStyle: true });
-    expect(resolveS3Endpoint({ env: { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_S3: 'http://b:2' } })).toEqual({ endpoint: 'http://b:2', forcePathStyle: true });
+    expect(resolveS3Endpoint({ env: { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_S3: 'http://b:2' } })).toEqual({
+      endpoint: 'http://b:2',
+      forcePathStyle: true,
+    });
     expect(resolveS3Endpoint({ env: { AWS_ENDPOINT_URL_S3: 'http://b:2' }, forcePathStyle: false }).forcePathStyle).toBe(false);
   });
 

@@ -144,20 +144,22 @@ export class S3Store implements BlobStore {
     const status = statusOf(cause);
     const noCredentials = code === 'CredentialsProviderError';
     return new ConfigError(
-      noCredentials ? `no S3 credentials were found for ${what}` : `S3 refused ${what}: the credentials are not valid for bucket '${this.bucket}' or may not access this key`,
+      noCredentials
+        ? `no S3 credentials were found for ${what}`
+        : `S3 refused ${what}: the credentials are not valid for bucket '${this.bucket}' or may not access this key`,
       {
         where: this.describe(key),
         expected: `credentials allowed to use bucket '${this.bucket}', from ${this.credentialSource}`,
-        actual: noCredentials ? 'none in any source of the chain' : [status === undefined ? undefined : `HTTP ${status}`, code].filter((part) => part !== undefined).join(' '),
+        actual: noCredentials
+          ? 'none in any source of the chain'
+          : [status === undefined ? undefined : `HTTP ${status}`, code].filter((part) => part !== undefined).join(' '),
         cause,
       },
     );
   }
 
   async size(key: string): Promise<number> {
-    const head = await this.request('HEAD', key, () =>
-      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) })),
-    );
+    const head = await this.request('HEAD', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) })));
     if (head.ContentLength === undefined) throw new StorageError('HEAD returned no Content-Length', { where: this.describe(key) });
     return head.ContentLength;
   }
@@ -189,12 +191,7 @@ export class S3Store implements BlobStore {
   }
 
   /** One GET, its body copied into a single buffer; a short body is a retryable error. */
-  private async getInto(
-    key: string,
-    range: string | undefined,
-    length: number | undefined,
-    target: Uint8Array | undefined,
-  ): Promise<Uint8Array> {
+  private async getInto(key: string, range: string | undefined, length: number | undefined, target: Uint8Array | undefined): Promise<Uint8Array> {
     const response = await this.client.send(
       new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), ...(range === undefined ? {} : { Range: range }) }),
     );
@@ -264,9 +261,7 @@ export class S3Store implements BlobStore {
       const id = uploadId;
       const partNumber = parts.length + 1;
       const result = await this.request(`UploadPart ${partNumber}`, key, () =>
-        this.client.send(
-          new UploadPartCommand({ Bucket: this.bucket, Key: objectKey, UploadId: id, PartNumber: partNumber, Body: data }),
-        ),
+        this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: objectKey, UploadId: id, PartNumber: partNumber, Body: data })),
       );
       if (result.ETag === undefined) throw new StorageError(`part ${partNumber} returned no ETag`, { where: this.describe(key) });
       parts.push({ ETag: result.ETag, PartNumber: partNumber });
@@ -290,31 +285,25 @@ export class S3Store implements BlobStore {
       }
       if (uploadId === undefined) {
         const body = part.subarray(0, filled);
-        await this.request('PUT', key, () =>
-          this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: body })),
-        );
+        await this.request('PUT', key, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: body })));
         return { bytes };
       }
       if (filled > 0) await uploadPart(part.subarray(0, filled));
       const id = uploadId;
       await this.request('CompleteMultipartUpload', key, () =>
-        this.client.send(
-          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: id, MultipartUpload: { Parts: parts } }),
-        ),
+        this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: id, MultipartUpload: { Parts: parts } })),
       );
       return { bytes };
     } catch (error) {
       if (uploadId !== undefined) {
         const id = uploadId;
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: id }))
-          .catch((abortError: unknown) =>
-            this.logger.warn('aborting a multipart upload failed; the parts stay until a lifecycle rule removes them', {
-              key: this.describe(key),
-              uploadId: id,
-              error: String(abortError),
-            }),
-          );
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: id })).catch((abortError: unknown) =>
+          this.logger.warn('aborting a multipart upload failed; the parts stay until a lifecycle rule removes them', {
+            key: this.describe(key),
+            uploadId: id,
+            error: String(abortError),
+          }),
+        );
       }
       throw error;
     }

@@ -51,27 +51,24 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
       });
       return;
     }
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, method, path, headers: req.headers },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        if (fault === 'truncate') {
-          const length = Number(upstreamRes.headers['content-length'] ?? 0);
-          let sent = 0;
-          upstreamRes.on('data', (chunk: Buffer) => {
-            const room = Math.floor(length / 2) - sent;
-            if (room > 0) res.write(chunk.subarray(0, room));
-            sent += chunk.length;
-            if (sent >= length / 2) {
-              upstreamRes.destroy();
-              res.socket?.destroy();
-            }
-          });
-        } else {
-          upstreamRes.pipe(res);
-        }
-      },
-    );
+    const forward = request({ host: upstream.hostname, port: upstream.port, method, path, headers: req.headers }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      if (fault === 'truncate') {
+        const length = Number(upstreamRes.headers['content-length'] ?? 0);
+        let sent = 0;
+        upstreamRes.on('data', (chunk: Buffer) => {
+          const room = Math.floor(length / 2) - sent;
+          if (room > 0) res.write(chunk.subarray(0, room));
+          sent += chunk.length;
+          if (sent >= length / 2) {
+            upstreamRes.destroy();
+            res.socket?.destroy();
+          }
+        });
+      } else {
+        upstreamRes.pipe(res);
+      }
+    });
     forward.on('error', () => res.socket?.destroy());
     req.pipe(forward);
   });

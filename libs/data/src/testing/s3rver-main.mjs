@@ -17,7 +17,10 @@ process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 const stop = () => {
   // Open keep-alive connections can hold close() back: exit after a short grace period regardless.
   setTimeout(() => process.exit(0), 500).unref();
-  server.close().then(() => process.exit(0), () => process.exit(0));
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(0),
+  );
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -2,19 +2,7 @@
  * Collects examples and turns them into one Arrow record batch with the
  * dataset's schema, checking each example against the features on the way in.
  */
-import {
-  Binary,
-  FixedSizeList,
-  Int32,
-  List,
-  RecordBatch,
-  Struct,
-  Uint8,
-  Utf8,
-  makeData,
-  type Data,
-  type Schema,
-} from 'apache-arrow';
+import { Binary, FixedSizeList, Int32, List, RecordBatch, Struct, Uint8, Utf8, makeData, type Data, type Schema } from 'apache-arrow';
 import { DataError } from '@ddinit/core';
 import type { Example } from '../format/example';
 import { rawImageBytes, type DatasetFeatures } from '../format/features';
@@ -156,12 +144,13 @@ export class BatchBuilder {
       const values = Int32Array.from(this.multiLabels.flat());
       const valueOffsets = offsetsOf(this.multiLabels.map((l) => ({ byteLength: l.length })));
       const child = makeData({ type: new Int32(), length: values.length, nullCount: 0, data: values });
-      children.push(
-        makeData({ type: field('label').type as List<Int32>, length, nullCount: 0, valueOffsets, child }),
-      );
+      children.push(makeData({ type: field('label').type as List<Int32>, length, nullCount: 0, valueOffsets, child }));
     }
     if (this.features.mask !== 'none') children.push(this.bytesColumn(field('mask').type, this.masks, length));
-    const idBytes = concat(this.ids, this.ids.reduce((t, b) => t + b.byteLength, 0));
+    const idBytes = concat(
+      this.ids,
+      this.ids.reduce((t, b) => t + b.byteLength, 0),
+    );
     children.push(makeData({ type: new Utf8(), length, nullCount: 0, data: idBytes, valueOffsets: offsetsOf(this.ids) }));
 
     const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children });

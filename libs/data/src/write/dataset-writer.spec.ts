@@ -31,10 +31,14 @@ describe('dataset writer', () => {
       }
       const files = await readdir(dir);
       expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
-      expect(files.sort()).toEqual(['manifest.json', ...manifest.splits.test.shards.map((s) => s.path), ...manifest.splits.train.shards.map((s) => s.path)].sort());
+      expect(files.sort()).toEqual(
+        ['manifest.json', ...manifest.splits.test.shards.map((s) => s.path), ...manifest.splits.train.shards.map((s) => s.path)].sort(),
+      );
 
       const dataset = await openDataset(dir);
-      const expected = new Map([...syntheticExamples({ splits: { train: 500, test: 40 }, height: 16, width: 16 })].map(([split, e]) => [`${split}/${e.id}`, e]));
+      const expected = new Map(
+        [...syntheticExamples({ splits: { train: 500, test: 40 }, height: 16, width: 16 })].map(([split, e]) => [`${split}/${e.id}`, e]),
+      );
       let count = 0;
       for (const split of ['train', 'test']) {
         for await (const example of dataset.examples(split, { shuffle: false })) {
@@ -67,7 +71,11 @@ describe('dataset writer', () => {
           yield pair;
         }
       }
-      const features = { image: { encoding: 'raw' as const, height: 8, width: 8, channels: 3 }, label: 'class' as const, classNames: Array.from({ length: 10 }, (_, k) => `c${k}`) };
+      const features = {
+        image: { encoding: 'raw' as const, height: 8, width: 8, channels: 3 },
+        label: 'class' as const,
+        classNames: Array.from({ length: 10 }, (_, k) => `c${k}`),
+      };
       await expect(writeDataset(dir, failing(), { name: 'x', features })).rejects.toThrow('source broke');
       const files = await readdir(dir);
       expect(files).not.toContain('manifest.json');
@@ -91,11 +99,13 @@ describe('dataset writer', () => {
         name: 'x',
         features: { image: { encoding: 'raw', height: 2, width: 2, channels: 1 }, label: 'class', classNames: ['a', 'b'] },
       });
+      await expect(writer.write('train', { id: 'e1', image: new Uint8Array(5), label: 0 })).rejects.toThrow("split 'train' of file://");
       await expect(writer.write('train', { id: 'e1', image: new Uint8Array(5), label: 0 })).rejects.toThrow(
-        "split 'train' of file://" ,
+        /example 'e1': image has the wrong number of bytes \(expected 4 \(2×2×1 HWC\), got 5\)/,
       );
-      await expect(writer.write('train', { id: 'e1', image: new Uint8Array(5), label: 0 })).rejects.toThrow(/example 'e1': image has the wrong number of bytes \(expected 4 \(2×2×1 HWC\), got 5\)/);
-      await expect(writer.write('train', { id: 'e2', image: new Uint8Array(4), label: 2 })).rejects.toThrow(/example 'e2': label is out of range of the class names \(expected 0…1, got 2\)/);
+      await expect(writer.write('train', { id: 'e2', image: new Uint8Array(4), label: 2 })).rejects.toThrow(
+        /example 'e2': label is out of range of the class names \(expected 0…1, got 2\)/,
+      );
       await expect(writer.write('train', { id: 'e3', image: new Uint8Array(4), label: [1] })).rejects.toThrow(/example 'e3': label must be one class index/);
       await expect(writer.write('bad split!', { id: 'e4', image: new Uint8Array(4), label: 1 })).rejects.toThrow(DataError);
       await writer.write('train', { id: 'ok', image: new Uint8Array(4), label: 1 });
@@ -122,10 +132,14 @@ describe('dataset writer', () => {
         { id: 'a', image: Uint8Array.of(1, 2, 3, 4), label: [0, 2], mask: Uint8Array.of(0, 1, 1, 255) },
         { id: 'b', image: Uint8Array.of(5, 6, 7, 8), label: [], mask: Uint8Array.of(2, 2, 0, 0) },
       ];
-      await writeDataset(store, examples.map((e) => ['val', e] as [string, typeof e]), {
-        name: 'multi',
-        features: { image: { encoding: 'raw', height: 2, width: 2, channels: 1 }, label: 'multi', mask: 'raw', classNames: ['x', 'y', 'z'] },
-      });
+      await writeDataset(
+        store,
+        examples.map((e) => ['val', e] as [string, typeof e]),
+        {
+          name: 'multi',
+          features: { image: { encoding: 'raw', height: 2, width: 2, channels: 1 }, label: 'multi', mask: 'raw', classNames: ['x', 'y', 'z'] },
+        },
+      );
       const read = [];
       for await (const e of (await openDataset(store)).examples('val', { shuffle: false })) read.push(e);
       expect(read.map((e) => ({ ...e, image: Array.from(e.image), mask: Array.from(e.mask ?? []) }))).toEqual(

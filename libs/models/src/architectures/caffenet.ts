@@ -75,9 +75,7 @@ export const caffenetOptionsSchema = z
 /** Options of `caffenet-small`: 24–64 px (designed for 28–32), 1 or 3 channels; Fashion-MNIST (28×28×1, 10 classes) by default. */
 export const caffenetSmallOptionsSchema = z
   .object({
-    inputShape: z
-      .tuple([z.int().min(24).max(64), z.int().min(24).max(64), z.union([z.literal(1), z.literal(3)])])
-      .default([28, 28, 1]),
+    inputShape: z.tuple([z.int().min(24).max(64), z.int().min(24).max(64), z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
     numClasses: numClassesSchema.default(10),
     seed: seedSchema.default(0),
     dropout: dropoutSchema.default(0.5),

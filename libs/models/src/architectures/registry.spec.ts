@@ -75,12 +75,27 @@ function checkCaffenetLayout(model: tf.LayersModel): void {
   expect(model.getLayer('norm1').getConfig()).toMatchObject({ depthRadius: 2, bias: 1, alpha: 2e-5, beta: 0.75 });
   expect(model.getLayer('norm2').getConfig()).toMatchObject({ depthRadius: 2, bias: 1, alpha: 2e-5, beta: 0.75 });
   const shapes = Object.fromEntries(parameterLayers(model).map((p) => [p.name, p.kernelShape]));
-  expect(shapes).toMatchObject({ conv1: [11, 11, 3, 96], conv2: [5, 5, 48, 256], conv3: [3, 3, 256, 384], conv4: [3, 3, 192, 384], conv5: [3, 3, 192, 256], fc6: [9216, 4096] });
+  expect(shapes).toMatchObject({
+    conv1: [11, 11, 3, 96],
+    conv2: [5, 5, 48, 256],
+    conv3: [3, 3, 256, 384],
+    conv4: [3, 3, 192, 384],
+    conv5: [3, 3, 192, 256],
+    fc6: [9216, 4096],
+  });
   expect(model.getLayer('drop6').getConfig()).toMatchObject({ rate: 0.5 });
 }
 
 const EXPECTED: Expected[] = [
-  { name: 'caffenet', input: [227, 227, 3], output: [1000], layers: caffenetLayers, parameters: 60_965_224, customLayers: ['GroupedConv2D', 'LocalResponseNormalization'], check: checkCaffenetLayout },
+  {
+    name: 'caffenet',
+    input: [227, 227, 3],
+    output: [1000],
+    layers: caffenetLayers,
+    parameters: 60_965_224,
+    customLayers: ['GroupedConv2D', 'LocalResponseNormalization'],
+    check: checkCaffenetLayout,
+  },
   { name: 'caffenet-small', input: [28, 28, 1], output: [10], layers: caffenetLayers, customLayers: ['GroupedConv2D', 'LocalResponseNormalization'] },
   { name: 'caffenet-small', options: { inputShape: [32, 32, 3], numClasses: 7 }, input: [32, 32, 3], output: [7], layers: caffenetLayers },
   { name: 'vgg-plain-11', input: [32, 32, 3], output: [10], layers: vggLayers(11) },
@@ -148,14 +163,18 @@ describe('seeds', () => {
 describe('options and names', () => {
   it('rejects an unknown model, listing the valid names', () => {
     expect(() => buildModel('alexnet')).toThrow(ConfigError);
-    expect(() => buildModel('alexnet')).toThrow(/model: unknown model \(expected one of caffenet, caffenet-small, resnet-small, vgg-plain-<N> with 11 ≤ N ≤ 1000 .*got alexnet\)/);
+    expect(() => buildModel('alexnet')).toThrow(
+      /model: unknown model \(expected one of caffenet, caffenet-small, resnet-small, vgg-plain-<N> with 11 ≤ N ≤ 1000 .*got alexnet\)/,
+    );
     expect(() => modelOptionsSchema('vgg-plain-x')).toThrow(/unknown model/);
   });
 
   it('rejects a plain VGG depth outside 11…1000 by name, before building anything', () => {
     const before = tf.memory().numTensors;
     for (const depth of [10, 1001, 99999]) {
-      expect(() => modelOptionsSchema(`vgg-plain-${depth}`)).toThrow(`model vgg-plain-<N>: unsupported plain VGG depth (expected an integer 11 ≤ N ≤ 1000, got ${depth})`);
+      expect(() => modelOptionsSchema(`vgg-plain-${depth}`)).toThrow(
+        `model vgg-plain-<N>: unsupported plain VGG depth (expected an integer 11 ≤ N ≤ 1000, got ${depth})`,
+      );
       expect(() => buildModel(`vgg-plain-${depth}`)).toThrow(ConfigError);
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -167,12 +186,21 @@ describe('options and names', () => {
     expect(() => buildModel('resnet-small', { numClasses: 0 })).toThrow(/numClasses/);
     expect(() => buildModel('vgg-plain-11', { seed: 1.5 })).toThrow(/seed/);
     expect(parseModelOptions('vgg-plain-30')).toEqual({ inputShape: [32, 32, 3], numClasses: 10, seed: 0, baseChannels: 16, headUnits: 128 });
-    expect(parseModelOptions('resnet-small', { batchNorm: false })).toEqual({ inputShape: [32, 32, 3], numClasses: 10, seed: 0, batchNorm: false, blocksPerStage: 2, baseChannels: 16 });
+    expect(parseModelOptions('resnet-small', { batchNorm: false })).toEqual({
+      inputShape: [32, 32, 3],
+      numClasses: 10,
+      seed: 0,
+      batchNorm: false,
+      blocksPerStage: 2,
+      baseChannels: 16,
+    });
     expect(parseModelOptions('caffenet')).toEqual({ inputShape: [227, 227, 3], numClasses: 1000, seed: 0, dropout: 0.5 });
   });
 
   it('rejects an input too small for CaffeNet, naming the layer', () => {
-    expect(() => buildModel('caffenet', { inputShape: [60, 60, 3] })).toThrow(/layer pool5: input is too small for the network \(expected a positive spatial size after every conv and pool, got input 60×60 → 0×0\)/);
+    expect(() => buildModel('caffenet', { inputShape: [60, 60, 3] })).toThrow(
+      /layer pool5: input is too small for the network \(expected a positive spatial size after every conv and pool, got input 60×60 → 0×0\)/,
+    );
     const smallest = buildModel('caffenet', { inputShape: [67, 67, 3] });
     expect(smallest.getLayer('pool5').outputShape).toEqual([null, 1, 1, 256]);
     smallest.dispose();

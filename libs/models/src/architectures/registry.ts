@@ -39,9 +39,7 @@ type FixedName = keyof typeof FIXED;
 export type ModelName = FixedName | `vgg-plain-${number}`;
 
 /** The options (zod input: every key optional) a model name accepts. */
-export type ModelOptions<N extends string> = N extends FixedName
-  ? z.input<(typeof FIXED)[N]['schema']>
-  : z.input<typeof vggPlainOptionsSchema>;
+export type ModelOptions<N extends string> = N extends FixedName ? z.input<(typeof FIXED)[N]['schema']> : z.input<typeof vggPlainOptionsSchema>;
 
 /** Depths listed by {@link modelNames} (any 11 ≤ N ≤ 1000 builds). */
 const LISTED_VGG_DEPTHS = [11, 16, 19, 30];

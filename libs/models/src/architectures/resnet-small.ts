@@ -35,13 +35,21 @@ export type ResnetSmallOptions = z.output<typeof resnetSmallOptionsSchema>;
 /** Builds `resnet-small` (see the module doc). */
 export function buildResnetSmall(options: ResnetSmallOptions): tf.LayersModel {
   const { seed, batchNorm } = options;
-  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor =>
-    layer.apply(x) as tf.SymbolicTensor;
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor => layer.apply(x) as tf.SymbolicTensor;
   const relu = (name: string, x: tf.SymbolicTensor): tf.SymbolicTensor => apply(tf.layers.reLU({ name }), x);
   const bn = (name: string, x: tf.SymbolicTensor): tf.SymbolicTensor => apply(tf.layers.batchNormalization({ name, axis: -1 }), x);
 
   /** conv (+ bn) (+ relu): relu fused into the conv when there is no batch norm. */
-  const convUnit = (name: string, x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number, withRelu: boolean, bnName: string, reluName: string): tf.SymbolicTensor => {
+  const convUnit = (
+    name: string,
+    x: tf.SymbolicTensor,
+    filters: number,
+    kernelSize: number,
+    strides: number,
+    withRelu: boolean,
+    bnName: string,
+    reluName: string,
+  ): tf.SymbolicTensor => {
     const conv = seededConv(seed, name, {
       filters,
       kernelSize,
@@ -69,10 +77,7 @@ export function buildResnetSmall(options: ResnetSmallOptions): tf.LayersModel {
       const strides = s > 1 && b === 1 ? 2 : 1;
       let main = convUnit(`${prefix}_conv1`, x, filters, 3, strides, true, `${prefix}_bn1`, `${prefix}_relu1`);
       main = convUnit(`${prefix}_conv2`, main, filters, 3, 1, false, `${prefix}_bn2`, '');
-      const shortcut =
-        strides === 1 && current === filters
-          ? x
-          : convUnit(`${prefix}_proj`, x, filters, 1, strides, false, `${prefix}_proj_bn`, '');
+      const shortcut = strides === 1 && current === filters ? x : convUnit(`${prefix}_proj`, x, filters, 1, strides, false, `${prefix}_proj_bn`, '');
       x = relu(`${prefix}_relu2`, apply(tf.layers.add({ name: `${prefix}_add` }), [main, shortcut]));
       current = filters;
     }

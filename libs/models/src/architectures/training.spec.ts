@@ -73,7 +73,14 @@ const tensorOf = (s: Snapshot): tf.Tensor => tf.tensor(s.values, s.shape);
  * Sets the weights from snapshots (tensors made on the current backend) and
  * computes loss and gradients there, in training mode or (`training: false`) inference mode.
  */
-async function gradientsOn(backend: BackendName, model: tf.LayersModel, weights: Snapshot[], x: Snapshot, labels: Snapshot, training: boolean): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+async function gradientsOn(
+  backend: BackendName,
+  model: tf.LayersModel,
+  weights: Snapshot[],
+  x: Snapshot,
+  labels: Snapshot,
+  training: boolean,
+): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
   await switchTo(backend);
   const values = weights.map(tensorOf);
   model.setWeights(values);
@@ -100,7 +107,9 @@ describe('cpu reference kernel', () => {
       tf.tidy(() => {
         const y = tf.conv2d(x, w, stride, padding);
         const dy = tf.tidy(() => tf.sin(tf.range(0, y.size).reshape(y.shape)));
-        return tf.grad((k: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, k as tf.Tensor4D, stride, padding), dy)))(w).dataSync() as Float32Array;
+        return tf
+          .grad((k: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, k as tf.Tensor4D, stride, padding), dy)))(w)
+          .dataSync() as Float32Array;
       });
     const fast = gradient();
     restoreCpuKernel();
@@ -134,8 +143,24 @@ const CASES: Case[] = [
   { label: 'vgg-plain-16', name: 'vgg-plain-16', batch: 2, compareIn: 'training', leakBatch: 1, learningRate: 1e-2 },
   { label: 'vgg-plain-19', name: 'vgg-plain-19', batch: 2, compareIn: 'training', leakBatch: 1, learningRate: 1e-2 },
   { label: 'vgg-plain-30', name: 'vgg-plain-30', batch: 2, compareIn: 'training', leakBatch: 1, learningRate: 1e-2 },
-  { label: 'resnet-small with batch norm', name: 'resnet-small', options: { batchNorm: true }, batch: 4, compareIn: 'inference', leakBatch: 2, learningRate: 1e-2 },
-  { label: 'resnet-small without batch norm', name: 'resnet-small', options: { batchNorm: false }, batch: 2, compareIn: 'training', leakBatch: 1, learningRate: 1e-2 },
+  {
+    label: 'resnet-small with batch norm',
+    name: 'resnet-small',
+    options: { batchNorm: true },
+    batch: 4,
+    compareIn: 'inference',
+    leakBatch: 2,
+    learningRate: 1e-2,
+  },
+  {
+    label: 'resnet-small without batch norm',
+    name: 'resnet-small',
+    options: { batchNorm: false },
+    batch: 2,
+    compareIn: 'training',
+    leakBatch: 1,
+    learningRate: 1e-2,
+  },
 ];
 
 function snapshot(model: tf.LayersModel): Snapshot[] {
@@ -156,52 +181,60 @@ describe.each(CASES)('training $label', ({ name, options, batch, compareIn, leak
     model.dispose();
   });
 
-  it(`computes on wasm the gradients the cpu backend computes (${compareIn} mode)`, async () => {
-    const [, ...example] = model.inputs[0].shape as number[];
-    const numClasses = model.outputs[0].shape[1] as number;
-    const { x, labels } = randomBatch([batch, ...example], numClasses, 9);
-    const training = compareIn === 'training';
-    const wasm = await gradientsOn('wasm', model, initial, x, labels, training);
-    const cpu = await gradientsOn('cpu', model, initial, x, labels, training);
-    if (!training) {
-      // The training-mode forward (batch statistics) still agrees.
-      const wasmTraining = await gradientsOn('wasm', model, initial, x, labels, true);
-      const cpuTraining = await gradientsOn('cpu', model, initial, x, labels, true);
-      expect(Math.abs(wasmTraining.loss - cpuTraining.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpuTraining.loss)));
-    }
-    await switchTo('wasm');
-    expect(Number.isFinite(wasm.loss)).toBe(true);
-    expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.loss)));
-    expect([...wasm.grads.keys()]).toEqual([...cpu.grads.keys()]);
-    expect(wasm.grads.size).toBe(model.trainableWeights.length);
-    const errors = [...cpu.grads].map(([variable, expected]) => ({ variable, error: relativeError(wasm.grads.get(variable) as Float32Array, expected) }));
-    expect(errors.filter((e) => !(e.error <= 1e-3))).toEqual([]);
-    // Every kernel gets a gradient (a zero gradient would make the comparison vacuous).
-    const dead = [...cpu.grads].filter(([variable, g]) => variable.endsWith('kernel') && !g.some((v) => v !== 0)).map(([v]) => v);
-    expect(dead).toEqual([]);
-  }, SLOW_TEST_TIMEOUT);
+  it(
+    `computes on wasm the gradients the cpu backend computes (${compareIn} mode)`,
+    async () => {
+      const [, ...example] = model.inputs[0].shape as number[];
+      const numClasses = model.outputs[0].shape[1] as number;
+      const { x, labels } = randomBatch([batch, ...example], numClasses, 9);
+      const training = compareIn === 'training';
+      const wasm = await gradientsOn('wasm', model, initial, x, labels, training);
+      const cpu = await gradientsOn('cpu', model, initial, x, labels, training);
+      if (!training) {
+        // The training-mode forward (batch statistics) still agrees.
+        const wasmTraining = await gradientsOn('wasm', model, initial, x, labels, true);
+        const cpuTraining = await gradientsOn('cpu', model, initial, x, labels, true);
+        expect(Math.abs(wasmTraining.loss - cpuTraining.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpuTraining.loss)));
+      }
+      await switchTo('wasm');
+      expect(Number.isFinite(wasm.loss)).toBe(true);
+      expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.loss)));
+      expect([...wasm.grads.keys()]).toEqual([...cpu.grads.keys()]);
+      expect(wasm.grads.size).toBe(model.trainableWeights.length);
+      const errors = [...cpu.grads].map(([variable, expected]) => ({ variable, error: relativeError(wasm.grads.get(variable) as Float32Array, expected) }));
+      expect(errors.filter((e) => !(e.error <= 1e-3))).toEqual([]);
+      // Every kernel gets a gradient (a zero gradient would make the comparison vacuous).
+      const dead = [...cpu.grads].filter(([variable, g]) => variable.endsWith('kernel') && !g.some((v) => v !== 0)).map(([v]) => v);
+      expect(dead).toEqual([]);
+    },
+    SLOW_TEST_TIMEOUT,
+  );
 
-  it(`runs 100 SGD steps on wasm without leaking, lowering the loss${leakOptions ? ` (${JSON.stringify(leakOptions)})` : ''}`, async () => {
-    await switchTo('wasm');
-    const trained = leakOptions === undefined ? model : buildModel(name, { ...options, ...leakOptions, seed: 5 });
-    const values = (leakOptions === undefined ? initial : snapshot(trained)).map(tensorOf);
-    trained.setWeights(values);
-    tf.dispose(values);
-    const [, ...example] = trained.inputs[0].shape as number[];
-    const { x, labels } = randomBatch([leakBatch, ...example], trained.outputs[0].shape[1] as number, 10);
-    const [xs, ys] = [tensorOf(x), tensorOf(labels)];
-    const trainer = new Trainer(trained, classificationObjective, trainOptionsSchema.parse({ steps: 101, optimizer: 'sgd', learningRate, weightDecay: 0 }));
-    const batch = { inputs: xs, labels: ys };
-    const losses = [trainer.runStep(batch).loss]; // warm-up: the optimizer's own state
-    const buffersBefore = tf.memory().numDataBuffers;
-    await expectNoLeakedTensors(() => {
-      for (let step = 0; step < 100; step++) losses.push(trainer.runStep(batch).loss);
-    });
-    expect(tf.memory().numDataBuffers).toBe(buffersBefore);
-    expect(losses.every(Number.isFinite)).toBe(true);
-    expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
-    trainer.dispose();
-    tf.dispose([xs, ys]);
-    if (trained !== model) trained.dispose();
-  }, SLOW_TEST_TIMEOUT);
+  it(
+    `runs 100 SGD steps on wasm without leaking, lowering the loss${leakOptions ? ` (${JSON.stringify(leakOptions)})` : ''}`,
+    async () => {
+      await switchTo('wasm');
+      const trained = leakOptions === undefined ? model : buildModel(name, { ...options, ...leakOptions, seed: 5 });
+      const values = (leakOptions === undefined ? initial : snapshot(trained)).map(tensorOf);
+      trained.setWeights(values);
+      tf.dispose(values);
+      const [, ...example] = trained.inputs[0].shape as number[];
+      const { x, labels } = randomBatch([leakBatch, ...example], trained.outputs[0].shape[1] as number, 10);
+      const [xs, ys] = [tensorOf(x), tensorOf(labels)];
+      const trainer = new Trainer(trained, classificationObjective, trainOptionsSchema.parse({ steps: 101, optimizer: 'sgd', learningRate, weightDecay: 0 }));
+      const batch = { inputs: xs, labels: ys };
+      const losses = [trainer.runStep(batch).loss]; // warm-up: the optimizer's own state
+      const buffersBefore = tf.memory().numDataBuffers;
+      await expectNoLeakedTensors(() => {
+        for (let step = 0; step < 100; step++) losses.push(trainer.runStep(batch).loss);
+      });
+      expect(tf.memory().numDataBuffers).toBe(buffersBefore);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+      trainer.dispose();
+      tf.dispose([xs, ys]);
+      if (trained !== model) trained.dispose();
+    },
+    SLOW_TEST_TIMEOUT,
+  );
 });

@@ -39,7 +39,10 @@ function recomputePreActivation(p: ParameterLayer, x: tf.Tensor): tf.Tensor {
       const conv = (xi: tf.Tensor4D, ki: tf.Tensor4D): tf.Tensor4D => tf.conv2d(xi, ki, g.strides, g.padding, 'NHWC', g.dilation);
       const xs = tf.split(x as tf.Tensor4D, p.groups, 3) as tf.Tensor4D[];
       const ks = tf.split(kernel as tf.Tensor4D, p.groups, 3) as tf.Tensor4D[];
-      z = tf.concat(xs.map((xi, i) => conv(xi, ks[i])), 3);
+      z = tf.concat(
+        xs.map((xi, i) => conv(xi, ks[i])),
+        3,
+      );
     } else {
       throw new Error(`no recomputation for ${p.kind}`);
     }
@@ -226,7 +229,12 @@ describe('GraphExecutor', () => {
         const fresh = new GraphExecutor(model, x);
         try {
           for (const p of rescaled) {
-            const [pre, post, expectedPre, expectedPost] = [run.preActivation(p.name), run.layerOutput(p.name), fresh.preActivation(p.name), fresh.layerOutput(p.name)];
+            const [pre, post, expectedPre, expectedPost] = [
+              run.preActivation(p.name),
+              run.layerOutput(p.name),
+              fresh.preActivation(p.name),
+              fresh.layerOutput(p.name),
+            ];
             expect(relativeError(pre.dataSync(), expectedPre.dataSync())).toBeLessThan(1e-5);
             expect(relativeError(post.dataSync(), expectedPost.dataSync())).toBeLessThan(1e-5);
             if (p.hasBias) expect(Math.abs(tf.tidy(() => tf.mean(pre).dataSync()[0]) - 0.5)).toBeLessThan(1e-4);
@@ -304,7 +312,9 @@ describe('GraphExecutor', () => {
     const { model } = fixture('sequential');
     const wrong = tf.zeros([2, 10, 10, 1]);
     expect(() => new GraphExecutor(model, wrong)).toThrow(ShapeError);
-    expect(() => new GraphExecutor(model, wrong)).toThrow(/input conv1_input: input batch does not match the model input \(expected \[null,10,10,3\], got \[2,10,10,1\]\)/);
+    expect(() => new GraphExecutor(model, wrong)).toThrow(
+      /input conv1_input: input batch does not match the model input \(expected \[null,10,10,3\], got \[2,10,10,1\]\)/,
+    );
     expect(() => new GraphExecutor(model, [wrong, wrong])).toThrow(/wrong number of model inputs/);
     const zeros = tf.zeros([1, 10, 10, 3]);
     const run = new GraphExecutor(model, zeros);

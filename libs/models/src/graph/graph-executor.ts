@@ -202,16 +202,26 @@ export class GraphExecutor {
     if (p === undefined) throw new ConfigError('rescalePreActivation needs a parameter layer', { where, actual: node.layer.getClassName() });
     const fused = this.isFused(node);
     if (!fused && p.kind !== 'batchnorm' && p.activation !== 'linear') {
-      throw new ConfigError('cannot rescale the pre-activation of a layer whose activation is not fused (its output is not affine in it)', { where, actual: p.activation });
+      throw new ConfigError('cannot rescale the pre-activation of a layer whose activation is not fused (its output is not affine in it)', {
+        where,
+        actual: p.activation,
+      });
     }
     const cached = this.outputs.get(node.id);
     const pre = fused ? this.preActivations.get(node.id) : cached?.[0];
     if (cached === undefined || pre === undefined || cached.length !== 1) {
-      throw new ConfigError('no cached pre-activation to rescale (call preActivation first)', { where, actual: cached === undefined ? 'not cached' : `${cached.length} outputs` });
+      throw new ConfigError('no cached pre-activation to rescale (call preActivation first)', {
+        where,
+        actual: cached === undefined ? 'not cached' : `${cached.length} outputs`,
+      });
     }
     const channels = pre.shape[pre.rank - 1];
     if (scale.length !== channels || shift.length !== channels) {
-      throw new ShapeError('scale and shift need one value per output channel', { where, expected: channels, actual: { scale: scale.length, shift: shift.length } });
+      throw new ShapeError('scale and shift need one value per output channel', {
+        where,
+        expected: channels,
+        actual: { scale: scale.length, shift: shift.length },
+      });
     }
     const layer = node.layer;
     const [z, y] = tf.tidy(() => {
@@ -353,7 +363,10 @@ export class GraphExecutor {
         // Layers such as Dropout (inference) return their input itself: cache a handle of its own.
         return (Array.isArray(y) ? y : [y]).map((t) => (inputs.includes(t) ? tf.clone(t) : t));
       });
-      this.outputs.set(id, result.map((t) => tf.keep(t)));
+      this.outputs.set(
+        id,
+        result.map((t) => tf.keep(t)),
+      );
     }
     this.counts[id]++;
   }

@@ -51,7 +51,14 @@ function dot(a: ArrayLike<number>, offset: number, b: number[]): number {
 }
 
 /** Every output of a conv-like layer recomputed as filter row · gathered patch + bias. */
-function outputsFromRows(x: tf.Tensor, y: tf.Tensor, p: ParameterLayer, rows: tf.Tensor3D, bias: Float32Array, channelsPerGroup: number): { actual: Float32Array; expected: Float32Array } {
+function outputsFromRows(
+  x: tf.Tensor,
+  y: tf.Tensor,
+  p: ParameterLayer,
+  rows: tf.Tensor3D,
+  bias: Float32Array,
+  channelsPerGroup: number,
+): { actual: Float32Array; expected: Float32Array } {
   const [groups, perGroup, f] = rows.shape;
   const r = rows.dataSync();
   const xs = x.dataSync() as Float32Array;
@@ -172,7 +179,8 @@ describe('kernelToFilterRows / filterRowsToKernel', () => {
     // kernel[i, j, c, o] = 1000·o + 100·i + 10·j + c
     const [kh, kw, cg, cout] = [2, 3, 2, 4];
     const values: number[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < cg; c++) for (let o = 0; o < cout; o++) values.push(1000 * o + 100 * i + 10 * j + c);
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++) for (let c = 0; c < cg; c++) for (let o = 0; o < cout; o++) values.push(1000 * o + 100 * i + 10 * j + c);
     const kernel = tf.tensor4d(values, [kh, kw, cg, cout]);
     const rows = kernelToFilterRows(kernel, 'conv', 2).arraySync() as number[][][];
     expect(rows[1][0][(1 * kw + 2) * cg + 1]).toBe(1000 * 2 + 100 + 20 + 1);

@@ -48,7 +48,11 @@ function checkLayout(layout: KernelLayout): void {
 export function filterRowsShape(kernelShape: readonly number[], layout: KernelLayout, groups = 1): [number, number, number] {
   checkLayout(layout);
   if (kernelShape.length !== KERNEL_RANK[layout]) {
-    throw new ShapeError(`a ${layout} kernel has rank ${KERNEL_RANK[layout]}`, { where: `${layout} kernel`, expected: `rank ${KERNEL_RANK[layout]}`, actual: [...kernelShape] });
+    throw new ShapeError(`a ${layout} kernel has rank ${KERNEL_RANK[layout]}`, {
+      where: `${layout} kernel`,
+      expected: `rank ${KERNEL_RANK[layout]}`,
+      actual: [...kernelShape],
+    });
   }
   if (!Number.isInteger(groups) || groups < 1) {
     throw new ConfigError('groups must be a positive integer', { where: `${layout} kernel`, actual: groups });

@@ -22,9 +22,7 @@ import { roleOfVariable, type ParameterLayer, type WeightRole } from './paramete
 export type LayerTarget = tf.layers.Layer | ParameterLayer;
 
 function resolve(target: LayerTarget): { layer: tf.layers.Layer; where: string } {
-  return target instanceof tf.layers.Layer
-    ? { layer: target, where: `layer ${target.name}` }
-    : { layer: target.layer, where: `layer ${target.name}` };
+  return target instanceof tf.layers.Layer ? { layer: target, where: `layer ${target.name}` } : { layer: target.layer, where: `layer ${target.name}` };
 }
 
 /**

@@ -72,7 +72,14 @@ export function flattenModel(model: tf.LayersModel): ModelGraph {
   const nodes: GraphNode[] = [];
   const byName = new Map<string, GraphNode>();
 
-  const addNode = (name: string, layer: tf.layers.Layer, isInput: boolean, inputs: TensorRef[], inputShapes: tf.Shape[], outputShapes: tf.Shape[]): GraphNode => {
+  const addNode = (
+    name: string,
+    layer: tf.layers.Layer,
+    isInput: boolean,
+    inputs: TensorRef[],
+    inputShapes: tf.Shape[],
+    outputShapes: tf.Shape[],
+  ): GraphNode => {
     let unique = name;
     for (let k = 2; byName.has(unique); k++) unique = `${name}#${k}`;
     const node: GraphNode = { id: nodes.length, name: unique, layer, isInput, inputs, inputShapes, outputShapes, consumers: [] };
@@ -119,7 +126,11 @@ export function flattenModel(model: tf.LayersModel): ModelGraph {
     return container.outputs.map(visit);
   };
 
-  const outputs = expand(model, '', inputs.map((node) => ({ node, index: 0 })));
+  const outputs = expand(
+    model,
+    '',
+    inputs.map((node) => ({ node, index: 0 })),
+  );
   for (const node of nodes) {
     for (const ref of node.inputs) {
       const producer = nodes[ref.node];

@@ -58,8 +58,22 @@ describe('parameterLayers', () => {
       ['fc2', 'dense', 'linear', true],
     ]);
     const [conv1, conv2, fc1] = layers;
-    expect(conv1).toMatchObject({ kernelLayout: 'conv', kernelShape: [3, 3, 3, 6], groups: 1, inputShape: [null, 10, 10, 3], outputShape: [null, 10, 10, 6], inputChannels: 3, outputChannels: 6 });
-    expect(conv1.convolution).toEqual({ kernelSize: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same', pads: { top: 1, bottom: 1, left: 1, right: 1 } });
+    expect(conv1).toMatchObject({
+      kernelLayout: 'conv',
+      kernelShape: [3, 3, 3, 6],
+      groups: 1,
+      inputShape: [null, 10, 10, 3],
+      outputShape: [null, 10, 10, 6],
+      inputChannels: 3,
+      outputChannels: 6,
+    });
+    expect(conv1.convolution).toEqual({
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      dilation: [1, 1],
+      padding: 'same',
+      pads: { top: 1, bottom: 1, left: 1, right: 1 },
+    });
     expect(conv2.convolution?.pads).toEqual({ top: 0, bottom: 0, left: 0, right: 0 });
     expect(fc1).toMatchObject({ kernelLayout: 'dense', kernelShape: [72, 16], inputShape: [null, 72], convolution: null });
     expect(fc1.weights).toEqual([
@@ -107,6 +121,8 @@ describe('parameterLayers', () => {
     const input = tf.input({ shape: [4] });
     const model = tf.model({ inputs: input, outputs: tf.layers.prelu({ name: 'act' }).apply(input) as tf.SymbolicTensor });
     expect(() => parameterLayers(model)).toThrow(ConfigError);
-    expect(() => parameterLayers(model)).toThrow(/layer act: unsupported parameter layer class \(expected one of Conv2D, GroupedConv2D, Dense, .*, got PReLU\)/);
+    expect(() => parameterLayers(model)).toThrow(
+      /layer act: unsupported parameter layer class \(expected one of Conv2D, GroupedConv2D, Dense, .*, got PReLU\)/,
+    );
   });
 });

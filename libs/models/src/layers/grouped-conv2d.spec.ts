@@ -59,7 +59,9 @@ describe('GroupedConv2D', () => {
 
   it('rejects filters or input channels not divisible by groups', () => {
     expect(() => new GroupedConv2D({ name: 'g', filters: 5, kernelSize: 3, groups: 2 })).toThrow(ConfigError);
-    expect(() => new GroupedConv2D({ name: 'g', filters: 5, kernelSize: 3, groups: 2 })).toThrow(/layer g: filters must be a positive multiple of groups \(expected a multiple of 2, got 5\)/);
+    expect(() => new GroupedConv2D({ name: 'g', filters: 5, kernelSize: 3, groups: 2 })).toThrow(
+      /layer g: filters must be a positive multiple of groups \(expected a multiple of 2, got 5\)/,
+    );
     const layer = new GroupedConv2D({ name: 'g3', filters: 6, kernelSize: 3, groups: 2 });
     expect(() => layer.apply(tf.input({ shape: [8, 8, 3] }))).toThrow(ShapeError);
     expect(() => new GroupedConv2D({ filters: 4, kernelSize: 3, strides: 2, dilationRate: 2 })).toThrow(/cannot both exceed 1/);
@@ -67,7 +69,16 @@ describe('GroupedConv2D', () => {
   });
 
   it('serializes its config and rebuilds from it', () => {
-    const layer = new GroupedConv2D({ name: 'conv2', filters: 4, kernelSize: [3, 5], strides: [1, 2], groups: 2, activation: 'relu', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: 3 }) });
+    const layer = new GroupedConv2D({
+      name: 'conv2',
+      filters: 4,
+      kernelSize: [3, 5],
+      strides: [1, 2],
+      groups: 2,
+      activation: 'relu',
+      useBias: false,
+      kernelInitializer: tf.initializers.heNormal({ seed: 3 }),
+    });
     const config = layer.getConfig();
     expect(config).toMatchObject({ filters: 4, kernelSize: [3, 5], strides: [1, 2], groups: 2, activation: 'relu', useBias: false, padding: 'valid' });
     expect(config['kernelInitializer']).toEqual({ className: 'VarianceScaling', config: { scale: 2, mode: 'fanIn', distribution: 'normal', seed: 3 } });

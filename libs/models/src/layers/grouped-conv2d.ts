@@ -142,15 +142,17 @@ export class GroupedConv2D extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (this.kernel === null) throw new ShapeError('layer is not built', { where: `layer ${this.name}` });
       const kernel = this.kernel.read() as tf.Tensor4D;
-      const conv = (input: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D =>
-        tf.conv2d(input, k, this.strides, this.padding, 'NHWC', this.dilationRate);
+      const conv = (input: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D => tf.conv2d(input, k, this.strides, this.padding, 'NHWC', this.dilationRate);
       let y: tf.Tensor;
       if (this.groups === 1) {
         y = conv(x, kernel);
       } else {
         const xs = tf.split(x, this.groups, 3) as tf.Tensor4D[];
         const ks = tf.split(kernel, this.groups, 3) as tf.Tensor4D[];
-        y = tf.concat(xs.map((xg, g) => conv(xg, ks[g])), 3);
+        y = tf.concat(
+          xs.map((xg, g) => conv(xg, ks[g])),
+          3,
+        );
       }
       if (this.bias !== null) y = tf.add(y, this.bias.read());
       return this.activation.apply(y);

@@ -36,7 +36,11 @@ export class InputNormalization extends tf.layers.Layer {
     const where = `layer ${this.name}`;
     if (!(Number.isFinite(args.scale) && args.scale > 0)) throw new ConfigError('scale must be a positive number', { where, actual: args.scale });
     if (args.mean.length === 0 || args.mean.length !== args.std.length) {
-      throw new ConfigError('mean and std must give one value per channel', { where, expected: `equal, non-zero lengths`, actual: `${args.mean.length} means, ${args.std.length} stds` });
+      throw new ConfigError('mean and std must give one value per channel', {
+        where,
+        expected: `equal, non-zero lengths`,
+        actual: `${args.mean.length} means, ${args.std.length} stds`,
+      });
     }
     const badStd = args.std.findIndex((s) => !(Number.isFinite(s) && s > 0));
     if (badStd >= 0) throw new ConfigError('std must be positive and finite', { where: `${where}, channel ${badStd}`, actual: args.std[badStd] });

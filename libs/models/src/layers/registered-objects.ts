@@ -26,7 +26,9 @@ export interface InitializerConfig {
   config: tf.serialization.ConfigDict;
 }
 
-function registeredClass(className: string): [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>] | undefined {
+function registeredClass(
+  className: string,
+): [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>] | undefined {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   return entry as ReturnType<typeof registeredClass>;
 }

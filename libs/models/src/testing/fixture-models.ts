@@ -20,7 +20,10 @@ export const FIXTURE_INPUT_SHAPES: Record<FixtureName, [number, number, number]>
   nested: [8, 8, 3],
 };
 
-function init(seed: number, name: string): { kernelInitializer: ReturnType<typeof tf.initializers.zeros>; biasInitializer: ReturnType<typeof tf.initializers.zeros> } {
+function init(
+  seed: number,
+  name: string,
+): { kernelInitializer: ReturnType<typeof tf.initializers.zeros>; biasInitializer: ReturnType<typeof tf.initializers.zeros> } {
   return {
     kernelInitializer: tf.initializers.heNormal({ seed: layerSeed(seed, name) }),
     biasInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.1, seed: layerSeed(seed, `${name}/bias`) }),
@@ -46,7 +49,15 @@ function sequential(seed: number): tf.LayersModel {
   return tf.sequential({
     name: 'sequential-fixture',
     layers: [
-      tf.layers.conv2d({ name: 'conv1', inputShape: FIXTURE_INPUT_SHAPES.sequential, filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', ...init(seed, 'conv1') }),
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: FIXTURE_INPUT_SHAPES.sequential,
+        filters: 6,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        ...init(seed, 'conv1'),
+      }),
       tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
       conv(seed, 'conv2', { filters: 8, kernelSize: 3, padding: 'valid' }),
       tf.layers.activation({ name: 'relu2', activation: 'relu' }),
@@ -88,7 +99,16 @@ function nested(seed: number): tf.LayersModel {
   const block = tf.sequential({
     name: 'block',
     layers: [
-      tf.layers.conv2d({ name: 'conv', inputShape: [8, 8, 4], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...init(seed, 'block/conv') }),
+      tf.layers.conv2d({
+        name: 'conv',
+        inputShape: [8, 8, 4],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        ...init(seed, 'block/conv'),
+      }),
       tf.layers.batchNormalization({ name: 'bn', movingMeanInitializer: 'ones', movingVarianceInitializer: tf.initializers.constant({ value: 4 }) }),
     ],
   });

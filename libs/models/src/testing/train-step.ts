@@ -11,7 +11,12 @@ import { softmaxCrossEntropy } from '@ddinit/train';
  * by variable name, in training mode unless `training: false`. The caller owns
  * and disposes both.
  */
-export function lossAndGradients(model: tf.LayersModel, x: tf.Tensor, labels: tf.Tensor, options: { training?: boolean } = {}): { loss: tf.Scalar; grads: tf.NamedTensorMap } {
+export function lossAndGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  labels: tf.Tensor,
+  options: { training?: boolean } = {},
+): { loss: tf.Scalar; grads: tf.NamedTensorMap } {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const training = options.training ?? true;
   const { value, grads } = tf.variableGrads(() => softmaxCrossEntropy(model.apply(x, { training }) as tf.Tensor, labels), variables);

@@ -70,10 +70,14 @@ describe('BatchMatMul on wasm', () => {
   it('rejects mismatched inner dimensions, naming both shapes', () => {
     tf.tidy(() => {
       const run = () =>
-        tf.engine().runKernel(tf.BatchMatMul, { a: tf.zeros([1, 3, 4]), b: tf.zeros([1, 5, 4]) }, {
-          transposeA: true,
-          transposeB: true,
-        });
+        tf.engine().runKernel(
+          tf.BatchMatMul,
+          { a: tf.zeros([1, 3, 4]), b: tf.zeros([1, 5, 4]) },
+          {
+            transposeA: true,
+            transposeB: true,
+          },
+        );
       expect(run).toThrow(/inner dimensions of matMul do not match .*got a \[1,3,4\], b \[1,5,4\]/);
     });
   });

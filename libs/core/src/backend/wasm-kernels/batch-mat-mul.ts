@@ -28,14 +28,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors';
 import { transposeOnHeap } from './transpose-2d';
-import {
-  kernelInput,
-  releaseTensor,
-  runWasmKernel,
-  viewWithShape,
-  type WasmKernelArgs,
-  type WasmKernelFunc,
-} from './wasm-backend';
+import { kernelInput, releaseTensor, runWasmKernel, viewWithShape, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
 
 function product(dims: number[]): number {
   return dims.reduce((p, d) => p * d, 1);

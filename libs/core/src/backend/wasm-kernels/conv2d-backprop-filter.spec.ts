@@ -6,14 +6,12 @@ import { CONV_CASES, convOutputShape as outputShape, type ConvCase as Case } fro
 import { chunkBudget } from './image-chunks';
 
 function backpropFilter(c: Case, x: Float32Array, dy: Float32Array): tf.Tensor {
-  return tf
-    .engine()
-    .runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor(x, c.x), dy: tf.tensor(dy, outputShape(c)) }, {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: 'NHWC',
-      filterShape: c.filter,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor(x, c.x), dy: tf.tensor(dy, outputShape(c)) }, {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: 'NHWC',
+    filterShape: c.filter,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 describe('Conv2DBackpropFilter on wasm', () => {
@@ -68,11 +66,11 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: c.filter };
     tf.tidy(() => {
       const x = tf.tensor(normalData(c.x, 10), c.x);
-      const run = (dy: tf.Tensor, extra: object = {}) => () =>
-        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, ...extra } as unknown as tf.NamedAttrMap);
-      expect(run(tf.zeros([1, 7, 7, 5]))).toThrow(
-        /dy shape does not match the convolution \(expected \[1,7,7,4\], got \[1,7,7,5\]\)/,
-      );
+      const run =
+        (dy: tf.Tensor, extra: object = {}) =>
+        () =>
+          tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, ...extra } as unknown as tf.NamedAttrMap);
+      expect(run(tf.zeros([1, 7, 7, 5]))).toThrow(/dy shape does not match the convolution \(expected \[1,7,7,4\], got \[1,7,7,5\]\)/);
       expect(run(tf.zeros([1, 7, 7, 4]), { dataFormat: 'NCHW' })).toThrow(/expected NHWC, got NCHW/);
     });
   });

@@ -24,23 +24,17 @@ import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, convGeometry } from './conv-geometry';
 import { imageChunks, imageRows } from './image-chunks';
 import { im2colColumns, im2colRows, im2colTransposed } from './im2col';
-import {
-  assertChannelsLast,
-  heapFloat32,
-  kernelInput,
-  releaseTensor,
-  runWasmKernel,
-  wasmKernelConfig,
-  type WasmKernelArgs,
-} from './wasm-backend';
-
+import { assertChannelsLast, heapFloat32, kernelInput, releaseTensor, runWasmKernel, wasmKernelConfig, type WasmKernelArgs } from './wasm-backend';
 
 export function conv2dBackpropFilter({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
   const x = kernelInput('Conv2DBackpropFilter', inputs, 'x');
   const dy = kernelInput('Conv2DBackpropFilter', inputs, 'dy');
   assertChannelsLast('Conv2DBackpropFilter', attrs.dataFormat);
   const filterShape = attrs.filterShape as [number, number, number, number];
-  const info = backpropConvInfo('Conv2DBackpropFilter', { input: x.shape as [number, number, number, number], filter: filterShape, dy: dy.shape }, attrs, { depthwise: false, dilations: 1 });
+  const info = backpropConvInfo('Conv2DBackpropFilter', { input: x.shape as [number, number, number, number], filter: filterShape, dy: dy.shape }, attrs, {
+    depthwise: false,
+    dilations: 1,
+  });
   heapFloat32(backend, x);
   heapFloat32(backend, dy);
   const g = convGeometry(info);

@@ -7,14 +7,12 @@ import { CONV_CASES, convOutputShape as outputShape, type ConvCase } from '../..
 import { chunkBudget } from './image-chunks';
 
 function backpropInput(c: ConvCase, dy: Float32Array, w: Float32Array): tf.Tensor {
-  return tf
-    .engine()
-    .runKernel(tf.Conv2DBackpropInput, { dy: tf.tensor(dy, outputShape(c)), filter: tf.tensor(w, c.filter) }, {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: 'NHWC',
-      inputShape: c.x,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: tf.tensor(dy, outputShape(c)), filter: tf.tensor(w, c.filter) }, {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: 'NHWC',
+    inputShape: c.x,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 describe('flipAndSwapFilter', () => {

@@ -40,16 +40,11 @@ import {
   type WasmKernelArgs,
 } from './wasm-backend';
 
-
 /**
  * Writes `W'[kh, kw, co, ci] = W[KH−1−kh, KW−1−kw, ci, co]` (spatial flip, channel
  * swap) for `W: [KH, KW, CI, CO]` into `out: [KH, KW, CO, CI]`.
  */
-export function flipAndSwapFilter(
-  filter: Float32Array,
-  out: Float32Array,
-  [KH, KW, CI, CO]: [number, number, number, number],
-): Float32Array {
+export function flipAndSwapFilter(filter: Float32Array, out: Float32Array, [KH, KW, CI, CO]: [number, number, number, number]): Float32Array {
   const block = CI * CO;
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
@@ -101,13 +96,7 @@ function inputGradientByConvolution(
   }
 }
 
-function inputGradientByCol2im(
-  backend: BackendWasm,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  g: ConvGeometry,
-  inShape: number[],
-): tf.TensorInfo {
+function inputGradientByCol2im(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, inShape: number[]): tf.TensorInfo {
   const CO = filter.shape[3];
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const matMul = wasmKernelConfig(tf.BatchMatMul);
@@ -140,7 +129,10 @@ export function conv2dBackpropInput({ inputs, backend, attrs = {} }: WasmKernelA
   const filter = kernelInput('Conv2DBackpropInput', inputs, 'filter');
   assertChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
   const inputShape = attrs.inputShape as [number, number, number, number];
-  const info = backpropConvInfo('Conv2DBackpropInput', { input: inputShape, filter: filter.shape as [number, number, number, number], dy: dy.shape }, attrs, { depthwise: false, dilations: 1 });
+  const info = backpropConvInfo('Conv2DBackpropInput', { input: inputShape, filter: filter.shape as [number, number, number, number], dy: dy.shape }, attrs, {
+    depthwise: false,
+    dilations: 1,
+  });
   heapFloat32(backend, dy);
   heapFloat32(backend, filter);
   const g = convGeometry(info);

@@ -22,12 +22,16 @@ import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, convGeometry, validOutputRange } from './conv-geometry';
 import { heapFloat32, kernelInput, pairOf, type WasmKernelArgs } from './wasm-backend';
 
-
 export function depthwiseConv2dBackpropFilter({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
   const x = kernelInput('DepthwiseConv2dNativeBackpropFilter', inputs, 'x');
   const dy = kernelInput('DepthwiseConv2dNativeBackpropFilter', inputs, 'dy');
   const filterShape = attrs.filterShape as [number, number, number, number];
-  const info = backpropConvInfo('DepthwiseConv2dNativeBackpropFilter', { input: x.shape as [number, number, number, number], filter: filterShape, dy: dy.shape }, attrs, { depthwise: true, dilations: pairOf(attrs.dilations as number | [number, number] | undefined) });
+  const info = backpropConvInfo(
+    'DepthwiseConv2dNativeBackpropFilter',
+    { input: x.shape as [number, number, number, number], filter: filterShape, dy: dy.shape },
+    attrs,
+    { depthwise: true, dilations: pairOf(attrs.dilations as number | [number, number] | undefined) },
+  );
   const g = convGeometry(info);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = g;

@@ -20,12 +20,16 @@ import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, convGeometry, validOutputRange } from './conv-geometry';
 import { heapFloat32, kernelInput, pairOf, type WasmKernelArgs } from './wasm-backend';
 
-
 export function depthwiseConv2dBackpropInput({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo {
   const dy = kernelInput('DepthwiseConv2dNativeBackpropInput', inputs, 'dy');
   const filter = kernelInput('DepthwiseConv2dNativeBackpropInput', inputs, 'filter');
   const inputShape = attrs.inputShape as [number, number, number, number];
-  const info = backpropConvInfo('DepthwiseConv2dNativeBackpropInput', { input: inputShape, filter: filter.shape as [number, number, number, number], dy: dy.shape }, attrs, { depthwise: true, dilations: pairOf(attrs.dilations as number | [number, number] | undefined) });
+  const info = backpropConvInfo(
+    'DepthwiseConv2dNativeBackpropInput',
+    { input: inputShape, filter: filter.shape as [number, number, number, number], dy: dy.shape },
+    attrs,
+    { depthwise: true, dilations: pairOf(attrs.dilations as number | [number, number] | undefined) },
+  );
   heapFloat32(backend, dy);
   heapFloat32(backend, filter);
   const g = convGeometry(info);

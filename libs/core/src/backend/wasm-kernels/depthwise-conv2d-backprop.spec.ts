@@ -119,13 +119,7 @@ describe('depthwise conv2d backprop kernels on wasm', () => {
     const c = CASES[0];
     tf.tidy(() => {
       const run = () =>
-        tf
-          .engine()
-          .runKernel(
-            tf.DepthwiseConv2dNativeBackpropFilter,
-            { x: tf.zeros(c.x), dy: tf.zeros([1, 6, 7, 3]) },
-            attrs(c, { filterShape: c.filter }),
-          );
+        tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: tf.zeros(c.x), dy: tf.zeros([1, 6, 7, 3]) }, attrs(c, { filterShape: c.filter }));
       expect(run).toThrow(/dy shape does not match the convolution \(expected \[1,6,7,4\], got \[1,6,7,3\]\)/);
     });
   });

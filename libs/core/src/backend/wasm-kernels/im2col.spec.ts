@@ -79,8 +79,6 @@ describe('im2colTransposed', () => {
 
   it('rejects buffers that are too short', () => {
     expect(() => im2colTransposed(x, g, 0, 3, new Float32Array(10))).toThrow(/im2col buffers are too short/);
-    expect(() => col2imAccumulate(new Float32Array(10), g, 0, 3, new Float32Array(x.length))).toThrow(
-      /col2im buffers are too short/,
-    );
+    expect(() => col2imAccumulate(new Float32Array(10), g, 0, 3, new Float32Array(x.length))).toThrow(/col2im buffers are too short/);
   });
 });

@@ -27,12 +27,7 @@ export function imageChunks(batch: number, perImage: number, maxElements = chunk
  * `[1, (b1 − b0)·h·w, c]`: a view of `info` when the range is the whole batch
  * (`owned: false`, do not release), otherwise a copy the caller releases.
  */
-export function imageRows(
-  backend: BackendWasm,
-  info: TensorInfo,
-  b0: number,
-  b1: number,
-): { rows: TensorInfo; owned: boolean } {
+export function imageRows(backend: BackendWasm, info: TensorInfo, b0: number, b1: number): { rows: TensorInfo; owned: boolean } {
   const [batch, h, w, c] = info.shape;
   const shape = [1, (b1 - b0) * h * w, c];
   if (b0 === 0 && b1 === batch) return { rows: viewWithShape(info, shape), owned: false };

@@ -65,20 +65,16 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
       'DepthwiseConv2dNativeBackpropInput',
     ]);
     expect(tf.getKernel('BatchMatMul', 'wasm').kernelFunc).not.toBe(ours);
-    const product = tf.tidy(() =>
-      Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).dataSync()),
-    );
+    const product = tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).dataSync()));
     expect(product).toEqual([17, 23, 39, 53]);
     expect(registerWasmTrainingKernels()).toEqual(NAMES);
     expect(tf.getKernel('BatchMatMul', 'wasm').kernelFunc).not.toBe(ours);
-    expect(
-      tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).dataSync())),
-    ).toEqual([17, 23, 39, 53]);
+    expect(tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).dataSync()))).toEqual([
+      17, 23, 39, 53,
+    ]);
   });
 
   it('rejects an unknown kernel set, listing the valid ones', () => {
-    expect(() => registerWasmTrainingKernels({ kernels: 'fast' as never })).toThrow(
-      /unknown wasm kernel set \(expected one of all, missing, got fast\)/,
-    );
+    expect(() => registerWasmTrainingKernels({ kernels: 'fast' as never })).toThrow(/unknown wasm kernel set \(expected one of all, missing, got fast\)/);
   });
 });

@@ -153,11 +153,9 @@ function register(kernelName: string, kernelFunc: TaggedKernelFunc, tag: KernelT
 function restoreWasmOwn(kernelName: string, wasmOwn: tf.KernelConfig | undefined): void {
   tf.unregisterKernel(kernelName, 'wasm');
   if (wasmOwn === undefined) return;
-  const kernelFunc = (
-    wasmOwn.setupFunc === undefined
-      ? (args: WasmKernelArgs) => wasmOwn.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0])
-      : ({ inputs, backend, attrs }: WasmKernelArgs) => runWasmKernel(wasmOwn, backend, inputs, attrs)
-  ) as unknown as TaggedKernelFunc;
+  const kernelFunc = (wasmOwn.setupFunc === undefined
+    ? (args: WasmKernelArgs) => wasmOwn.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0])
+    : ({ inputs, backend, attrs }: WasmKernelArgs) => runWasmKernel(wasmOwn, backend, inputs, attrs)) as unknown as TaggedKernelFunc;
   register(kernelName, kernelFunc, { ddinit: false, wasmOwn });
 }
 

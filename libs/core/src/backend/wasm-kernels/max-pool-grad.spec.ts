@@ -62,11 +62,15 @@ describe.each([
     tf.tidy(() => {
       const x = tf.zeros([1, 13, 13, 5]);
       const run = () =>
-        tf.engine().runKernel(tf.MaxPoolGrad, { dy: tf.zeros([1, 5, 6, 5]), input: x, output: tf.zeros([1, 6, 6, 5]) }, {
-          filterSize: 3,
-          strides: 2,
-          pad: 'valid',
-        });
+        tf.engine().runKernel(
+          tf.MaxPoolGrad,
+          { dy: tf.zeros([1, 5, 6, 5]), input: x, output: tf.zeros([1, 6, 6, 5]) },
+          {
+            filterSize: 3,
+            strides: 2,
+            pad: 'valid',
+          },
+        );
       expect(run).toThrow(/dy shape does not match the convolution \(expected \[1,6,6,5\], got \[1,5,6,5\]\)/);
     });
   });

@@ -188,8 +188,7 @@ describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
     const a = normalData([6, 9], 15);
     const b = normalData([9, 4], 16);
     const bias = normalData([4], 17);
-    const run = () =>
-      tf.fused.matMul({ a: tf.tensor2d(a, [6, 9]), b: tf.tensor2d(b, [9, 4]), bias: tf.tensor1d(bias), activation });
+    const run = () => tf.fused.matMul({ a: tf.tensor2d(a, [6, 9]), b: tf.tensor2d(b, [9, 4]), bias: tf.tensor1d(bias), activation });
     const before = calls.batchMatMul ?? 0;
     const [expected] = await runOnBackend('cpu', run);
     const [actual] = await runOnBackend('wasm', run);
@@ -227,14 +226,16 @@ describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
     const c = CONV_CASES[0];
     tf.tidy(() => {
       const x = tf.tensor(normalData(c.x, 21), c.x);
-      const run = (dy: tf.Tensor, extra: object = {}) => () =>
-        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
-          strides: 1,
-          pad: 'same',
-          dataFormat: 'NHWC',
-          filterShape: c.filter,
-          ...extra,
-        } as unknown as tf.NamedAttrMap);
+      const run =
+        (dy: tf.Tensor, extra: object = {}) =>
+        () =>
+          tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+            strides: 1,
+            pad: 'same',
+            dataFormat: 'NHWC',
+            filterShape: c.filter,
+            ...extra,
+          } as unknown as tf.NamedAttrMap);
       expect(run(tf.zeros([1, 7, 7, 5]))).toThrow(/Conv2DBackpropFilter.*dy shape does not match the convolution/);
       expect(run(tf.zeros([1, 7, 7, 4]), { dataFormat: 'NCHW' })).toThrow(/expected NHWC, got NCHW/);
     });

@@ -21,14 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { geometryArray, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from '@ddinit/native-blas';
 import { assertShape, backpropConvInfo, convGeometry } from './conv-geometry';
-import {
-  heapFloatOffset as floatOffset,
-  kernelInput,
-  runWasmKernel,
-  wholeHeapFloat32 as heap,
-  type WasmKernelArgs,
-  type WasmKernelFunc,
-} from './wasm-backend';
+import { heapFloatOffset as floatOffset, kernelInput, runWasmKernel, wholeHeapFloat32 as heap, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
@@ -45,9 +38,7 @@ function nativeGeometry(info: tf.backend_util.Conv2DInfo): NativeConvGeometry {
 /** The native activation code of a tfjs fused activation, or undefined when the native code has none. */
 function nativeActivation(name: unknown): number | undefined {
   if (name === undefined || name === null) return NATIVE_ACTIVATIONS.linear;
-  return Object.prototype.hasOwnProperty.call(NATIVE_ACTIVATIONS, name as string)
-    ? NATIVE_ACTIVATIONS[name as keyof typeof NATIVE_ACTIVATIONS]
-    : undefined;
+  return Object.prototype.hasOwnProperty.call(NATIVE_ACTIVATIONS, name as string) ? NATIVE_ACTIVATIONS[name as keyof typeof NATIVE_ACTIVATIONS] : undefined;
 }
 
 /** Conv2D (bias/activation none) and FusedConv2D; anything else goes to `fallback`. */
@@ -71,13 +62,7 @@ export function createNativeConv2D(blas: NativeBlas, fallback: tf.KernelConfig, 
           )
         : undefined;
     const plainBias = bias === undefined || (bias.shape.length === 1 && bias.shape[0] === info?.outChannels);
-    if (
-      info === undefined ||
-      activation === undefined ||
-      !plainBias ||
-      (fused && inputs.preluActivationWeights != null) ||
-      !allFloat32(x, filter, bias)
-    ) {
+    if (info === undefined || activation === undefined || !plainBias || (fused && inputs.preluActivationWeights != null) || !allFloat32(x, filter, bias)) {
       return runWasmKernel(fallback, backend, inputs, attrs);
     }
     const out = backend.makeOutput(info.outShape, 'float32');
@@ -107,13 +92,7 @@ export function createNativeConv2DBackpropFilter(blas: NativeBlas, fallback: Was
       dilations: 1,
     });
     const out = backend.makeOutput([...filterShape], 'float32');
-    blas.conv2dBackpropFilter(
-      heap(backend),
-      geometryArray(nativeGeometry(info)),
-      floatOffset(backend, x),
-      floatOffset(backend, dy),
-      floatOffset(backend, out),
-    );
+    blas.conv2dBackpropFilter(heap(backend), geometryArray(nativeGeometry(info)), floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, out));
     return out;
   };
 }
@@ -177,9 +156,7 @@ export function createNativeMatMul(blas: NativeBlas, fallback: WasmKernelFunc, f
       outBatchShape = undefined; // the fallback reports the mismatch
     }
     const simpleBatch =
-      outBatchShape !== undefined &&
-      (batchA === 1 || batchB === 1 || batchA === batchB) &&
-      product(outBatchShape) === Math.max(batchA, batchB);
+      outBatchShape !== undefined && (batchA === 1 || batchB === 1 || batchA === batchB) && product(outBatchShape) === Math.max(batchA, batchB);
     const plainBias = bias === undefined || (product(bias.shape) === N && bias.shape[bias.shape.length - 1] === N);
     if (
       K !== kB ||

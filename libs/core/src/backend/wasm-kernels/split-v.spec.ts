@@ -39,7 +39,13 @@ describe('SplitV on wasm (block copies)', () => {
 
   it('has the gradient of concat and leaves no buffer behind', async () => {
     const x = normalData([2, 3, 3, 4], 2);
-    const grad = () => tf.grad((t: tf.Tensor) => tf.concat(tf.split(t, 2, 3).reverse(), 3).mul(tf.range(0, 72).reshape([2, 3, 3, 4])).sum())(tf.tensor(x, [2, 3, 3, 4]));
+    const grad = () =>
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .concat(tf.split(t, 2, 3).reverse(), 3)
+          .mul(tf.range(0, 72).reshape([2, 3, 3, 4]))
+          .sum(),
+      )(tf.tensor(x, [2, 3, 3, 4]));
     const [expected] = await runOnBackend('cpu', grad);
     const [actual] = await runOnBackend('wasm', grad);
     expect(Array.from(actual)).toEqual(Array.from(expected));

@@ -5,11 +5,23 @@ import { expectNoLeaks, normalData, runOnBackend } from '../../testing/backend-c
 import { tileInto } from './tile';
 
 const CASES: [number[], number[]][] = [
-  [[1, 1, 1, 5], [2, 3, 4, 1]],
-  [[2, 3, 4], [3, 1, 2]],
+  [
+    [1, 1, 1, 5],
+    [2, 3, 4, 1],
+  ],
+  [
+    [2, 3, 4],
+    [3, 1, 2],
+  ],
   [[7], [5]],
-  [[3, 1, 2, 2, 3], [1, 4, 1, 3, 2]],
-  [[4, 6], [1, 1]],
+  [
+    [3, 1, 2, 2, 3],
+    [1, 4, 1, 3, 2],
+  ],
+  [
+    [4, 6],
+    [1, 1],
+  ],
 ];
 
 describe('tileInto', () => {
@@ -19,8 +31,7 @@ describe('tileInto', () => {
     const src = normalData(shape, 1);
     const out = tileInto(src, shape, reps, new Float32Array(2 * 2 * 3 * 1 * 2 * 3));
     for (let a = 0; a < 4; a++)
-      for (let b = 0; b < 3; b++)
-        for (let c = 0; c < 6; c++) expect(out[(a * 3 + b) * 6 + c]).toBe(src[((a % 2) * 3 + (b % 3)) * 2 + (c % 2)]);
+      for (let b = 0; b < 3; b++) for (let c = 0; c < 6; c++) expect(out[(a * 3 + b) * 6 + c]).toBe(src[((a % 2) * 3 + (b % 3)) * 2 + (c % 2)]);
   });
 });
 
@@ -61,9 +72,7 @@ describe('Tile on wasm', () => {
 
   it('rejects reps of the wrong length, naming the shape', () => {
     tf.tidy(() => {
-      expect(() => tf.engine().runKernel(tf.Tile, { x: tf.ones([2, 3]) }, { reps: [2] })).toThrow(
-        /expected 2 counts for shape \[2,3\], got \[2\]/,
-      );
+      expect(() => tf.engine().runKernel(tf.Tile, { x: tf.ones([2, 3]) }, { reps: [2] })).toThrow(/expected 2 counts for shape \[2,3\], got \[2\]/);
     });
   });
 });

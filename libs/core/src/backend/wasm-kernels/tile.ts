@@ -44,7 +44,7 @@ export function tileInto<T extends TypedArray>(src: T, shape: number[], reps: nu
   const dstStrides = rowMajorStrides(outShape);
   const replicate = (offset: number, block: number, times: number) => {
     const total = block * times;
-    for (let filled = block; filled < total; ) {
+    for (let filled = block; filled < total;) {
       const n = Math.min(filled, total - filled);
       dst.copyWithin(offset + filled, offset, offset + n);
       filled += n;
@@ -79,12 +79,7 @@ export function createTileKernel(wasmTile: tf.KernelConfig): WasmKernelFunc {
       x.shape.map((s, i) => s * reps[i]),
       x.dtype,
     );
-    tileInto(
-      backend.typedArrayFromHeap(x) as TypedArray,
-      x.shape,
-      reps,
-      backend.typedArrayFromHeap(out) as TypedArray,
-    );
+    tileInto(backend.typedArrayFromHeap(x) as TypedArray, x.shape, reps, backend.typedArrayFromHeap(out) as TypedArray);
     return out;
   };
 }

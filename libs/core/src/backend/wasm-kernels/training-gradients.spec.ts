@@ -31,7 +31,10 @@ function loss(p: Params, labels: tf.Tensor): tf.Scalar {
   h = tf.localResponseNormalization(h, 2, 1, 1e-2, 0.75);
   const groups = tf.split(h, 2, 3);
   const filters = tf.split(p.w2, 2, 3);
-  h = tf.concat(groups.map((g, i) => tf.conv2d(g as tf.Tensor4D, filters[i] as tf.Tensor4D, 2, 'same')), 3);
+  h = tf.concat(
+    groups.map((g, i) => tf.conv2d(g as tf.Tensor4D, filters[i] as tf.Tensor4D, 2, 'same')),
+    3,
+  );
   h = tf.relu(h);
   h = tf.depthwiseConv2d(h, p.w3 as tf.Tensor4D, 1, 'same');
   h = tf.avgPool(h, 2, 2, 'valid');

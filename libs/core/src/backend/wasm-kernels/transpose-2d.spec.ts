@@ -13,14 +13,11 @@ describe('transposeMatrices', () => {
     const src = normalData([batch, rows, cols], 1);
     const dst = transposeMatrices(src, new Float32Array(src.length), rows, cols, batch);
     for (let b = 0; b < batch; b++)
-      for (let i = 0; i < rows; i++)
-        for (let j = 0; j < cols; j++) expect(dst[b * rows * cols + j * rows + i]).toBe(src[b * rows * cols + i * cols + j]);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect(dst[b * rows * cols + j * rows + i]).toBe(src[b * rows * cols + i * cols + j]);
   });
 
   it('rejects a destination that is too short, naming the sizes', () => {
-    expect(() => transposeMatrices(new Float32Array(6), new Float32Array(5), 2, 3)).toThrow(
-      /expected 1·2·3 = 6 elements, got source 6, destination 5/,
-    );
+    expect(() => transposeMatrices(new Float32Array(6), new Float32Array(5), 2, 3)).toThrow(/expected 1·2·3 = 6 elements, got source 6, destination 5/);
   });
 });
 

@@ -18,13 +18,7 @@ const BLOCK = 32;
  *
  * @throws ShapeError when either array is shorter than `batch · rows · cols`.
  */
-export function transposeMatrices(
-  src: Float32Array,
-  dst: Float32Array,
-  rows: number,
-  cols: number,
-  batch = 1,
-): Float32Array {
+export function transposeMatrices(src: Float32Array, dst: Float32Array, rows: number, cols: number, batch = 1): Float32Array {
   const size = rows * cols;
   if (src.length < batch * size || dst.length < batch * size) {
     throw new ShapeError('transpose buffers are too short', {
@@ -59,13 +53,7 @@ export function transposeMatrices(
  * `[rows, cols]` matrix of `info` (float32, `batch · rows · cols` elements).
  * The caller owns the result.
  */
-export function transposeOnHeap(
-  backend: BackendWasm,
-  info: TensorInfo,
-  rows: number,
-  cols: number,
-  batch = 1,
-): TensorInfo {
+export function transposeOnHeap(backend: BackendWasm, info: TensorInfo, rows: number, cols: number, batch = 1): TensorInfo {
   const out = backend.makeOutput([batch, cols, rows], 'float32');
   transposeMatrices(heapFloat32(backend, info), heapFloat32(backend, out), rows, cols, batch);
   return out;

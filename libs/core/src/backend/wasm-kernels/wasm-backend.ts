@@ -48,12 +48,7 @@ const setUpBackends = new WeakMap<tf.KernelConfig, WeakSet<object>>();
  * kernel removed from the registry before the backend initialized never had
  * its setup run by tfjs.
  */
-export function runWasmKernel(
-  config: tf.KernelConfig,
-  backend: BackendWasm,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap = {},
-): tf.TensorInfo {
+export function runWasmKernel(config: tf.KernelConfig, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
   if (config.setupFunc !== undefined) {
     let done = setUpBackends.get(config);
     if (done === undefined) {

@@ -105,16 +105,17 @@ export class Trainer<B> {
       const metrics = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]]));
       return { step: this.step++, loss, metrics, learningRate: rate, gradientNorm: norm, clipped: scale < 1 };
     } finally {
-      tf.dispose([value, ...Object.values(grads), ...Object.values(prepared), ...Object.values(kept)]);
+      // `prepared` shares the gradients it did not decay: a Set frees each tensor once.
+      tf.dispose([...new Set([value, ...Object.values(grads), ...Object.values(prepared), ...Object.values(kept)])]);
     }
   }
 
-  /** Step 2: `prepared` gets g + λ·w for decayed weights under `l2`, else a copy of g. */
+  /** Step 2: `prepared` gets g + λ·w for decayed weights under `l2`, else g itself (no copy on the hot path). */
   private decayIntoGradients(grads: tf.NamedTensorMap, prepared: tf.NamedTensorMap): void {
     const l2 = this.options.weightDecayMode === 'l2' && this.options.weightDecay > 0;
     for (const w of this.groups.flatMap((g) => g.weights)) {
       const g = grads[w.name];
-      prepared[w.name] = tf.tidy(() => (l2 && w.decayed ? tf.add(g, tf.mul(w.variable, this.options.weightDecay)) : tf.clone(g)));
+      prepared[w.name] = l2 && w.decayed ? tf.tidy(() => tf.add(g, tf.mul(w.variable, this.options.weightDecay))) : g;
     }
   }
 
@@ -149,11 +150,11 @@ export class Trainer<B> {
         for (const w of group.weights.filter((x) => x.decayed)) tf.tidy(() => w.variable.assign(tf.mul(w.variable, 1 - groupRate * this.options.weightDecay)));
       }
       setLearningRate(this.optimizers[i], groupRate);
-      const scaled = tf.tidy(() =>
-        Object.fromEntries(group.weights.map((w) => [w.name, scale === 1 ? tf.clone(prepared[w.name]) : tf.mul(prepared[w.name], scale)])),
-      );
+      const own = Object.fromEntries(group.weights.map((w) => [w.name, prepared[w.name]]));
+      // Clipped: scaled copies, freed here; otherwise the prepared gradients themselves (freed by runStep).
+      const scaled = scale === 1 ? own : tf.tidy(() => Object.fromEntries(group.weights.map((w) => [w.name, tf.mul(prepared[w.name], scale)])));
       this.optimizers[i].applyGradients(scaled);
-      tf.dispose(Object.values(scaled));
+      if (scaled !== own) tf.dispose(Object.values(scaled));
     });
   }
 

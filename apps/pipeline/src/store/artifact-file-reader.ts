@@ -14,7 +14,7 @@ export async function artifactFileReader(root: string, file: string, options: St
   const metadata = await artifact.readMetadata();
   if (metadata?.files.some((f) => f.name === file)) {
     const listed = new Set(metadata.files.map((f) => f.name));
-    return { read: (name) => artifact.readFile(name), describe: (name) => `${artifact.url}/${name}`, exists: async (name) => listed.has(name) };
+    return { read: (name) => artifact.readFile(name, metadata), describe: (name) => `${artifact.url}/${name}`, exists: async (name) => listed.has(name) };
   }
   const store = openStore(root, options);
   return { read: (name) => store.readAll(name), describe: (name) => store.describe(name), exists: (name) => store.exists(name) };

@@ -92,8 +92,11 @@ export interface ArtifactLocation {
   readonly url: string;
   /** The artifact's metadata, or null when no complete artifact is there. */
   readMetadata(): Promise<ArtifactMetadata | null>;
-  /** One file of a complete artifact (checked against the metadata's sha256). */
-  readFile(name: string): Promise<Uint8Array>;
+  /**
+   * One file of a complete artifact (checked against the metadata's sha256); `known`: the
+   * metadata the caller already read, so reading many files costs one metadata read.
+   */
+  readFile(name: string, known?: ArtifactMetadata): Promise<Uint8Array>;
   /**
    * Run before any work: finishes or removes what a killed publish left there,
    * then checks that a publish can succeed — the location is writable and holds
@@ -133,7 +136,7 @@ export async function checkUpToDate(location: ArtifactLocation, configHash: stri
   if (metadata.configHash !== configHash) return { upToDate: false, reason: 'made from another configuration' };
   for (const entry of metadata.files) {
     try {
-      const bytes = await location.readFile(entry.name);
+      const bytes = await location.readFile(entry.name, metadata);
       if (bytes.byteLength !== entry.bytes) return { upToDate: false, reason: `${entry.name} has ${bytes.byteLength} bytes, metadata lists ${entry.bytes}` };
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;

@@ -65,8 +65,8 @@ export class BlobArtifactLocation implements ArtifactLocation {
     return decodeMetadata(await this.store.readAll(METADATA_FILE));
   }
 
-  async readFile(name: string): Promise<Uint8Array> {
-    const metadata = await this.readMetadata();
+  async readFile(name: string, known?: ArtifactMetadata): Promise<Uint8Array> {
+    const metadata = known ?? (await this.readMetadata());
     const key = metadata?.filesDir ? `${metadata.filesDir}/${name}` : name;
     return readVerifiedFile(metadata, name, { artifact: this.url, file: this.store.describe(key) }, () => this.store.readAll(key));
   }

@@ -139,8 +139,8 @@ export class LocalArtifactLocation implements ArtifactLocation {
     return decodeMetadata(bytes);
   }
 
-  async readFile(name: string): Promise<Uint8Array> {
-    const metadata = await this.readMetadata();
+  async readFile(name: string, known?: ArtifactMetadata): Promise<Uint8Array> {
+    const metadata = known ?? (await this.readMetadata());
     const path = join(this.dir, metadata?.filesDir ?? '', name);
     return readVerifiedFile(metadata, name, { artifact: this.url, file: path }, async () => {
       try {

@@ -34,7 +34,7 @@ export function withPretextHead(trunk: tf.LayersModel, options: PretextHeadOptio
 }
 
 /** The trunk's layer output the head reads. */
-function featureOutput(trunk: tf.LayersModel, featureLayer: string | undefined): tf.SymbolicTensor {
+export function featureOutput(trunk: tf.LayersModel, featureLayer: string | undefined): tf.SymbolicTensor {
   if (featureLayer === undefined) return trunk.outputs[0];
   const layer = trunk.layers.find((l) => l.name === featureLayer);
   if (layer === undefined) {

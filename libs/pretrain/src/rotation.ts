@@ -11,7 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@ddinit/core';
-import type { LabelledBatch } from '@ddinit/train';
+import { classificationObjective, type LabelledBatch } from '@ddinit/train';
+import { withPretextHead } from './pretext-model';
+import { checkImages, checkTrunkInput, type PretextSetup, type PretextTask } from './pretext-task';
 
 export const ROTATION_CLASSES = 4;
 
@@ -57,4 +59,33 @@ export function rotationBatch(images: tf.Tensor4D): LabelledBatch {
     );
     return { inputs: tf.concat(rotated, 0), labels };
   });
+}
+
+/** Rotation prediction as a `PretextTask`: batches from `rotationBatch`, head from `withPretextHead`. */
+export function rotationTask(setup: PretextSetup): PretextTask {
+  const [height, width] = setup.imageShape;
+  if (height !== width) {
+    throw new ShapeError('rotation prediction needs square images (a 90° turn would change their shape)', {
+      where: 'rotation task',
+      expected: 'height = width',
+      actual: `${height}×${width}`,
+    });
+  }
+  const task: PretextTask = {
+    name: 'rotation',
+    classes: ROTATION_CLASSES,
+    inputShape: setup.imageShape,
+    inputsPerImage: ROTATION_CLASSES,
+    examplesPerImage: ROTATION_CLASSES,
+    buildBatch: (images) => {
+      checkImages(images, setup, 'rotation');
+      return rotationBatch(images);
+    },
+    model: (trunk, options = {}) => {
+      checkTrunkInput(trunk, task);
+      return withPretextHead(trunk, { featureLayer: options.featureLayer, classes: ROTATION_CLASSES, seed: setup.seed });
+    },
+    objective: classificationObjective,
+  };
+  return task;
 }

@@ -44,7 +44,7 @@ describe('jigsaw', () => {
     tf.dispose([images, batch.inputs, batch.labels, features]);
   });
 
-  it('refuses a grid that does not fit and more permutations than candidates, naming the option', () => {
+  it('refuses a grid that does not fit and more permutations than candidates, naming the option; fewer candidates lower the default N', () => {
     expect(() => jigsawTask({ imageShape: [28, 28, 1], seed: 1 }, { geometry: { patch: 9 } })).toThrow(ConfigError);
     expect(() => jigsawTask({ imageShape: [28, 28, 1], seed: 1 }, { geometry: { patch: 9 } })).toThrow(
       'jigsaw: the patch grid does not fit the images (expected 3·patch + 2·gap + 2·jitter = 3·9 + 2·1 + 2·1 = 31 px ≤ the image side, got 28×28 images)',
@@ -52,6 +52,7 @@ describe('jigsaw', () => {
     expect(() => jigsawTask({ imageShape: [28, 28, 1], seed: 1 }, { permutations: 30, candidates: 20 })).toThrow(
       /jigsaw.permutations: .*expected an integer in \[2, 20\], got 30/,
     );
+    expect(jigsawTask({ imageShape: [28, 28, 1], seed: 1 }, { candidates: 40 }).classes).toBe(40); // N defaults to min(100, candidates)
     expect(() => jigsawTask({ imageShape: [28, 28, 1], seed: 1 }, { hiddenUnits: [0] })).toThrow(
       /jigsaw.hiddenUnits: the fused layers’ widths are positive integers/,
     );

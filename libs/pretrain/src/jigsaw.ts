@@ -19,7 +19,7 @@ import { checkHeadOptions, withSiameseHead, type FeatureReduction } from './siam
 
 export interface JigsawOptions extends PatchDefences {
   geometry: GridGeometry;
-  /** N, the number of permutations (classes). */
+  /** N, the number of permutations (classes); default 100, or the candidates when fewer. */
   permutations: number;
   /** Candidate pool sampled from the 9! permutations (null: all of them). */
   candidates: number | null;
@@ -80,6 +80,8 @@ export function jigsawTask(setup: PretextSetup, input: JigsawOptionsInput = {}):
   const [height, width, channels] = setup.imageShape;
   const defaults = defaultJigsawOptions(height, width);
   const options: JigsawOptions = { ...defaults, ...input, geometry: { ...defaults.geometry, ...input.geometry } };
+  // A sampled candidate pool smaller than the default N: as many permutations as candidates.
+  if (input.permutations === undefined && options.candidates !== null) options.permutations = Math.min(defaults.permutations, options.candidates);
   checkGeometry(options.geometry, height, width, 'jigsaw');
   checkDefences(options, 'jigsaw');
   checkHeadOptions(options, 'jigsaw');

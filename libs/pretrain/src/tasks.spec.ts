@@ -59,6 +59,19 @@ describe('the pretext tasks by name', () => {
     tf.dispose([images, ours.inputs, ours.labels, reference.inputs, reference.labels]);
   });
 
+  it('builds the same batch for the same step with every default defence on, another one for another step', () => {
+    const images = blobScenes(2, 32, 3, 5);
+    for (const name of ['rotation', 'context', 'jigsaw'] as const) {
+      const task = createPretextTask(name === 'jigsaw' ? { name, options: { permutations: 10 } } : { name }, SETUP);
+      const [a, b, c] = [3, 3, 4].map((step) => task.buildBatch(images, step));
+      expect(Array.from(b.inputs.dataSync())).toEqual(Array.from(a.inputs.dataSync()));
+      expect(Array.from(b.labels.dataSync())).toEqual(Array.from(a.labels.dataSync()));
+      if (name !== 'rotation') expect(Array.from(c.inputs.dataSync())).not.toEqual(Array.from(a.inputs.dataSync()));
+      tf.dispose([a, b, c].flatMap((batch) => [batch.inputs, batch.labels]));
+    }
+    images.dispose();
+  });
+
   it('leaks no tensor over many batches of any task', async () => {
     const images = blobScenes(4, 32, 3, 3);
     const configs: PretextTaskConfig[] = [{ name: 'rotation' }, { name: 'context' }, { name: 'jigsaw', options: { permutations: 10 } }];

@@ -46,6 +46,11 @@ describe('context prediction', () => {
       expect(position).not.toBe(4);
       expect(labels[r]).toBe(position < 4 ? position : position - 1);
     });
+    // predict's default batches of 32 would split an image's 9 patches: the model says how to call it instead.
+    const four = coordinateImages(4, side, side);
+    const split = task.buildBatch(four, 0);
+    expect(() => model.predict(split.inputs)).toThrow(/pretext_groups: a patch model takes whole images, 9 patches each .*got 32 patches/);
+    tf.dispose([four, split.inputs, split.labels, model.predict(split.inputs, { batchSize: 36 }) as tf.Tensor]);
     // The batch of a step is the same whenever it is built; another step draws other patches.
     const again = task.buildBatch(images, 0);
     const next = task.buildBatch(images, 1);

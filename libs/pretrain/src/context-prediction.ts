@@ -18,7 +18,7 @@ import type { Rng } from '@ddinit/core';
 import { classificationObjective, type LabelledBatch } from '@ddinit/train';
 import { checkDefences, defendPatches, type PatchDefences } from './patch-defences';
 import { CONTEXT_REFERENCE_GEOMETRY, GRID_CELLS, checkGeometry, cutPatches, defaultGeometry, sampleGrid, type GridGeometry } from './patch-grid';
-import { batchRng, checkImages, checkTrunkInput, type PretextSetup, type PretextTask } from './pretext-task';
+import { batchRng, checkImages, checkTrunkInput, resolveOptions, type PretextSetup, type PretextTask } from './pretext-task';
 import { oneHotRows } from './labels';
 import { checkHeadOptions, withSiameseHead, type FeatureReduction } from './siamese-head';
 
@@ -73,7 +73,7 @@ export function contextBatch(images: tf.Tensor4D, options: ContextOptions, rng: 
 export function contextTask(setup: PretextSetup, input: ContextOptionsInput = {}): PretextTask {
   const [height, width, channels] = setup.imageShape;
   const defaults = defaultContextOptions(height, width);
-  const options: ContextOptions = { ...defaults, ...input, geometry: { ...defaults.geometry, ...input.geometry } };
+  const options = resolveOptions(defaults, input);
   checkGeometry(options.geometry, height, width, 'context prediction');
   checkDefences(options, 'context');
   checkHeadOptions(options, 'context');

@@ -14,7 +14,7 @@ import { oneHotRows } from './labels';
 import { checkDefences, defendPatches, type PatchDefences } from './patch-defences';
 import { GRID_CELLS, JIGSAW_REFERENCE_GEOMETRY, checkGeometry, cutPatches, defaultGeometry, sampleGrid, type GridGeometry } from './patch-grid';
 import { permutationSet } from './permutations';
-import { batchRng, checkImages, checkTrunkInput, type PretextSetup, type PretextTask } from './pretext-task';
+import { batchRng, checkImages, checkTrunkInput, resolveOptions, type PretextSetup, type PretextTask } from './pretext-task';
 import { checkHeadOptions, withSiameseHead, type FeatureReduction } from './siamese-head';
 
 export interface JigsawOptions extends PatchDefences {
@@ -79,7 +79,7 @@ export interface JigsawTask extends PretextTask {
 export function jigsawTask(setup: PretextSetup, input: JigsawOptionsInput = {}): JigsawTask {
   const [height, width, channels] = setup.imageShape;
   const defaults = defaultJigsawOptions(height, width);
-  const options: JigsawOptions = { ...defaults, ...input, geometry: { ...defaults.geometry, ...input.geometry } };
+  const options = resolveOptions(defaults, input);
   // A sampled candidate pool smaller than the default N: as many permutations as candidates.
   if (input.permutations === undefined && options.candidates !== null) options.permutations = Math.min(defaults.permutations, options.candidates);
   checkGeometry(options.geometry, height, width, 'jigsaw');

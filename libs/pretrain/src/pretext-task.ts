@@ -71,3 +71,12 @@ export function checkTrunkInput(trunk: tf.LayersModel, task: Pick<PretextTask, '
     });
   }
 }
+
+/**
+ * `defaults` overridden by the options a user gave, geometry field by field; a key
+ * given as `undefined` (an optional field of a parsed configuration) keeps its default.
+ */
+export function resolveOptions<T extends { geometry: object }>(defaults: T, input: Partial<Omit<T, 'geometry'>> & { geometry?: Partial<T['geometry']> }): T {
+  const given = <O extends object>(o: O | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<O>;
+  return { ...defaults, ...given(input), geometry: { ...defaults.geometry, ...given(input.geometry) } };
+}

@@ -42,6 +42,8 @@ describe('the pretext tasks by name', () => {
       tf.dispose([batch.inputs, batch.labels, logits]);
     }
     expect(createPretextTask({ name: 'context', options: { geometry: { patch: 6 } } }, SETUP).inputShape).toEqual([6, 6, 3]);
+    // Optional fields a configuration parser leaves undefined keep their defaults.
+    expect(createPretextTask({ name: 'context', options: { geometry: { patch: undefined }, colour: undefined } }, SETUP).inputShape).toEqual([7, 7, 3]);
     images.dispose();
   });
 

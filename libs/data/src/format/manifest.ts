@@ -44,23 +44,39 @@ export const splitSchema = z
   })
   .strict();
 
+/**
+ * How a generated dataset was made (e.g. `composeScenes`): the builder's name, its
+ * seed and every parameter, so the same call rebuilds the same bytes.
+ */
+export const builderSchema = z
+  .object({
+    name: z.string().min(1),
+    seed: z.number().int(),
+    parameters: z.record(z.string(), z.json()),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     format: z.literal('ddinit-dataset'),
     version: z.literal(1),
     name: z.string().min(1),
     features: featuresSchema,
+    /** Present for generated datasets only. */
+    builder: builderSchema.optional(),
     splits: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), splitSchema),
   })
   .strict();
 
 export type ShardEntry = z.output<typeof shardEntrySchema>;
 export type SplitEntry = z.output<typeof splitSchema>;
+export type DatasetBuilder = z.output<typeof builderSchema>;
 export interface DatasetManifest {
   format: 'ddinit-dataset';
   version: 1;
   name: string;
   features: DatasetFeatures;
+  builder?: DatasetBuilder;
   splits: Record<string, SplitEntry>;
 }
 

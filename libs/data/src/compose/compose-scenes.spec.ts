@@ -6,6 +6,7 @@ import { FASHION_MNIST_CLASSES } from '../convert/fashion-mnist';
 import { openDefaultDataset } from '../embedded/default-dataset';
 import type { Example } from '../format/example';
 import { parseManifest } from '../format/manifest';
+import { formatDatasetReport, inspectDataset } from '../inspect';
 import { openDataset } from '../read/dataset';
 import { withTempDir, writeSyntheticDataset } from '../testing';
 import { SCENE_VOID } from './compose-scene';
@@ -112,6 +113,9 @@ describe('composeScenes', () => {
         },
       });
       for (const scene of await readAll(dir, 'test')) expect(scene.boxes?.length).toBeLessThanOrEqual(2);
+      const report = formatDatasetReport(await inspectDataset(dir, { verify: true }));
+      expect(report).toContain('labels: multi (11 classes); masks: raw; boxes: xyxy');
+      expect(report).toContain('built by composeScenes, seed 11: {"height":48,"width":64,"maxItems":2,');
     });
   });
 

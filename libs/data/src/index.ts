@@ -61,6 +61,7 @@ export type { ConvertImageFolderOptions } from './convert/image-folder';
 export { convertVoc } from './convert/voc';
 export type { ConvertVocOptions } from './convert/voc';
 export { VOC_CLASSES, VOC_VOID, decodeVocMask, parseVocObjects, vocColour } from './convert/voc-annotations';
+export type { VocObject } from './convert/voc-annotations';
 export { NATURAL_PHOTOS, loadNaturalPhotos, naturalPhotoPath, readNaturalPhoto, writeNaturalPhotoDataset } from './embedded/natural-photos';
 export type { LoadPhotosOptions, NaturalPhoto } from './embedded/natural-photos';
 

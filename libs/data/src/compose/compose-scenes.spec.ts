@@ -9,6 +9,7 @@ import { parseManifest } from '../format/manifest';
 import { formatDatasetReport, inspectDataset } from '../inspect';
 import { openDataset } from '../read/dataset';
 import { withTempDir, writeSyntheticDataset } from '../testing';
+import { writeDataset } from '../write/dataset-writer';
 import { SCENE_VOID } from './compose-scene';
 import { COMPOSE_DEFAULTS, composeScenes } from './compose-scenes';
 
@@ -90,6 +91,24 @@ describe('composeScenes', () => {
       for (const file of await readdir(join(dir, 'a'))) {
         expect(Buffer.compare(await readFile(join(dir, 'a', file)), await readFile(join(dir, 'b', file)))).toBe(0);
       }
+    });
+  });
+
+  it('draws the scenes of a split from the items of that split only', async () => {
+    await withTempDir(async (dir) => {
+      // Items: train holds class 0 only, test class 1 only (bright 10×10 squares on black).
+      const item = (id: string, label: number): [string, Example] => [
+        label === 0 ? 'train' : 'test',
+        { id, image: new Uint8Array(100).map((_, p) => (p % 10 > 1 && p % 10 < 8 ? 200 : 0)), label },
+      ];
+      await writeDataset(join(dir, 'items'), [item('a', 0), item('b', 0), item('c', 1)], {
+        name: 'items',
+        features: { image: { encoding: 'raw', height: 10, width: 10, channels: 1 }, label: 'class', classNames: ['zero', 'one'] },
+      });
+      await composeScenes({ from: join(dir, 'items'), output: join(dir, 'out'), size: { height: 32, width: 32 }, examples: { train: 20, test: 20 } });
+      const classes = async (split: string) => new Set((await readAll(join(dir, 'out'), split)).flatMap((e) => e.label as number[]));
+      expect(await classes('train')).toEqual(new Set([1]));
+      expect(await classes('test')).toEqual(new Set([2]));
     });
   });
 

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError, Rng } from '@ddinit/core';
+import { useBackend } from '@ddinit/core/testing';
 import { augmentBatch, centerCropBatch } from '../iterate/augment';
+import { toTensorBatch } from '../iterate/tensor-batch';
 import { openDataset } from '../read/dataset';
 import { withTempDir } from '../testing';
 import { writeDataset } from '../write/dataset-writer';
@@ -39,6 +42,10 @@ const examples: Example[] = [
   boxedExample('fractional', [{ class: 2, x0: 0.25, y0: 1.5, x1: 3.75, y1: 11.125 }]),
 ];
 
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
 describe('boxes in shards', () => {
   it('round-trips through the writer and reader: examples and byte batches give back the boxes written', async () => {
     await withTempDir(async (dir) => {
@@ -55,6 +62,9 @@ describe('boxes in shards', () => {
       for await (const batch of dataset.batches('train', { batchSize: 3, shuffle: false })) {
         expect(batch.boxes).toEqual(examples.map((e) => e.boxes));
         expect(Array.from(batch.multiHot ?? [])).toEqual([0, 1, 1, 0, 0, 0, 0, 0, 1]);
+        const tensors = toTensorBatch(batch);
+        expect(tensors.boxes).toEqual(examples.map((e) => e.boxes));
+        tf.dispose([tensors.images, tensors.multiHot, tensors.masks]);
       }
     });
   });

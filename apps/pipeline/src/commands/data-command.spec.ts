@@ -424,7 +424,7 @@ describe('ddinit data compose', () => {
     expect(val.error).toContain("no split 'val'");
     const small = await compose('--size', '16x16', '--out', join(dir, 'compose-none'));
     expect(small.code).toBe(2);
-    expect(small.error).toMatch(/scale: compose: scale is out of range.*fit the 16×16 canvas/);
+    expect(small.error).toMatch(/scale: composed scenes: scale is out of range.*fit the 16×16 canvas/);
     expect((await compose('--scale', '1.3-0.7', '--out', join(dir, 'compose-none'))).stderr).toContain('0 < min ≤ max');
     expect((await compose('--examples', 'train=0', '--out', join(dir, 'compose-none'))).code).toBe(2);
     expect(existsSync(join(dir, 'compose-none'))).toBe(false);

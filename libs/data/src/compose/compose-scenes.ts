@@ -14,7 +14,7 @@ import { ConfigError, DataError, Rng, silentLogger, silentProgress, type Observe
 import type { DatasetManifest } from '../format/manifest';
 import { Dataset, openDataset } from '../read/dataset';
 import type { BlobStore } from '../storage/blob-store';
-import { createDatasetWriter, type DatasetWriterOptions } from '../write/dataset-writer';
+import { createDatasetWriter, type DatasetWriter, type DatasetWriterOptions } from '../write/dataset-writer';
 import { defaultDatasetPath } from '../embedded/default-dataset';
 import { composeScene, type SceneItems, type SceneParameters } from './compose-scene';
 
@@ -49,7 +49,7 @@ export const COMPOSE_DEFAULTS = {
 
 function checkParameters(p: SceneParameters, seed: number, items: { height: number; width: number }): void {
   const fail = (where: string, expected: string, actual: unknown): never => {
-    throw new ConfigError(`compose: ${where} is out of range`, { where, expected, actual });
+    throw new ConfigError(`composed scenes: ${where} is out of range`, { where, expected, actual });
   };
   if (!Number.isInteger(seed)) fail('seed', 'an integer', seed);
   if (!Number.isInteger(p.height) || !Number.isInteger(p.width) || p.height < 8 || p.width < 8 || p.height > 1024 || p.width > 1024) {
@@ -131,7 +131,7 @@ export async function composeScenes(options: ComposeScenesOptions): Promise<Data
   for (const [split, count] of Object.entries(examples)) {
     source.split(split); // a DataError naming the source when it lacks the split
     if (!Number.isInteger(count) || count < 1)
-      throw new ConfigError('compose: scenes per split must be an integer ≥ 1', { where: `examples.${split}`, actual: count });
+      throw new ConfigError('composed scenes: scenes per split must be an integer ≥ 1', { where: `examples.${split}`, actual: count });
   }
   const writer = await createDatasetWriter(options.output, {
     ...options.writer,
@@ -163,7 +163,7 @@ export async function composeScenes(options: ComposeScenesOptions): Promise<Data
 }
 
 async function writeScenes(
-  writer: Awaited<ReturnType<typeof createDatasetWriter>>,
+  writer: DatasetWriter,
   source: Dataset,
   examples: Record<string, number>,
   params: SceneParameters,

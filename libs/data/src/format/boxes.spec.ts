@@ -55,6 +55,7 @@ describe('boxes in shards', () => {
         { name: 'boxes', features },
       );
       expect(manifest.features.boxes).toBe('xyxy');
+      expect(await readFile(join(dir, 'manifest.json'), 'utf8')).toContain('"boxes": "xyxy"');
       const dataset = await openDataset(dir);
       const read: Example[] = [];
       for await (const e of dataset.examples('train', { shuffle: false })) read.push(e);
@@ -69,7 +70,7 @@ describe('boxes in shards', () => {
     });
   });
 
-  it('datasets without boxes keep their shard schema: no boxes column, no box_encoding key', async () => {
+  it('datasets without boxes keep their shard schema and manifest: no boxes column, no box_encoding key, no boxes in manifest.json', async () => {
     await withTempDir(async (dir) => {
       const plain = { ...features, boxes: undefined, label: 'class' as const, mask: 'none' as const };
       await writeDataset(dir, [['train', { id: 'x', image: new Uint8Array(H * W), label: 1 }]], { name: 'plain', features: plain });
@@ -77,6 +78,8 @@ describe('boxes in shards', () => {
       expect(Buffer.from(bytes).includes('box_encoding')).toBe(false);
       expect(Buffer.from(bytes).includes('difficult')).toBe(false);
       expect((await openDataset(dir)).features.boxes).toBe('none');
+      // Nor a "boxes" key in manifest.json: readers that predate boxes read it as before.
+      expect(await readFile(join(dir, 'manifest.json'), 'utf8')).not.toContain('boxes');
     });
   });
 

@@ -116,7 +116,13 @@ export function parseManifest(text: string, where: string): DatasetManifest {
   return { ...manifest, features: parseFeatures(manifest.features, `${where} features`) };
 }
 
-/** Stable, human-readable JSON (two-space indent, trailing newline). */
+/**
+ * Stable, human-readable JSON (two-space indent, trailing newline). `features.boxes`
+ * is left out when `none` (its default), so a dataset without boxes has the manifest
+ * it had before boxes existed, and readers that predate them still read it.
+ */
 export function serializeManifest(manifest: DatasetManifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+  const { boxes, ...features } = manifest.features;
+  const written = boxes === 'none' ? { ...manifest, features } : manifest;
+  return `${JSON.stringify(written, null, 2)}\n`;
 }

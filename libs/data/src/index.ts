@@ -1,9 +1,10 @@
 // Format: features ↔ Arrow schema, manifest.
-export type { Example } from './format/example';
-export { SHARD_FORMAT_VERSION, featuresToSchema, parseFeatures, rawImageBytes, schemaToFeatures } from './format/features';
+export type { Box, Example } from './format/example';
+export { checkBoxes } from './format/boxes';
+export { BOX_FIELDS, SHARD_FORMAT_VERSION, boxStructType, featuresToSchema, parseFeatures, rawImageBytes, schemaToFeatures } from './format/features';
 export type { DatasetFeatures, DatasetFeaturesInput, ImageFeature, LabelKind } from './format/features';
-export { MANIFEST_NAME, manifestSchema, parseManifest, serializeManifest } from './format/manifest';
-export type { DatasetManifest, ShardEntry, SplitEntry } from './format/manifest';
+export { MANIFEST_NAME, builderSchema, manifestSchema, parseManifest, serializeManifest } from './format/manifest';
+export type { DatasetBuilder, DatasetManifest, ShardEntry, SplitEntry } from './format/manifest';
 
 // Storage: local directories and S3 prefixes.
 export type { BlobStore, RangeHandle } from './storage/blob-store';
@@ -36,7 +37,7 @@ export { stepBatches, stepsPerEpoch } from './iterate/step-batches';
 export type { StepBatchOptions } from './iterate/step-batches';
 export { normalizeBytes, tensorBatches, toTensorBatch } from './iterate/tensor-batch';
 export type { NormalizeOptions, TensorBatch, TensorBatchOptions } from './iterate/tensor-batch';
-export { augmentBatch, augmentRng, centerCropBatch } from './iterate/augment';
+export { augmentBatch, augmentRng, centerCropBatch, moveBoxes } from './iterate/augment';
 export type { AugmentOptions } from './iterate/augment';
 export { batchImages, patchesToTensor, samplePatches } from './iterate/patch-sampler';
 export type { PatchSample, PatchSampleOptions, PatchSource } from './iterate/patch-sampler';
@@ -60,8 +61,15 @@ export type { ConvertImageFolderOptions } from './convert/image-folder';
 export { convertVoc } from './convert/voc';
 export type { ConvertVocOptions } from './convert/voc';
 export { VOC_CLASSES, VOC_VOID, decodeVocMask, parseVocObjects, vocColour } from './convert/voc-annotations';
+export type { VocObject } from './convert/voc-annotations';
 export { NATURAL_PHOTOS, loadNaturalPhotos, naturalPhotoPath, readNaturalPhoto, writeNaturalPhotoDataset } from './embedded/natural-photos';
 export type { LoadPhotosOptions, NaturalPhoto } from './embedded/natural-photos';
+
+// Composed scenes (VOC's three tasks from Fashion-MNIST items).
+export { COMPOSE_DEFAULTS, composeScenes } from './compose/compose-scenes';
+export type { ComposeScenesOptions } from './compose/compose-scenes';
+export { SCENE_VOID, composeScene } from './compose/compose-scene';
+export type { Scene, SceneItems, SceneParameters } from './compose/compose-scene';
 
 // Inspection.
 export { formatDatasetReport, inspectDataset } from './inspect';

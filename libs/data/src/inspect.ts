@@ -5,6 +5,7 @@
  */
 import { silentLogger, silentProgress, type Observers } from '@ddinit/core';
 import type { DatasetFeatures } from './format/features';
+import type { DatasetBuilder } from './format/manifest';
 import { batchColumns } from './read/record-columns';
 import { openDataset } from './read/dataset';
 import type { BlobStore } from './storage/blob-store';
@@ -28,6 +29,8 @@ export interface DatasetReport {
   splits: SplitReport[];
   /** True when every shard was read in full and passed every check. */
   verified: boolean;
+  /** How a generated dataset was made (the manifest's `builder`). */
+  builder?: DatasetBuilder;
 }
 
 export interface InspectOptions extends Observers {
@@ -82,7 +85,16 @@ export async function inspectDataset(location: string | BlobStore, options: Insp
   const examples = splits.reduce((t, s) => t + s.examples, 0);
   const bytes = splits.reduce((t, s) => t + s.bytes, 0);
   logger.info('dataset inspected', { location: dataset.location, examples, bytes, verified: options.verify === true });
-  return { location: dataset.location, name: manifest.name, features, examples, bytes, splits, verified: options.verify === true };
+  return {
+    location: dataset.location,
+    name: manifest.name,
+    features,
+    examples,
+    bytes,
+    splits,
+    verified: options.verify === true,
+    ...(manifest.builder ? { builder: manifest.builder } : {}),
+  };
 }
 
 function formatBytes(bytes: number): string {
@@ -102,11 +114,12 @@ export function formatDatasetReport(report: DatasetReport): string {
   const image = f.image.encoding === 'raw' ? `${f.image.height}×${f.image.width}×${f.image.channels} raw` : `encoded (PNG/JPEG), ${f.image.channels} channels`;
   const lines = [
     `${report.name} at ${report.location}`,
-    `  images: ${image}; labels: ${f.label}${f.classNames.length > 0 ? ` (${f.classNames.length} classes)` : ''}; masks: ${f.mask}`,
+    `  images: ${image}; labels: ${f.label}${f.classNames.length > 0 ? ` (${f.classNames.length} classes)` : ''}; masks: ${f.mask}${f.boxes === 'none' ? '' : `; boxes: ${f.boxes}`}`,
     `  ${report.examples} examples, ${formatBytes(report.bytes)}${report.verified ? ', every shard verified' : ''}`,
   ];
   if (f.source !== '') lines.push(`  source: ${f.source}`);
   if (f.license !== '') lines.push(`  license: ${f.license}`);
+  if (report.builder) lines.push(`  built by ${report.builder.name}, seed ${report.builder.seed}: ${JSON.stringify(report.builder.parameters)}`);
   for (const split of report.splits) {
     lines.push(`  ${split.name}: ${split.examples} examples in ${split.shards.length} shard(s), ${formatBytes(split.bytes)}`);
     if (split.labelCounts) {

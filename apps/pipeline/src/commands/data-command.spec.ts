@@ -388,6 +388,54 @@ describe('ddinit data convert: other formats', () => {
   });
 });
 
+describe('ddinit data compose', () => {
+  it('composes scenes from the embedded sample by default: multi-hot labels, masks and boxes, seed and flags in the manifest', async () => {
+    const out = join(dir, 'composed');
+    const args = ['data', 'compose', '--examples', 'train=24', '--examples', 'test=8', '--seed', '4', '--max-items', '2', '--log-format', 'json'];
+    const run = await ddinit([...args, '--out', out]);
+    expect(run.error).toBe('');
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout).at(-1)).toMatchObject({ format: 'compose', name: 'composed-scenes', examples: 32, classes: 11 });
+    // Progress per split on stderr (JSON lines: not a terminal).
+    expect(jsonLines(run.stderr).filter((l) => l.type === 'progress' && l.phase === 'end' && l.task === 'compose train')).toHaveLength(1);
+    const report = await inspectJson(out);
+    expect(report.features).toMatchObject({ label: 'multi', mask: 'raw', boxes: 'xyxy', image: { height: 64, width: 64, channels: 1 } });
+    expect(report.builder).toMatchObject({ name: 'composeScenes', seed: 4, parameters: { maxItems: 2, examples: { train: 24, test: 8 } } });
+    const dataset = await openDataset(out);
+    for await (const e of dataset.examples('test', { shuffle: false })) {
+      expect(e.boxes?.length).toBeGreaterThanOrEqual(1);
+      expect(e.boxes?.length).toBeLessThanOrEqual(2);
+      expect(e.label).toEqual([...new Set(e.boxes?.map((b) => b.class))].sort((a, b) => a - b));
+    }
+    // Same flags, same bytes.
+    const again = await ddinit([...args, '--out', join(dir, 'composed-again')]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(dir, 'composed-again', 'train-00000.arrow')).equals(readFileSync(join(out, 'train-00000.arrow')))).toBe(true);
+  });
+
+  it('exits 2 for a missing source, a split the source lacks, bad ranges and an existing output, publishing nothing', async () => {
+    const compose = (...args: string[]) => ddinit(['data', 'compose', '--log-format', 'json', ...args]);
+    const missing = join(dir, 'no-items');
+    const gone = await compose('--from', missing, '--out', join(dir, 'compose-none'));
+    expect(gone.code).toBe(2);
+    expect(gone.error).toContain(`${join(missing, 'manifest.json')}: input does not exist`);
+    const val = await compose('--examples', 'val=3', '--out', join(dir, 'compose-none'));
+    expect(val.code).toBe(2);
+    expect(val.error).toContain("no split 'val'");
+    const small = await compose('--size', '16x16', '--out', join(dir, 'compose-none'));
+    expect(small.code).toBe(2);
+    expect(small.error).toMatch(/scale: composed scenes: scale is out of range.*fit the 16×16 canvas/);
+    expect((await compose('--scale', '1.3-0.7', '--out', join(dir, 'compose-none'))).stderr).toContain('0 < min ≤ max');
+    expect((await compose('--examples', 'train=0', '--out', join(dir, 'compose-none'))).code).toBe(2);
+    expect(existsSync(join(dir, 'compose-none'))).toBe(false);
+    const out = join(dir, 'compose-twice');
+    expect((await compose('--examples', 'test=2', '--out', out)).code).toBe(0);
+    const twice = await compose('--examples', 'test=2', '--out', out);
+    expect(twice.code).toBe(2);
+    expect(twice.error).toContain('a dataset already exists at the output (--overwrite replaces it)');
+  });
+});
+
 describe('ddinit data inspect', () => {
   it('reports the embedded Fashion-MNIST sample (by path and as "embedded")', async () => {
     const report = await inspectJson(defaultDatasetPath(), false);

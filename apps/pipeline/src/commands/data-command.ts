@@ -10,6 +10,8 @@
  *   ddinit data convert voc          --out … --root <VOCdevkit/VOC2012> --task classification|segmentation
  *                                    [--splits train,val] [--size HxW] [--no-include-difficult]
  *     every format: [--name] [--max-shard-bytes 64MiB] [--overwrite] [--log-format auto|pretty|json]
+ *   ddinit data compose --out … [--from embedded|<dataset>] [--seed 1] [--size 64x64] [--max-items 3] [--scale 0.7-1.3]
+ *                       [--examples train=N …] [--name] [--max-shard-bytes] [--overwrite] [--log-format]
  *   ddinit data inspect <dir|s3://…> [--verify] [--json]
  *
  * The converters and the report are @ddinit/data's; this file maps flags to
@@ -20,8 +22,10 @@
 import { resolve, sep } from 'node:path';
 import { ConfigError, DataError, StorageError } from '@ddinit/core';
 import {
+  COMPOSE_DEFAULTS,
   DEBIAN_FASHION_MNIST_DIR,
   MANIFEST_NAME,
+  composeScenes,
   convertCifar,
   convertFashionMnist,
   convertIdx,
@@ -97,6 +101,15 @@ interface VocFlags extends CommonConvertFlags {
   includeDifficult: boolean;
 }
 
+interface ComposeFlags extends CommonConvertFlags {
+  from: string;
+  seed: number;
+  size: { height: number; width: number };
+  maxItems: number;
+  scale: { min: number; max: number };
+  examples?: Record<string, number>;
+}
+
 interface InspectFlags {
   verify?: boolean;
   json?: boolean;
@@ -140,6 +153,30 @@ function list(value: string): string[] {
     .filter((s) => s !== '');
   if (items.length === 0) throw new InvalidArgumentError(`expected a comma-separated list, got '${value}'`);
   return items;
+}
+
+function nonNegativeInteger(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} must be an integer ≥ 0, got '${value}'`);
+    return Number(value);
+  };
+}
+
+/** `0.7-1.3` (min-max) or a single scale. */
+export function parseScaleRange(value: string): { min: number; max: number } {
+  const match = /^(\d+(?:\.\d+)?)(?:\s*-\s*(\d+(?:\.\d+)?))?$/.exec(value.trim());
+  const min = match ? Number(match[1]) : 0;
+  const max = match ? Number(match[2] ?? match[1]) : 0;
+  if (!match || min <= 0 || max < min) throw new InvalidArgumentError(`expected a scale range min-max with 0 < min ≤ max (e.g. 0.7-1.3), got '${value}'`);
+  return { min, max };
+}
+
+/** `train=3000`, repeatable: scenes per split. */
+function sceneCounts(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const match = /^([A-Za-z0-9_-]+)=(\d+)$/.exec(value.trim());
+  if (!match || Number(match[2]) < 1) throw new InvalidArgumentError(`expected <split>=<n> with n ≥ 1 (e.g. train=3000), got '${value}'`);
+  if (match[1] in previous) throw new InvalidArgumentError(`split '${match[1]}' is given twice`);
+  return { ...previous, [match[1]]: Number(match[2]) };
 }
 
 function splitAssignment(value: string, previous: [string, string][] = []): [string, string][] {
@@ -249,6 +286,8 @@ async function runConvert(
   sources: string[],
   io: DataCommandIo,
   convert: (context: ConvertContext) => Promise<DatasetManifest>,
+  /** The summary's first words. */
+  done = `converted ${format}`,
 ): Promise<void> {
   const output = openStore(flags.out);
   if (!flags.overwrite && (await output.exists(MANIFEST_NAME))) {
@@ -269,7 +308,7 @@ async function runConvert(
     .map(([name, s]) => `${name} ${s.examples} (${s.shards} shard${s.shards === 1 ? '' : 's'})`)
     .join(', ');
   createResultPrinter(flags.logFormat, io.stdout).print({
-    text: `converted ${format} → ${output.location}: ${manifest.name}, ${examples} examples; ${perSplit}; ${manifest.features.classNames.length} classes`,
+    text: `${done} → ${output.location}: ${manifest.name}, ${examples} examples; ${perSplit}; ${manifest.features.classNames.length} classes`,
     json: { format, out: output.location, name: manifest.name, examples, splits, classes: manifest.features.classNames.length },
   });
 }
@@ -456,6 +495,53 @@ function registerConvert(data: Command, io: DataCommandIo): void {
   registerVoc(convert, io);
 }
 
+function registerCompose(data: Command, io: DataCommandIo): void {
+  addCommonConvertFlags(
+    data
+      .command('compose')
+      .description(
+        "composed scenes for VOC's three tasks at small scale: Fashion-MNIST items on a textured background, with multi-hot labels, masks (255 on blended borders) and boxes",
+      ),
+    'ddinit data compose --from data/fashion-mnist --examples train=20000 --examples test=2000 --seed 3 --out data/composed',
+  )
+    .option('--from <dataset>', "dataset of single-channel items with class labels ('embedded': the Fashion-MNIST sample)", 'embedded')
+    .option('--seed <n>', 'root seed: the same seed and flags give the same bytes', nonNegativeInteger('--seed'), COMPOSE_DEFAULTS.seed)
+    .addOption(
+      new Option('--size <HxW>', 'canvas size (caffenet-small takes up to 64x64)')
+        .argParser(parseSize)
+        .default({ ...COMPOSE_DEFAULTS.size }, `${COMPOSE_DEFAULTS.size.height}x${COMPOSE_DEFAULTS.size.width}`),
+    )
+    .option('--max-items <n>', 'items per scene: 1…n', positiveInteger('--max-items'), COMPOSE_DEFAULTS.maxItems)
+    .addOption(
+      new Option('--scale <min-max>', 'item scale range (pasted side / item side)')
+        .argParser(parseScaleRange)
+        .default({ ...COMPOSE_DEFAULTS.scale }, `${COMPOSE_DEFAULTS.scale.min}-${COMPOSE_DEFAULTS.scale.max}`),
+    )
+    .option('--examples <split=n>', 'scenes of a split (repeat per split; default: as many as the source split has items)', sceneCounts)
+    .action(async (flags: ComposeFlags) => {
+      const from = flags.from === 'embedded' ? defaultDatasetPath() : flags.from;
+      const examples = flags.examples;
+      await runConvert(
+        'compose',
+        flags,
+        [from],
+        io,
+        ({ output, observers }) =>
+          composeScenes({
+            from,
+            output,
+            seed: flags.seed,
+            size: flags.size,
+            maxItems: flags.maxItems,
+            scale: flags.scale,
+            ...definedOnly({ examples, name: flags.name }),
+            ...converterIo(flags, observers),
+          }),
+        'composed scenes',
+      );
+    });
+}
+
 async function runInspect(location: string, flags: InspectFlags, io: DataCommandIo): Promise<void> {
   const observers = observersFor(flags.logFormat, io);
   let report;
@@ -480,6 +566,7 @@ export function registerDataCommand(program: Command, io: DataCommandIo = proces
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
   registerConvert(data, io);
+  registerCompose(data, io);
 
   data
     .command('inspect')

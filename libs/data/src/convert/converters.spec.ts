@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -179,9 +179,14 @@ describe('image folder converter', () => {
 });
 
 describe('PASCAL VOC converter', () => {
-  const annotation = (objects: [string, number][]) =>
+  /** Objects as [name, difficult, xmin, ymin, xmax, ymax] (VOC's 1-based inclusive box); each has a part with its own box. */
+  const annotation = (objects: [string, number, number, number, number, number][]) =>
     `<annotation><folder>VOC2012</folder><size><width>6</width><height>4</height><depth>3</depth></size>${objects
-      .map(([name, difficult]) => `<object><name>${name}</name><difficult>${difficult}</difficult><part><name>head</name></part></object>`)
+      .map(
+        ([name, difficult, xmin, ymin, xmax, ymax]) =>
+          `<object><name>${name}</name><difficult>${difficult}</difficult><part><name>head</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax><ymax>2</ymax></bndbox></part>` +
+          `<bndbox><xmin>${xmin}</xmin><ymin>${ymin}</ymin><xmax>${xmax}</xmax><ymax>${ymax}</ymax></bndbox></object>`,
+      )
       .join('')}</annotation>`;
 
   async function vocFixture(root: string): Promise<void> {
@@ -193,13 +198,13 @@ describe('PASCAL VOC converter', () => {
     await writeFile(
       join(root, 'Annotations', '2008_000001.xml'),
       annotation([
-        ['cat', 0],
-        ['person', 0],
-        ['cat', 1],
+        ['cat', 0, 1, 1, 3, 4],
+        ['person', 0, 4, 2, 6, 3],
+        ['cat', 1, 2, 2, 2, 2],
       ]),
     );
-    await writeFile(join(root, 'Annotations', '2008_000002.xml'), annotation([['dog', 1]]));
-    await writeFile(join(root, 'Annotations', '2008_000003.xml'), annotation([['aeroplane', 0]]));
+    await writeFile(join(root, 'Annotations', '2008_000002.xml'), annotation([['dog', 1, 1, 1, 6, 4]]));
+    await writeFile(join(root, 'Annotations', '2008_000003.xml'), annotation([['aeroplane', 0, 2, 1, 5, 4]]));
     await writeFile(join(root, 'ImageSets/Main/train.txt'), '2008_000001\n2008_000002\n');
     await writeFile(join(root, 'ImageSets/Main/val.txt'), '2008_000003\n');
     await writeFile(join(root, 'ImageSets/Segmentation/train.txt'), '2008_000001\n');
@@ -226,11 +231,34 @@ describe('PASCAL VOC converter', () => {
       const easy = await allExamples(join(root, 'easy'), 'train');
       expect(easy.map((e) => e.label)).toEqual([[idx('cat'), idx('person')], []]);
       expect(easy[0].image.length).toBe(27);
+      // Boxes: 1-based inclusive <bndbox> → x0 = xmin − 1, x1 = xmax; the part's box ignored; difficult kept, flagged.
+      expect(train[0].boxes).toEqual([
+        { class: idx('cat'), x0: 0, y0: 0, x1: 3, y1: 4 },
+        { class: idx('person'), x0: 3, y0: 1, x1: 6, y1: 3 },
+        { class: idx('cat'), x0: 1, y0: 1, x1: 2, y1: 2, difficult: true },
+      ]);
+      // Resized 4×6 → 3×3: x scaled by 1/2, y by 3/4 (stored as float32).
+      expect(easy[1].boxes).toEqual([{ class: idx('dog'), x0: 0, y0: 0, x1: 3, y1: 3, difficult: true }]);
+      expect(easy[0].boxes?.[1]).toEqual({ class: idx('person'), x0: 1.5, y0: 0.75, x1: 3, y1: 2.25 });
       const dataset = await openDataset(join(root, 'easy'));
       for await (const batch of dataset.batches('train', { batchSize: 2, shuffle: false })) {
         expect(Array.from(batch.multiHot?.subarray(0, 20) ?? []).reduce((a, b) => a + b, 0)).toBe(2);
         expect(batch.multiHot?.[idx('cat')]).toBe(1);
       }
+    });
+  });
+
+  it('refuses an object without a box or with a box outside the image, naming the annotation and object', async () => {
+    await withTempDir(async (root) => {
+      await vocFixture(root);
+      const path = join(root, 'Annotations', '2008_000002.xml');
+      await writeFile(path, annotation([['dog', 0, 1, 1, 7, 4]]));
+      await expect(convertVoc({ root, task: 'classification', output: join(root, 'bad') })).rejects.toThrow(
+        `${path} object 0: <bndbox> is not inside the image (expected 1 ≤ xmin ≤ xmax ≤ 6, 1 ≤ ymin ≤ ymax ≤ 4, got xmin 1, ymin 1, xmax 7, ymax 4)`,
+      );
+      await writeFile(path, '<annotation><object><name>dog</name></object></annotation>');
+      await expect(convertVoc({ root, task: 'classification', output: join(root, 'bad') })).rejects.toThrow(`${path} object 0: an <object> has no <bndbox>`);
+      await expect(readFile(join(root, 'bad', 'manifest.json'))).rejects.toThrow();
     });
   });
 

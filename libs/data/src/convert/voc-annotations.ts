@@ -91,18 +91,41 @@ export async function decodeVocMask(bytes: Uint8Array, where: string): Promise<{
   return { indices, height: info.height, width: info.width };
 }
 
+/** An annotated object: its class name, VOC's `difficult` flag and its `<bndbox>` (1-based, inclusive pixels). */
+export interface VocObject {
+  name: string;
+  difficult: boolean;
+  /** Absent when the object has no `<bndbox>` (real VOC annotations always have one). */
+  bndbox?: { xmin: number; ymin: number; xmax: number; ymax: number };
+}
+
+function parseBndbox(object: string, where: string): VocObject['bndbox'] {
+  const box = /<bndbox>([\s\S]*?)<\/bndbox>/.exec(object)?.[1];
+  if (box === undefined) return undefined;
+  const read = (key: string): number => {
+    const text = new RegExp(`<${key}>\\s*([^<]*?)\\s*</${key}>`).exec(box)?.[1];
+    const value = Number(text);
+    if (text === undefined || text === '' || !Number.isFinite(value))
+      throw new DataError(`<bndbox> has no numeric <${key}>`, { where, actual: text ?? 'none' });
+    return value;
+  };
+  return { xmin: read('xmin'), ymin: read('ymin'), xmax: read('xmax'), ymax: read('ymax') };
+}
+
 /**
- * The object class names of an annotation file, in order of appearance
- * (the first `<name>` of each `<object>`; parts' names are ignored).
+ * The objects of an annotation file, in order of appearance: the first `<name>`,
+ * `<difficult>` and `<bndbox>` of each `<object>` (parts' names and boxes are ignored).
  */
-export function parseVocObjects(xml: string, where: string): { name: string; difficult: boolean }[] {
+export function parseVocObjects(xml: string, where: string): VocObject[] {
   if (!/<annotation[\s>]/.test(xml)) throw new DataError('not a VOC annotation (no <annotation> element)', { where });
-  const objects: { name: string; difficult: boolean }[] = [];
+  const objects: VocObject[] = [];
   for (const match of xml.matchAll(/<object>([\s\S]*?)<\/object>/g)) {
-    const name = /<name>\s*([^<]*?)\s*<\/name>/.exec(match[1])?.[1];
+    const own = match[1].replace(/<part>[\s\S]*?<\/part>/g, '');
+    const name = /<name>\s*([^<]*?)\s*<\/name>/.exec(own)?.[1];
     if (name === undefined || name === '') throw new DataError('an <object> has no <name>', { where });
-    const difficult = /<difficult>\s*1\s*<\/difficult>/.test(match[1].replace(/<part>[\s\S]*?<\/part>/g, ''));
-    objects.push({ name, difficult });
+    const difficult = /<difficult>\s*1\s*<\/difficult>/.test(own);
+    const bndbox = parseBndbox(own, `${where} object ${objects.length}`);
+    objects.push({ name, difficult, ...(bndbox ? { bndbox } : {}) });
   }
   return objects;
 }

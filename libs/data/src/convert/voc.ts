@@ -5,7 +5,11 @@
  * `SegmentationClass/<id>.png`.
  *
  * - `classification`: multi-label examples, the label being the sorted set of
- *   object classes of the image's annotation (indices into the 20 VOC classes).
+ *   object classes of the image's annotation (indices into the 20 VOC classes),
+ *   with every object's box (the detection task of the same image sets): VOC's
+ *   1-based inclusive `<bndbox>` becomes x0 = xmin − 1, x1 = xmax (scaled with the
+ *   image when resized); `difficult` objects keep their box, flagged, whatever
+ *   `includeDifficult` says of the labels (VOC's detection protocol ignores them).
  * - `segmentation`: examples with a mask (class index per pixel: 0 background,
  *   1–20 classes, 255 void) and, as label, the classes present in the mask
  *   (indices into `['background', …20 classes]`).
@@ -17,13 +21,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, StorageError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
-import type { Example } from '../format/example';
+import type { Box, Example } from '../format/example';
 import type { DatasetManifest } from '../format/manifest';
-import { decodeImage, encodePng } from '../image/image-codec';
+import { decodeImage, encodePng, probeImage } from '../image/image-codec';
 import type { BlobStore } from '../storage/blob-store';
 import { createDatasetWriter, type DatasetWriterOptions } from '../write/dataset-writer';
 import sharp from 'sharp';
-import { VOC_CLASSES, VOC_VOID, decodeVocMask, parseVocObjects } from './voc-annotations';
+import { VOC_CLASSES, VOC_VOID, decodeVocMask, parseVocObjects, type VocObject } from './voc-annotations';
 
 export interface ConvertVocOptions extends Observers {
   /** The year folder: `…/VOCdevkit/VOC2012`. */
@@ -60,6 +64,42 @@ async function imageSet(path: string): Promise<string[]> {
 }
 
 /**
+ * The objects' boxes in the stored image's pixels (x0 ≤ x < x1), scaled by
+ * `scale` (stored size / original size).
+ * @throws DataError naming the annotation and object for a missing box or one outside the image.
+ */
+function vocBoxes(
+  objects: VocObject[],
+  classOf: (object: VocObject) => number,
+  original: { height: number; width: number },
+  scale: { x: number; y: number },
+  where: string,
+): Box[] {
+  return objects.map((object, k) => {
+    const b = object.bndbox;
+    if (b === undefined)
+      throw new DataError('an <object> has no <bndbox>', { where: `${where} object ${k}`, expected: '<bndbox> with xmin, ymin, xmax, ymax' });
+    if (!(b.xmin >= 1 && b.xmin <= b.xmax && b.xmax <= original.width && b.ymin >= 1 && b.ymin <= b.ymax && b.ymax <= original.height)) {
+      throw new DataError('<bndbox> is not inside the image', {
+        where: `${where} object ${k}`,
+        expected: `1 ≤ xmin ≤ xmax ≤ ${original.width}, 1 ≤ ymin ≤ ymax ≤ ${original.height}`,
+        actual: `xmin ${b.xmin}, ymin ${b.ymin}, xmax ${b.xmax}, ymax ${b.ymax}`,
+      });
+    }
+    // Clamped: xmax · (W' / W) may round past W' when xmax = W.
+    const box: Box = {
+      class: classOf(object),
+      x0: (b.xmin - 1) * scale.x,
+      y0: (b.ymin - 1) * scale.y,
+      x1: Math.min(b.xmax * scale.x, original.width * scale.x),
+      y1: Math.min(b.ymax * scale.y, original.height * scale.y),
+    };
+    if (object.difficult) box.difficult = true;
+    return box;
+  });
+}
+
+/**
  * @example
  * await convertVoc({ root: '/data/VOCdevkit/VOC2007', task: 'classification', splits: ['trainval', 'test'],
  *   size: { height: 227, width: 227 }, output: 's3://datasets/voc2007-227' });
@@ -80,6 +120,7 @@ export async function convertVoc(options: ConvertVocOptions): Promise<DatasetMan
       image: size ? { encoding: 'raw', height: size.height, width: size.width, channels: 3 } : { encoding: 'encoded', channels: 3 },
       label: 'multi',
       mask: segmentation ? (size ? 'raw' : 'encoded') : 'none',
+      boxes: segmentation ? 'none' : 'xyxy',
       classNames,
       source: `PASCAL VOC (${root.split('/').filter(Boolean).at(-1) ?? 'VOC'}), Everingham et al., IJCV 2010`,
       license: 'see the PASCAL VOC terms of use (images from flickr, under their own licenses)',
@@ -129,11 +170,15 @@ export async function convertVoc(options: ConvertVocOptions): Promise<DatasetMan
         } else {
           const annotationPath = join(root, 'Annotations', `${id}.xml`);
           const objects = parseVocObjects(new TextDecoder().decode(await readSource(annotationPath, 'annotation')), annotationPath);
-          const labels = new Set<number>();
-          for (const object of objects) {
+          const classOf = (object: VocObject): number => {
             const index = classIndex.get(object.name as (typeof VOC_CLASSES)[number]);
             if (index === undefined)
               throw new DataError('unknown VOC class', { where: annotationPath, expected: `one of ${VOC_CLASSES.join(', ')}`, actual: object.name });
+            return index;
+          };
+          const labels = new Set<number>();
+          for (const object of objects) {
+            const index = classOf(object);
             if (object.difficult && options.includeDifficult === false) {
               skippedDifficult++;
               continue;
@@ -141,6 +186,9 @@ export async function convertVoc(options: ConvertVocOptions): Promise<DatasetMan
             labels.add(index);
           }
           example.label = [...labels].sort((a, b) => a - b);
+          const original = size ? await probeImage(jpeg, imagePath) : decoded;
+          const scale = size ? { x: size.width / original.width, y: size.height / original.height } : { x: 1, y: 1 };
+          example.boxes = vocBoxes(objects, classOf, original, scale, annotationPath);
         }
         await writer.write(split, example);
         completed++;

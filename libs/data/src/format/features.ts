@@ -8,13 +8,16 @@
  * - `label`: `Int32` (kind `class`) or `List<Int32>` (kind `multi`); absent for kind `none`;
  * - `mask` (optional): `FixedSizeList<Uint8>[H·W]` (`raw`) or `Binary` PNG (`encoded`),
  *   one class index per pixel;
+ * - `boxes` (optional, boxes `xyxy`): `List<Struct<class: Int32, x0, y0, x1, y1: Float32,
+ *   difficult: Uint8>>`, the objects of the image in pixels (x0 ≤ x < x1, y0 ≤ y < y1);
  * - `id`: `Utf8`.
  *
  * Schema metadata (all values strings): `ddinit_format` (`"1"`), `height`, `width`,
  * `channels`, `layout` (`HWC`), `image_encoding`, `label_kind`, `mask_encoding`,
- * `class_names` (a JSON array), `source`, `license`.
+ * `class_names` (a JSON array), `source`, `license`; `box_encoding` only when the
+ * shard has boxes (absent means none, so shards written before boxes existed read unchanged).
  */
-import { Binary, Field, FixedSizeList, Int32, List, Schema, Uint8, Utf8, type DataType } from 'apache-arrow';
+import { Binary, Field, FixedSizeList, Float32, Int32, List, Schema, Struct, Uint8, Utf8, type DataType } from 'apache-arrow';
 import { z } from 'zod';
 import { DataError } from '@ddinit/core';
 
@@ -46,6 +49,8 @@ export const featuresSchema = z
     image: imageFeatureSchema,
     label: z.enum(['class', 'multi', 'none']),
     mask: z.enum(['none', 'raw', 'encoded']).default('none'),
+    /** `xyxy`: each example lists its objects' boxes (class, x0, y0, x1, y1 in pixels, difficult). */
+    boxes: z.enum(['none', 'xyxy']).default('none'),
     classNames: z.array(z.string()).default([]),
     source: z.string().default(''),
     license: z.string().default(''),
@@ -99,6 +104,7 @@ export function featuresToSchema(features: DatasetFeatures): Schema {
     fields.push(new Field('mask', new FixedSizeList(image.height * image.width, new Field('class', new Uint8(), false)), false));
   }
   if (features.mask === 'encoded') fields.push(new Field('mask', new Binary(), false));
+  if (features.boxes === 'xyxy') fields.push(new Field('boxes', new List(new Field('box', boxStructType(), false)), false));
   fields.push(new Field('id', new Utf8(), false));
 
   const metadata = new Map<string, string>([
@@ -114,7 +120,20 @@ export function featuresToSchema(features: DatasetFeatures): Schema {
     ['source', features.source],
     ['license', features.license],
   ]);
+  if (features.boxes !== 'none') metadata.set('box_encoding', features.boxes);
   return new Schema(fields, metadata);
+}
+
+/** The fields of one box, in column order: `BOX_FIELDS[k]` is child k of the struct. */
+export const BOX_FIELDS = ['class', 'x0', 'y0', 'x1', 'y1', 'difficult'] as const;
+
+/** `Struct<class: Int32, x0, y0, x1, y1: Float32, difficult: Uint8>`: one object's box. */
+export function boxStructType(): Struct {
+  return new Struct([
+    new Field('class', new Int32(), false),
+    ...(['x0', 'y0', 'x1', 'y1'] as const).map((name) => new Field(name, new Float32(), false)),
+    new Field('difficult', new Uint8(), false),
+  ]);
 }
 
 function requireKey(metadata: Map<string, string>, key: string, where: string): string {
@@ -163,6 +182,7 @@ export function schemaToFeatures(schema: Schema, where: string): DatasetFeatures
       image,
       label: requireKey(metadata, 'label_kind', where),
       mask: requireKey(metadata, 'mask_encoding', where),
+      boxes: metadata.get('box_encoding') ?? 'none',
       classNames,
       source: metadata.get('source') ?? '',
       license: metadata.get('license') ?? '',

@@ -44,23 +44,39 @@ export const splitSchema = z
   })
   .strict();
 
+/**
+ * How a generated dataset was made (e.g. `composeScenes`): the builder's name, its
+ * seed and every parameter, so the same call rebuilds the same bytes.
+ */
+export const builderSchema = z
+  .object({
+    name: z.string().min(1),
+    seed: z.number().int(),
+    parameters: z.record(z.string(), z.json()),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     format: z.literal('ddinit-dataset'),
     version: z.literal(1),
     name: z.string().min(1),
     features: featuresSchema,
+    /** Present for generated datasets only. */
+    builder: builderSchema.optional(),
     splits: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), splitSchema),
   })
   .strict();
 
 export type ShardEntry = z.output<typeof shardEntrySchema>;
 export type SplitEntry = z.output<typeof splitSchema>;
+export type DatasetBuilder = z.output<typeof builderSchema>;
 export interface DatasetManifest {
   format: 'ddinit-dataset';
   version: 1;
   name: string;
   features: DatasetFeatures;
+  builder?: DatasetBuilder;
   splits: Record<string, SplitEntry>;
 }
 
@@ -100,7 +116,13 @@ export function parseManifest(text: string, where: string): DatasetManifest {
   return { ...manifest, features: parseFeatures(manifest.features, `${where} features`) };
 }
 
-/** Stable, human-readable JSON (two-space indent, trailing newline). */
+/**
+ * Stable, human-readable JSON (two-space indent, trailing newline). `features.boxes`
+ * is left out when `none` (its default), so a dataset without boxes has the manifest
+ * it had before boxes existed, and readers that predate them still read it.
+ */
 export function serializeManifest(manifest: DatasetManifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+  const { boxes, ...features } = manifest.features;
+  const written = boxes === 'none' ? { ...manifest, features } : manifest;
+  return `${JSON.stringify(written, null, 2)}\n`;
 }

@@ -3,8 +3,11 @@
  * padding, as in the CIFAR recipe of He et al., 2016) and random horizontal
  * flip. Pure: returns a new batch and never modifies its input. Masks get the
  * same crop and flip as their image; padded mask pixels get `maskPadValue`.
+ * Boxes move with their image, are clipped to the crop, and a box the crop
+ * leaves no area of is dropped.
  */
 import { ConfigError, Rng } from '@ddinit/core';
+import type { Box } from '../format/example';
 import type { UintBatch } from './uint-batch';
 
 export interface AugmentOptions {
@@ -39,10 +42,12 @@ export function augmentBatch(batch: UintBatch, options: AugmentOptions, rng: Rng
   const images = new Uint8Array(N * outH * outW * C);
   const sourceMasks = batch.masks;
   const masks = sourceMasks ? new Uint8Array(N * outH * outW).fill(options.maskPadValue ?? 255) : undefined;
+  const boxes: Box[][] | undefined = batch.boxes ? [] : undefined;
   for (let n = 0; n < N; n++) {
     const top = options.crop ? rng.int(H + 2 * padding - outH + 1) - padding : 0;
     const left = options.crop ? rng.int(W + 2 * padding - outW + 1) - padding : 0;
     const flip = options.flip === true && rng.uniform() < 0.5;
+    if (boxes && batch.boxes) boxes.push(moveBoxes(batch.boxes[n], { top, left, flip, height: outH, width: outW }));
     const src = n * H * W;
     const dst = n * outH * outW;
     for (let y = 0; y < outH; y++) {
@@ -58,7 +63,30 @@ export function augmentBatch(batch: UintBatch, options: AugmentOptions, rng: Rng
       }
     }
   }
-  return { ...batch, height: outH, width: outW, images, ...(masks ? { masks } : {}), ids: [...batch.ids] };
+  return { ...batch, height: outH, width: outW, images, ...(masks ? { masks } : {}), ...(boxes ? { boxes } : {}), ids: [...batch.ids] };
+}
+
+/**
+ * Boxes of an image after cropping the window at (top, left) of `height × width`
+ * out of it and, with `flip`, mirroring the window: x ↦ width − (x − left).
+ * Clipped to the window; boxes without area in it are left out.
+ */
+export function moveBoxes(boxes: readonly Box[], crop: { top: number; left: number; flip: boolean; height: number; width: number }): Box[] {
+  const out: Box[] = [];
+  for (const box of boxes) {
+    let x0 = box.x0 - crop.left;
+    let x1 = box.x1 - crop.left;
+    if (crop.flip) [x0, x1] = [crop.width - x1, crop.width - x0];
+    const moved = {
+      ...box,
+      x0: Math.max(0, x0),
+      x1: Math.min(crop.width, x1),
+      y0: Math.max(0, box.y0 - crop.top),
+      y1: Math.min(crop.height, box.y1 - crop.top),
+    };
+    if (moved.x0 < moved.x1 && moved.y0 < moved.y1) out.push(moved);
+  }
+  return out;
 }
 
 /**
@@ -87,7 +115,8 @@ export function centerCropBatch(batch: UintBatch, height: number, width: number)
       if (masks && sourceMasks) masks.set(sourceMasks.subarray(s, s + width), d);
     }
   }
-  return { ...batch, height, width, images, ...(masks ? { masks } : {}), ids: [...batch.ids] };
+  const boxes = batch.boxes?.map((list) => moveBoxes(list, { top, left, flip: false, height, width }));
+  return { ...batch, height, width, images, ...(masks ? { masks } : {}), ...(boxes ? { boxes } : {}), ids: [...batch.ids] };
 }
 
 /** The augmentation stream of batch `index` of an epoch: `seed → epoch-E → augment → batch-I`. */

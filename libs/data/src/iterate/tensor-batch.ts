@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
 import type { Dataset, BatchOptions } from '../read/dataset';
 import { augmentBatch, augmentRng, type AugmentOptions } from './augment';
+import type { Box } from '../format/example';
 import type { UintBatch } from './uint-batch';
 
 export interface NormalizeOptions {
@@ -27,6 +28,8 @@ export interface TensorBatch {
   multiHot?: tf.Tensor2D;
   /** int32 `[N, H, W]` class index per pixel. */
   masks?: tf.Tensor3D;
+  /** Each example's boxes in the batch's pixels (a copy; detection heads build their targets from them). */
+  boxes?: Box[][];
   ids: string[];
 }
 
@@ -81,6 +84,7 @@ export function toTensorBatch(batch: UintBatch, options: NormalizeOptions = {}):
     ...(batch.labels ? { labels: tf.tensor1d(batch.labels.slice(), 'int32') } : {}),
     ...(batch.multiHot ? { multiHot: tf.tensor2d(Float32Array.from(batch.multiHot), [N, batch.classes], 'float32') } : {}),
     ...(batch.masks ? { masks: tf.tensor3d(Int32Array.from(batch.masks), [N, H, W], 'int32') } : {}),
+    ...(batch.boxes ? { boxes: batch.boxes.map((list) => list.map((box) => ({ ...box }))) } : {}),
     ids: [...batch.ids],
   }));
 }

@@ -2,14 +2,16 @@
  * A batch of examples as bytes: the step between shards and float tensors.
  */
 import { DataError } from '@ddinit/core';
-import { decodeImage } from '../image/image-codec';
+import type { Box } from '../format/example';
+import { decodeImage, probeImage } from '../image/image-codec';
 import type { BatchColumns } from '../read/record-columns';
-import { requiredColumn, rowBytes, rowId } from '../read/record-columns';
+import { requiredColumn, rowBoxes, rowBytes, rowId } from '../read/record-columns';
 
 /**
  * `images` is NHWC uint8 (`size·height·width·channels` bytes); `labels` one
  * class index per example (label kind `class`); `multiHot` `size·classes`
- * 0/1 bytes (kind `multi`); `masks` `size·height·width` class indices.
+ * 0/1 bytes (kind `multi`); `masks` `size·height·width` class indices;
+ * `boxes` one list of boxes per example, in the batch's pixel coordinates.
  */
 export interface UintBatch {
   size: number;
@@ -21,6 +23,7 @@ export interface UintBatch {
   multiHot?: Uint8Array;
   classes: number;
   masks?: Uint8Array;
+  boxes?: Box[][];
   ids: string[];
 }
 
@@ -32,6 +35,7 @@ export interface AssemblerShape {
   classes: number;
   label: 'class' | 'multi' | 'none';
   mask: boolean;
+  boxes: boolean;
   /** Decode encoded images/masks to this size (needed for `encoded` datasets). */
   decode?: { height: number; width: number };
 }
@@ -67,6 +71,7 @@ export class BatchAssembler {
       ...(shape.label === 'multi' ? { multiHot: new Uint8Array(batchSize * shape.classes) } : {}),
       classes: shape.classes,
       ...(shape.mask ? { masks: new Uint8Array(batchSize * this.maskBytes) } : {}),
+      ...(shape.boxes ? { boxes: [] } : {}),
       ids: [],
     };
   }
@@ -87,6 +92,7 @@ export class BatchAssembler {
     const i = this.filled;
     this.batch.images.set(rowBytes(columns.image, row), i * this.imageBytes);
     if (this.batch.masks) this.batch.masks.set(rowBytes(requiredColumn(columns.mask, 'mask', where), row), i * this.maskBytes);
+    this.batch.boxes?.push(rowBoxes(columns, row, where));
     this.addLabelsAndId(columns, row, where);
   }
 
@@ -104,7 +110,15 @@ export class BatchAssembler {
       }
       const raw = await decodeImage(image, { channels: this.shape.channels as 1 | 3 | 4, resize: decode, where: `${where} row ${row}` });
       b.images.set(raw.data, i * this.imageBytes);
+      if (b.boxes) {
+        // Boxes are in the stored image's pixels: scale them as the resize scaled the image.
+        const original = await probeImage(image, `${where} row ${row}`);
+        const sx = decode.width / original.width;
+        const sy = decode.height / original.height;
+        b.boxes.push(rowBoxes(columns, row, where).map((box) => ({ ...box, x0: box.x0 * sx, x1: box.x1 * sx, y0: box.y0 * sy, y1: box.y1 * sy })));
+      }
     }
+    if (b.boxes && b.boxes.length === i) b.boxes.push(rowBoxes(columns, row, where));
     if (b.masks) {
       const maskColumn = requiredColumn(columns.mask, 'mask', where);
       const mask = rowBytes(maskColumn, row);
@@ -155,7 +169,7 @@ export class BatchAssembler {
             ...(b.masks ? { masks: b.masks.subarray(0, n * this.maskBytes) } : {}),
           };
     this.filled = 0;
-    if (this.reuse) this.batch = { ...b, ids: [] };
+    if (this.reuse) this.batch = { ...b, ids: [], ...(b.boxes ? { boxes: [] } : {}) };
     else this.batch = this.allocate();
     return out;
   }

@@ -188,7 +188,15 @@ export class Dataset {
       });
     }
     const assembler = new BatchAssembler(
-      { ...size, channels: f.image.channels, classes: f.classNames.length, label: f.label, mask: f.mask !== 'none', ...(decode ? { decode } : {}) },
+      {
+        ...size,
+        channels: f.image.channels,
+        classes: f.classNames.length,
+        label: f.label,
+        mask: f.mask !== 'none',
+        boxes: f.boxes !== 'none',
+        ...(decode ? { decode } : {}),
+      },
       options.batchSize,
       options.reuseBuffers ?? false,
       options.ids ?? true,

@@ -4,8 +4,9 @@
  */
 import type { Data, RecordBatch } from 'apache-arrow';
 import { DataError } from '@ddinit/core';
-import type { Example } from '../format/example';
-import type { DatasetFeatures } from '../format/features';
+import { checkBoxes } from '../format/boxes';
+import type { Box, Example } from '../format/example';
+import { BOX_FIELDS, type DatasetFeatures } from '../format/features';
 
 const decoder = new TextDecoder();
 
@@ -19,7 +20,27 @@ export interface BatchColumns {
   label?: { values: Int32Array; offset: number };
   multiLabel?: { offsets: Int32Array; values: Int32Array; offset: number; valuesOffset: number };
   mask?: BytesColumn;
+  boxes?: BoxesColumn;
   id: { values: Uint8Array; offsets: Int32Array; offset: number };
+}
+
+/** Views of a `boxes` column: list offsets, then one array per struct field (`BOX_FIELDS` order) with its offset. */
+export interface BoxesColumn {
+  offsets: Int32Array;
+  offset: number;
+  fields: { values: Int32Array | Float32Array | Uint8Array; offset: number }[];
+  /** The features the boxes are checked against when read. */
+  features: DatasetFeatures;
+  where: string;
+}
+
+function boxesColumn(data: Data, features: DatasetFeatures, where: string): BoxesColumn {
+  const struct = data.children[0];
+  if (struct === undefined || struct.children.length !== BOX_FIELDS.length) {
+    throw new DataError('boxes column is not a list of box structs', { where, expected: `List<Struct<${BOX_FIELDS.join(', ')}>>`, actual: String(data.type) });
+  }
+  const fields = struct.children.map((child) => ({ values: child.values as Int32Array | Float32Array | Uint8Array, offset: struct.offset + child.offset }));
+  return { offsets: data.valueOffsets as Int32Array, offset: data.offset, fields, features, where };
 }
 
 function bytesColumn(data: Data, where: string): BytesColumn {
@@ -71,6 +92,7 @@ export function batchColumns(batch: RecordBatch, features: DatasetFeatures, wher
     };
   }
   if (features.mask !== 'none') columns.mask = bytesColumn(column('mask'), where);
+  if (features.boxes !== 'none') columns.boxes = boxesColumn(column('boxes'), features, where);
   return columns;
 }
 
@@ -99,12 +121,32 @@ export function rowMultiLabel(columns: BatchColumns, row: number, where = 'shard
   return Array.from(m.values.subarray(m.valuesOffset + m.offsets[i], m.valuesOffset + m.offsets[i + 1]));
 }
 
+/**
+ * The boxes of row `row`, checked (a shard written by another tool may hold
+ * anything): DataError naming the shard, the example id and the box field.
+ */
+export function rowBoxes(columns: BatchColumns, row: number, where = 'shard'): Box[] {
+  const b = requiredColumn(columns.boxes, 'boxes', where);
+  const i = b.offset + row;
+  const [cls, x0, y0, x1, y1, difficult] = b.fields;
+  const boxes: Box[] = [];
+  for (let j = b.offsets[i]; j < b.offsets[i + 1]; j++) {
+    const at = (field: (typeof b.fields)[number]) => field.values[field.offset + j];
+    const box: Box = { class: at(cls), x0: at(x0), y0: at(y0), x1: at(x1), y1: at(y1) };
+    if (at(difficult) !== 0) box.difficult = true;
+    boxes.push(box);
+  }
+  checkBoxes(boxes, b.features, `${b.where} example '${rowId(columns, row)}'`);
+  return boxes;
+}
+
 /** Row `row` as an {@link Example} with copied bytes (safe to keep). */
 export function rowExample(columns: BatchColumns, row: number): Example {
   const example: Example = { id: rowId(columns, row), image: rowBytes(columns.image, row).slice() };
   if (columns.label) example.label = columns.label.values[columns.label.offset + row];
   if (columns.multiLabel) example.label = rowMultiLabel(columns, row);
   if (columns.mask) example.mask = rowBytes(columns.mask, row).slice();
+  if (columns.boxes) example.boxes = rowBoxes(columns, row);
   return example;
 }
 

@@ -2,9 +2,10 @@
  * Collects examples and turns them into one Arrow record batch with the
  * dataset's schema, checking each example against the features on the way in.
  */
-import { Binary, FixedSizeList, Int32, List, RecordBatch, Struct, Uint8, Utf8, makeData, type Data, type Schema } from 'apache-arrow';
+import { Binary, FixedSizeList, Float32, Int32, List, RecordBatch, Struct, Uint8, Utf8, makeData, type Data, type Schema } from 'apache-arrow';
 import { DataError } from '@ddinit/core';
-import type { Example } from '../format/example';
+import { checkBoxes } from '../format/boxes';
+import type { Box, Example } from '../format/example';
 import { rawImageBytes, type DatasetFeatures } from '../format/features';
 
 const encoder = new TextEncoder();
@@ -32,6 +33,7 @@ export class BatchBuilder {
   private labels: number[] = [];
   private multiLabels: number[][] = [];
   private masks: Uint8Array[] = [];
+  private boxes: (readonly Box[])[] = [];
   private ids: Uint8Array[] = [];
   private bytes = 0;
 
@@ -60,7 +62,8 @@ export class BatchBuilder {
     const label = this.features.label === 'multi' ? 4 * (1 + ((example.label as number[] | undefined)?.length ?? 0)) : 4;
     const variable = this.features.image.encoding === 'encoded' ? 4 : 0;
     const mask = example.mask === undefined ? 0 : example.mask.byteLength + (this.features.mask === 'encoded' ? 4 : 0);
-    return example.image.byteLength + variable + label + mask + 4 + 3 * example.id.length;
+    const boxes = this.features.boxes === 'none' ? 0 : 4 + 21 * (Array.isArray(example.boxes) ? example.boxes.length : 0);
+    return example.image.byteLength + variable + label + mask + boxes + 4 + 3 * example.id.length;
   }
 
   /** Checks and appends one example. @throws DataError naming the example id and the field. */
@@ -91,6 +94,7 @@ export class BatchBuilder {
       }
       this.masks.push(example.mask);
     }
+    this.addBoxes(example, where);
     this.bytes += this.sizeOf(example);
     this.images.push(example.image);
     this.ids.push(encoder.encode(example.id));
@@ -126,6 +130,48 @@ export class BatchBuilder {
     }
   }
 
+  /**
+   * Boxes: a list (possibly empty) exactly when the dataset has boxes; each box's
+   * class a class index, its corners finite with x0 < x1 and y0 < y1, inside a raw
+   * image (0 ≤ x0, x1 ≤ width; likewise y).
+   */
+  private addBoxes(example: Example, where: string): void {
+    if (this.features.boxes === 'none') {
+      if (example.boxes !== undefined) throw new DataError('example has boxes but the dataset has none', { where });
+      return;
+    }
+    if (!Array.isArray(example.boxes))
+      throw new DataError('boxes are missing', {
+        where,
+        expected: 'a list of boxes (possibly empty)',
+        actual: example.boxes === undefined ? 'none' : typeof example.boxes,
+      });
+    checkBoxes(example.boxes, this.features, where);
+    this.boxes.push(example.boxes);
+  }
+
+  /** The boxes column: a list per row of `Struct<class, x0, y0, x1, y1, difficult>`. */
+  private boxesColumn(type: List<Struct>, length: number): Data {
+    const all = this.boxes.flat();
+    const n = all.length;
+    const floats = (key: 'x0' | 'y0' | 'x1' | 'y1') => makeData({ type: new Float32(), length: n, nullCount: 0, data: Float32Array.from(all, (b) => b[key]) });
+    const struct = makeData({
+      type: type.children[0].type,
+      length: n,
+      nullCount: 0,
+      children: [
+        makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(all, (b) => b.class) }),
+        floats('x0'),
+        floats('y0'),
+        floats('x1'),
+        floats('y1'),
+        makeData({ type: new Uint8(), length: n, nullCount: 0, data: Uint8Array.from(all, (b) => (b.difficult ? 1 : 0)) }),
+      ],
+    });
+    const valueOffsets = offsetsOf(this.boxes.map((l) => ({ byteLength: l.length })));
+    return makeData({ type, length, nullCount: 0, valueOffsets, child: struct });
+  }
+
   /** The batch of everything added since the last call; the builder is then empty. */
   build(): RecordBatch {
     const length = this.ids.length;
@@ -147,6 +193,7 @@ export class BatchBuilder {
       children.push(makeData({ type: field('label').type as List<Int32>, length, nullCount: 0, valueOffsets, child }));
     }
     if (this.features.mask !== 'none') children.push(this.bytesColumn(field('mask').type, this.masks, length));
+    if (this.features.boxes !== 'none') children.push(this.boxesColumn(field('boxes').type as List<Struct>, length));
     const idBytes = concat(
       this.ids,
       this.ids.reduce((t, b) => t + b.byteLength, 0),
@@ -159,6 +206,7 @@ export class BatchBuilder {
     this.labels = [];
     this.multiLabels = [];
     this.masks = [];
+    this.boxes = [];
     this.ids = [];
     this.bytes = 0;
     return batch;

@@ -15,7 +15,7 @@
 import { DataError, StorageError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
 import type { Example } from '../format/example';
 import { featuresToSchema, parseFeatures, type DatasetFeatures, type DatasetFeaturesInput } from '../format/features';
-import { MANIFEST_NAME, parseManifest, serializeManifest, type DatasetManifest, type SplitEntry } from '../format/manifest';
+import { MANIFEST_NAME, parseManifest, serializeManifest, type DatasetBuilder, type DatasetManifest, type SplitEntry } from '../format/manifest';
 import type { BlobStore } from '../storage/blob-store';
 import { openStore, type StoreOptions } from '../storage/open-store';
 import { BatchBuilder } from './batch-builder';
@@ -24,6 +24,8 @@ import { ShardFileWriter } from './shard-file-writer';
 export interface DatasetWriterOptions extends Observers {
   name: string;
   features: DatasetFeaturesInput;
+  /** For generated datasets: the builder, its seed and parameters, recorded in the manifest. */
+  builder?: DatasetBuilder;
   /** Upper bound of a shard file's size, bytes. Default 64 MiB. */
   maxShardBytes?: number;
   /** Target size of one record batch, bytes. Default 4 MiB (capped at a quarter of a shard). */
@@ -158,6 +160,7 @@ export class DatasetWriter {
       version: 1,
       name: this.options.name,
       features: this.features,
+      ...(this.options.builder === undefined ? {} : { builder: this.options.builder }),
       splits,
     };
     const text = serializeManifest(manifest);

@@ -24,3 +24,9 @@ export type { Numbers } from './metrics/input-checks';
 // Heads without training and with frozen trunks.
 export { knnClassify } from './knn/knn-classify';
 export type { KnnMetric, KnnOptions, KnnResult, KnnVote } from './knn/knn-classify';
+export { PROTOCOL_INPUT_SIDE, PROTOCOL_POOL_BUDGET, adaptivePool2d, defaultPoolBudget, pooledSize } from './probe/adaptive-pool';
+export type { PoolingMode } from './probe/adaptive-pool';
+export { FeatureTaps } from './probe/feature-taps';
+export type { FeatureTapOptions, TappedLayer } from './probe/feature-taps';
+export { LinearProbes, PROBE_DIVERGENCE_FACTOR, trainLinearProbes } from './probe/linear-probe';
+export type { LinearProbeOptions, ProbeData, ProbeEvaluation } from './probe/linear-probe';

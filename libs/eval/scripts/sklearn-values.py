@@ -2,9 +2,10 @@
 """Writes src/testing/sklearn-values.json: seeded random metric inputs and scikit-learn's values for them.
 
 The specs of @ddinit/eval compare the TypeScript metrics with these values (tolerance 1e-6) without Python.
-Regenerate after changing the cases (Debian: apt-get install python3-sklearn):
+Regenerate after changing the cases, with Debian's Python (apt-get install python3-sklearn; a pyenv or venv python3
+does not see Debian's packages):
 
-    python3 libs/eval/scripts/sklearn-values.py
+    /usr/bin/python3 libs/eval/scripts/sklearn-values.py && npx prettier --write libs/eval/src/testing/sklearn-values.json
 
 Average precision: scikit-learn's average_precision_score; the VOC07 11-point and envelope APs are computed here
 from scikit-learn's precision_recall_curve (scikit-learn has no function for them). Ignored examples (label -1)

@@ -33,6 +33,8 @@ function layerOutputs(trunk: tf.LayersModel, layers: string[]): tf.SymbolicTenso
       expected: `names among ${trunk.layers.map((l) => l.name).join(', ')}`,
       actual: '[]',
     });
+  const repeated = layers.find((name, i) => layers.indexOf(name) !== i);
+  if (repeated !== undefined) throw new ConfigError('a layer is named twice', { where: 'layers', expected: 'each layer once', actual: repeated });
   return layers.map((name) => {
     const layer = trunk.layers.find((l) => l.name === name);
     if (layer === undefined) {

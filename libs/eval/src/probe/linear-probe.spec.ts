@@ -87,9 +87,35 @@ describe('linear probes on a frozen trunk', () => {
     const [conv2Alone] = alone.predict(test.inputs);
     expect(relativeError(conv2Together.dataSync(), conv2Alone.dataSync())).toBeLessThan(1e-5);
     expect(together.training.steps.map((s) => s.metrics['accuracy:conv2'])).toEqual(alone.training.steps.map((s) => s.metrics['accuracy:conv2']));
+    // Evaluation uses the running statistics, not the batch's: one image alone gets the logits it gets in a batch.
+    const first = tf.slice(test.inputs, 0, 1);
+    const [single] = alone.predict(first);
+    expect(relativeError(single.dataSync(), conv2Alone.dataSync().slice(0, 4))).toBeLessThan(1e-5);
+    tf.dispose([first, single]);
     tf.dispose([conv2Together, conv2Alone]);
     together.dispose();
     alone.dispose();
+    release(test);
+  });
+
+  it('resume from a checkpoint to the weights of an uninterrupted run', async () => {
+    const base = trunk();
+    const options = { layers: ['conv1', 'fc'], classes: 4, seed: 1, train: { ...train, steps: 8, checkpointEvery: 4 } };
+    const checkpoints = new Map<number, Uint8Array>();
+    const whole = await trainLinearProbes(base, options, { data: batches, release, onCheckpoint: async (bytes, step) => void checkpoints.set(step, bytes) });
+    // Another seed: only the checkpoint's weights can make the two agree.
+    const resumed = await trainLinearProbes(
+      base,
+      { ...options, seed: 2 },
+      { data: batches, release, resume: { bytes: checkpoints.get(4) as Uint8Array, where: 'step 4' } },
+    );
+    expect(resumed.training.resumedFrom).toBe(4);
+    const test = quadrants(16, 777);
+    const [a, b] = [whole.predict(test.inputs), resumed.predict(test.inputs)];
+    a.forEach((logits, i) => expect(relativeError(b[i].dataSync(), logits.dataSync())).toBeLessThan(1e-5));
+    tf.dispose([...a, ...b]);
+    whole.dispose();
+    resumed.dispose();
     release(test);
   });
 
@@ -101,6 +127,7 @@ describe('linear probes on a frozen trunk', () => {
       await expect(trainLinearProbes(base, options, { data: batches, release })).rejects.toThrow(
         /layers: no such layer in the trunk \(expected one of conv1, pool1, conv2, flat, fc, got conv9\)/,
       );
+      await expect(trainLinearProbes(base, { ...options, layers: ['conv1', 'conv1'] }, { data: batches, release })).rejects.toThrow(/a layer is named twice/);
       const wrongClasses = trainLinearProbes(base, { ...options, layers: ['conv1'], classes: 5 }, { data: batches, release });
       await expect(wrongClasses).rejects.toThrow(DataError);
     });

@@ -13,7 +13,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, Rng, type Observers } from '@ddinit/core';
-import { accuracy, softmaxCrossEntropy, trainModel, type LabelledBatch, type Objective, type TrainOptionsInput, type TrainResult } from '@ddinit/train';
+import {
+  accuracy,
+  softmaxCrossEntropy,
+  trainModel,
+  type LabelledBatch,
+  type Objective,
+  type TrainLoop,
+  type TrainOptionsInput,
+  type TrainResult,
+} from '@ddinit/train';
 import { addToConfusionMatrix, emptyConfusionMatrix, type ConfusionMatrix } from '../metrics/confusion-matrix';
 import { FeatureTaps, type FeatureTapOptions, type TappedLayer } from './feature-taps';
 
@@ -27,8 +36,12 @@ export interface LinearProbeOptions extends FeatureTapOptions {
   train: TrainOptionsInput;
 }
 
-/** The batches to train on, as @ddinit/train's loop takes them: images and one-hot labels. */
-export interface ProbeData {
+/**
+ * The batches to train on, as @ddinit/train's loop takes them: images and one-hot labels;
+ * `resume`, `onCheckpoint` and `signal` go to the loop as they are (a checkpoint holds the
+ * probes' weights, their normalization statistics and the optimizer state).
+ */
+export interface ProbeData extends Pick<TrainLoop<LabelledBatch>, 'resume' | 'onCheckpoint' | 'signal'> {
   data: (fromStep: number) => AsyncIterable<LabelledBatch>;
   /** Called once a batch's features are taken and its step is done (dispose its tensors here). */
   release?: (batch: LabelledBatch) => void;
@@ -169,7 +182,13 @@ export async function trainLinearProbes(trunk: tf.LayersModel, options: LinearPr
     data.release?.(batch.source);
   };
   try {
-    const training = await trainModel(model, objective, { divergenceFactor: PROBE_DIVERGENCE_FACTOR, ...options.train }, { data: batches, release }, observers);
+    const training = await trainModel(
+      model,
+      objective,
+      { divergenceFactor: PROBE_DIVERGENCE_FACTOR, ...options.train },
+      { data: batches, release, resume: data.resume, onCheckpoint: data.onCheckpoint, signal: data.signal },
+      observers,
+    );
     return new LinearProbes(taps, model, options.classes, training);
   } catch (error) {
     model.dispose();

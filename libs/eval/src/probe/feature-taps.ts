@@ -2,8 +2,9 @@
  * The features a linear probe reads: the outputs of named trunk layers from one
  * forward pass (inference mode: no dropout, batch-norm statistics as stored),
  * each pooled to a fixed size (adaptive-pool.ts) and flattened to `[n, d]`.
- * Dense outputs (`[n, d]`) are taken as they are. The tap model shares the
- * trunk's layers and weights and never changes them.
+ * Dense outputs (`[n, d]`) are taken as they are. Layers of a nested model are
+ * named `outer/inner`. The tap model shares the trunk's layers and weights and
+ * never changes them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
@@ -25,22 +26,40 @@ export interface FeatureTapOptions {
   poolBudget?: number;
 }
 
+/** Every layer's qualified name: `name`, or `outer/inner` for a layer of a nested model (as @ddinit/train names them). */
+function qualifiedNames(model: tf.LayersModel, prefix = ''): string[] {
+  return model.layers.flatMap((l) => [`${prefix}${l.name}`, ...(l instanceof tf.LayersModel ? qualifiedNames(l, `${prefix}${l.name}/`) : [])]);
+}
+
+/**
+ * The output of the layer at `path` as a tensor of `model`'s graph. A layer inside a nested model (a published
+ * ddinit model is the network behind an input-normalization layer) is reached by applying a model from the nested
+ * model's input to that layer to the nested model's input in the outer graph; its weights stay shared.
+ */
+function tapOutput(model: tf.LayersModel, path: string[]): tf.SymbolicTensor | undefined {
+  const layer = model.layers.find((l) => l.name === path[0]);
+  if (layer === undefined || path.length === 1) return layer?.output as tf.SymbolicTensor | undefined;
+  if (!(layer instanceof tf.LayersModel)) return undefined;
+  const inner = tapOutput(layer, path.slice(1));
+  if (inner === undefined) return undefined;
+  // The nested model's call in `model`'s graph: tfjs keys a container's nodes `<layer>_ib-<node index>`
+  // (a Sequential also has a node of its own construction, so `layer.input` is ambiguous).
+  const call = layer.inboundNodes.findIndex((_, i) => model.containerNodes.has(`${layer.name}_ib-${i}`));
+  if (call < 0) return undefined;
+  const route = tf.model({ inputs: layer.inputs, outputs: inner, name: `${layer.name}_to_${path.at(-1)}` });
+  return route.apply(layer.getInputAt(call)) as tf.SymbolicTensor;
+}
+
 /** @throws ConfigError naming the trunk's layers when one of `layers` is not among them. */
 function layerOutputs(trunk: tf.LayersModel, layers: string[]): tf.SymbolicTensor[] {
-  if (layers.length === 0)
-    throw new ConfigError('a probe needs at least one layer', {
-      where: 'layers',
-      expected: `names among ${trunk.layers.map((l) => l.name).join(', ')}`,
-      actual: '[]',
-    });
+  const known = (): string => `one of ${qualifiedNames(trunk).join(', ')}`;
+  if (layers.length === 0) throw new ConfigError('a probe needs at least one layer', { where: 'layers', expected: known(), actual: '[]' });
   const repeated = layers.find((name, i) => layers.indexOf(name) !== i);
   if (repeated !== undefined) throw new ConfigError('a layer is named twice', { where: 'layers', expected: 'each layer once', actual: repeated });
   return layers.map((name) => {
-    const layer = trunk.layers.find((l) => l.name === name);
-    if (layer === undefined) {
-      throw new ConfigError('no such layer in the trunk', { where: 'layers', expected: `one of ${trunk.layers.map((l) => l.name).join(', ')}`, actual: name });
-    }
-    return layer.output as tf.SymbolicTensor;
+    const output = tapOutput(trunk, name.split('/'));
+    if (output === undefined) throw new ConfigError('no such layer in the trunk', { where: 'layers', expected: known(), actual: name });
+    return output;
   });
 }
 

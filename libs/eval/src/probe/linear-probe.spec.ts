@@ -3,6 +3,7 @@ import { ConfigError, DataError } from '@ddinit/core';
 import { expectNoLeakedTensors, relativeError, useBackend } from '@ddinit/core/testing';
 import type { LabelledBatch } from '@ddinit/train';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FeatureTaps } from './feature-taps';
 import { trainLinearProbes } from './linear-probe';
 
 beforeAll(async () => {
@@ -117,6 +118,25 @@ describe('linear probes on a frozen trunk', () => {
     whole.dispose();
     resumed.dispose();
     release(test);
+  });
+
+  it('tap a layer of a nested model (a published model behind its input normalization) by its qualified name', async () => {
+    const base = trunk();
+    const images = tf.input({ shape: [16, 16, 1] });
+    const scaled = tf.layers.dense({ name: 'scale', units: 1, useBias: false, kernelInitializer: 'ones' }).apply(images) as tf.SymbolicTensor;
+    const wrapped = tf.model({ inputs: images, outputs: base.apply(scaled) as tf.SymbolicTensor, name: 'wrapped' });
+    const test = quadrants(8, 5);
+    const [[a], [b]] = [new FeatureTaps(wrapped, ['tiny/conv2']).features(test.inputs), new FeatureTaps(base, ['conv2']).features(test.inputs)];
+    expect(relativeError(a.dataSync(), b.dataSync())).toBeLessThan(1e-6); // the scale layer is the identity
+    tf.dispose([a, b]);
+    release(test);
+    const options = { layers: ['tiny/conv2'], classes: 4, seed: 1, train: { ...train, steps: 3 } };
+    const nested = await trainLinearProbes(wrapped, options, { data: batches, release });
+    expect(nested.layers).toEqual([{ layer: 'tiny/conv2', outputShape: [5, 5, 12], pooled: [5, 5], features: 300 }]);
+    nested.dispose();
+    await expect(trainLinearProbes(wrapped, { ...options, layers: ['tiny/conv7'] }, { data: batches, release })).rejects.toThrow(
+      /expected one of input\d*, scale, tiny, tiny\/conv1, tiny\/pool1, tiny\/conv2, tiny\/flat, tiny\/fc, got tiny\/conv7/,
+    );
   });
 
   it("names the trunk's layers when asked for one it does not have, and refuses labels of another class count", async () => {

@@ -11,7 +11,8 @@
  *   exp((s_j − s_1) / τ), s_1 the nearest neighbour's: one factor for all classes,
  *   so no decision changes, and far L2 neighbours do not underflow to 0.
  * The prediction is the class with the most votes; a tie goes to the tied class
- * whose best neighbour ranks first.
+ * whose best neighbour ranks first (references at exactly equal similarity are
+ * ranked as `tf.topk` ranks them).
  *
  * Memory: queries go in blocks of ⌊blockElements / references⌋ (at least 1), so
  * the similarity matrix held at once has at most about `blockElements` entries.

@@ -1,0 +1,32 @@
+// Metrics: pure functions on typed arrays.
+export { topKAccuracy } from './metrics/top-k-accuracy';
+export { addToConfusionMatrix, confusionMatrix, emptyConfusionMatrix } from './metrics/confusion-matrix';
+export type { ConfusionMatrix, ConfusionOptions } from './metrics/confusion-matrix';
+export { perClassPrecisionRecall } from './metrics/precision-recall';
+export type { ClassPrecisionRecall } from './metrics/precision-recall';
+export { IGNORE, countLabels, precisionRecallCurve } from './metrics/precision-recall-curve';
+export type { PrecisionRecallCurve } from './metrics/precision-recall-curve';
+export {
+  AVERAGE_PRECISION_METHODS,
+  averagePrecision,
+  averagePrecisionOfCurve,
+  envelopeAP,
+  nonInterpolatedAP,
+  voc07ElevenPointAP,
+} from './metrics/average-precision';
+export type { AveragePrecisionMethod } from './metrics/average-precision';
+export { meanAveragePrecision } from './metrics/mean-average-precision';
+export type { ClassAveragePrecision, MeanAveragePrecision } from './metrics/mean-average-precision';
+export { SEGMENTATION_IGNORE, meanIoU } from './metrics/mean-iou';
+export type { MeanIoU } from './metrics/mean-iou';
+export type { Numbers } from './metrics/input-checks';
+
+// Heads without training and with frozen trunks.
+export { knnClassify } from './knn/knn-classify';
+export type { KnnMetric, KnnOptions, KnnResult, KnnVote } from './knn/knn-classify';
+export { PROTOCOL_INPUT_SIDE, PROTOCOL_POOL_BUDGET, adaptivePool2d, defaultPoolBudget, pooledSize } from './probe/adaptive-pool';
+export type { PoolingMode } from './probe/adaptive-pool';
+export { FeatureTaps } from './probe/feature-taps';
+export type { FeatureTapOptions, TappedLayer } from './probe/feature-taps';
+export { LinearProbes, PROBE_DIVERGENCE_FACTOR, trainLinearProbes } from './probe/linear-probe';
+export type { LinearProbeOptions, ProbeData, ProbeEvaluation } from './probe/linear-probe';

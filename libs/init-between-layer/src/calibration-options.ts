@@ -36,8 +36,8 @@ export const calibrationOptionsSchema = z
      * every layer's scale (one extra measurement per layer that some path
      * bypasses); it converges on such blocks without the output-std pull, and
      * names the constraint when no scales reach a common rate. Not the default:
-     * measured, it does not converge with the pull on those blocks, nor on
-     * resnet-small without batch normalization (docs/RESULTS.md).
+     * with the output-std pull it does not reach 1 % on those blocks (measured,
+     * docs/RESULTS.md).
      */
     step: z.enum(['per-layer', 'joint']).default('per-layer'),
     /** Damping α of the step: s_k = (ρ_k / T)^(α/2) per layer; the joint step's log scales × α. 1 is the reference's full step. */

@@ -27,6 +27,12 @@ function keep<T extends { dispose(): void }>(x: T): T {
   return x;
 }
 
+/** What a case measured: an annotation (JSON report) and a line on the console, the figures docs/RESULTS.md quotes. */
+function record(annotate: (message: string) => Promise<unknown>, message: string): void {
+  void annotate(message);
+  console.info(`[joint-step] ${message}`);
+}
+
 /** A model with per-channel normalized weights (the within-layer step) and its seeded batch. */
 function prepared(model: tf.LayersModel, shape: number[]): { model: tf.LayersModel; x: tf.Tensor } {
   const x = keep(seededBatch(shape, 5));
@@ -74,7 +80,7 @@ describe('calibrateChangeRates with step "joint" (pullOutputStd false)', () => {
   it.for(cases)('$name: converges to 1 % in ≤ 10 iterations, one probe per bypassed layer', (c, { annotate }) => {
     const { model, x } = prepared(c.build(), c.shape);
     const result = calibrateChangeRates(model, x, { step: 'joint', pullOutputStd: false, seed: 3 });
-    void annotate(`${c.name}: ${result.iterationsUsed} iterations + ${result.probes} probes, deviation ${result.maxLogDeviation.toFixed(4)}`);
+    record(annotate, `${c.name}: ${result.iterationsUsed} iterations + ${result.probes} probes, deviation ${result.maxLogDeviation.toFixed(4)}`);
     expect(result.step).toBe('joint');
     expect(result.probes).toBe(c.probes);
     expect(result.converged).toBe(true);
@@ -82,12 +88,20 @@ describe('calibrateChangeRates with step "joint" (pullOutputStd false)', () => {
     expect(result.unreachable).toBeNull();
   });
 
-  it('the per-layer step stalls on the same block (why the joint step exists)', () => {
+  it('the per-layer step stalls on the same block (why the joint step exists)', ({ annotate }) => {
     const { model, x } = prepared(inceptionBlock(2), [16, 16, 16, 3]);
     const result = calibrateChangeRates(model, x, { pullOutputStd: false, seed: 3 });
     expect(result.step).toBe('per-layer');
+    record(annotate, `per-layer: ${result.iterationsUsed} iterations, deviation ${result.maxLogDeviation.toFixed(4)}`);
     expect(result.converged).toBe(false);
     expect(result.maxLogDeviation).toBeGreaterThan(0.03); // measured 0.042 after 10 iterations
+  });
+
+  it('with the output-std pull it does not reach 1 % on the block (documented limitation: docs/method.md#joint-step)', ({ annotate }) => {
+    const { model, x } = prepared(inceptionBlock(2), [16, 16, 16, 3]);
+    const result = calibrateChangeRates(model, x, { step: 'joint', seed: 3 });
+    record(annotate, `with the pull: ${result.iterationsUsed} iterations + ${result.probes} probes, deviation ${result.maxLogDeviation.toFixed(4)}`);
+    expect(result.converged).toBe(false);
   });
 
   it('on a chain every layer is on every path: no probe, and one step equalizes the rates', () => {

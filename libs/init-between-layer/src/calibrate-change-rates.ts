@@ -183,24 +183,30 @@ function runSteps(setup: Setup, logger: Logger, progress: ProgressListener): Loo
       addUndefined(layers.uncalibrated, probed.last);
       loop.evaluation = targetOf(probed.last.rates, probed.last.outputStd, options.pullOutputStd);
     }
+    let last: RateMeasurement | undefined;
     for (let t = 1; t <= options.maxIterations && loop.evaluation.deviation >= options.tolerance; t++) {
       const joint = loop.joint === undefined ? undefined : planJointStep(setup, loop.joint, loop.current);
       const step = joint === undefined ? planStep(setup, loop.current.rates, loop.evaluation.target) : { factors: joint.factors };
       for (const v of step.violations ?? []) if (!loop.violations.some((w) => w.merge === v.merge)) loop.violations.push(v);
       const after = measure(setup, t, inputAbsMean, step, deferred);
       addUndefined(layers.uncalibrated, after);
-      // A rejected joint step stays applied until the next step takes it back; the last one is kept (the model is there).
-      const accepted =
-        loop.joint === undefined ||
-        joint === undefined ||
-        learnFromStep(setup, loop.joint, joint.logScales, loop.current, after) ||
-        t === options.maxIterations;
+      // A rejected joint step stays applied until the next step takes it back.
+      const accepted = loop.joint === undefined || joint === undefined || learnFromStep(setup, loop.joint, joint.logScales, loop.current, after);
+      last = after;
       const before = loop.evaluation;
       recordIteration(setup, loop, t, step, after, logger, progress, accepted);
       if (loop.joint !== undefined && accepted && loop.evaluation.deviation >= options.tolerance) {
         loop.unreachable = unreachableAt(setup, loop.joint, loop.current);
         if (loop.unreachable !== undefined && loop.evaluation.deviation > STALLED * before.deviation) break;
       }
+    }
+    if (loop.joint?.rejected !== undefined && last !== undefined) {
+      // The loop ended on a rejected step: the model is there, so that is what the result reports.
+      loop.current = last;
+      loop.evaluation = targetOf(last.rates, last.outputStd, options.pullOutputStd);
+    }
+    if (loop.joint !== undefined && loop.evaluation.deviation >= options.tolerance) {
+      loop.unreachable ??= unreachableAt(setup, loop.joint, loop.current);
     }
     if (loop.evaluation.deviation < options.tolerance) loop.unreachable = undefined;
     return loop;

@@ -12,6 +12,7 @@ import {
   structuralResponse,
   unreachableConstraint,
   updateResponse,
+  type OutputAim,
   type UnreachableConstraint,
 } from './joint-step';
 
@@ -40,6 +41,8 @@ export interface JointState {
   probes: number;
   /** Trust radius: the largest |log s_k| of the next step. */
   radius: number;
+  /** log σ_out at the first measurement (kept, softly, without the pull). */
+  startLogStd: number;
   /** Log scales applied since the last accepted measurement (a rejected step): the next step takes them back. */
   rejected: Float64Array | undefined;
 }
@@ -76,7 +79,7 @@ export function probeResponse(setup: MeasurementSetup, start: RateMeasurement, m
     setMeasuredColumn(response, j, y0, y1, PROBE_LOG_STEP);
     y0 = y1;
   });
-  return { state: { response, probes, radius: FIRST_RADIUS, rejected: undefined }, last };
+  return { state: { response, probes, radius: FIRST_RADIUS, startLogStd: Math.log(start.outputStd), rejected: undefined }, last };
 }
 
 /**
@@ -100,24 +103,41 @@ function outputChange(setup: MeasurementSetup, y: Float64Array): number | undefi
 }
 
 /**
+ * Without the pull, how much a step weighs keeping log σ_out where the calibration
+ * found it (what the per-layer step does on a chain, Π s_k = 1): a soft equation,
+ * because equal rates at a merge of branches of unequal depth may need another
+ * output std (then the rates win, up to a residual of about this weight times the
+ * miss).
+ */
+const KEEP_OUTPUT_WEIGHT = 0.1;
+
+/** The σ_out equation of a step from y: into the pull's band, or (no pull) back to the starting log σ_out, softly. */
+function outputAim(setup: MeasurementSetup, state: JointState, y: Float64Array): OutputAim | undefined {
+  if (!setup.options.pullOutputStd) return { change: state.startLogStd - y[y.length - 1], weight: KEEP_OUTPUT_WEIGHT };
+  const change = outputChange(setup, y);
+  return change === undefined ? undefined : { change, weight: 1 };
+}
+
+/**
  * The joint step from `current` (the last accepted measurement): log scales x
  * (× α) within the trust radius, and the kernel factors that get there from where
  * the model is (e^(x − rejected)).
  */
 export function planJointStep(setup: MeasurementSetup, state: JointState, current: RateMeasurement): { logScales: Float64Array; factors: Map<number, number> } {
   const y = logRates(setup, current);
-  const step = solveJointStep(state.response, y, outputChange(setup, y), state.radius);
+  const step = solveJointStep(state.response, y, outputAim(setup, state, y), state.radius);
   const logScales = step.logScales.map((x) => setup.options.alpha * x);
   const factors = new Map(setup.free.map((p, i) => [p.node, Math.exp(logScales[i] - (state.rejected?.[i] ?? 0))]));
   return { logScales, factors };
 }
 
 /** What the joint step reduces: Σ_k (y_k − ȳ)² over the rated layers, plus the squared distance of log σ_out from its band with the pull. */
-function mismatch(setup: MeasurementSetup, y: Float64Array): number {
+function mismatch(setup: MeasurementSetup, state: JointState, y: Float64Array): number {
   const k = y.length - 1;
   const rated = Array.from(y.subarray(0, k)).filter(Number.isFinite);
   const mean = rated.reduce((a, b) => a + b, 0) / Math.max(rated.length, 1);
-  return rated.reduce((a, v) => a + (v - mean) ** 2, 0) + (outputChange(setup, y) ?? 0) ** 2;
+  const aim = outputAim(setup, state, y);
+  return rated.reduce((a, v) => a + (v - mean) ** 2, 0) + (aim === undefined ? 0 : (aim.weight * aim.change) ** 2);
 }
 
 /**
@@ -132,9 +152,9 @@ export function learnFromStep(setup: MeasurementSetup, state: JointState, x: Flo
   const y1 = logRates(setup, after);
   const k = x.length;
   const predicted = y0.map((v, a) => v + x.reduce((sum, xb, b) => sum + state.response[a * k + b] * xb, 0));
-  const was = mismatch(setup, y0);
-  const now = mismatch(setup, y1);
-  const agreement = was > mismatch(setup, predicted) ? (was - now) / (was - mismatch(setup, predicted)) : -1;
+  const was = mismatch(setup, state, y0);
+  const now = mismatch(setup, state, y1);
+  const agreement = was > mismatch(setup, state, predicted) ? (was - now) / (was - mismatch(setup, state, predicted)) : -1;
   const length = Math.max(...Array.from(x, Math.abs));
   if (agreement < 0.25) state.radius = length / 4;
   else if (agreement > 0.75) state.radius = Math.max(state.radius, 2 * length);
@@ -154,7 +174,8 @@ function learnResponse(state: JointState, x: Float64Array, y0: Float64Array, y1:
 /** The constraint that keeps the rates of `current` apart under the response, if any (see {@link unreachableConstraint}). */
 export function unreachableAt(setup: MeasurementSetup, state: JointState, current: RateMeasurement): UnreachableConstraint | undefined {
   const y = logRates(setup, current);
-  const step = solveJointStep(state.response, y, outputChange(setup, y));
+  // Without the pull σ_out is only kept softly: what cannot be reached is judged on the rates alone.
+  const step = solveJointStep(state.response, y, setup.options.pullOutputStd ? outputAim(setup, state, y) : undefined);
   return unreachableConstraint(
     step,
     y,

@@ -97,22 +97,29 @@ export interface JointStep {
   rated: number[];
 }
 
+/** The change of log σ_out a step aims at, and the weight of that equation against the rates' (1). */
+export interface OutputAim {
+  change: number;
+  weight: number;
+}
+
 /**
  * The linear system A·[x; t] = r of a step: rows for the rated layers, then — when
  * `outputChange` is given — one for the change of log σ_out.
  */
-function stepSystem(response: Float64Array, y: Float64Array, outputChange: number | undefined): { rows: Float64Array[]; rhs: number[]; rated: number[] } {
+function stepSystem(response: Float64Array, y: Float64Array, output: OutputAim | undefined): { rows: Float64Array[]; rhs: number[]; rated: number[] } {
   const k = y.length - 1;
   const rated = Array.from({ length: k }, (_, i) => i).filter((i) => Number.isFinite(y[i]));
   const n = rated.length + 1;
   const rows: Float64Array[] = [];
   const rhs: number[] = [];
-  for (const a of outputChange === undefined ? rated : [...rated, k]) {
+  for (const a of output === undefined ? rated : [...rated, k]) {
+    const weight = a === k ? (output as OutputAim).weight : 1;
     const row = new Float64Array(n);
-    rated.forEach((b, j) => (row[j] = response[a * k + b]));
+    rated.forEach((b, j) => (row[j] = weight * response[a * k + b]));
     row[n - 1] = a === k ? 0 : -1;
     rows.push(row);
-    rhs.push(a === k ? (outputChange as number) : -y[a]);
+    rhs.push(a === k ? weight * (output as OutputAim).change : -y[a]);
   }
   return { rows, rhs, rated };
 }
@@ -155,14 +162,14 @@ function toStep(system: ReturnType<typeof stepSystem>, z: Float64Array, k: numbe
 /**
  * The step for the measured `y` (K log-rates, NaN where undefined, then log σ_out):
  * every rated layer's log-rate at one common t, and — when given — log σ_out
- * changed by `outputChange`, in least squares. When the undamped step moves some layer by
+ * changed by `output.change` (that equation weighted by `output.weight`), in least squares. When the undamped step moves some layer by
  * more than `radius` in log scale, the Levenberg–Marquardt step (damping μ found
  * by bisection on log μ) whose largest |x_k| is `radius` is taken instead; the
  * residual is always the undamped one's.
  */
-export function solveJointStep(response: Float64Array, y: Float64Array, outputChange: number | undefined, radius = Number.POSITIVE_INFINITY): JointStep {
+export function solveJointStep(response: Float64Array, y: Float64Array, output: OutputAim | undefined, radius = Number.POSITIVE_INFINITY): JointStep {
   const k = y.length - 1;
-  const system = stepSystem(response, y, outputChange);
+  const system = stepSystem(response, y, output);
   const full = toStep(system, leastSquares(system.rows, system.rhs, 0), k);
   const largest = (z: Float64Array) => Math.max(0, ...Array.from(z.subarray(0, z.length - 1), Math.abs));
   if (!(Math.max(0, ...Array.from(full.logScales, Math.abs)) > radius)) return full;

@@ -47,7 +47,8 @@ export interface CalibrationResult {
   /**
    * Joint step: measurements spent probing how the rates respond to the scales of
    * layers that some path bypasses (one each, before the first step; each costs
-   * what an iteration costs). 0 with the per-layer step.
+   * what an iteration costs). 0 with the per-layer step. `initialRates` are
+   * before the probes, iteration 1's `ratesBefore` after them.
    */
   probes: number;
   /**

@@ -176,15 +176,17 @@ function runSteps(setup: Setup, logger: Logger, progress: ProgressListener): Loo
       joint: undefined,
       unreachable: undefined,
     };
-    if (options.step === 'joint' && loop.evaluation.deviation >= options.tolerance && options.maxIterations > 0) {
-      const probed = probeResponse(setup, initial, (factors) => measure(setup, 0, inputAbsMean, { factors }, deferred));
-      loop.joint = probed.state;
-      loop.current = probed.last;
-      addUndefined(layers.uncalibrated, probed.last);
-      loop.evaluation = targetOf(probed.last.rates, probed.last.outputStd, options.pullOutputStd);
-    }
     let last: RateMeasurement | undefined;
     for (let t = 1; t <= options.maxIterations && loop.evaluation.deviation >= options.tolerance; t++) {
+      // The joint step starts after one per-layer step: that one is exact for the layers every path passes through and
+      // removes most of the initial spread, so the probes measure the response nearer to where the steps go.
+      if (options.step === 'joint' && loop.joint === undefined && t > 1) {
+        const probed = probeResponse(setup, loop.current, (factors) => measure(setup, t - 1, inputAbsMean, { factors }, deferred));
+        loop.joint = probed.state;
+        loop.current = probed.last;
+        addUndefined(layers.uncalibrated, probed.last);
+        loop.evaluation = targetOf(probed.last.rates, probed.last.outputStd, options.pullOutputStd);
+      }
       const joint = loop.joint === undefined ? undefined : planJointStep(setup, loop.joint, loop.current);
       const step = joint === undefined ? planStep(setup, loop.current.rates, loop.evaluation.target) : { factors: joint.factors };
       for (const v of step.violations ?? []) if (!loop.violations.some((w) => w.merge === v.merge)) loop.violations.push(v);

@@ -109,7 +109,7 @@ function outputChange(setup: MeasurementSetup, y: Float64Array): number | undefi
  * output std (then the rates win, up to a residual of about this weight times the
  * miss).
  */
-const KEEP_OUTPUT_WEIGHT = 0.1;
+const KEEP_OUTPUT_WEIGHT = 0.01;
 
 /** The σ_out equation of a step from y: into the pull's band, or (no pull) back to the starting log σ_out, softly. */
 function outputAim(setup: MeasurementSetup, state: JointState, y: Float64Array): OutputAim | undefined {

@@ -103,11 +103,12 @@ function outputChange(setup: MeasurementSetup, y: Float64Array): number | undefi
 }
 
 /**
- * Without the pull, how much a step weighs keeping log σ_out where the calibration
- * found it (what the per-layer step does on a chain, Π s_k = 1): a soft equation,
+ * Without the pull, how much a step weighs keeping log σ_out where the joint steps
+ * found it (what the per-layer step does on a chain, Π s_k = 1): a soft equation
+ * that picks, among the scales that equalize the rates, those nearest that σ_out,
  * because equal rates at a merge of branches of unequal depth may need another
- * output std (then the rates win, up to a residual of about this weight times the
- * miss).
+ * output std (then the rates win: a small weight leaves them almost no residual,
+ * about weight² times the miss of log σ_out).
  */
 const KEEP_OUTPUT_WEIGHT = 0.01;
 

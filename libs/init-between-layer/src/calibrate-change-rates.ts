@@ -15,7 +15,7 @@ import type { BeforeNodeHook } from './graph-forward';
 import { prepareMeasurement, type CalibrationBatch, type MeasurementSetup as Setup } from './measurement-setup';
 import { targetOf } from './rate-target';
 import { planScales } from './scale-plan';
-import { learnFromStep, planJointStep, probeResponse, unreachableAt, type JointState } from './joint-calibration';
+import { learnFromStep, outputConstraintAt, planJointStep, probeResponse, unreachableAt, type JointState } from './joint-calibration';
 import type { UnreachableConstraint } from './joint-step';
 
 /** Multiplies one weight of a layer by `factor` (no-op for 1 or a missing weight). */
@@ -208,7 +208,7 @@ function runSteps(setup: Setup, logger: Logger, progress: ProgressListener): Loo
       loop.evaluation = targetOf(last.rates, last.outputStd, options.pullOutputStd);
     }
     if (loop.joint !== undefined && loop.evaluation.deviation >= options.tolerance) {
-      loop.unreachable ??= unreachableAt(setup, loop.joint, loop.current);
+      loop.unreachable ??= unreachableAt(setup, loop.joint, loop.current) ?? outputConstraintAt(setup, loop.joint, loop.current);
     }
     if (loop.evaluation.deviation < options.tolerance) loop.unreachable = undefined;
     return loop;
@@ -340,7 +340,7 @@ export function calibrateChangeRates(
   }
   if (unreachable !== undefined) {
     logger.warn('no choice of scales brings these layers to a common change rate', {
-      layers: Object.keys(unreachable.coefficients),
+      layers: unreachable.layers,
       constraint: unreachable.constraint,
     });
   }

@@ -4,6 +4,7 @@
  * step from the response, and correcting the response from what each step did.
  */
 import type { RateMeasurement } from './change-rates';
+import { targetOf } from './rate-target';
 import type { MeasurementSetup } from './measurement-setup';
 import {
   onEveryPath,
@@ -41,6 +42,8 @@ export interface JointState {
   probes: number;
   /** Trust radius: the largest |log s_k| of the next step. */
   radius: number;
+  /** The layers whose columns were probed (some path bypasses them), by name. */
+  bypassed: string[];
   /** log σ_out at the first measurement (kept, softly, without the pull). */
   startLogStd: number;
   /** Log scales applied since the last accepted measurement (a rejected step): the next step takes them back. */
@@ -79,44 +82,39 @@ export function probeResponse(setup: MeasurementSetup, start: RateMeasurement, m
     setMeasuredColumn(response, j, y0, y1, PROBE_LOG_STEP);
     y0 = y1;
   });
-  return { state: { response, probes, radius: FIRST_RADIUS, startLogStd: Math.log(start.outputStd), rejected: undefined }, last };
+  const bypassed = setup.free.filter((_, j) => !exact[j]).map((p) => p.name);
+  return { state: { response, probes, bypassed, radius: FIRST_RADIUS, startLogStd: Math.log(start.outputStd), rejected: undefined }, last };
+}
+
+/** K·tolerance·|ȳ|: with every rate at ȳ the stopping test with the pull passes about when |log σ_out| is below it. */
+function outputBand(setup: MeasurementSetup, y: Float64Array): number {
+  const rated = Array.from(y.subarray(0, y.length - 1)).filter(Number.isFinite);
+  return rated.length * setup.options.tolerance * Math.abs(rated.reduce((a, b) => a + b, 0) / Math.max(rated.length, 1));
 }
 
 /**
- * The change of log σ_out a step asks for: none without the pull; with it, back
- * into the band the stopping test accepts. With every rate at t the test passes
- * when |log σ_out| / K < tolerance·|t + log σ_out / K| (T includes σ_out^(1/K)),
- * so the step asks for |log σ_out| ≤ ½·K·tolerance·|ȳ| (half the band, as a
- * margin) and leaves σ_out free inside it. Pinning σ_out at 1 instead fixes the
- * mixture at a merge of branches of unequal depth (equal rates leave only that
- * direction to move σ_out), which can lie far away, where the first-order
- * response does not hold (measured: the step stalls at deviation 0.21 on the
- * Inception block, docs/RESULTS.md).
+ * How much a step weighs its σ_out equation against the rates' (1): a soft
+ * equation that picks, among the scales that equalize the rates, those nearest
+ * the σ_out it aims at. Soft, because at a merge of branches of unequal depth
+ * equal rates fix the branches' relative scales and σ_out then moves only with
+ * their mixture (docs/method.md#joint-step): where the two conflict the rates win
+ * (a small weight leaves them a residual of about weight² times the miss of
+ * log σ_out), and the result says so ({@link outputConstraintAt}).
  */
-function outputChange(setup: MeasurementSetup, y: Float64Array): number | undefined {
-  if (!setup.options.pullOutputStd) return undefined;
-  const k = y.length - 1;
-  const rated = Array.from(y.subarray(0, k)).filter(Number.isFinite);
-  const band = 0.5 * rated.length * setup.options.tolerance * Math.abs(rated.reduce((a, b) => a + b, 0) / Math.max(rated.length, 1));
-  const logStd = y[k];
-  return Math.abs(logStd) <= band ? undefined : Math.sign(logStd) * band - logStd;
-}
+const OUTPUT_WEIGHT = 0.01;
 
 /**
- * Without the pull, how much a step weighs keeping log σ_out where the joint steps
- * found it (what the per-layer step does on a chain, Π s_k = 1): a soft equation
- * that picks, among the scales that equalize the rates, those nearest that σ_out,
- * because equal rates at a merge of branches of unequal depth may need another
- * output std (then the rates win: a small weight leaves them almost no residual,
- * about weight² times the miss of log σ_out).
+ * The σ_out equation of a step from y. With the pull: into half the band the
+ * stopping test accepts (T includes σ_out^(1/K), so with every rate at t it
+ * passes when |log σ_out| / K < tolerance·|t + log σ_out / K|); none inside it.
+ * Without: back to the log σ_out the joint steps started from (what the
+ * per-layer step does on a chain, Π s_k = 1).
  */
-const KEEP_OUTPUT_WEIGHT = 0.01;
-
-/** The σ_out equation of a step from y: into the pull's band, or (no pull) back to the starting log σ_out, softly. */
 function outputAim(setup: MeasurementSetup, state: JointState, y: Float64Array): OutputAim | undefined {
-  if (!setup.options.pullOutputStd) return { change: state.startLogStd - y[y.length - 1], weight: KEEP_OUTPUT_WEIGHT };
-  const change = outputChange(setup, y);
-  return change === undefined ? undefined : { change, weight: 1 };
+  const logStd = y[y.length - 1];
+  if (!setup.options.pullOutputStd) return { change: state.startLogStd - logStd, weight: OUTPUT_WEIGHT };
+  const half = outputBand(setup, y) / 2;
+  return Math.abs(logStd) <= half ? undefined : { change: Math.sign(logStd) * half - logStd, weight: OUTPUT_WEIGHT };
 }
 
 /**
@@ -175,12 +173,36 @@ function learnResponse(state: JointState, x: Float64Array, y0: Float64Array, y1:
 /** The constraint that keeps the rates of `current` apart under the response, if any (see {@link unreachableConstraint}). */
 export function unreachableAt(setup: MeasurementSetup, state: JointState, current: RateMeasurement): UnreachableConstraint | undefined {
   const y = logRates(setup, current);
-  // Without the pull σ_out is only kept softly: what cannot be reached is judged on the rates alone.
-  const step = solveJointStep(state.response, y, setup.options.pullOutputStd ? outputAim(setup, state, y) : undefined);
+  // σ_out is aimed at softly: what cannot be reached is judged on the rates alone here (σ_out: outputConstraintAt).
+  const step = solveJointStep(state.response, y, undefined);
   return unreachableConstraint(
     step,
     y,
     setup.free.map((p) => p.name),
     setup.options.tolerance,
   );
+}
+
+/**
+ * With the pull, measured: the rates agree among themselves (max |log ρ_k / log ρ̄ − 1|
+ * below the tolerance, ρ̄ their geometric mean) but σ_out is outside the band the
+ * stopping test needs — the steps found no equal-rate scales nearer σ_out = 1. Names
+ * the bypassed layers, whose branches' mixture is all that moves σ_out there.
+ */
+export function outputConstraintAt(setup: MeasurementSetup, state: JointState, current: RateMeasurement): UnreachableConstraint | undefined {
+  if (!setup.options.pullOutputStd) return undefined;
+  const y = logRates(setup, current);
+  const logStd = y[y.length - 1];
+  const spread = targetOf(current.rates, 1, false).deviation;
+  const band = outputBand(setup, y);
+  if (!(spread < setup.options.tolerance) || !(Math.abs(logStd) > band)) return undefined;
+  return {
+    layers: state.bypassed,
+    coefficients: { 'output std': 1 },
+    value: logStd,
+    constraint:
+      `the rates agree (within ${spread.toFixed(4)}) but log σ_out = ${logStd.toFixed(2)}, and with the output-std pull the stopping test needs ` +
+      `|log σ_out| below about ${band.toFixed(2)}: the branches of ${state.bypassed.join(', ')} merge at unequal depth, equal rates fix their ` +
+      'relative scales, σ_out moves only with their mixture, and no step found equal rates nearer σ_out = 1',
+  };
 }

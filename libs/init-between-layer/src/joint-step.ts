@@ -190,6 +190,8 @@ export function solveJointStep(response: Float64Array, y: Float64Array, output: 
 
 /** What no choice of scales can change, when the rates cannot all reach one common rate. */
 export interface UnreachableConstraint {
+  /** The layers the constraint is about. */
+  layers: string[];
   /** Coefficient w_k of each layer's log-rate (and `output std` for log σ_out), largest |w| = 1, |w| ≥ 0.05 only. */
   coefficients: Record<string, number>;
   /** Σ w_k log ρ_k now, the value every choice of scales leaves it at (to first order). */
@@ -224,6 +226,7 @@ export function unreachableConstraint(step: JointStep, y: Float64Array, names: r
     .join(' ')
     .replace(/^\+ /, '');
   return {
+    layers: Object.keys(coefficients).filter((name) => name !== 'output std'),
     coefficients,
     value,
     constraint: `${terms} = ${value.toFixed(3)} is not changed by any layer's scale, but equal rates need it to be 0`,

@@ -186,8 +186,9 @@ export function unreachableAt(setup: MeasurementSetup, state: JointState, curren
 /**
  * With the pull, measured: the rates agree among themselves (max |log ρ_k / log ρ̄ − 1|
  * below the tolerance, ρ̄ their geometric mean) but σ_out is outside the band the
- * stopping test needs — the steps found no equal-rate scales nearer σ_out = 1. Names
- * the bypassed layers, whose branches' mixture is all that moves σ_out there.
+ * stopping test needs — the steps found no equal-rate scales with σ_out inside it
+ * (which need not mean none exist: on resnet-small the per-layer step finds some).
+ * Names the bypassed layers, whose branches' mixture is what moves σ_out there.
  */
 export function outputConstraintAt(setup: MeasurementSetup, state: JointState, current: RateMeasurement): UnreachableConstraint | undefined {
   if (!setup.options.pullOutputStd) return undefined;
@@ -201,8 +202,9 @@ export function outputConstraintAt(setup: MeasurementSetup, state: JointState, c
     coefficients: { 'output std': 1 },
     value: logStd,
     constraint:
-      `the rates agree (within ${spread.toFixed(4)}) but log σ_out = ${logStd.toFixed(2)}, and with the output-std pull the stopping test needs ` +
-      `|log σ_out| below about ${band.toFixed(2)}: the branches of ${state.bypassed.join(', ')} merge at unequal depth, equal rates fix their ` +
-      'relative scales, σ_out moves only with their mixture, and no step found equal rates nearer σ_out = 1',
+      `the rates agree (within ${spread.toFixed(4)}) but log σ_out = ${logStd.toFixed(2)} is outside the band (|log σ_out| below about ` +
+      `${band.toFixed(2)}) the output-std pull's stopping test needs, and the steps found no equal rates inside it; the branches of ` +
+      `${state.bypassed.join(', ')} merge at unequal depth, where equal rates fix their relative scales and σ_out moves only with ` +
+      'their mixture, so such scales may not exist (pullOutputStd: false accepts equal rates)',
   };
 }

@@ -5,7 +5,7 @@
  * The method: docs/method.md#between-layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { NumericalError, Rng, silentLogger, silentProgress, type Observers } from '@ddinit/core';
+import { NumericalError, Rng, silentLogger, silentProgress, type Logger, type Observers, type ProgressListener } from '@ddinit/core';
 import { weightVariable, writeWeight, hasWeight, type GraphNode, type ParameterLayer, type WeightRole } from '@ddinit/models';
 import type { UncalibratedLayer } from './calibration-layers';
 import { parseCalibrationOptions, type CalibrationOptions, type CalibrationOptionsInput } from './calibration-options';
@@ -15,6 +15,8 @@ import type { BeforeNodeHook } from './graph-forward';
 import { prepareMeasurement, type CalibrationBatch, type MeasurementSetup as Setup } from './measurement-setup';
 import { targetOf } from './rate-target';
 import { planScales } from './scale-plan';
+import { learnFromStep, outputConstraintAt, planJointStep, probeResponse, unreachableAt, type JointState } from './joint-calibration';
+import type { UnreachableConstraint } from './joint-step';
 
 /** Multiplies one weight of a layer by `factor` (no-op for 1 or a missing weight). */
 function scaleWeight(p: ParameterLayer, role: WeightRole, factor: number): void {
@@ -139,6 +141,128 @@ function planStep(setup: Setup, rates: Record<string, number>, target: number): 
   return { factors: plan.kernelFactor, inputScale: plan.inputScale, violations: plan.violations };
 }
 
+interface LoopState {
+  initial: RateMeasurement;
+  current: RateMeasurement;
+  evaluation: ReturnType<typeof targetOf>;
+  iterations: CalibrationIteration[];
+  violations: { merge: string; scales: number[] }[];
+  joint: JointState | undefined;
+  unreachable: UnreachableConstraint | undefined;
+}
+
+/**
+ * A joint step that left the deviation above this fraction of what it was,
+ * while the response says no scales reach a common rate: the loop stops and
+ * reports the constraint instead of iterating on.
+ */
+const STALLED = 0.9;
+
+/** Measures, probes the response (joint step), then steps until converged, out of iterations, or stalled on a constraint. */
+function runSteps(setup: Setup, logger: Logger, progress: ProgressListener): LoopState {
+  const inputAbsMean = new Map<number, number>();
+  // Kernel factors are deferred (the forward scales the layers' inputs instead) and written once, also when a measurement throws.
+  const deferred = deferredKernels(setup);
+  const { options, layers } = setup;
+  try {
+    const initial = measure(setup, 0, inputAbsMean, undefined, deferred);
+    addUndefined(layers.uncalibrated, initial);
+    const loop: LoopState = {
+      initial,
+      current: initial,
+      evaluation: targetOf(initial.rates, initial.outputStd, options.pullOutputStd),
+      iterations: [],
+      violations: [],
+      joint: undefined,
+      unreachable: undefined,
+    };
+    let last: RateMeasurement | undefined;
+    for (let t = 1; t <= options.maxIterations && loop.evaluation.deviation >= options.tolerance; t++) {
+      // The joint step starts after one per-layer step: that one is exact for the layers every path passes through and
+      // removes most of the initial spread, so the probes measure the response nearer to where the steps go.
+      if (options.step === 'joint' && loop.joint === undefined && t > 1) {
+        const probed = probeResponse(setup, loop.current, (factors) => measure(setup, t - 1, inputAbsMean, { factors }, deferred));
+        loop.joint = probed.state;
+        loop.current = probed.last;
+        addUndefined(layers.uncalibrated, probed.last);
+        loop.evaluation = targetOf(probed.last.rates, probed.last.outputStd, options.pullOutputStd);
+      }
+      const joint = loop.joint === undefined ? undefined : planJointStep(setup, loop.joint, loop.current);
+      const step = joint === undefined ? planStep(setup, loop.current.rates, loop.evaluation.target) : { factors: joint.factors };
+      for (const v of step.violations ?? []) if (!loop.violations.some((w) => w.merge === v.merge)) loop.violations.push(v);
+      const after = measure(setup, t, inputAbsMean, step, deferred);
+      addUndefined(layers.uncalibrated, after);
+      // A rejected joint step stays applied until the next step takes it back.
+      const accepted = loop.joint === undefined || joint === undefined || learnFromStep(setup, loop.joint, joint.logScales, loop.current, after);
+      last = after;
+      const before = loop.evaluation;
+      recordIteration(setup, loop, t, step, after, logger, progress, accepted);
+      if (loop.joint !== undefined && accepted && loop.evaluation.deviation >= options.tolerance) {
+        loop.unreachable = unreachableAt(setup, loop.joint, loop.current);
+        if (loop.unreachable !== undefined && loop.evaluation.deviation > STALLED * before.deviation) break;
+      }
+    }
+    if (loop.joint?.rejected !== undefined && last !== undefined) {
+      // The loop ended on a rejected step: the model is there, so that is what the result reports.
+      loop.current = last;
+      loop.evaluation = targetOf(last.rates, last.outputStd, options.pullOutputStd);
+    }
+    if (loop.joint !== undefined && loop.evaluation.deviation >= options.tolerance) {
+      loop.unreachable ??= unreachableAt(setup, loop.joint, loop.current) ?? outputConstraintAt(setup, loop.joint, loop.current);
+    }
+    if (loop.evaluation.deviation < options.tolerance) loop.unreachable = undefined;
+    return loop;
+  } finally {
+    commitKernels(setup, deferred);
+  }
+}
+
+/** Appends iteration t (from `loop.current` to `after`), warns on output-std drift, reports progress, and moves `loop` to `after` if `accepted`. */
+function recordIteration(
+  setup: Setup,
+  loop: LoopState,
+  t: number,
+  step: PendingStep,
+  after: RateMeasurement,
+  logger: Logger,
+  progress: ProgressListener,
+  accepted: boolean,
+): void {
+  const { options, layers } = setup;
+  const next = targetOf(after.rates, after.outputStd, options.pullOutputStd);
+  const scales: Record<string, number> = {};
+  for (const p of layers.calibrated) scales[p.name] = step.factors.get(p.node) ?? 1;
+  const { current, evaluation } = loop;
+  loop.iterations.push({
+    iteration: t,
+    target: evaluation.target,
+    ratesBefore: current.rates,
+    scales,
+    ratesAfter: after.rates,
+    outputStdBefore: current.outputStd,
+    outputStdAfter: after.outputStd,
+    deviationBefore: evaluation.deviation,
+    deviationAfter: next.deviation,
+  });
+  if (Math.abs(Math.log(after.outputStd) - Math.log(current.outputStd)) > options.outputStdWarning) {
+    logger.warn('the output std moved more than expected: one or more layers look non-homogeneous', {
+      iteration: t,
+      outputStdBefore: current.outputStd,
+      outputStdAfter: after.outputStd,
+    });
+  }
+  progress({
+    task: 'calibration',
+    phase: 'advance',
+    completed: t,
+    total: options.maxIterations,
+    fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd },
+  });
+  if (!accepted) return;
+  loop.current = after;
+  loop.evaluation = next;
+}
+
 function addUndefined(uncalibrated: UncalibratedLayer[], measurement: RateMeasurement): void {
   for (const u of measurement.undefinedRates) {
     if (!uncalibrated.some((v) => v.layer === u.layer && v.reason === u.reason)) uncalibrated.push(u);
@@ -202,59 +326,8 @@ export function calibrateChangeRates(
       layers: layers.nonHomogeneous.map((n) => `${n.layer} (${n.what})`),
     });
   }
-  const inputAbsMean = new Map<number, number>();
   progress({ task: 'calibration', phase: 'start', completed: 0, total: parsed.maxIterations });
-  // Kernel factors are deferred (the forward scales the layers' inputs instead) and written once, also when a measurement throws.
-  const deferred = deferredKernels(setup);
-  const iterations: CalibrationIteration[] = [];
-  const violations: { merge: string; scales: number[] }[] = [];
-  let initial: RateMeasurement;
-  let current: RateMeasurement;
-  let evaluation: ReturnType<typeof targetOf>;
-  try {
-    initial = measure(setup, 0, inputAbsMean, undefined, deferred);
-    addUndefined(layers.uncalibrated, initial);
-    current = initial;
-    evaluation = targetOf(current.rates, current.outputStd, parsed.pullOutputStd);
-    for (let t = 1; t <= parsed.maxIterations && evaluation.deviation >= parsed.tolerance; t++) {
-      const step = planStep(setup, current.rates, evaluation.target);
-      for (const v of step.violations ?? []) if (!violations.some((w) => w.merge === v.merge)) violations.push(v);
-      const after = measure(setup, t, inputAbsMean, step, deferred);
-      addUndefined(layers.uncalibrated, after);
-      const next = targetOf(after.rates, after.outputStd, parsed.pullOutputStd);
-      const scales: Record<string, number> = {};
-      for (const p of layers.calibrated) scales[p.name] = step.factors.get(p.node) ?? 1;
-      iterations.push({
-        iteration: t,
-        target: evaluation.target,
-        ratesBefore: current.rates,
-        scales,
-        ratesAfter: after.rates,
-        outputStdBefore: current.outputStd,
-        outputStdAfter: after.outputStd,
-        deviationBefore: evaluation.deviation,
-        deviationAfter: next.deviation,
-      });
-      if (Math.abs(Math.log(after.outputStd) - Math.log(current.outputStd)) > parsed.outputStdWarning) {
-        logger.warn('the output std moved more than expected: one or more layers look non-homogeneous', {
-          iteration: t,
-          outputStdBefore: current.outputStd,
-          outputStdAfter: after.outputStd,
-        });
-      }
-      progress({
-        task: 'calibration',
-        phase: 'advance',
-        completed: t,
-        total: parsed.maxIterations,
-        fields: { deviation: next.deviation, target: next.target, outputStd: after.outputStd },
-      });
-      current = after;
-      evaluation = next;
-    }
-  } finally {
-    commitKernels(setup, deferred);
-  }
+  const { initial, current, evaluation, iterations, violations, joint, unreachable } = runSteps(setup, logger, progress);
   const converged = evaluation.deviation < parsed.tolerance;
   if (!converged) {
     logger.warn('between-layer calibration did not converge', {
@@ -263,6 +336,12 @@ export function calibrateChangeRates(
       deviation: evaluation.deviation,
       target: evaluation.target,
       rates: current.rates,
+    });
+  }
+  if (unreachable !== undefined) {
+    logger.warn('no choice of scales brings these layers to a common change rate', {
+      layers: unreachable.layers,
+      constraint: unreachable.constraint,
     });
   }
   if (violations.length > 0) {
@@ -285,6 +364,9 @@ export function calibrateChangeRates(
     iterations,
     iterationsUsed: iterations.length,
     converged,
+    step: joint === undefined ? 'per-layer' : 'joint',
+    probes: joint?.probes ?? 0,
+    unreachable: unreachable ?? null,
     functionViolations: violations,
     options: parsed,
   };

@@ -28,7 +28,19 @@ export const calibrationOptionsSchema = z
      * batches) exceeds the 1 % tolerance, so the loop rarely stops (README).
      */
     freshDraws: z.boolean().default(false),
-    /** Damping α of the step s_k = (ρ_k / T)^(α/2); 1 is the reference's full step. */
+    /**
+     * How a step chooses the scales (docs/method.md#joint-step). `per-layer`
+     * (default, the reference): s_k = (ρ_k / T)^(α/2) for each layer alone — exact on
+     * chains; it stalls where a branch holds layers in series beside a shorter
+     * branch. `joint`: all scales together from how each layer's rate responds to
+     * every layer's scale (one extra measurement per layer that some path
+     * bypasses); it converges on such blocks without the output-std pull, and
+     * names the constraint when no scales reach a common rate. Not the default:
+     * with the output-std pull it does not reach 1 % on those blocks (measured,
+     * docs/RESULTS.md).
+     */
+    step: z.enum(['per-layer', 'joint']).default('per-layer'),
+    /** Damping α of the step: s_k = (ρ_k / T)^(α/2) per layer; the joint step's log scales × α. 1 is the reference's full step. */
     alpha: z.number().gt(0).max(2).default(1),
     /** Converged when every calibrated layer has |log ρ_k / log T − 1| < tolerance (reference 0.01). */
     tolerance: z.number().gt(0).default(0.01),
@@ -67,6 +79,13 @@ export const calibrationOptionsSchema = z
         code: 'custom',
         path: ['pullOutputStd'],
         message: 'pullOutputStd changes the output scale; it must be false when functionPreserving is true',
+      });
+    }
+    if (options.functionPreserving && options.step === 'joint') {
+      context.addIssue({
+        code: 'custom',
+        path: ['step'],
+        message: 'the function-preserving variant ties layers at merges and steps per layer; use step "per-layer" with it',
       });
     }
   });

@@ -4,6 +4,7 @@
  */
 import type { CalibrationOptions } from './calibration-options';
 import type { UncalibratedLayer } from './calibration-layers';
+import type { UnreachableConstraint } from './joint-step';
 
 /** One scaling step. Rates are keyed by layer name, in topological order. */
 export interface CalibrationIteration {
@@ -41,6 +42,21 @@ export interface CalibrationResult {
   iterations: CalibrationIteration[];
   /** Number of scaling steps done (≤ maxIterations). */
   iterationsUsed: number;
+  /** The step used (options.step). */
+  step: 'per-layer' | 'joint';
+  /**
+   * Joint step: measurements spent probing how the rates respond to the scales of
+   * layers that some path bypasses (one each, before the first step; each costs
+   * what an iteration costs). 0 with the per-layer step. `initialRates` are
+   * before the probes, iteration 1's `ratesBefore` after them.
+   */
+  probes: number;
+  /**
+   * Joint step, not converged: the combination of log-rates that no layer's scale
+   * changes and that keeps the rates apart (the layers and the constraint), when the
+   * response says so; null otherwise.
+   */
+  unreachable: UnreachableConstraint | null;
   /** Every calibrated layer within tolerance at the end. */
   converged: boolean;
   /** Merges where the function-preserving variant could not keep the function (scales disagreed, no layer to tie). */

@@ -2,3 +2,4 @@
 export { normalizeChannels } from './normalize-channels';
 export { capturePreActivations } from './pre-activations';
 export { seededBatch } from './seeded-batch';
+export { inceptionBlock, nestedInception, projectionResidual, twoSeriesPairs } from './dag-models';

@@ -4,7 +4,8 @@
  * the same command, it says that it resumed and ends with the weights of an
  * uninterrupted run, byte for byte; SIGTERMed (what Kubernetes sends before it
  * kills a pod), it writes a checkpoint of the step it reached and exits 1, so the
- * Job's next pod resumes from it. Tiny settings (a baseline caffenet-small, 8
+ * Job's next pod resumes from it; another configuration on the same `--out` is
+ * refused (exit 2), naming the checkpoint. Tiny settings (a baseline caffenet-small, 8
  * images a step) keep each case under a minute on two cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -119,5 +120,17 @@ describe('ddinit pretrain, killed and started again', () => {
     expect(steps[0]).toBeGreaterThanOrEqual(1);
     expect(steps[0]).toBeLessThan(STEPS);
     expect(existsSync(join(out, 'weights.bin'))).toBe(false);
+
+    // Another configuration on the same --out: exit 2 naming the checkpoint, nothing published.
+    const other = start([...pretrainArgs(out, 0), '--learning-rate', '0.02']);
+    expect((await other.exit).code).toBe(2);
+    expect(other.stderr()).toMatch(
+      /^ddinit: .*\.ddinit-checkpoints\/checkpoint-\d{9}\.ddts: the checkpoint in --out was written by another configuration; use another --out, or --force to start over/m,
+    );
+    expect(existsSync(join(out, 'weights.bin'))).toBe(false);
+    // The same command resumes from the SIGTERM's checkpoint.
+    const again = start(pretrainArgs(out, 0));
+    expect(await again.exit, again.stderr()).toEqual({ code: 0, signal: null });
+    expect(logMessages(again.stderr())).toContain('resumed from a checkpoint');
   }, 120_000);
 });

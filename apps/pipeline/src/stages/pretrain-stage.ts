@@ -167,8 +167,9 @@ function initInput(config: PretrainConfig, pipeline: PipelineConfig | undefined)
 function pretrainConfigFrom(pipeline: PipelineConfig, document: Readonly<Record<string, unknown>>, flags: Readonly<Record<string, unknown>>): PretrainConfig {
   const section = typeof document['pretrain'] === 'object' && document['pretrain'] !== null ? (document['pretrain'] as Record<string, unknown>) : {};
   const inherited = { data: pipeline.data, split: pipeline.split, seed: pipeline.seed, force: pipeline.force };
-  const defined = Object.fromEntries(Object.entries({ ...section, ...flags }).filter(([, v]) => v !== undefined));
-  return PretrainConfigSchema.parse({ ...inherited, ...defined });
+  // A flag not given (undefined) must not hide the section's value.
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  return PretrainConfigSchema.parse({ ...inherited, ...section, ...given });
 }
 
 /** The result-defining configuration: no locations (the init artifact counts by its hash), the model only for a baseline. */

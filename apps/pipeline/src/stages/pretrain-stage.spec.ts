@@ -84,6 +84,12 @@ describe('ddinit pretrain (stage)', () => {
     await expect(runPretrainStage(config({ split: 'validation', out: join(dir, 'x') }), { backend: 'wasm' })).rejects.toThrow(
       /manifest\.json: no split 'validation' \(expected one of .*train.*, got validation\)/,
     );
+    // A baseline's wrong model is named before the (also missing) data is looked at.
+    await expect(
+      runPretrainStage(config({ from: undefined, baseline: 'he-normal', model: 'vgg-plain-99999', data: join(dir, 'no-data'), out: join(dir, 'x') }), {
+        backend: 'wasm',
+      }),
+    ).rejects.toThrow(/^model vgg-plain-<N>: unsupported plain VGG depth/);
     expect(() => config({ baseline: 'he-normal' })).toThrow(/baseline.*choose one source of the network/s);
     expect(() => config({ model: 'caffenet' })).toThrow(/model.*model and modelOptions go with baseline/s);
     await expect(runPretrainStage(config({ featureLayer: 'conv9', out: join(dir, 'y') }), { backend: 'wasm' })).rejects.toThrow(

@@ -21,7 +21,7 @@ import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
 import { DEFAULT_BASELINE_MODEL, PretrainConfigSchema, type PretrainConfig } from '../config/pretrain-config';
 import { inputNormalizationOf, MODEL_FILE, modelFromFiles, modelToFiles } from '../model/model-files';
-import { resolveModel } from '../model/resolve-model';
+import { checkModelReference, resolveModel } from '../model/resolve-model';
 import { initStage } from './init-stage';
 import { disposeInitSample, readInitSample, type InitData } from './init-sample';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
@@ -184,6 +184,11 @@ export const pretrainStage: StageDefinition<PretrainConfig, PretrainReport> = {
     'self-supervised pretraining (rotation prediction) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
   schema: PretrainConfigSchema,
   configFrom: pretrainConfigFrom,
+  // A baseline's wrong --model is reported before any data is read.
+  precheck: async (config, store) => {
+    if (config.baseline !== undefined)
+      await checkModelReference({ model: config.model ?? DEFAULT_BASELINE_MODEL, modelOptions: config.modelOptions ?? {}, store });
+  },
   dataset: (config) => ({ data: config.data, split: config.split }),
   artifacts: initInput,
   definingConfig,

@@ -3,14 +3,17 @@
  * config read: every name has its definition, each command and Job follows it,
  * and a stage's configuration comes from a pipeline config the documented way.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerInitCommand } from '../commands/init-command';
 import { registerPretrainCommand } from '../commands/pretrain-command';
 import { PipelineConfigSchema } from '../config/pipeline-config';
 import { renderStageJob } from '../k8s/job-manifest';
 import { KubernetesOptions, STAGES } from '../k8s/kubernetes-options';
-import { COMMANDS } from '../main';
+import { COMMANDS, main } from '../main';
 import { pretrainStage } from './pretrain-stage';
 import { STAGE_NAMES, STAGE_REGISTRY, stageDefinition } from './stage-registry';
 
@@ -71,5 +74,27 @@ describe('pretrain configuration from a pipeline config', () => {
   it('refuses a misspelt key in the section, naming it', () => {
     expect(() => PipelineConfigSchema.parse({ pretrain: { stepz: 3 } })).toThrow(/stepz/);
     expect(() => PipelineConfigSchema.parse({ pretrain: { from: 'x', baseline: 'he-normal' } })).toThrow(/choose one source of the network/);
+  });
+});
+
+describe('ddinit sweep-run --stage pretrain', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'ddinit-sweep-pretrain-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("runs the pretrain stage of the completion index's configuration", async () => {
+    const config = join(scratch, 'sweep.json');
+    const sweep = { axes: { 'pretrain.from': ['no-init-a', 'no-init-b'] }, outKey: 'pretrain.out' };
+    writeFileSync(config, JSON.stringify({ pretrain: { out: join(scratch, 'runs') }, kubernetes: { sweep } }));
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { JOB_COMPLETION_INDEX: '1' } };
+    const code = await main(['sweep-run', '--stage', 'pretrain', '--config', config, '--backend', 'wasm'], [(program) => registerInitCommand(program, io)]);
+    vi.restoreAllMocks();
+    // Index 1 is the second value; the pretrain stage looked for its init artifact there and said so.
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^ddinit: from file:\/\/.*\/no-init-b: no init artifact here/m);
   });
 });

@@ -109,7 +109,12 @@ async function networkOfBaseline(config: PretrainConfig, method: BaselineMethod,
     classes: inputs.data.classes,
     store: inputs.store,
   });
-  initializeBaseline(network, method, config.seed);
+  try {
+    initializeBaseline(network, method, config.seed);
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
   context.logger?.info('baseline initialization', { method, model, seed: config.seed, normalizationSample: config.sample });
   return { network, normalization, from: `${method} baseline of ${model}` };
 }

@@ -10,24 +10,16 @@
  * `ddinit sweep-run` is the same stage inside a Kubernetes Indexed Job: the
  * completion index picks one configuration of `kubernetes.sweep`.
  */
-import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
+import type { BackendChoice } from '@ddinit/core/backend';
 import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES, PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
-import { STAGES } from '../k8s/kubernetes-options';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
-import {
-  createConsoleObservers,
-  createResultPrinter,
-  defaultLogLevel,
-  type ConsoleObservers,
-  type LogFormat,
-  type OutputStream,
-} from '../observe/console-observers';
-import { formatLayerSummary } from '../report/layer-summary';
-import { runInitStage, type InitOutcome } from '../stages/init-stage';
+import { initStage, type InitOutcome } from '../stages/init-stage';
+import { STAGE_NAMES, stageDefinition, type StageName } from '../stages/stage-registry';
+import { processIo, runStageCommand, type StageCommandIo } from './stage-command';
 
 interface InitFlags {
   config?: string;
@@ -45,17 +37,8 @@ interface InitFlags {
   logFormat?: 'auto' | 'pretty' | 'json';
 }
 
-export interface InitCommandIo {
-  /** The result only: the per-layer table for people, one JSON line for machines. */
-  stdout: OutputStream;
-  /** Logs and progress. */
-  stderr: OutputStream;
-  env: NodeJS.ProcessEnv;
-  /** Observers for the run (tests pass memory ones); default: console observers on `stderr`. */
-  observers?: (format: LogFormat) => ConsoleObservers;
-}
-
-const processIo: InitCommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+/** What the command writes to and reads; tests pass their own. */
+export type InitCommandIo = StageCommandIo;
 
 function integer(name: string) {
   return (value: string): number => {
@@ -80,32 +63,8 @@ function flagsToConfig(flags: InitFlags): Partial<PipelineConfigInput> {
   };
 }
 
-async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFormat'], io: InitCommandIo): Promise<InitOutcome> {
-  const format = logFormat ?? 'auto';
-  const observers = (io.observers ?? ((f) => createConsoleObservers({ format: f, stream: io.stderr, level: defaultLogLevel(io.env) })))(format);
-  try {
-    const selection = await selectBackend(config.backend, { logger: observers.logger });
-    // The report says which kernels did the arithmetic: 'wasm + native BLAS/LAPACK (…)' when the OpenBLAS addon was used
-    // (its convolutions and products, and core's QR and eigensolver).
-    const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS/LAPACK (${selection.nativeBlas.threads} threads)` : selection.name;
-    const outcome = await runInitStage(config, { backend, logger: observers.logger, progress: observers.progress });
-    observers.close();
-    const result = createResultPrinter(format, io.stdout);
-    if (outcome.report) {
-      result.print({
-        text: formatLayerSummary(outcome.report),
-        json: { out: outcome.location, report: 'report.json', summary: outcome.report.calibration, seconds: outcome.report.timings },
-      });
-    } else {
-      result.print({
-        text: `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)`,
-        json: { out: outcome.location, skipped: true },
-      });
-    }
-    return outcome;
-  } finally {
-    observers.close();
-  }
+function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFormat'], io: InitCommandIo): Promise<InitOutcome> {
+  return runStageCommand(initStage, config, { logFormat: logFormat ?? 'auto', backend: config.backend }, io);
 }
 
 function addInitFlags(command: Command): Command {
@@ -126,11 +85,7 @@ function addInitFlags(command: Command): Command {
 }
 
 export function registerInitCommand(program: Command, io: InitCommandIo = processIo): void {
-  addInitFlags(
-    program
-      .command('init')
-      .description('initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html'),
-  ).action(async (flags: InitFlags) => {
+  addInitFlags(program.command('init').description(initStage.summary)).action(async (flags: InitFlags) => {
     const config = loadPipelineConfig({ file: flags.config, env: io.env, flags: flagsToConfig(flags) });
     await runWithConfig(config, flags.logFormat, io);
   });
@@ -139,12 +94,14 @@ export function registerInitCommand(program: Command, io: InitCommandIo = proces
     .command('sweep-run')
     .description('run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)')
     .requiredOption('--config <file>', 'pipeline config with a kubernetes.sweep section')
-    .addOption(new Option('--stage <stage>', 'stage to run').choices(STAGES).default('init'))
+    .addOption(new Option('--stage <stage>', 'stage to run').choices(STAGE_NAMES).default('init'))
     .addOption(new Option('--backend <backend>', 'tfjs backend').choices(BACKEND_CHOICES))
     .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
-    .action(async (flags: { config: string; backend?: BackendChoice; logFormat?: InitFlags['logFormat'] }) => {
+    .action(async (flags: { config: string; stage: StageName; backend?: BackendChoice; logFormat?: InitFlags['logFormat'] }) => {
       const run = selectSweepRun(readPipelineDocument(flags.config), io.env);
-      const config = PipelineConfigSchema.parse({ ...run.config, ...(flags.backend ? { backend: flags.backend } : {}) });
-      await runWithConfig(config, flags.logFormat, io);
+      const pipeline = PipelineConfigSchema.parse({ ...run.config, ...(flags.backend ? { backend: flags.backend } : {}) });
+      const definition = stageDefinition(flags.stage);
+      const config = definition.configFrom(pipeline, run.config, {});
+      await runStageCommand(definition, config, { logFormat: flags.logFormat ?? 'auto', backend: pipeline.backend, pipeline }, io);
     });
 }

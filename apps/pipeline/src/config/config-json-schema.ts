@@ -6,6 +6,7 @@ export function pipelineConfigJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(PipelineConfigSchema, { io: 'input', unrepresentable: 'any' }),
     title: 'ddinit pipeline configuration',
-    description: 'Configuration of `ddinit init` and `ddinit k8s render` (flags and DDINIT_* variables override it).',
+    description:
+      'Configuration of `ddinit init`, `ddinit pretrain` (its `pretrain` section) and `ddinit k8s render` (flags and DDINIT_* variables override it).',
   };
 }

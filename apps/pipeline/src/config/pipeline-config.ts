@@ -9,6 +9,7 @@ import { calibrationOptionsSchema } from '@ddinit/init-between-layer';
 import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
+import { PretrainSectionSchema } from './pretrain-config';
 
 export { BACKEND_CHOICES };
 
@@ -61,6 +62,11 @@ export const PipelineConfigSchema = z
     out: z.string().min(1).default('artifacts/init'),
     /** Redo the stage even when `out` holds an artifact of the same configuration. */
     force: z.boolean().default(false),
+    /**
+     * The pretrain stage (`ddinit pretrain --config`): its keys as `ddinit pretrain`'s flags;
+     * `data`, `split`, `seed` and `force` default to the values above.
+     */
+    pretrain: PretrainSectionSchema.optional(),
     /** How the pipeline runs on Kubernetes (`ddinit k8s render`). */
     kubernetes: KubernetesOptions.optional(),
   })
@@ -79,8 +85,8 @@ export const PipelineConfigSchema = z
 export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 
-/** The part of the configuration that determines the result (what the artifact's config hash covers). */
-export function resultDefiningConfig(config: PipelineConfig): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes'> {
-  const { out: _out, force: _force, kubernetes: _kubernetes, ...rest } = config;
+/** The part of the configuration that determines the init stage's result (what its artifact's config hash covers). */
+export function resultDefiningConfig(config: PipelineConfig): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain'> {
+  const { out: _out, force: _force, kubernetes: _kubernetes, pretrain: _pretrain, ...rest } = config;
   return rest;
 }

@@ -4,9 +4,12 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { Command } from 'commander';
+import type { IJob } from 'kubernetes-models/batch/v1';
 import { registerInitCommand } from '../commands/init-command';
+import { registerPretrainCommand } from '../commands/pretrain-command';
 import { main } from '../main';
 import { registerK8sCommand, type K8sCommandIo } from './command';
+import { listJobViolations } from './job-invariants';
 import { STAGES } from './kubernetes-options';
 import { parseManifests } from './parse-manifests';
 
@@ -63,19 +66,31 @@ describe('ddinit k8s render', () => {
   it('offers only stages whose command the pod can run', async () => {
     const program = new Command();
     registerInitCommand(program);
+    registerPretrainCommand(program);
     registerK8sCommand(program);
     const commands = program.commands.map((c) => c.name());
     for (const stage of STAGES) expect(commands, `ddinit ${stage}`).toContain(stage);
     const sweepRun = program.commands.find((c) => c.name() === 'sweep-run');
     expect(sweepRun?.options.find((o) => o.long === '--stage')?.argChoices).toEqual([...STAGES]);
 
-    const { code, stderr } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'pretrain']);
+    const { code, stderr } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'finetune']);
     expect(code).toBe(2);
-    expect(stderr).toContain("argument 'pretrain' is invalid. Allowed choices are init.");
-    const config = writeScratch('pretrain.json', JSON.stringify({ kubernetes: { stage: 'pretrain' } }));
+    expect(stderr).toContain("argument 'finetune' is invalid. Allowed choices are init, pretrain.");
+    const config = writeScratch('finetune.json', JSON.stringify({ kubernetes: { stage: 'finetune' } }));
     const fromConfig = await run(['k8s', 'render', '--config', config]);
     expect(fromConfig.code).toBe(2);
     expect(fromConfig.stderr).toContain('stage');
+  });
+
+  it('renders the pretrain Job with --stage pretrain: its command, retries and grace period', async () => {
+    const { code, stdout } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'pretrain', '--overlay', 'cpu']);
+    expect(code).toBe(0);
+    const job = parseManifests(stdout)[1].toJSON() as IJob;
+    expect(job.metadata?.name).toBe('ddinit-pretrain');
+    expect(job.spec?.template.spec?.containers[0].args).toEqual(['pretrain', '--config', '/etc/ddinit/config.yaml', '--backend', 'auto']);
+    expect(job.spec?.backoffLimit).toBe(4);
+    expect(job.spec?.template.spec?.terminationGracePeriodSeconds).toBe(120);
+    expect(listJobViolations(job)).toEqual([]);
   });
 
   it('suggests the closest key for a misspelt one in the kubernetes section', async () => {

@@ -2,7 +2,7 @@ import type { IJob } from 'kubernetes-models/batch/v1';
 import { describe, expect, it } from 'vitest';
 import { renderStageJob, renderSweepJob } from './job-manifest';
 import { listJobViolations } from './job-invariants';
-import { KubernetesOptions } from './kubernetes-options';
+import { KubernetesOptions, STAGES } from './kubernetes-options';
 
 const options = KubernetesOptions.parse({});
 
@@ -20,8 +20,10 @@ function breakable(job: { toJSON(): unknown }) {
 describe('listJobViolations', () => {
   it('finds nothing wrong with the Jobs ddinit renders', () => {
     for (const overlay of ['gpu', 'cpu'] as const) {
-      expect(listJobViolations(renderStageJob(options, overlay, 'init'))).toEqual([]);
-      expect(listJobViolations(renderSweepJob(options, overlay, 'init'))).toEqual([]);
+      for (const stage of STAGES) {
+        expect(listJobViolations(renderStageJob(options, overlay, stage))).toEqual([]);
+        expect(listJobViolations(renderSweepJob(options, overlay, stage))).toEqual([]);
+      }
     }
   });
 

@@ -24,6 +24,7 @@
 import { Job } from 'kubernetes-models/batch/v1';
 import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
 import type { IContainer, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
+import { stageDefinition } from '../stages/stage-registry';
 import { CONFIG_MOUNT_PATH, CONFIG_PATH, CONTAINER_NAME, type KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
 import { configMapName, jobName, stageLabels } from './object-names';
 import { sweepSize } from './sweep';
@@ -88,6 +89,8 @@ export function renderPodTemplate(
     metadata: { labels: stageLabels(stage) },
     spec: {
       restartPolicy: 'Never',
+      // SIGTERM to SIGKILL: a training stage writes a checkpoint in between (the stage declares how long it needs).
+      terminationGracePeriodSeconds: stageDefinition(stage).job.terminationGracePeriodSeconds,
       ...(podDeadlineSeconds === null ? {} : { activeDeadlineSeconds: podDeadlineSeconds }),
       automountServiceAccountToken: false,
       ...(options.serviceAccountName === null ? {} : { serviceAccountName: options.serviceAccountName }),
@@ -134,7 +137,7 @@ export function renderStageJob(options: KubernetesOptions, overlay: Overlay, sta
   return new Job({
     metadata: { name: jobName(options, stage, false), namespace: options.namespace, labels: stageLabels(stage) },
     spec: {
-      backoffLimit: options.backoffLimit,
+      backoffLimit: options.backoffLimit ?? stageDefinition(stage).job.backoffLimit,
       podFailurePolicy: podFailurePolicy('FailJob'),
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       ...(options.activeDeadlineSeconds === null ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),

@@ -21,7 +21,7 @@ describe('KubernetesOptions', () => {
       command: ['node', '/app/apps/pipeline/bin/ddinit.js'],
       s3SecretName: 'ddinit-s3',
       serviceAccountName: null,
-      backoffLimit: 2,
+      backoffLimit: null,
       ttlSecondsAfterFinished: 86_400,
       activeDeadlineSeconds: 21_600,
       runAsUser: 1000,

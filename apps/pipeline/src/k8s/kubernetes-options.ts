@@ -16,14 +16,15 @@
  */
 import { WITHIN_METHODS } from '@ddinit/init-within-layer';
 import { z } from 'zod';
+import { STAGE_NAMES, type StageName } from '../stages/stage-contract';
 
 /**
  * The stages a Job can run, the one list `k8s render --stage`, `kubernetes.stage` and
- * `sweep-run --stage` offer: each is a `ddinit` command the pod executes. A stage joins
- * when its command exists (a pod running a missing command would exit 2).
+ * `sweep-run --stage` offer: each is a `ddinit` command the pod executes, declared in
+ * the stage registry (stages/stage-registry.ts).
  */
-export const STAGES = ['init'] as const;
-export type Stage = (typeof STAGES)[number];
+export const STAGES = STAGE_NAMES;
+export type Stage = StageName;
 
 /** Where a Job runs: on a GPU node with `nvidia.com/gpu`, or on any node. */
 export const OVERLAYS = ['gpu', 'cpu'] as const;
@@ -193,8 +194,11 @@ export const KubernetesOptions = z
     s3SecretName: dnsLabel.default('ddinit-s3'),
     /** ServiceAccount of the pods; null keeps the namespace default (its token is not mounted either way). */
     serviceAccountName: dnsLabel.nullable().default(null),
-    /** Pod retries of a (non-sweep) Job before it is marked failed. */
-    backoffLimit: z.number().int().nonnegative().default(2),
+    /**
+     * Pod retries of a (non-sweep) Job after a failure (exit 1) before it is marked failed;
+     * null: the stage's own (init 2; pretrain 4, since each retry resumes from its checkpoint).
+     */
+    backoffLimit: z.number().int().nonnegative().nullable().default(null),
     /** Finished Jobs (and their pods and logs) are deleted this long after finishing. */
     ttlSecondsAfterFinished: z.number().int().nonnegative().default(86_400),
     /**

@@ -27,10 +27,12 @@ const baseConfig = readPipelineDocument(join(k8sDir, 'base/config.yaml'));
 const options = kubernetesOptionsOf(baseConfig);
 
 const OVERLAYS = [
-  { dir: 'gpu', overlay: 'gpu', sweep: false },
-  { dir: 'cpu', overlay: 'cpu', sweep: false },
-  { dir: 'gpu-sweep', overlay: 'gpu', sweep: true },
-  { dir: 'cpu-sweep', overlay: 'cpu', sweep: true },
+  { dir: 'gpu', overlay: 'gpu', stage: 'init', sweep: false },
+  { dir: 'cpu', overlay: 'cpu', stage: 'init', sweep: false },
+  { dir: 'gpu-sweep', overlay: 'gpu', stage: 'init', sweep: true },
+  { dir: 'cpu-sweep', overlay: 'cpu', stage: 'init', sweep: true },
+  { dir: 'gpu-pretrain', overlay: 'gpu', stage: 'pretrain', sweep: false },
+  { dir: 'cpu-pretrain', overlay: 'cpu', stage: 'pretrain', sweep: false },
 ] as const;
 
 function render(dir: string): RenderedObject[] {
@@ -60,6 +62,7 @@ function essentials(job: Job) {
     securityContext: container?.securityContext,
     podFailurePolicy: job.spec?.podFailurePolicy,
     backoffLimit: job.spec?.backoffLimit,
+    terminationGracePeriodSeconds: pod?.terminationGracePeriodSeconds,
     backoffLimitPerIndex: job.spec?.backoffLimitPerIndex,
     ttlSecondsAfterFinished: job.spec?.ttlSecondsAfterFinished,
     activeDeadlineSeconds: job.spec?.activeDeadlineSeconds,
@@ -78,7 +81,7 @@ function hasGpu(job: Job): boolean {
   return limits.includes('nvidia.com/gpu') || (pod?.tolerations ?? []).length > 0 || pod?.nodeSelector !== undefined;
 }
 
-describe.each(OVERLAYS)('kubectl kustomize k8s/overlays/$dir', ({ dir, overlay, sweep }) => {
+describe.each(OVERLAYS)('kubectl kustomize k8s/overlays/$dir', ({ dir, overlay, stage, sweep }) => {
   const objects = render(`overlays/${dir}`);
   const job = one(objects, Job);
   const configMap = one(objects, ConfigMap);
@@ -102,19 +105,30 @@ describe.each(OVERLAYS)('kubectl kustomize k8s/overlays/$dir', ({ dir, overlay, 
     }
   });
 
-  it(sweep ? 'is an Indexed Job with one completion per configuration of the config' : 'is a single-run Job', () => {
+  it(sweep ? 'is an Indexed Job with one completion per configuration of the config' : `is a single-run Job of the ${stage} stage`, () => {
     if (sweep) {
       expect(job.spec?.completionMode).toBe('Indexed');
       expect(job.spec?.completions).toBe(sweepSize(options.sweep.axes));
-      expect(job.spec?.template.spec?.containers[0].args?.slice(0, 3)).toEqual(['sweep-run', '--stage', 'init']);
+      expect(job.spec?.template.spec?.containers[0].args?.slice(0, 3)).toEqual(['sweep-run', '--stage', stage]);
     } else {
       expect(job.spec?.completionMode).toBeUndefined();
-      expect(job.spec?.template.spec?.containers[0].args?.[0]).toBe('init');
+      expect(job.metadata?.name).toBe(`ddinit-${stage}`);
+      expect(job.spec?.template.spec?.containers[0].args?.slice(0, 3)).toEqual([stage, '--config', '/etc/ddinit/config.yaml']);
     }
   });
 
+  if (stage === 'pretrain') {
+    it('resumes after a pod restart: retries, and a grace period long enough to checkpoint on SIGTERM', () => {
+      expect(job.spec?.backoffLimit).toBe(4);
+      expect(job.spec?.template.spec?.terminationGracePeriodSeconds).toBe(120);
+      // Exit code 2 (bad input) still fails the Job at once; a disruption is retried without counting.
+      expect(job.spec?.podFailurePolicy?.rules.map((r) => r.action)).toEqual(['FailJob', 'Ignore']);
+      expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
+    });
+  }
+
   it('agrees with `ddinit k8s render` on the essentials, and then on every field', () => {
-    const fromCode = renderManifests(baseConfig, options, { overlay, sweep });
+    const fromCode = renderManifests(baseConfig, options, { overlay, stage, sweep });
     const codeJob = one(fromCode, Job);
     const codeConfigMap = one(fromCode, ConfigMap);
     expect(essentials(job)).toEqual(essentials(codeJob));

@@ -2,14 +2,10 @@
  * The init stage (the main job): data sample → model → within-layer init →
  * between-layer calibration → model + report, published atomically.
  *
- * A stage is a plain function of its configuration; storage and the backend are
- * bound by the caller (the CLI). The configuration hash covers the
- * result-defining configuration, the code version and the dataset's content
- * (its manifest), not its location. When `config.out` already holds an intact
- * artifact of the same hash, the stage is skipped unless `config.force`. Before
- * any work the output location is prepared: what a killed publish left is
- * finished or removed, and a location holding files ddinit did not write is
- * refused.
+ * A stage of the contract (stage-contract.ts): `runStage` opens the data and the
+ * output, hashes the configuration (result-defining configuration, code version,
+ * the dataset's content — never its location), skips an up-to-date artifact and
+ * publishes what `run` returns; the backend is bound by the CLI.
  */
 import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -18,36 +14,19 @@ import type { StoreOptions } from '@ddinit/data';
 import { calibrateChangeRates, type CalibrationResult } from '@ddinit/init-between-layer';
 import { initializeWithinLayers, parseWithinLayerOptions, resolveLayerPlans, type LayerInitStats, type WithinLayerReport } from '@ddinit/init-within-layer';
 import { parameterLayers, readKernel } from '@ddinit/models';
-import packageJson from '../../package.json' with { type: 'json' };
-import { resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
+import { PipelineConfigSchema, resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
 import { checkModelReference, modelImageSize, resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
 import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport } from '../report/report-schema';
-import { checkUpToDate, describeArtifact, hashConfig, type ArtifactLocation } from '../store/artifact-store';
-import { openArtifactLocation } from '../store/open-artifact-location';
-import { datasetIdentity } from './dataset-identity';
+import { formatLayerSummary } from '../report/layer-summary';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
-import { disposeInitSample, openInitData, readInitSample, type InitData, type InitSample } from './init-sample';
+import { disposeInitSample, readInitSample, type InitData, type InitSample } from './init-sample';
+import { CODE_VERSION, runStage } from './run-stage';
 import { checkSampleMemory, chooseSampleSize, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
+import type { StageContext, StageDefinition, StageInputs, StageOutcome, StageRun } from './stage-contract';
 
-export const CODE_VERSION: string = packageJson.version;
-
-export interface InitStageContext extends Observers {
-  /** The backend the caller selected (for the report and metadata). */
-  backend: string;
-  /** S3 client options (tests point them at a local server). */
-  store?: StoreOptions;
-}
-
-export interface InitOutcome {
-  /** True when an up-to-date artifact was already there. */
-  skipped: boolean;
-  /** Where the artifact is. */
-  location: string;
-  configHash: string;
-  report?: InitReport;
-}
+export { CODE_VERSION };
 
 const seconds = (): number => performance.now() / 1000;
 
@@ -115,7 +94,7 @@ interface PreparedSample {
  * the backend's memory, then reads the sample and the held-out images.
  * @throws ConfigError naming `sample` or `calibrationBatch`; DataError for the data.
  */
-async function prepareSample(config: PipelineConfig, context: InitStageContext, data: InitData, observers: Required<Observers>): Promise<PreparedSample> {
+async function prepareSample(config: PipelineConfig, context: StageContext, data: InitData, observers: Required<Observers>): Promise<PreparedSample> {
   const model = await resolveModel({
     model: config.model,
     modelOptions: config.modelOptions,
@@ -156,39 +135,15 @@ function heldOutReport(model: tf.LayersModel, heldOut: NonNullable<InitSample['h
   };
 }
 
-/**
- * Runs the init stage.
- * @throws ConfigError / DataError / ShapeError for bad configuration or input
- *   (the CLI exits 2), NumericalError or StorageError otherwise (exit 1).
- */
-export async function runInitStage(config: PipelineConfig, context: InitStageContext): Promise<InitOutcome> {
+/** The init stage: within-layer init, then between-layer calibration, of `model` on a sample of the data. */
+async function runInit(config: PipelineConfig, inputs: StageInputs, context: StageContext): Promise<StageRun<InitReport>> {
   const logger = context.logger ?? silentLogger;
   const progress = context.progress ?? silentProgress;
   const start = seconds();
-  const store = { ...context.store, logger };
-  // A wrong --model is reported before any data is read; the manifest alone gives the dataset's identity.
-  const modelReference = { model: config.model, modelOptions: config.modelOptions, store: context.store ?? {} };
-  await checkModelReference(modelReference);
-  const data = await openInitData(
-    { data: config.data, split: config.split, store: context.store ?? {}, decodeSize: () => modelImageSize(modelReference) },
-    { logger, progress },
-  );
-  const configHash = hashConfig({ ...resultDefiningConfig(config), dataset: datasetIdentity(data.dataset.manifest), codeVersion: CODE_VERSION });
-  const location: ArtifactLocation = openArtifactLocation(config.out, store);
-  await location.prepare();
-  if (!config.force) {
-    const state = await checkUpToDate(location, configHash);
-    if (state.upToDate) {
-      logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: location.url, configHash });
-      return { skipped: true, location: location.url, configHash };
-    }
-    if (state.reason !== 'no complete artifact') logger.info('redoing the stage', { out: location.url, reason: state.reason });
-  }
-
   let sample: InitSample | undefined;
   let model: tf.LayersModel | undefined;
   try {
-    const prepared = await prepareSample(config, context, data, { logger, progress });
+    const prepared = await prepareSample(config, context, inputs.data, { logger, progress });
     ({ sample, model } = prepared);
     const { choice } = prepared;
     logger.info('sample ready', {
@@ -251,7 +206,7 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
       },
       heldOut: sample.heldOut && heldOutLayers && heldOutReport(model, sample.heldOut, heldOutLayers, sample.classes),
       firstLayerFilters: firstLayerFilters(model),
-      configHash,
+      configHash: inputs.configHash,
       codeVersion: CODE_VERSION,
       createdAt: new Date().toISOString(),
     });
@@ -259,14 +214,41 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
     report.timings.totalSeconds = seconds() - start;
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderReportHtml(report)));
-    await location.publish(
-      files,
-      describeArtifact(files, { stage: 'init', configHash, seed: config.seed, codeVersion: CODE_VERSION, backend: context.backend }),
-    );
-    logger.info('artifact published', { out: location.url, files: [...files.keys()] });
-    return { skipped: false, location: location.url, configHash, report };
+    return { interrupted: false, files, report };
   } finally {
     if (sample) disposeInitSample(sample);
     model?.dispose();
   }
+}
+
+const modelReferenceOf = (config: PipelineConfig, store: StoreOptions) => ({ model: config.model, modelOptions: config.modelOptions, store });
+
+export const initStage: StageDefinition<PipelineConfig, InitReport> = {
+  name: 'init',
+  summary: 'initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html',
+  schema: PipelineConfigSchema,
+  configFrom: (pipeline, _document, flags) => PipelineConfigSchema.parse({ ...pipeline, ...flags }),
+  // A wrong --model is reported before any data is read; the manifest alone gives the dataset's identity.
+  precheck: (config, store) => checkModelReference(modelReferenceOf(config, store)),
+  dataset: (config, store) => ({ data: config.data, split: config.split, decodeSize: () => modelImageSize(modelReferenceOf(config, store)) }),
+  artifacts: () => [],
+  definingConfig: resultDefiningConfig,
+  checkpoints: false,
+  run: runInit,
+  describe: (report, location) => ({
+    text: formatLayerSummary(report),
+    json: { out: location, report: 'report.json', summary: report.calibration, seconds: report.timings },
+  }),
+  job: { backoffLimit: 2, terminationGracePeriodSeconds: 30 },
+};
+
+export type InitOutcome = StageOutcome<InitReport>;
+
+/**
+ * Runs the init stage through {@link runStage}.
+ * @throws ConfigError / DataError / ShapeError for bad configuration or input
+ *   (the CLI exits 2), NumericalError or StorageError otherwise (exit 1).
+ */
+export function runInitStage(config: PipelineConfig, context: StageContext): Promise<InitOutcome> {
+  return runStage(initStage, config, context);
 }

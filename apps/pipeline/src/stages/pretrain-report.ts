@@ -10,7 +10,7 @@ export interface PretrainReport {
   schemaVersion: 1;
   stage: 'pretrain';
   task: 'rotation';
-  /** The init artifact the network came from. */
+  /** Where the network came from: the init artifact's location, or `<method> baseline of <model>`. */
   from: string;
   featureLayer: string;
   backend: string;

@@ -1,7 +1,9 @@
 /**
- * The pretrain stage: an init artifact's network → a pretext head → self-supervised
- * training on the dataset's images (rotation prediction) → the trained trunk
- * (head removed) with report.json and report.html, published atomically.
+ * The pretrain stage: a network — an init artifact's, or a data-free baseline
+ * initialization of a model — → a pretext head → self-supervised training on the
+ * dataset's images (rotation prediction) → the trained trunk (head removed) with
+ * report.json and report.html. A stage of the contract (stage-contract.ts):
+ * `runStage` opens the data, the init artifact and the output, and publishes.
  *
  * Resumable: checkpoints go to the checkpoint store beside `out` every
  * `checkpointEvery` steps and when `signal` aborts (the CLI wires SIGTERM to it);
@@ -10,62 +12,27 @@
  * `stepBatches` gives every step the same batch in every run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
-import { stepBatches, toTensorBatch, type StoreOptions } from '@ddinit/data';
+import { ConfigError, silentLogger, silentProgress } from '@ddinit/core';
+import { stepBatches, toTensorBatch } from '@ddinit/data';
+import { initializeBaseline, type BaselineMethod } from '@ddinit/init-within-layer';
 import { ROTATION_CLASSES, rotationBatch, withPretextHead } from '@ddinit/pretrain';
 import { classificationObjective, trainModel, type LabelledBatch, type TrainResult } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
-import { z } from 'zod';
-import packageJson from '../../package.json' with { type: 'json' };
-import { readModel } from '../model/load-model';
-import { inputNormalizationOf, modelToFiles } from '../model/model-files';
-import { checkUpToDate, describeArtifact, hashConfig } from '../store/artifact-store';
-import { CheckpointStore } from '../store/checkpoint-store';
-import { openArtifactLocation } from '../store/open-artifact-location';
-import { datasetIdentity } from './dataset-identity';
-import { openInitData, type InitData } from './init-sample';
+import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
+import { DEFAULT_BASELINE_MODEL, PretrainConfigSchema, type PretrainConfig } from '../config/pretrain-config';
+import { inputNormalizationOf, MODEL_FILE, modelFromFiles, modelToFiles } from '../model/model-files';
+import { checkModelReference, resolveModel } from '../model/resolve-model';
+import { initStage } from './init-stage';
+import { disposeInitSample, readInitSample, type InitData } from './init-sample';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
+import { CODE_VERSION, runStage } from './run-stage';
+import type { ArtifactInput, StageContext, StageDefinition, StageInputs, StageOutcome, StageRun } from './stage-contract';
 
-export const PretrainConfigSchema = z
-  .object({
-    /** The init artifact whose network is pretrained (a directory or s3:// prefix). */
-    from: z.string().min(1).default('artifacts/init'),
-    data: z.string().min(1).default('embedded'),
-    split: z.string().min(1).default('train'),
-    task: z.enum(['rotation']).default('rotation'),
-    /** The trunk layer the head reads; null: the last layer with a spatial (4-D) output. */
-    featureLayer: z.string().min(1).nullable().default(null),
-    steps: z.int().min(1).default(300),
-    /** Images per step (rotation shows each at four turns: 4× as many network inputs). */
-    batchSize: z.int().min(1).default(32),
-    optimizer: z.enum(['sgd', 'momentum', 'nesterov', 'adam']).default('momentum'),
-    learningRate: z.number().gt(0).default(0.01),
-    weightDecay: z.number().min(0).default(5e-4),
-    checkpointEvery: z.int().min(0).default(50),
-    seed: z.int().default(0),
-    out: z.string().min(1).default('artifacts/pretrain'),
-    force: z.boolean().default(false),
-  })
-  .strict();
+export { PretrainConfigSchema };
+export type { PretrainConfig, PretrainConfigInput } from '../config/pretrain-config';
 
-export type PretrainConfig = z.output<typeof PretrainConfigSchema>;
-export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;
-
-export interface PretrainContext extends Observers {
-  backend: string;
-  store?: StoreOptions;
-  /** Aborting it stops the run after the current step, with a checkpoint. */
-  signal?: AbortSignal;
-}
-
-export interface PretrainOutcome {
-  skipped: boolean;
-  /** True when the signal stopped it before the last step (a checkpoint holds the progress). */
-  interrupted: boolean;
-  location: string;
-  configHash: string;
-  report?: PretrainReport;
-}
+export type PretrainContext = StageContext;
+export type PretrainOutcome = StageOutcome<PretrainReport>;
 
 /** The last layer whose output is 4-D (the deepest feature map), for the head. */
 function lastSpatialLayer(network: tf.LayersModel): string {
@@ -89,6 +56,9 @@ async function* pretextBatches(
   fromStep: number,
 ): AsyncGenerator<LabelledBatch> {
   for await (const batch of stepBatches(data.dataset, data.split, { batchSize: config.batchSize, seed: config.seed, fromStep })) {
+    // One event-loop turn per step: the SIGTERM handler (→ abort) runs only between macrotasks, and a
+    // prefetched batch resolves as a microtask, so without it a run would never see the signal.
+    await new Promise((resolve) => setImmediate(resolve));
     const tensors = toTensorBatch(batch, { scale: normalization.scale, mean: normalization.mean, std: normalization.std });
     try {
       yield rotationBatch(tensors.images);
@@ -98,44 +68,67 @@ async function* pretextBatches(
   }
 }
 
+/** The network to pretrain, the normalization its inputs get, and a description of where it came from. */
+interface StartingNetwork {
+  network: tf.LayersModel;
+  normalization: InputNormalizationConfig;
+  from: string;
+}
+
+/** The init artifact's network, with the input normalization init recorded in it. */
+async function networkOfArtifact(inputs: StageInputs): Promise<StartingNetwork> {
+  const { location, metadata } = inputs.artifacts.init;
+  const where = `${location.url}/${MODEL_FILE}`;
+  const network = await modelFromFiles((name) => location.readFile(name, metadata), where);
+  const normalization = inputNormalizationOf(network, where);
+  if (normalization === undefined) {
+    network.dispose();
+    throw new ConfigError('the init artifact has no input normalization to read the data with', {
+      where,
+      expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)',
+    });
+  }
+  return { network, normalization, from: location.url };
+}
+
 /**
- * Runs the pretrain stage.
- * @throws ConfigError / DataError / ShapeError for bad input (exit 2): no init artifact at
- *   `from`, a model without its input normalization, a checkpoint of another configuration;
- *   NumericalError after a checkpoint when training diverges; StorageError otherwise.
+ * `model` with the baseline initialization, its inputs standardized by the per-channel
+ * mean and std of the first `sample` images of the split's seeded epoch — init's sample rule.
+ * @throws DataError when the split has fewer than `sample` images.
  */
-export async function runPretrainStage(config: PretrainConfig, context: PretrainContext): Promise<PretrainOutcome> {
+async function networkOfBaseline(config: PretrainConfig, method: BaselineMethod, inputs: StageInputs, context: StageContext): Promise<StartingNetwork> {
+  const model = config.model ?? DEFAULT_BASELINE_MODEL;
+  const sample = await readInitSample(inputs.data, { size: config.sample, heldOut: 0, seed: config.seed }, context);
+  const normalization = sample.normalization;
+  disposeInitSample(sample);
+  const network = await resolveModel({
+    model,
+    modelOptions: config.modelOptions ?? {},
+    seed: config.seed,
+    inputShape: inputs.data.inputShape,
+    classes: inputs.data.classes,
+    store: inputs.store,
+  });
+  try {
+    initializeBaseline(network, method, config.seed);
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  context.logger?.info('baseline initialization', { method, model, seed: config.seed, normalizationSample: config.sample });
+  return { network, normalization, from: `${method} baseline of ${model}` };
+}
+
+/** Trains the pretext task on `start.network` from the newest checkpoint, if any; returns the files to publish. */
+async function runPretrain(config: PretrainConfig, inputs: StageInputs, context: StageContext): Promise<StageRun<PretrainReport>> {
   const logger = context.logger ?? silentLogger;
   const progress = context.progress ?? silentProgress;
-  const store = { ...context.store, logger };
-  const source = await openArtifactLocation(config.from, store).readMetadata();
-  if (source === null)
-    throw new ConfigError('no init artifact to pretrain (run `ddinit init` first, or name one with --from)', {
-      where: 'from',
-      expected: 'a directory or s3:// prefix holding an init artifact (metadata.json)',
-      actual: config.from,
-    });
-  const data = await openInitData({ data: config.data, split: config.split, store: context.store ?? {} }, { logger, progress });
-  const { out: _out, force: _force, ...defining } = config;
-  const configHash = hashConfig({ ...defining, from: source.configHash, dataset: datasetIdentity(data.dataset.manifest), codeVersion: packageJson.version });
-  const location = openArtifactLocation(config.out, store);
-  await location.prepare();
-  if (!config.force && (await checkUpToDate(location, configHash)).upToDate) {
-    logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: location.url, configHash });
-    return { skipped: true, interrupted: false, location: location.url, configHash };
-  }
-  const network = await readModel(config.from, context.store ?? {});
+  const start = config.baseline === undefined ? await networkOfArtifact(inputs) : await networkOfBaseline(config, config.baseline, inputs, context);
+  const { network, normalization } = start;
   try {
-    const normalization = inputNormalizationOf(network, config.from);
-    if (normalization === undefined)
-      throw new ConfigError('the init artifact has no input normalization to read the data with', {
-        where: `${config.from}/model.json`,
-        expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)',
-      });
     const featureLayer = config.featureLayer ?? lastSpatialLayer(network);
     const model = withPretextHead(network, { featureLayer, classes: ROTATION_CLASSES, seed: config.seed });
-    const checkpoints = new CheckpointStore(config.out, configHash, store);
-    const resume = config.force ? null : await checkpoints.latest();
+    const resume = config.force ? null : await inputs.checkpoints.latest();
     const result = await trainModel(
       model,
       classificationObjective,
@@ -148,39 +141,93 @@ export async function runPretrainStage(config: PretrainConfig, context: Pretrain
         schedule: { kind: 'cosine', minFactor: 0 },
       },
       {
-        data: (fromStep) => pretextBatches(data, config, normalization, fromStep),
+        data: (fromStep) => pretextBatches(inputs.data, config, normalization, fromStep),
         release: (b) => tf.dispose([b.inputs, b.labels]),
-        onCheckpoint: (bytes, step) => checkpoints.save(step, bytes),
+        onCheckpoint: (bytes, step) => inputs.checkpoints.save(step, bytes),
         ...(resume ? { resume: { bytes: resume.bytes, where: resume.where } } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
       },
       { logger, progress },
     );
-    if (result.interrupted) return { skipped: false, interrupted: true, location: location.url, configHash };
-    const report = pretrainReport(config, featureLayer, result, context.backend, configHash);
+    if (result.interrupted) return { interrupted: true };
+    const report = pretrainReport(config, start.from, featureLayer, result, context.backend, inputs.configHash);
     const files = await modelToFiles(network, { inputNormalization: normalization });
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderPretrainHtml(report)));
-    await location.publish(
-      files,
-      describeArtifact(files, { stage: 'pretrain', configHash, seed: config.seed, codeVersion: packageJson.version, backend: context.backend }),
-    );
-    await checkpoints.clear();
-    logger.info('artifact published', { out: location.url, files: [...files.keys()] });
-    return { skipped: false, interrupted: false, location: location.url, configHash, report };
+    return { interrupted: false, files, report };
   } finally {
     network.dispose();
   }
 }
 
-function pretrainReport(config: PretrainConfig, featureLayer: string, result: TrainResult, backend: string, configHash: string): PretrainReport {
+/** The init artifact the network comes from: named by `from`, or this pipeline config's init stage found by its hash; none for a baseline. */
+function initInput(config: PretrainConfig, pipeline: PipelineConfig | undefined): ArtifactInput[] {
+  if (config.baseline !== undefined) return [];
+  if (config.from !== undefined) return [{ name: 'init', stage: 'init', location: config.from, key: 'from', expect: { kind: 'any' } }];
+  const init = pipeline ?? PipelineConfigSchema.parse({});
+  return [{ name: 'init', stage: 'init', location: init.out, key: 'out', expect: { kind: 'config', definition: initStage, config: init } }];
+}
+
+/** The section's keys over the top level's data, split, seed and force, then the flags. */
+function pretrainConfigFrom(pipeline: PipelineConfig, document: Readonly<Record<string, unknown>>, flags: Readonly<Record<string, unknown>>): PretrainConfig {
+  const section = typeof document['pretrain'] === 'object' && document['pretrain'] !== null ? (document['pretrain'] as Record<string, unknown>) : {};
+  const inherited = { data: pipeline.data, split: pipeline.split, seed: pipeline.seed, force: pipeline.force };
+  // A flag not given (undefined) must not hide the section's value.
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  return PretrainConfigSchema.parse({ ...inherited, ...section, ...given });
+}
+
+/** The result-defining configuration: no locations (the init artifact counts by its hash), the model only for a baseline. */
+function definingConfig(config: PretrainConfig): Record<string, unknown> {
+  const { out: _out, force: _force, from: _from, model, modelOptions, sample, ...rest } = config;
+  return config.baseline === undefined ? rest : { ...rest, model: model ?? DEFAULT_BASELINE_MODEL, modelOptions: modelOptions ?? {}, sample };
+}
+
+export const pretrainStage: StageDefinition<PretrainConfig, PretrainReport> = {
+  name: 'pretrain',
+  summary:
+    'self-supervised pretraining (rotation prediction) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
+  schema: PretrainConfigSchema,
+  configFrom: pretrainConfigFrom,
+  // A baseline's wrong --model is reported before any data is read.
+  precheck: async (config, store) => {
+    if (config.baseline !== undefined)
+      await checkModelReference({ model: config.model ?? DEFAULT_BASELINE_MODEL, modelOptions: config.modelOptions ?? {}, store });
+  },
+  dataset: (config) => ({ data: config.data, split: config.split }),
+  artifacts: initInput,
+  definingConfig,
+  checkpoints: true,
+  run: runPretrain,
+  describe: (report, location) => ({
+    text: `pretrained (${report.task}, ${report.steps} steps${report.resumedFrom === null ? '' : `, resumed from step ${report.resumedFrom}`}): accuracy ${report.final.accuracy.toFixed(3)} (chance ${report.final.chanceAccuracy}), loss ${report.final.loss.toFixed(4)} → ${location}`,
+    json: { out: location, report: 'report.json', final: report.final, resumedFrom: report.resumedFrom },
+  }),
+  // Every retry resumes from the newest checkpoint, so retries are cheap: more than init's.
+  // 120 s of grace: the step in flight, then the checkpoint (weights and optimizer slots) written to the bucket — see docs/kubernetes.md.
+  job: { backoffLimit: 4, terminationGracePeriodSeconds: 120 },
+};
+
+/**
+ * Runs the pretrain stage through {@link runStage}; `pipeline` is the config whose init stage
+ * is found by hash when neither `from` nor `baseline` is set (default: all defaults).
+ * @throws ConfigError / DataError / ShapeError for bad input (exit 2): no init artifact, one of
+ *   another configuration, a model without its input normalization, a checkpoint of another
+ *   configuration, a missing split; NumericalError after a checkpoint when training diverges;
+ *   StorageError otherwise.
+ */
+export function runPretrainStage(config: PretrainConfig, context: PretrainContext, pipeline?: PipelineConfig): Promise<PretrainOutcome> {
+  return runStage(pretrainStage, config, context, pipeline);
+}
+
+function pretrainReport(config: PretrainConfig, from: string, featureLayer: string, result: TrainResult, backend: string, configHash: string): PretrainReport {
   const last = result.steps.slice(-Math.min(20, result.steps.length));
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
   return {
     schemaVersion: 1,
     stage: 'pretrain',
     task: config.task,
-    from: config.from,
+    from,
     featureLayer,
     backend,
     seed: config.seed,
@@ -191,7 +238,7 @@ function pretrainReport(config: PretrainConfig, featureLayer: string, result: Tr
     final: { loss: mean(last.map((s) => s.loss)), accuracy: mean(last.map((s) => s.metrics.accuracy ?? Number.NaN)), chanceAccuracy: 1 / ROTATION_CLASSES },
     curve: result.steps.map((s) => ({ step: s.step, loss: s.loss, accuracy: s.metrics.accuracy ?? null, learningRate: s.learningRate })),
     configHash,
-    codeVersion: packageJson.version,
+    codeVersion: CODE_VERSION,
     createdAt: new Date().toISOString(),
   };
 }

@@ -38,7 +38,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'pretrain',
     summary:
-      'self-supervised pretraining (rotation prediction) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
+      'self-supervised pretraining (rotation, context prediction or jigsaw) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
     load: async () => (await import('./commands/pretrain-command')).registerPretrainCommand,
   },
   { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },

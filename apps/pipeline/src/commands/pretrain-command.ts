@@ -1,5 +1,5 @@
 /**
- * `ddinit pretrain`: self-supervised pretraining (rotation prediction) of an init
+ * `ddinit pretrain`: self-supervised pretraining (rotation, context prediction or jigsaw) of an init
  * artifact's network, or of a baseline initialization of a model; writes the
  * trained trunk with report.json and report.html. SIGTERM (what Kubernetes sends
  * before it kills a pod) stops it after the current step with a checkpoint; the
@@ -17,7 +17,7 @@ import { BASELINE_METHODS } from '@ddinit/init-within-layer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES } from '../config/pipeline-config';
-import { OPTIMIZERS } from '../config/pretrain-config';
+import { OPTIMIZERS, PRETRAIN_TASKS } from '../config/pretrain-config';
 import type { LogFormat } from '../observe/console-observers';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { pretrainStage, type PretrainOutcome } from '../stages/pretrain-stage';
@@ -34,6 +34,7 @@ interface PretrainFlags {
   featureLayer?: string;
   steps?: number;
   batchSize?: number;
+  task?: (typeof PRETRAIN_TASKS)[number];
   optimizer?: (typeof OPTIMIZERS)[number];
   learningRate?: number;
   weightDecay?: number;
@@ -73,9 +74,18 @@ export function registerPretrainCommand(program: Command, io: StageCommandIo = p
     .option('--sample <images>', 'with --baseline: images whose per-channel mean and std standardize the inputs (default 256)', parseNumber('--sample', true))
     .option('--data <location>', "dataset: 'embedded' (default), a directory or s3://bucket/prefix with manifest.json")
     .option('--split <name>', 'split to train on (default train)')
-    .option('--feature-layer <layer>', 'trunk layer the rotation head reads (default: the last layer with a spatial output)')
+    .addOption(
+      new Option('--task <name>', 'pretext task: rotation (4 turns), context (patch pairs, 8 positions), jigsaw (9 tiles, N orders); default rotation').choices(
+        PRETRAIN_TASKS,
+      ),
+    )
+    .option('--feature-layer <layer>', "trunk layer the task's head reads (default: the last layer with a spatial output)")
     .option('--steps <n>', 'training steps (default 300)', parseNumber('--steps', true))
-    .option('--batch-size <images>', 'images per step, each shown at four turns (default 32)', parseNumber('--batch-size', true))
+    .option(
+      '--batch-size <images>',
+      'images per step: rotation shows each at 4 turns, context and jigsaw cut each into 9 patches (default 32)',
+      parseNumber('--batch-size', true),
+    )
     .addOption(new Option('--optimizer <name>', 'optimizer (default momentum 0.9)').choices(OPTIMIZERS))
     .option('--learning-rate <rate>', 'base learning rate, cosine schedule (default 0.01)', parseNumber('--learning-rate', false))
     .option('--weight-decay <lambda>', 'L2 weight decay on kernels (default 5e-4)', parseNumber('--weight-decay', false))

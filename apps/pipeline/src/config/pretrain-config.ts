@@ -12,13 +12,37 @@
  *   hash at its `out` (the file's top level is the init stage's configuration).
  */
 import { BASELINE_METHODS } from '@ddinit/init-within-layer';
+import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
 import { z } from 'zod';
 
-export const PRETRAIN_TASKS = ['rotation'] as const;
+export const PRETRAIN_TASKS = ['rotation', 'context', 'jigsaw'] as const;
 export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
 
 /** The model a baseline initializes when none is named. */
 export const DEFAULT_BASELINE_MODEL = 'caffenet-small';
+
+/**
+ * Options of the patch tasks (context, jigsaw), any subset; the library checks the
+ * values (a grid that does not fit the images, a share outside [0, 1]) and fills the
+ * rest with its defaults for the images' size (libs/pretrain README).
+ */
+const TaskOptionsSchema = z
+  .object({
+    geometry: z
+      .object({ patch: z.int().min(1), gap: z.int().min(0), jitter: z.int().min(0) })
+      .partial()
+      .strict(),
+    colour: z.enum(['drop', 'project', 'none']),
+    resampleShare: z.number(),
+    normalize: z.boolean(),
+    reduction: z.enum(['flatten', 'average']),
+    hiddenUnits: z.array(z.int().min(1)),
+    /** Jigsaw only: N, the permutations (classes), and the candidate pool they are chosen from (null: all 9!). */
+    permutations: z.int().min(2),
+    candidates: z.int().min(2).nullable(),
+  })
+  .partial()
+  .strict() satisfies z.ZodType<ContextOptionsInput & JigsawOptionsInput>;
 
 const pretrainFields = {
   /** An init artifact whose network is pretrained (a directory or s3:// prefix). */
@@ -34,6 +58,8 @@ const pretrainFields = {
   data: z.string().min(1).default('embedded'),
   split: z.string().min(1).default('train'),
   task: z.enum(PRETRAIN_TASKS).default('rotation'),
+  /** Options of the context and jigsaw tasks (rotation has none). */
+  taskOptions: TaskOptionsSchema.default({}),
   /** The trunk layer the head reads; null: the last layer with a spatial (4-D) output. */
   featureLayer: z.string().min(1).nullable().default(null),
   steps: z.int().min(1).default(300),
@@ -49,7 +75,11 @@ const pretrainFields = {
 };
 
 /** Where the network comes from: at most one of `from` and `baseline`; `model` only with a baseline. */
-function checkSource(config: { from?: string; baseline?: string; model?: string; modelOptions?: unknown }, context: z.RefinementCtx): void {
+function checkSource(
+  config: { from?: string; baseline?: string; model?: string; modelOptions?: unknown; task?: string; taskOptions?: Record<string, unknown> },
+  context: z.RefinementCtx,
+): void {
+  checkTaskOptions(config, context);
   if (config.from !== undefined && config.baseline !== undefined) {
     context.addIssue({
       code: 'custom',
@@ -60,6 +90,13 @@ function checkSource(config: { from?: string; baseline?: string; model?: string;
   if (config.baseline === undefined && (config.model !== undefined || config.modelOptions !== undefined)) {
     context.addIssue({ code: 'custom', path: ['model'], message: 'the model comes from the init artifact; model and modelOptions go with baseline' });
   }
+}
+
+/** Rotation takes no options; permutations and candidates are jigsaw's alone. */
+function checkTaskOptions(config: { task?: string; taskOptions?: Record<string, unknown> }, context: z.RefinementCtx): void {
+  const given = Object.keys(config.taskOptions ?? {});
+  const misplaced = config.task === 'rotation' ? given : config.task === 'context' ? given.filter((key) => key === 'permutations' || key === 'candidates') : [];
+  for (const key of misplaced) context.addIssue({ code: 'custom', path: ['taskOptions', key], message: `not an option of the ${config.task} task` });
 }
 
 export const PretrainConfigSchema = z.object(pretrainFields).strict().superRefine(checkSource);

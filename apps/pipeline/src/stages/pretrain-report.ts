@@ -3,13 +3,17 @@
  * final pretext loss and accuracy (mean of the last 20 steps) against chance, and
  * the learning curves.
  */
+import type { PretextTaskName } from '@ddinit/pretrain';
 import { lineChartSvg } from '../report/line-chart';
 import { escapeHtml } from '../report/svg-charts';
 
 export interface PretrainReport {
   schemaVersion: 1;
   stage: 'pretrain';
-  task: 'rotation';
+  task: PretextTaskName;
+  /** The pretext classes (chance = 1 / classes) and one trunk input's [height, width, channels]: the image, a patch or a tile. */
+  classes: number;
+  trunkInput: number[];
   /** Where the network came from: the init artifact's location, or `<method> baseline of <model>`. */
   from: string;
   featureLayer: string;
@@ -46,7 +50,8 @@ export function renderPretrainHtml(report: PretrainReport): string {
     reference: { value: report.final.chanceAccuracy, label: 'chance' },
   });
   const rows: [string, string][] = [
-    ['task', report.task],
+    ['task', `${report.task} (${report.classes} classes)`],
+    ['trunk input', report.trunkInput.join('×')],
     ['from', report.from],
     ['trunk feature layer', report.featureLayer],
     ['steps × images', `${report.steps} × ${report.batchSize} (×4 turns)`],

@@ -131,4 +131,36 @@ describe('ddinit pretrain (stage)', () => {
       runPretrainStage(config({ from: undefined, steps: 1, out: join(dir, 'by-hash-1') }), { backend: 'wasm' }, initConfig({ seed: 1 })),
     ).rejects.toThrow(/^out file:\/\/.*\/init: the init artifact here was made from another configuration than this config's init stage/);
   }, 240_000);
+
+  it('a patch task (jigsaw): the trunk built for its tiles from a baseline; an init artifact of whole images is refused naming the tile size', async () => {
+    const patchConfig = (over: Partial<PretrainConfigInput>) =>
+      config({
+        task: 'jigsaw',
+        taskOptions: { permutations: 10 },
+        steps: 3,
+        batchSize: 4,
+        checkpointEvery: 0,
+        ...over,
+      });
+    const run = await runPretrainStage(
+      patchConfig({
+        from: undefined,
+        baseline: 'he-normal',
+        model: 'resnet-small',
+        modelOptions: { blocksPerStage: 1, baseChannels: 4, batchNorm: false },
+        sample: 16,
+        out: join(dir, 'jigsaw'),
+      }),
+      { backend: 'wasm' },
+    );
+    // 28-px images: 8-px tiles (the scaled jigsaw geometry), 10 orders → chance 0.1.
+    expect(run.report).toMatchObject({ task: 'jigsaw', classes: 10, trunkInput: [8, 8, 1], final: { chanceAccuracy: 0.1 } });
+    expect(Number.isFinite(run.report?.final.loss)).toBe(true);
+    const model = JSON.parse(readFileSync(join(dir, 'jigsaw', 'model.json'), 'utf8'));
+    expect(JSON.stringify(model.modelTopology)).toContain('"batch_input_shape":[null,8,8,1]');
+    await expect(runPretrainStage(patchConfig({ out: join(dir, 'jigsaw-from-init') }), { backend: 'wasm' })).rejects.toThrow(
+      /model\.json: the init artifact's network does not take the jigsaw task's inputs \(expected one input of 8×8×1 .*--size 8.*, got 28×28×1\)/,
+    );
+    expect(() => config({ taskOptions: { permutations: 10 } })).toThrow(/"taskOptions",\s*"permutations".*not an option of the rotation task/s);
+  }, 240_000);
 });

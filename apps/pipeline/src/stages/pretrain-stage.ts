@@ -1,7 +1,7 @@
 /**
  * The pretrain stage: a network — an init artifact's, or a data-free baseline
  * initialization of a model — → a pretext head → self-supervised training on the
- * dataset's images (rotation prediction) → the trained trunk (head removed) with
+ * dataset's images (rotation, context prediction or jigsaw) → the trained trunk (head removed) with
  * report.json and report.html. A stage of the contract (stage-contract.ts):
  * `runStage` opens the data, the init artifact and the output, and publishes.
  *
@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, silentLogger, silentProgress } from '@ddinit/core';
 import { stepBatches, toTensorBatch } from '@ddinit/data';
 import { initializeBaseline, type BaselineMethod } from '@ddinit/init-within-layer';
-import { ROTATION_CLASSES, rotationBatch, withPretextHead } from '@ddinit/pretrain';
+import { createPretextTask, type PretextTask, type PretextTaskConfig } from '@ddinit/pretrain';
 import { classificationObjective, trainModel, type LabelledBatch, type TrainResult } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
@@ -35,11 +35,11 @@ export type PretrainContext = StageContext;
 export type PretrainOutcome = StageOutcome<PretrainReport>;
 
 /** The last layer whose output is 4-D (the deepest feature map), for the head. */
-function lastSpatialLayer(network: tf.LayersModel): string {
+function lastSpatialLayer(network: tf.LayersModel, task: string): string {
   const spatial = network.layers.filter((l) => !(l instanceof tf.LayersModel) && (l.outputShape as number[]).length === 4);
   const last = spatial.at(-1);
   if (last === undefined) {
-    throw new ConfigError('the trunk has no spatial output for the rotation head', {
+    throw new ConfigError(`the trunk has no spatial output for the ${task} head`, {
       where: `model ${network.name}`,
       expected: 'a layer with a 4-D (NHWC) output',
       actual: network.layers.map((l) => l.name).join(', '),
@@ -48,20 +48,22 @@ function lastSpatialLayer(network: tf.LayersModel): string {
   return last.name;
 }
 
-/** Step s's pretext batch: the dataset's images standardized as at init, each at four turns. */
+/** Step s's pretext batch: the dataset's images standardized as at init, made into the task's inputs (turns, patches or tiles). */
 async function* pretextBatches(
   data: InitData,
   config: PretrainConfig,
+  task: PretextTask,
   normalization: InputNormalizationConfig,
   fromStep: number,
 ): AsyncGenerator<LabelledBatch> {
+  let step = fromStep;
   for await (const batch of stepBatches(data.dataset, data.split, { batchSize: config.batchSize, seed: config.seed, fromStep })) {
     // One event-loop turn per step: the SIGTERM handler (→ abort) runs only between macrotasks, and a
     // prefetched batch resolves as a microtask, so without it a run would never see the signal.
     await new Promise((resolve) => setImmediate(resolve));
     const tensors = toTensorBatch(batch, { scale: normalization.scale, mean: normalization.mean, std: normalization.std });
     try {
-      yield rotationBatch(tensors.images);
+      yield task.buildBatch(tensors.images, step++);
     } finally {
       tf.dispose([tensors.images, tensors.labels, tensors.multiHot, tensors.masks].filter((t) => t !== undefined) as tf.Tensor[]);
     }
@@ -76,19 +78,39 @@ interface StartingNetwork {
 }
 
 /** The init artifact's network, with the input normalization init recorded in it. */
-async function networkOfArtifact(inputs: StageInputs): Promise<StartingNetwork> {
+async function networkOfArtifact(inputs: StageInputs, task: PretextTask): Promise<StartingNetwork> {
   const { location, metadata } = inputs.artifacts.init;
   const where = `${location.url}/${MODEL_FILE}`;
   const network = await modelFromFiles((name) => location.readFile(name, metadata), where);
-  const normalization = inputNormalizationOf(network, where);
-  if (normalization === undefined) {
+  try {
+    const normalization = inputNormalizationOf(network, where);
+    if (normalization === undefined)
+      throw new ConfigError('the init artifact has no input normalization to read the data with', {
+        where,
+        expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)',
+      });
+    checkTrunkTakesTaskInputs(network, task, where);
+    return { network, normalization, from: location.url };
+  } catch (error) {
     network.dispose();
-    throw new ConfigError('the init artifact has no input normalization to read the data with', {
-      where,
-      expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)',
-    });
+    throw error;
   }
-  return { network, normalization, from: location.url };
+}
+
+/**
+ * A patch task's trunk sees patches or tiles, not whole images: an init artifact must
+ * have been initialized at that size (init reads data at the model's input size).
+ * @throws ConfigError naming both sizes and the way to an artifact of the right one.
+ */
+function checkTrunkTakesTaskInputs(network: tf.LayersModel, task: PretextTask, where: string): void {
+  const shape = network.inputs[0]?.shape.slice(1) ?? [];
+  if (network.inputs.length === 1 && shape.every((size, i) => size === task.inputShape[i])) return;
+  const [side] = task.inputShape;
+  throw new ConfigError(`the init artifact's network does not take the ${task.name} task's inputs`, {
+    where,
+    expected: `one input of ${task.inputShape.join('×')} (${task.name === 'rotation' ? 'the images' : 'a patch'}; initialize the network on data of that size, e.g. \`ddinit data convert image-folder --size ${side}\`, or pretrain from --baseline)`,
+    actual: network.inputs.map((input) => input.shape.slice(1).join('×')).join(', '),
+  });
 }
 
 /**
@@ -96,7 +118,13 @@ async function networkOfArtifact(inputs: StageInputs): Promise<StartingNetwork> 
  * mean and std of the first `sample` images of the split's seeded epoch — init's sample rule.
  * @throws DataError when the split has fewer than `sample` images.
  */
-async function networkOfBaseline(config: PretrainConfig, method: BaselineMethod, inputs: StageInputs, context: StageContext): Promise<StartingNetwork> {
+async function networkOfBaseline(
+  config: PretrainConfig,
+  method: BaselineMethod,
+  task: PretextTask,
+  inputs: StageInputs,
+  context: StageContext,
+): Promise<StartingNetwork> {
   const model = config.model ?? DEFAULT_BASELINE_MODEL;
   const sample = await readInitSample(inputs.data, { size: config.sample, heldOut: 0, seed: config.seed }, context);
   const normalization = sample.normalization;
@@ -105,7 +133,7 @@ async function networkOfBaseline(config: PretrainConfig, method: BaselineMethod,
     model,
     modelOptions: config.modelOptions ?? {},
     seed: config.seed,
-    inputShape: inputs.data.inputShape,
+    inputShape: [...task.inputShape],
     classes: inputs.data.classes,
     store: inputs.store,
   });
@@ -123,11 +151,12 @@ async function networkOfBaseline(config: PretrainConfig, method: BaselineMethod,
 async function runPretrain(config: PretrainConfig, inputs: StageInputs, context: StageContext): Promise<StageRun<PretrainReport>> {
   const logger = context.logger ?? silentLogger;
   const progress = context.progress ?? silentProgress;
-  const start = config.baseline === undefined ? await networkOfArtifact(inputs) : await networkOfBaseline(config, config.baseline, inputs, context);
+  const task = createPretextTask(taskConfig(config), { imageShape: inputs.data.inputShape, seed: config.seed });
+  const start = config.baseline === undefined ? await networkOfArtifact(inputs, task) : await networkOfBaseline(config, config.baseline, task, inputs, context);
   const { network, normalization } = start;
   try {
-    const featureLayer = config.featureLayer ?? lastSpatialLayer(network);
-    const model = withPretextHead(network, { featureLayer, classes: ROTATION_CLASSES, seed: config.seed });
+    const featureLayer = config.featureLayer ?? lastSpatialLayer(network, task.name);
+    const model = task.model(network, { featureLayer });
     const resume = config.force ? null : await inputs.checkpoints.latest();
     const result = await trainModel(
       model,
@@ -141,7 +170,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
         schedule: { kind: 'cosine', minFactor: 0 },
       },
       {
-        data: (fromStep) => pretextBatches(inputs.data, config, normalization, fromStep),
+        data: (fromStep) => pretextBatches(inputs.data, config, task, normalization, fromStep),
         release: (b) => tf.dispose([b.inputs, b.labels]),
         onCheckpoint: (bytes, step) => inputs.checkpoints.save(step, bytes),
         ...(resume ? { resume: { bytes: resume.bytes, where: resume.where } } : {}),
@@ -150,7 +179,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
       { logger, progress },
     );
     if (result.interrupted) return { interrupted: true };
-    const report = pretrainReport(config, start.from, featureLayer, result, context.backend, inputs.configHash);
+    const report = pretrainReport(config, task, start.from, featureLayer, result, context.backend, inputs.configHash);
     const files = await modelToFiles(network, { inputNormalization: normalization });
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderPretrainHtml(report)));
@@ -186,7 +215,7 @@ function definingConfig(config: PretrainConfig): Record<string, unknown> {
 export const pretrainStage: StageDefinition<PretrainConfig, PretrainReport> = {
   name: 'pretrain',
   summary:
-    'self-supervised pretraining (rotation prediction) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
+    'self-supervised pretraining (rotation, context prediction or jigsaw) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
   schema: PretrainConfigSchema,
   configFrom: pretrainConfigFrom,
   // A baseline's wrong --model is reported before any data is read.
@@ -220,13 +249,28 @@ export function runPretrainStage(config: PretrainConfig, context: PretrainContex
   return runStage(pretrainStage, config, context, pipeline);
 }
 
-function pretrainReport(config: PretrainConfig, from: string, featureLayer: string, result: TrainResult, backend: string, configHash: string): PretrainReport {
+/** The library's task configuration from the stage's `task` and `taskOptions`. */
+function taskConfig(config: PretrainConfig): PretextTaskConfig {
+  return config.task === 'rotation' ? { name: 'rotation' } : { name: config.task, options: config.taskOptions };
+}
+
+function pretrainReport(
+  config: PretrainConfig,
+  task: PretextTask,
+  from: string,
+  featureLayer: string,
+  result: TrainResult,
+  backend: string,
+  configHash: string,
+): PretrainReport {
   const last = result.steps.slice(-Math.min(20, result.steps.length));
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
   return {
     schemaVersion: 1,
     stage: 'pretrain',
-    task: config.task,
+    task: task.name,
+    classes: task.classes,
+    trunkInput: [...task.inputShape],
     from,
     featureLayer,
     backend,
@@ -235,7 +279,7 @@ function pretrainReport(config: PretrainConfig, from: string, featureLayer: stri
     batchSize: config.batchSize,
     resumedFrom: result.resumedFrom,
     dataWaitShare: result.dataWaitShare,
-    final: { loss: mean(last.map((s) => s.loss)), accuracy: mean(last.map((s) => s.metrics.accuracy ?? Number.NaN)), chanceAccuracy: 1 / ROTATION_CLASSES },
+    final: { loss: mean(last.map((s) => s.loss)), accuracy: mean(last.map((s) => s.metrics.accuracy ?? Number.NaN)), chanceAccuracy: 1 / task.classes },
     curve: result.steps.map((s) => ({ step: s.step, loss: s.loss, accuracy: s.metrics.accuracy ?? null, learningRate: s.learningRate })),
     configHash,
     codeVersion: CODE_VERSION,

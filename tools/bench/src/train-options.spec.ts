@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IMAGES, DEFAULT_STEPS, DEFAULT_WARMUP, parseTrainOptions, type TrainBenchOptions } from './train-options';
+import { DEFAULT_WARMUP, parseTrainOptions, type TrainBenchOptions } from './train-options';
 import { TRAIN_WORKLOADS } from './train-workloads';
 
 function parse(argv: string[]): TrainBenchOptions {
@@ -9,12 +9,12 @@ function parse(argv: string[]): TrainBenchOptions {
 }
 
 describe('parseTrainOptions', () => {
-  it('defaults to every workload read from the loopback S3 server, the pretrain stage’s batch and PyTorch when found', () => {
+  it('defaults to every workload read from the loopback S3 server at its own batch, and PyTorch when found', () => {
     expect(parse([])).toEqual({
       workloads: TRAIN_WORKLOADS.map((w) => w.name),
       sources: ['s3'],
-      images: DEFAULT_IMAGES,
-      steps: DEFAULT_STEPS,
+      images: undefined,
+      steps: undefined,
       warmup: DEFAULT_WARMUP,
       seed: 1,
       torch: 'auto',

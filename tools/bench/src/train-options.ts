@@ -13,10 +13,10 @@ export type TorchMode = 'auto' | 'off';
 export interface TrainBenchOptions {
   workloads: string[];
   sources: DataSource[];
-  /** Dataset images per step (the network sees `inputsPerImage` × as many). */
-  images: number;
-  /** Timed steps (the median is reported) after `warmup` untimed ones, in one training run per source. */
-  steps: number;
+  /** Dataset images per step (the loss sees `inputsPerImage` × as many examples); undefined: each workload's default. */
+  images: number | undefined;
+  /** Timed steps (the median is reported) after `warmup` untimed ones, in one training run per source; undefined: each workload's default. */
+  steps: number | undefined;
   warmup: number;
   seed: number;
   torch: TorchMode;
@@ -24,10 +24,6 @@ export interface TrainBenchOptions {
   torchThreads: number | undefined;
 }
 
-/** The pretrain stage's batch: 32 images, 128 network inputs with the four turns. */
-export const DEFAULT_IMAGES = 32;
-/** 100 timed + 3 warm-up steps at 32 images cross the embedded sample's first epoch boundary (93 steps). */
-export const DEFAULT_STEPS = 100;
 export const DEFAULT_WARMUP = 3;
 
 const WORKLOAD_NAMES = TRAIN_WORKLOADS.map((w) => w.name);
@@ -35,8 +31,8 @@ const WORKLOAD_NAMES = TRAIN_WORKLOADS.map((w) => w.name);
 export const TRAIN_USAGE = `usage: npx nx run bench:train -- [options]
   --workloads a,b     pretext workloads (default all: ${WORKLOAD_NAMES.join(', ')})
   --sources a,b       where the tfjs run reads batches: s3 (a loopback s3rver, default) and/or local
-  --images n          dataset images per step (default ${DEFAULT_IMAGES}; rotation feeds 4× as many inputs)
-  --steps n           timed steps; the median step time is reported (default ${DEFAULT_STEPS})
+  --images n          dataset images per step (default: the workload's, ${TRAIN_WORKLOADS.map((w) => `${w.name} ${w.defaultImages}`).join(', ')})
+  --steps n           timed steps; the median step time is reported (default: the workload's, ${TRAIN_WORKLOADS.map((w) => `${w.name} ${w.defaultSteps}`).join(', ')})
   --warmup n          untimed steps first (default ${DEFAULT_WARMUP})
   --seed n            seed of weights and data order, ≥ 1 (default 1)
   --torch mode        auto (default): also time the workloads in PyTorch (tools/bench/torch/train.py) with
@@ -93,8 +89,8 @@ export function parseTrainOptions(argv: string[]): TrainBenchOptions | 'help' {
   return {
     workloads: oneOf('workloads', list(values.workloads, WORKLOAD_NAMES), WORKLOAD_NAMES),
     sources: oneOf('sources', list(values.sources, ['s3']), ['s3', 'local'] as const),
-    images: integer('images', values.images, DEFAULT_IMAGES, 1),
-    steps: integer('steps', values.steps, DEFAULT_STEPS, 1),
+    images: values.images === undefined ? undefined : integer('images', values.images, 1, 1),
+    steps: values.steps === undefined ? undefined : integer('steps', values.steps, 1, 1),
     warmup: integer('warmup', values.warmup, DEFAULT_WARMUP, 0),
     seed: integer('seed', values.seed, 1, 1), // tfjs reads seed 0 as unseeded
     torch,

@@ -14,6 +14,7 @@ function row(overrides: Partial<TrainRow> = {}): TrainRow {
     runWaitShare: 0.1,
     medianWaitMs: 5,
     maxWaitMs: 12,
+    maxWaitStep: 7,
     tensorsBefore: 0,
     tensorsAfter: 0,
     torchStepMs: 250,
@@ -23,10 +24,10 @@ function row(overrides: Partial<TrainRow> = {}): TrainRow {
 
 describe('summarizeSteps', () => {
   const steps = [
-    { waitMs: 900, stepMs: 500 }, // warm-up: the first shard read
-    { waitMs: 10, stepMs: 300 },
-    { waitMs: 0, stepMs: 100 },
-    { waitMs: 30, stepMs: 200 },
+    { step: 0, waitMs: 900, stepMs: 500 }, // warm-up: the first shard read
+    { step: 1, waitMs: 10, stepMs: 300 },
+    { step: 2, waitMs: 30, stepMs: 200 },
+    { step: 3, waitMs: 0, stepMs: 100 },
   ];
 
   it('leaves the warm-up out of the timed figures but not out of the run’s share', () => {
@@ -37,6 +38,7 @@ describe('summarizeSteps', () => {
     expect(summary.runWaitShare).toBeCloseTo(940 / 2040, 12);
     expect(summary.medianWaitMs).toBe(10);
     expect(summary.maxWaitMs).toBe(30);
+    expect(summary.maxWaitStep).toBe(2);
   });
 
   it('refuses a run with no timed step', () => {
@@ -69,7 +71,7 @@ describe('formatTrainTable and JSON lines', () => {
   it('prints one row per workload and source, with a dash where PyTorch is missing', () => {
     const lines = formatTrainTable([row(), row({ source: 'local', torchStepMs: null })]).split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toMatch(/^rotation-caffenet-small\s+s3\s+32 \(128\)\s+wasm-native\s+300\s+250\s+1\.20×\s+2\.0 %\s+10\.0 %\s+5\.0\/12\s+0→0$/);
+    expect(lines[2]).toMatch(/^rotation-caffenet-small\s+s3\s+32 \(128\)\s+wasm-native\s+300\s+250\s+1\.20×\s+2\.0 %\s+10\.0 %\s+5\.0\/12 \(7\)\s+0→0$/);
     expect(lines[3]).toMatch(/local .* 300\s+—\s+—\s+2\.0 %/);
   });
 
@@ -87,6 +89,7 @@ describe('formatTrainTable and JSON lines', () => {
       waitShare: 0.012,
       runWaitShare: 0.1,
       maxWaitMs: 12,
+      maxWaitStep: 7,
     });
   });
 });

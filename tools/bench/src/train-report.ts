@@ -28,6 +28,8 @@ export interface TrainRow {
   runWaitShare: number;
   medianWaitMs: number;
   maxWaitMs: number;
+  /** The step (0-based, warm-up counted) that waited longest. */
+  maxWaitStep: number;
   tensorsBefore: number;
   tensorsAfter: number;
   /** PyTorch's median step on the same workload (null when PyTorch is absent, off, or has no mirror of it). */
@@ -43,18 +45,20 @@ export function waitShare(steps: Pick<TrainedStep, 'waitMs' | 'stepMs'>[]): numb
 
 /** A row's timing fields from a run's steps, the first `warmup` left out of the timed figures. */
 export function summarizeSteps(
-  steps: Pick<TrainedStep, 'waitMs' | 'stepMs'>[],
+  steps: Pick<TrainedStep, 'step' | 'waitMs' | 'stepMs'>[],
   warmup: number,
-): Pick<TrainRow, 'steps' | 'stepMs' | 'waitShare' | 'runWaitShare' | 'medianWaitMs' | 'maxWaitMs'> {
+): Pick<TrainRow, 'steps' | 'stepMs' | 'waitShare' | 'runWaitShare' | 'medianWaitMs' | 'maxWaitMs' | 'maxWaitStep'> {
   const timed = steps.slice(warmup);
   if (timed.length === 0) throw new Error(`no timed steps: the run made ${steps.length} steps, ${warmup} of them warm-up`);
+  const longest = timed.reduce((a, b) => (b.waitMs > a.waitMs ? b : a));
   return {
     steps: timed.length,
     stepMs: median(timed.map((s) => s.stepMs)),
     waitShare: waitShare(timed),
     runWaitShare: waitShare(steps),
     medianWaitMs: median(timed.map((s) => s.waitMs)),
-    maxWaitMs: Math.max(...timed.map((s) => s.waitMs)),
+    maxWaitMs: longest.waitMs,
+    maxWaitStep: longest.step,
   };
 }
 
@@ -81,7 +85,7 @@ export function formatTrainTable(rows: TrainRow[]): string {
       'step ÷ torch',
       'data wait',
       'wait incl. warm-up',
-      'wait ms median/max',
+      'wait ms median/max (step)',
       'tensors',
     ],
     rows.map((r) => [
@@ -94,7 +98,7 @@ export function formatTrainTable(rows: TrainRow[]): string {
       ratio(r.stepMs, r.torchStepMs),
       percent(r.waitShare),
       percent(r.runWaitShare),
-      `${r.medianWaitMs.toFixed(1)}/${r.maxWaitMs.toFixed(0)}`,
+      `${r.medianWaitMs.toFixed(1)}/${r.maxWaitMs.toFixed(0)} (${r.maxWaitStep})`,
       `${r.tensorsBefore}→${r.tensorsAfter}`,
     ]),
   );
@@ -133,6 +137,7 @@ export function formatTrainJsonLines(rows: TrainRow[]): string[] {
       waitShare: round3(r.waitShare),
       runWaitShare: round3(r.runWaitShare),
       maxWaitMs: round3(r.maxWaitMs),
+      maxWaitStep: r.maxWaitStep,
     }),
   );
 }

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@ddinit/core/testing';
-import { openDataset } from '@ddinit/data';
 import { startS3rver, type S3rverHandle } from '@ddinit/data/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainBenchOptions } from './train-options';
-import { benchWorkload, uploadDataset, workloadBatches } from './train-run';
+import { benchWorkload, openWorkloadDataset, workloadBatches } from './train-run';
 import { TRAIN_WORKLOADS } from './train-workloads';
 
 const OPTIONS: TrainBenchOptions = { workloads: [], sources: ['s3'], images: 4, steps: 3, warmup: 1, seed: 1, torch: 'off', torchThreads: undefined };
@@ -23,7 +22,7 @@ afterAll(async () => {
 describe('a benchmark run of rotation-caffenet-small from the loopback S3 server', () => {
   it('feeds every image at its four turns, labelled by the turn', async () => {
     if (rotation === undefined) throw new Error('no rotation workload');
-    const dataset = await openDataset(await uploadDataset(s3, rotation), { store: { client: s3.client() } });
+    const { dataset } = await openWorkloadDataset(rotation, 's3', s3);
     const iterator = workloadBatches(rotation, dataset, OPTIONS, 0);
     const { value } = await iterator.next();
     await iterator.return(undefined);
@@ -38,7 +37,7 @@ describe('a benchmark run of rotation-caffenet-small from the loopback S3 server
 
   it('trains warm-up + timed steps, leaks no tensor and reports shares in [0, 1]', async () => {
     if (rotation === undefined) throw new Error('no rotation workload');
-    const dataset = await openDataset(await uploadDataset(s3, rotation), { store: { client: s3.client() } });
+    const { dataset } = await openWorkloadDataset(rotation, 's3', s3);
     const before = tf.memory().numTensors;
     const row = await benchWorkload(rotation, dataset, 's3', 'wasm', OPTIONS);
     expect(tf.memory().numTensors).toBe(before);

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendSelection } from '@ddinit/core/backend';
-import { openStore, stepBatches, toTensorBatch, type Dataset } from '@ddinit/data';
-import type { S3rverHandle } from '@ddinit/data/testing';
+import { MANIFEST_NAME, openDataset, openStore, stepBatches, toTensorBatch, type Dataset } from '@ddinit/data';
+import { makeTempDir, type S3rverHandle } from '@ddinit/data/testing';
 import { trainModel } from '@ddinit/train';
 import { summarizeSteps, type TrainRow } from './train-report';
 import type { DataSource, TrainBenchOptions } from './train-options';
@@ -16,9 +16,30 @@ import type { TrainWorkload } from './train-workloads';
 /** The optimizer of the comparison (the Trainer's defaults, spelled out; train.py uses the same). */
 export const OPTIMIZER = { optimizer: 'momentum', momentum: 0.9, learningRate: 0.01, weightDecay: 5e-4, weightDecayMode: 'l2' } as const;
 
+/** Dataset images per step: `--images`, else the workload's default. */
+export function imagesOf(workload: TrainWorkload<unknown>, options: TrainBenchOptions): number {
+  return options.images ?? workload.defaultImages;
+}
+
+/** Timed steps: `--steps`, else the workload's default. */
+export function stepsOf(workload: TrainWorkload<unknown>, options: TrainBenchOptions): number {
+  return options.steps ?? workload.defaultSteps;
+}
+
 /** Step s's batch: `stepBatches` (shuffled, seeded, resumable order) → pixels → the workload's pretext batch. */
-export async function* workloadBatches<B>(workload: TrainWorkload<B>, dataset: Dataset, options: TrainBenchOptions, fromStep: number): AsyncGenerator<B> {
-  for await (const bytes of stepBatches(dataset, workload.dataset.split, { batchSize: options.images, seed: options.seed, fromStep, ids: false })) {
+export async function* workloadBatches(
+  workload: TrainWorkload<unknown>,
+  dataset: Dataset,
+  options: TrainBenchOptions,
+  fromStep: number,
+): AsyncGenerator<unknown> {
+  for await (const bytes of stepBatches(dataset, workload.dataset.split, {
+    batchSize: imagesOf(workload, options),
+    seed: options.seed,
+    fromStep,
+    ids: false,
+    ...(workload.dataset.decode ? { decode: workload.dataset.decode } : {}),
+  })) {
     const tensors = toTensorBatch(bytes, workload.normalize);
     try {
       yield workload.batch(tensors.images);
@@ -28,15 +49,30 @@ export async function* workloadBatches<B>(workload: TrainWorkload<B>, dataset: D
   }
 }
 
-/** Copies the workload's local dataset directory to `s3://bench/<name>` (once per dataset). */
-export async function uploadDataset(s3: S3rverHandle, workload: TrainWorkload<unknown>): Promise<string> {
-  const location = `s3://bench/${workload.dataset.name}`;
-  const local = openStore(workload.dataset.path());
-  const remote = openStore(location, { client: s3.client() });
-  for (const key of await local.list()) {
-    if (!(await remote.exists(key))) await remote.write(key, [await local.readAll(key)]);
+/**
+ * Writes the workload's dataset where `source` says — a prefix of the loopback S3 server, or a
+ * temporary directory — and opens it; `close` removes the temporary directory.
+ */
+export async function openWorkloadDataset(
+  workload: TrainWorkload<unknown>,
+  source: DataSource,
+  s3: S3rverHandle | undefined,
+): Promise<{ dataset: Dataset; close(): Promise<void> }> {
+  if (source === 's3') {
+    if (s3 === undefined) throw new Error('reading from s3 needs the loopback S3 server');
+    const location = `s3://bench/${workload.dataset.name}`;
+    const store = openStore(location, { client: s3.client() });
+    if (!(await store.exists(MANIFEST_NAME))) await workload.dataset.write(store);
+    return { dataset: await openDataset(location, { store: { client: s3.client() } }), close: async () => undefined };
   }
-  return location;
+  const dir = await makeTempDir(`ddinit-bench-${workload.dataset.name}-`);
+  try {
+    await workload.dataset.write(openStore(dir.path));
+    return { dataset: await openDataset(dir.path), close: () => dir.remove() };
+  } catch (error) {
+    await dir.remove();
+    throw error;
+  }
 }
 
 /** One training run of `warmup + steps` steps of `workload` reading from `dataset`; its row without the PyTorch figure. */
@@ -50,7 +86,7 @@ export async function benchWorkload(
 ): Promise<TrainRow> {
   const tensorsBefore = tf.memory().numTensors;
   const built = workload.build(options.seed);
-  const total = options.warmup + options.steps;
+  const total = options.warmup + stepsOf(workload, options);
   let result;
   try {
     result = await trainModel(
@@ -67,8 +103,8 @@ export async function benchWorkload(
     workload: workload.name,
     source,
     backend,
-    images: options.images,
-    inputs: options.images * workload.inputsPerImage,
+    images: imagesOf(workload, options),
+    inputs: imagesOf(workload, options) * workload.inputsPerImage,
     ...summarizeSteps(result.steps, options.warmup),
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,

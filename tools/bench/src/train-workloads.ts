@@ -6,10 +6,11 @@
  * and its mirror in tools/bench/torch/train.py under the same name.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defaultDatasetPath, type NormalizeOptions } from '@ddinit/data';
+import { defaultDatasetPath, openStore, writeNaturalPhotoDataset, type BlobStore, type NormalizeOptions } from '@ddinit/data';
 import { buildModel } from '@ddinit/models';
 import { ROTATION_CLASSES, rotationBatch, withPretextHead } from '@ddinit/pretrain';
-import { classificationObjective, type LabelledBatch, type ObjectiveOutput } from '@ddinit/train';
+import { Rng } from '@ddinit/core';
+import { accuracy, classificationObjective, softmaxCrossEntropy, type LabelledBatch, type ObjectiveOutput } from '@ddinit/train';
 
 /**
  * The model a workload trains, with its objective; `dispose` frees the trunk and the head.
@@ -28,10 +29,20 @@ export interface TrainWorkload<B> {
   network: string;
   /** One line for the legend. */
   description: string;
-  /** Network inputs per dataset image in a step (rotation: the four turns). */
+  /** Examples (rows of the loss) per dataset image in a step: rotation's four turns, context prediction's eight pairs. */
   inputsPerImage: number;
-  /** The local dataset directory the run copies to the loopback S3 server, and the split read. */
-  dataset: { name: string; path: () => string; split: string };
+  /** Dataset images per step unless `--images` says otherwise. */
+  defaultImages: number;
+  /** Timed steps unless `--steps` says otherwise. */
+  defaultSteps: number;
+  dataset: {
+    name: string;
+    split: string;
+    /** Writes the dataset into `store` (a prefix on the loopback S3 server, or a local directory). */
+    write(store: BlobStore): Promise<void>;
+    /** What its batches need to be read: the decode size of encoded (JPEG/PNG) images. */
+    decode?: { height: number; width: number };
+  };
   /** How the batch bytes become pixels (`toTensorBatch`). */
   normalize: NormalizeOptions;
   build(seed: number): PretextModel<B>;
@@ -39,6 +50,20 @@ export interface TrainWorkload<B> {
   batch(images: tf.Tensor4D): B;
   /** Frees a batch made by `batch`. */
   release(batch: B): void;
+}
+
+/** Copies every object of `from` to `to`. */
+async function copyStore(from: BlobStore, to: BlobStore): Promise<void> {
+  for (const key of await from.list()) await to.write(key, [await from.readAll(key)]);
+}
+
+/**
+ * Frees the weights of `model` and `trunk`, each once. The two share layers, and
+ * LayersModel.dispose's per-layer reference counts do not follow sharing (after
+ * re-applying a trunk's layers, neither order of disposing both frees everything).
+ */
+function disposeWithTrunk(model: tf.LayersModel, trunk: tf.LayersModel): void {
+  tf.dispose([...new Set([...model.weights, ...trunk.weights].map((w) => w.read()))]);
 }
 
 /** The pretrain stage's defaults: the head reads caffenet-small's last spatial layer. */
@@ -52,7 +77,10 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
     'rotation prediction (4 turns of every image in the batch) on caffenet-small up to pool5, global average pooling, dense 4 (@ddinit/pretrain); ' +
     'the embedded Fashion-MNIST sample (28×28×1), pixels ×1/255',
   inputsPerImage: ROTATION_CLASSES,
-  dataset: { name: 'fashion-mnist-sample', path: defaultDatasetPath, split: 'train' },
+  defaultImages: 32,
+  // With the 3 warm-up steps the run crosses the sample's first epoch boundary (93 steps of 32).
+  defaultSteps: 100,
+  dataset: { name: 'fashion-mnist-sample', split: 'train', write: (store) => copyStore(openStore(defaultDatasetPath()), store) },
   normalize: { scale: 1 / 255 },
   build(seed) {
     const trunk = buildModel('caffenet-small', { seed });
@@ -60,11 +88,7 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
     return {
       model,
       objective: (m, batch) => classificationObjective(m, batch),
-      dispose: () => {
-        // The pretext model shares the trunk's layers: the trunk frees those, the head is the pretext model's own.
-        tf.dispose(model.layers.at(-1)?.weights.map((w) => w.read()) ?? []);
-        trunk.dispose();
-      },
+      dispose: () => disposeWithTrunk(model, trunk),
     };
   },
   batch(images) {
@@ -75,5 +99,114 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
   },
 };
 
+/** A pair batch: patch A (the centre) and patch B (a neighbour) of each pair, and one-hot labels of B's position. */
+export interface PairBatch {
+  a: tf.Tensor4D;
+  b: tf.Tensor4D;
+  labels: tf.Tensor2D;
+}
+
+/** Doersch et al.'s reference geometry: 96-px patches with 48-px gaps, a 3×3 grid of 384 px (no jitter in the stand-in). */
+export const CONTEXT_PATCH = 96;
+export const CONTEXT_GAP = 48;
+const CONTEXT_GRID = 3 * CONTEXT_PATCH + 2 * CONTEXT_GAP;
+/** The eight neighbours of the centre patch, row by row: label k is the k-th. */
+const NEIGHBOURS: readonly [number, number][] = [
+  [0, 0],
+  [0, 1],
+  [0, 2],
+  [1, 0],
+  [1, 2],
+  [2, 0],
+  [2, 1],
+  [2, 2],
+];
+
+/**
+ * The pair batch of `images` [n, 384, 384, c]: for every image its centre patch with each of its
+ * eight neighbours — A [8n, 96, 96, c] (the centre, repeated), B [8n, 96, 96, c], neighbour-major —
+ * and labels [8n, 8].
+ */
+export function contextPairBatch(images: tf.Tensor4D): PairBatch {
+  const n = images.shape[0];
+  const patch = (row: number, col: number) =>
+    tf.slice(images, [0, row * (CONTEXT_PATCH + CONTEXT_GAP), col * (CONTEXT_PATCH + CONTEXT_GAP), 0], [n, CONTEXT_PATCH, CONTEXT_PATCH, images.shape[3]]);
+  return tf.tidy(() => {
+    const centre = patch(1, 1);
+    return {
+      a: tf.concat(NEIGHBOURS.map(() => centre)),
+      b: tf.concat(NEIGHBOURS.map(([row, col]) => patch(row, col))),
+      labels: tf.oneHot(
+        tf.tensor1d(
+          NEIGHBOURS.flatMap((_, k) => Array<number>(n).fill(k)),
+          'int32',
+        ),
+        NEIGHBOURS.length,
+      ) as tf.Tensor2D,
+    };
+  });
+}
+
+/**
+ * The siamese model: caffenet's conv1 … pool5 at 96×96×3, its layers applied to patch A and to
+ * patch B (shared weights), each flattened, concatenated, then one dense layer of 8 logits.
+ */
+function siameseCaffenet(seed: number): { model: tf.LayersModel; trunk: tf.LayersModel } {
+  const trunk = buildModel('caffenet', { seed, inputShape: [CONTEXT_PATCH, CONTEXT_PATCH, 3] });
+  const upToPool5 = trunk.layers.slice(1, trunk.layers.findIndex((l) => l.name === 'pool5') + 1);
+  const inputs = ['patch_a', 'patch_b'].map((name) => tf.input({ shape: [CONTEXT_PATCH, CONTEXT_PATCH, 3], name }));
+  const flatten = tf.layers.flatten({ name: 'pair_flatten' });
+  const features = inputs.map((input) => flatten.apply(upToPool5.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input)) as tf.SymbolicTensor);
+  const joined = tf.layers.concatenate({ name: 'pair_concat' }).apply(features) as tf.SymbolicTensor;
+  const headSeed = Rng.fromSeed(seed).derive('context-head').nextSeed();
+  const logits = tf.layers
+    .dense({ name: 'context_logits', units: NEIGHBOURS.length, kernelInitializer: tf.initializers.glorotUniform({ seed: headSeed }) })
+    .apply(joined) as tf.SymbolicTensor;
+  return { model: tf.model({ inputs, outputs: logits, name: 'caffenet_context' }), trunk };
+}
+
+/**
+ * Context prediction (Doersch, Gupta & Efros 2015) on caffenet: a LOCAL STAND-IN of the pair batch
+ * and siamese model until libs/pretrain has the task (no jitter, colour dropping or per-patch
+ * normalization; every patch of a pair goes through the trunk, the centre once per pair).
+ * The embedded natural photos decoded to 384×384.
+ */
+const contextCaffenetStandIn: TrainWorkload<PairBatch> = {
+  name: 'context-caffenet-standin',
+  network: 'caffenet',
+  description:
+    'context prediction STAND-IN (not libs/pretrain): centre + each of its 8 neighbours (96-px patches, 48-px gaps, no jitter) of every image, ' +
+    'both patches through caffenet conv1…pool5 (shared weights), flatten, concat, dense 8; the embedded natural photos (JPEG, decoded to 384×384), pixels ×1/255',
+  inputsPerImage: NEIGHBOURS.length,
+  defaultImages: 4,
+  defaultSteps: 20,
+  dataset: {
+    name: 'natural-photos',
+    split: 'train',
+    write: async (store) => {
+      await writeNaturalPhotoDataset(store);
+    },
+    decode: { height: CONTEXT_GRID, width: CONTEXT_GRID },
+  },
+  normalize: { scale: 1 / 255 },
+  build(seed) {
+    const { model, trunk } = siameseCaffenet(seed);
+    return {
+      model,
+      objective: (m, batch) => {
+        const logits = m.apply([batch.a, batch.b], { training: true }) as tf.Tensor;
+        return { loss: softmaxCrossEntropy(logits, batch.labels), metrics: { accuracy: accuracy(logits, batch.labels) } };
+      },
+      dispose: () => disposeWithTrunk(model, trunk),
+    };
+  },
+  batch(images) {
+    return contextPairBatch(images);
+  },
+  release(batch) {
+    tf.dispose([batch.a, batch.b, batch.labels]);
+  },
+};
+
 /** Every workload, in table order. */
-export const TRAIN_WORKLOADS: readonly TrainWorkload<unknown>[] = [rotationCaffenetSmall];
+export const TRAIN_WORKLOADS: readonly TrainWorkload<unknown>[] = [rotationCaffenetSmall, contextCaffenetStandIn];

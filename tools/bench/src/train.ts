@@ -15,11 +15,10 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { isDdinitError } from '@ddinit/core';
 import { selectBackend, type BackendSelection } from '@ddinit/core/backend';
-import { openDataset } from '@ddinit/data';
 import { startS3rver } from '@ddinit/data/testing';
 import { findTorchPython } from './step-torch';
 import { formatTargets, formatTrainJsonLines, formatTrainTable, type TrainRow } from './train-report';
-import { backendLabel, benchWorkload, uploadDataset } from './train-run';
+import { backendLabel, benchWorkload, imagesOf, openWorkloadDataset, stepsOf } from './train-run';
 import { parseTrainOptions, TRAIN_USAGE, type TrainBenchOptions } from './train-options';
 import { runTorchTrain, type TorchTrainResult } from './train-torch';
 import { TRAIN_WORKLOADS, type TrainWorkload } from './train-workloads';
@@ -45,8 +44,8 @@ function benchTorch(
 ): { result?: TorchTrainResult; note?: string; error?: string } {
   progress(`${workload.name}: PyTorch`);
   try {
-    const outcome = runTorchTrain(python, workload.name, options.images, {
-      repeats: options.steps,
+    const outcome = runTorchTrain(python, workload.name, imagesOf(workload, options), {
+      repeats: stepsOf(workload, options),
       warmup: options.warmup,
       seed: options.seed,
       threads: options.torchThreads,
@@ -67,7 +66,7 @@ async function main(): Promise<void> {
   const selection = await selectBackend('wasm');
   console.log(
     `pretext training-step benchmark: node ${process.version}, tfjs ${tf.version.tfjs}, ${os.cpus().length} cores, ` +
-      `load average ${os.loadavg()[0].toFixed(2)}, ${options.steps} timed steps (median) after ${options.warmup} warm-up, seed ${options.seed}`,
+      `load average ${os.loadavg()[0].toFixed(2)}, timed steps (median) after ${options.warmup} warm-up, seed ${options.seed}`,
   );
   console.log(`command: npx nx run bench:train -- ${process.argv.slice(2).join(' ')}`.trimEnd());
   console.log(describeBackend(selection));
@@ -80,9 +79,12 @@ async function main(): Promise<void> {
   try {
     for (const workload of workloads) {
       for (const source of options.sources) {
-        const location = s3 !== undefined && source === 's3' ? await uploadDataset(s3, workload) : workload.dataset.path();
-        const dataset = await openDataset(location, s3 !== undefined && source === 's3' ? { store: { client: s3.client() } } : {});
-        rows.push(await benchWorkload(workload, dataset, source, backendLabel(selection), options, progress));
+        const { dataset, close } = await openWorkloadDataset(workload, source, s3);
+        try {
+          rows.push(await benchWorkload(workload, dataset, source, backendLabel(selection), options, progress));
+        } finally {
+          await close();
+        }
       }
       if (torch?.found === true) {
         const { result, note, error } = benchTorch(torch.python, workload, options);

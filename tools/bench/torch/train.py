@@ -23,7 +23,7 @@ Usage: /usr/bin/python3 train.py WORKLOAD[:IMAGES] ... [--repeats N] [--warmup N
            [--threads N] [--seed N]
 Prints one JSON object per workload on stdout:
   {"workload", "images", "inputs", "stepMs", "threads", "torch", "params"}
-(inputs: network inputs per step; params: the parameter count, equal to the tfjs
+(inputs: examples per step, the rows of the loss; params: the parameter count, equal to the tfjs
 pretext model's countParams()). Exit status 3 (message on stderr) for a workload with
 no mirror here, before anything runs; 2 for bad arguments.
 """
@@ -39,6 +39,15 @@ from step import CAFFENET_LAYOUTS, EXIT_UNKNOWN_NETWORK, caffenet_features, medi
 ROTATIONS = 4
 
 
+def he_trunk_glorot_head(trunk, head):
+    for m in trunk.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+    nn.init.xavier_uniform_(head.weight)
+    nn.init.zeros_(head.bias)
+
+
 def rotation_caffenet_small(images):
     """(model, inputs, labels) of rotation prediction on caffenet-small."""
     layout = CAFFENET_LAYOUTS["caffenet-small"]
@@ -46,22 +55,52 @@ def rotation_caffenet_small(images):
     trunk = nn.Sequential(*layers)
     head = nn.Linear(channels, ROTATIONS)
     model = nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten(), head)
-    for m in trunk.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-            nn.init.zeros_(m.bias)
-    nn.init.xavier_uniform_(head.weight)
-    nn.init.zeros_(head.bias)
+    he_trunk_glorot_head(trunk, head)
     x = torch.randn(images, *layout["input"])
     inputs = torch.cat([torch.rot90(x, k, dims=(2, 3)) for k in range(ROTATIONS)])
     labels = torch.arange(ROTATIONS).repeat_interleave(images)
     return model, inputs, labels
 
 
-WORKLOADS = {"rotation-caffenet-small": rotation_caffenet_small}
+PATCH, GAP = 96, 48
+NEIGHBOURS = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1), (2, 2)]
 
 
-def sgd_like_trainer(model):
+class Siamese(nn.Module):
+    """Both patches of a pair through the same trunk, flattened, concatenated, one linear layer."""
+
+    def __init__(self, trunk, head):
+        super().__init__()
+        self.trunk, self.head = trunk, head
+
+    def forward(self, pair):
+        a, b = pair
+        return self.head(torch.cat([self.trunk(a).flatten(1), self.trunk(b).flatten(1)], 1))
+
+
+def context_caffenet_standin(images):
+    """(model, (patches A, patches B), labels) of train-workloads.ts's context-prediction stand-in."""
+    layout = {**CAFFENET_LAYOUTS["caffenet"], "input": (3, PATCH, PATCH)}
+    layers, channels, size = caffenet_features(layout)
+    trunk = nn.Sequential(*layers)
+    head = nn.Linear(2 * channels * size * size, len(NEIGHBOURS))
+    he_trunk_glorot_head(trunk, head)
+    x = torch.randn(images, 3, 3 * PATCH + 2 * GAP, 3 * PATCH + 2 * GAP)
+
+    def patch(row, col):
+        top, left = row * (PATCH + GAP), col * (PATCH + GAP)
+        return x[:, :, top:top + PATCH, left:left + PATCH]
+
+    a = torch.cat([patch(1, 1)] * len(NEIGHBOURS)).contiguous()
+    b = torch.cat([patch(row, col) for row, col in NEIGHBOURS]).contiguous()
+    labels = torch.arange(len(NEIGHBOURS)).repeat_interleave(images)
+    return Siamese(trunk, head), (a, b), labels
+
+
+WORKLOADS = {"rotation-caffenet-small": rotation_caffenet_small, "context-caffenet-standin": context_caffenet_standin}
+
+
+def trainer_optimizer(model):
     """SGD momentum 0.9, lr 0.01, L2 decay 5e-4 on kernels (dim > 1) only."""
     kernels = [p for p in model.parameters() if p.dim() > 1]
     others = [p for p in model.parameters() if p.dim() <= 1]
@@ -71,7 +110,7 @@ def sgd_like_trainer(model):
 
 def bench(name, images, args):
     model, inputs, labels = WORKLOADS[name](images)
-    optimizer = sgd_like_trainer(model)
+    optimizer = trainer_optimizer(model)
     loss_fn = nn.CrossEntropyLoss()
 
     def step():
@@ -86,7 +125,7 @@ def bench(name, images, args):
 
     step_ms = median_ms(step, args.repeats, args.warmup)
     params = sum(p.numel() for p in model.parameters())
-    return {"workload": name, "images": images, "inputs": int(inputs.shape[0]), "stepMs": step_ms,
+    return {"workload": name, "images": images, "inputs": int(labels.shape[0]), "stepMs": step_ms,
             "threads": torch.get_num_threads(), "torch": torch.__version__, "params": params}
 
 

@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     `pretext training-step benchmark: node ${process.version}, tfjs ${tf.version.tfjs}, ${os.cpus().length} cores, ` +
       `load average ${os.loadavg()[0].toFixed(2)}, timed steps (median) after ${options.warmup} warm-up, seed ${options.seed}`,
   );
-  console.log(`command: npx nx run bench:train -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+  const args = process.argv.slice(2);
+  console.log(`command: npx nx run bench:train${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`);
   console.log(describeBackend(selection));
   const torch = options.torch === 'off' ? undefined : findTorchPython();
   const workloads = TRAIN_WORKLOADS.filter((w) => options.workloads.includes(w.name));

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendSelection } from '@ddinit/core/backend';
-import { MANIFEST_NAME, openDataset, openStore, stepBatches, toTensorBatch, type Dataset } from '@ddinit/data';
+import { MANIFEST_NAME, openDataset, openStore, stepBatches, type Dataset } from '@ddinit/data';
 import { makeTempDir, type S3rverHandle } from '@ddinit/data/testing';
 import { trainModel } from '@ddinit/train';
 import { summarizeSteps, type TrainRow } from './train-report';
@@ -26,7 +26,7 @@ export function stepsOf(workload: TrainWorkload<unknown>, options: TrainBenchOpt
   return options.steps ?? workload.defaultSteps;
 }
 
-/** Step s's batch: `stepBatches` (shuffled, seeded, resumable order) → pixels → the workload's pretext batch. */
+/** Step s's batch: `stepBatches` (shuffled, seeded, resumable order) → the workload's pretext batch. */
 export async function* workloadBatches(
   workload: TrainWorkload<unknown>,
   dataset: Dataset,
@@ -40,12 +40,7 @@ export async function* workloadBatches(
     ids: false,
     ...(workload.dataset.decode ? { decode: workload.dataset.decode } : {}),
   })) {
-    const tensors = toTensorBatch(bytes, workload.normalize);
-    try {
-      yield workload.batch(tensors.images);
-    } finally {
-      tf.dispose([tensors.images, tensors.labels].filter((t) => t !== undefined));
-    }
+    yield workload.batch(bytes);
   }
 }
 

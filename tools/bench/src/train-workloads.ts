@@ -6,7 +6,7 @@
  * and its mirror in tools/bench/torch/train.py under the same name.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defaultDatasetPath, openStore, writeNaturalPhotoDataset, type BlobStore, type NormalizeOptions } from '@ddinit/data';
+import { defaultDatasetPath, openStore, toTensorBatch, writeNaturalPhotoDataset, type BlobStore, type UintBatch } from '@ddinit/data';
 import { buildModel } from '@ddinit/models';
 import { ROTATION_CLASSES, rotationBatch, withPretextHead } from '@ddinit/pretrain';
 import { Rng } from '@ddinit/core';
@@ -43,11 +43,10 @@ export interface TrainWorkload<B> {
     /** What its batches need to be read: the decode size of encoded (JPEG/PNG) images. */
     decode?: { height: number; width: number };
   };
-  /** How the batch bytes become pixels (`toTensorBatch`). */
-  normalize: NormalizeOptions;
+
   build(seed: number): PretextModel<B>;
-  /** A step's batch from one data batch's images [n, h, w, c] (the caller's, not disposed). */
-  batch(images: tf.Tensor4D): B;
+  /** A step's batch from one data batch's bytes (pixels ×1/255). */
+  batch(bytes: UintBatch): B;
   /** Frees a batch made by `batch`. */
   release(batch: B): void;
 }
@@ -81,7 +80,6 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
   // With the 3 warm-up steps the run crosses the sample's first epoch boundary (93 steps of 32).
   defaultSteps: 100,
   dataset: { name: 'fashion-mnist-sample', split: 'train', write: (store) => copyStore(openStore(defaultDatasetPath()), store) },
-  normalize: { scale: 1 / 255 },
   build(seed) {
     const trunk = buildModel('caffenet-small', { seed });
     const model = withPretextHead(trunk, { featureLayer: ROTATION_FEATURE_LAYER, classes: ROTATION_CLASSES, seed });
@@ -91,8 +89,13 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
       dispose: () => disposeWithTrunk(model, trunk),
     };
   },
-  batch(images) {
-    return rotationBatch(images);
+  batch(bytes) {
+    const { images, labels } = toTensorBatch(bytes, { scale: 1 / 255 });
+    try {
+      return rotationBatch(images);
+    } finally {
+      tf.dispose([images, labels].filter((t) => t !== undefined));
+    }
   },
   release(batch) {
     tf.dispose([batch.inputs, batch.labels]);
@@ -123,28 +126,46 @@ const NEIGHBOURS: readonly [number, number][] = [
 ];
 
 /**
- * The pair batch of `images` [n, 384, 384, c]: for every image its centre patch with each of its
- * eight neighbours — A [8n, 96, 96, c] (the centre, repeated), B [8n, 96, 96, c], neighbour-major —
- * and labels [8n, 8].
+ * The pair batch of a data batch of n images 384×384×c: for every image its centre patch with each
+ * of its eight neighbours — A [8n, 96, 96, c] (the centre, repeated), B [8n, 96, 96, c],
+ * neighbour-major, pixels ×1/255 — and labels [8n, 8]. Cut from the bytes in one pass: slicing and
+ * concatenating float tensors on wasm was most of the data wait (docs/RESULTS.md, issue 13).
  */
-export function contextPairBatch(images: tf.Tensor4D): PairBatch {
-  const n = images.shape[0];
-  const patch = (row: number, col: number) =>
-    tf.slice(images, [0, row * (CONTEXT_PATCH + CONTEXT_GAP), col * (CONTEXT_PATCH + CONTEXT_GAP), 0], [n, CONTEXT_PATCH, CONTEXT_PATCH, images.shape[3]]);
-  return tf.tidy(() => {
-    const centre = patch(1, 1);
-    return {
-      a: tf.concat(NEIGHBOURS.map(() => centre)),
-      b: tf.concat(NEIGHBOURS.map(([row, col]) => patch(row, col))),
-      labels: tf.oneHot(
-        tf.tensor1d(
-          NEIGHBOURS.flatMap((_, k) => Array<number>(n).fill(k)),
-          'int32',
-        ),
-        NEIGHBOURS.length,
-      ) as tf.Tensor2D,
-    };
+export function contextPairBatch(bytes: UintBatch): PairBatch {
+  const { size: n, width, channels } = bytes;
+  const patchValues = CONTEXT_PATCH * CONTEXT_PATCH * channels;
+  const a = new Float32Array(NEIGHBOURS.length * n * patchValues);
+  const b = new Float32Array(NEIGHBOURS.length * n * patchValues);
+  const cut = (target: Float32Array, slot: number, image: number, [row, col]: readonly [number, number]) => {
+    const top = row * (CONTEXT_PATCH + CONTEXT_GAP);
+    const left = col * (CONTEXT_PATCH + CONTEXT_GAP);
+    for (let y = 0; y < CONTEXT_PATCH; y++) {
+      const from = ((image * bytes.height + top + y) * width + left) * channels;
+      const to = (slot * CONTEXT_PATCH + y) * CONTEXT_PATCH * channels;
+      for (let x = 0; x < CONTEXT_PATCH * channels; x++) target[to + x] = bytes.images[from + x] / 255;
+    }
+  };
+  NEIGHBOURS.forEach((place, k) => {
+    for (let i = 0; i < n; i++) {
+      cut(a, k * n + i, i, [1, 1]);
+      cut(b, k * n + i, i, place);
+    }
   });
+  const shape: [number, number, number, number] = [NEIGHBOURS.length * n, CONTEXT_PATCH, CONTEXT_PATCH, channels];
+  return {
+    a: tf.tensor4d(a, shape),
+    b: tf.tensor4d(b, shape),
+    labels: tf.tidy(
+      () =>
+        tf.oneHot(
+          tf.tensor1d(
+            NEIGHBOURS.flatMap((_, k) => Array<number>(n).fill(k)),
+            'int32',
+          ),
+          NEIGHBOURS.length,
+        ) as tf.Tensor2D,
+    ),
+  };
 }
 
 /**
@@ -188,7 +209,6 @@ const contextCaffenetStandIn: TrainWorkload<PairBatch> = {
     },
     decode: { height: CONTEXT_GRID, width: CONTEXT_GRID },
   },
-  normalize: { scale: 1 / 255 },
   build(seed) {
     const { model, trunk } = siameseCaffenet(seed);
     return {
@@ -200,8 +220,8 @@ const contextCaffenetStandIn: TrainWorkload<PairBatch> = {
       dispose: () => disposeWithTrunk(model, trunk),
     };
   },
-  batch(images) {
-    return contextPairBatch(images);
+  batch(bytes) {
+    return contextPairBatch(bytes);
   },
   release(batch) {
     tf.dispose([batch.a, batch.b, batch.labels]);

@@ -1,7 +1,7 @@
 /**
  * The workloads of the pretext training-step benchmark (`npx nx run bench:train`):
  * a pretext task on a reference network, its dataset, and how a step's batch is
- * made from the images of one data batch. Adding one (context prediction on
+ * made from one data batch's bytes. Adding one (context prediction on
  * `caffenet` once libs/pretrain has it) is one entry in {@link TRAIN_WORKLOADS}
  * and its mirror in tools/bench/torch/train.py under the same name.
  */
@@ -25,8 +25,6 @@ export interface PretextModel<B> {
 export interface TrainWorkload<B> {
   /** Its name for `--workloads`, and train.py's. */
   name: string;
-  /** The `@ddinit/models` network the trunk is. */
-  network: string;
   /** One line for the legend. */
   description: string;
   /** Examples (rows of the loss) per dataset image in a step: rotation's four turns, context prediction's eight pairs. */
@@ -43,7 +41,6 @@ export interface TrainWorkload<B> {
     /** What its batches need to be read: the decode size of encoded (JPEG/PNG) images. */
     decode?: { height: number; width: number };
   };
-
   build(seed: number): PretextModel<B>;
   /** A step's batch from one data batch's bytes (pixels ×1/255). */
   batch(bytes: UintBatch): B;
@@ -71,7 +68,6 @@ const ROTATION_FEATURE_LAYER = 'pool5';
 /** Rotation prediction on caffenet-small over the embedded Fashion-MNIST sample, as `ddinit pretrain` runs it. */
 const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
   name: 'rotation-caffenet-small',
-  network: 'caffenet-small',
   description:
     'rotation prediction (4 turns of every image in the batch) on caffenet-small up to pool5, global average pooling, dense 4 (@ddinit/pretrain); ' +
     'the embedded Fashion-MNIST sample (28×28×1), pixels ×1/255',
@@ -194,7 +190,6 @@ function siameseCaffenet(seed: number): { model: tf.LayersModel; trunk: tf.Layer
  */
 const contextCaffenetStandIn: TrainWorkload<PairBatch> = {
   name: 'context-caffenet-standin',
-  network: 'caffenet',
   description:
     'context prediction STAND-IN (not libs/pretrain): centre + each of its 8 neighbours (96-px patches, 48-px gaps, no jitter) of every image, ' +
     'both patches through caffenet conv1…pool5 (shared weights), flatten, concat, dense 8; the embedded natural photos (JPEG, decoded to 384×384), pixels ×1/255',

@@ -289,6 +289,25 @@ describe('calibrateChangeRates: reporting, determinism, leaks, errors', () => {
     expect(() => measureChangeRates(model, { inputs: x, labels: wrong })).toThrow(ShapeError);
   });
 
+  it('labelled rates are those of the mean softmax cross-entropy of the logits (ρ = RMS ∇W / RMS W)', () => {
+    const model = keep(homogeneousChain(13));
+    const x = keep(seededBatch([6, 12, 12, 3], 13));
+    const labels = keep(tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0], 'int32'), 5));
+    const measured = measureChangeRates(model, { inputs: x, labels });
+    const kernels = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const expected = tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar, kernels);
+      return Object.fromEntries(
+        model.trainableWeights.map((w, i) => [
+          w.originalName.split('/')[0],
+          Math.sqrt(tf.mean(tf.square(grads[kernels[i].name])).dataSync()[0] / tf.mean(tf.square(kernels[i])).dataSync()[0]),
+        ]),
+      );
+    });
+    expect(Object.keys(measured.rates)).toEqual(Object.keys(expected));
+    for (const [layer, rate] of Object.entries(expected)) expect(measured.rates[layer]).toBeCloseTo(rate, 6);
+  });
+
   it('rejects a batch that does not fit and invalid options, naming what was expected', () => {
     const model = keep(homogeneousChain(12));
     const wrong = keep(tf.zeros([2, 10, 10, 3]));

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NumericalError, ShapeError } from '@ddinit/core';
 import { weightVariable, type ModelGraph, type ParameterLayer } from '@ddinit/models';
+import { softmaxCrossEntropy } from '@ddinit/train';
 import { forwardToTop, type BeforeNodeHook, type GraphTop, type KernelScales } from './graph-forward';
 
 /** Where ∇W comes from: seeded random top gradients, or a real loss on labels. */
@@ -40,7 +41,7 @@ function lossOf(z: tf.Tensor, source: GradientSource, draw: number, where: strin
     if (labels.rank !== z.rank || labels.shape.some((d, i) => d !== z.shape[i])) {
       throw new ShapeError('labels must be one-hot with the shape of the logits', { where, expected: z.shape, actual: labels.shape });
     }
-    return tf.losses.softmaxCrossEntropy(labels, z) as tf.Scalar;
+    return softmaxCrossEntropy(z, labels);
   }
   return tf.sum(tf.mul(z, tf.randomNormal(z.shape, 0, 1, 'float32', source.seeds[draw])));
 }

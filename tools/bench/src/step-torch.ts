@@ -4,7 +4,7 @@
  * torch.nn, same layer shapes) and checks what it prints.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TORCH_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../torch/step.py');
@@ -58,7 +58,10 @@ export function findTorchPython(candidates: string[] = torchPythonCandidates()):
   return { found: false, reason: failures.join('; ') };
 }
 
-const FIELD_CHECKS: Record<keyof TorchStepResult, [string, (v: unknown) => boolean]> = {
+/** Per field of a result line: what it must be (for the message) and the check. */
+export type FieldChecks<T> = Record<keyof T, [string, (v: unknown) => boolean]>;
+
+const FIELD_CHECKS: FieldChecks<TorchStepResult> = {
   network: ['a non-empty string', (v) => typeof v === 'string' && v.length > 0],
   batch: ['a positive integer', (v) => Number.isInteger(v) && (v as number) > 0],
   forwardMs: ['a positive finite number', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0],
@@ -69,15 +72,15 @@ const FIELD_CHECKS: Record<keyof TorchStepResult, [string, (v: unknown) => boole
 };
 
 /**
- * Parses step.py's stdout: one JSON object per non-empty line.
+ * Parses a PyTorch script's stdout: one JSON object per non-empty line, each field checked.
  *
- * @throws Error naming the line and the field when a line is not JSON or a field is missing or wrong.
+ * @throws Error naming the script, the line and the field when a line is not JSON or a field is missing or wrong.
  */
-export function parseTorchOutput(stdout: string): TorchStepResult[] {
-  const results: TorchStepResult[] = [];
+export function parseResultLines<T>(stdout: string, script: string, checks: FieldChecks<T>): T[] {
+  const results: T[] = [];
   stdout.split('\n').forEach((text, i) => {
     if (text.trim() === '') return;
-    const where = `PyTorch step.py output line ${i + 1}`;
+    const where = `PyTorch ${script} output line ${i + 1}`;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -88,15 +91,36 @@ export function parseTorchOutput(stdout: string): TorchStepResult[] {
       throw new Error(`${where} is not a JSON object: ${text.slice(0, 200)}`);
     }
     const record = value as Record<string, unknown>;
-    for (const [field, [expected, ok]] of Object.entries(FIELD_CHECKS)) {
+    for (const [field, [expected, ok]] of Object.entries(checks) as [string, [string, (v: unknown) => boolean]][]) {
       if (!ok(record[field])) {
         const actual = field in record ? JSON.stringify(record[field]) : 'nothing';
         throw new Error(`${where}: field "${field}" must be ${expected}, got ${actual}`);
       }
     }
-    results.push(record as unknown as TorchStepResult);
+    results.push(record as T);
   });
   return results;
+}
+
+/** Parses step.py's stdout (see {@link parseResultLines}). */
+export function parseTorchOutput(stdout: string): TorchStepResult[] {
+  return parseResultLines(stdout, 'step.py', FIELD_CHECKS);
+}
+
+/** A script's stdout, or its message for a name it has no mirror of (exit status {@link EXIT_UNKNOWN_NETWORK}). */
+export type ScriptOutcome = { kind: 'ran'; stdout: string } | { kind: 'unmirrored'; message: string };
+
+/**
+ * Runs `python script args…` from the script's folder.
+ * @throws Error when it cannot start or exits with another non-zero status (with its last stderr line).
+ */
+export function runTorchScript(python: string, script: string, args: string[], what: string): ScriptOutcome {
+  const name = basename(script);
+  const run = spawnSync(python, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 20, cwd: dirname(script) });
+  if (run.error !== undefined) throw new Error(`PyTorch ${name} (${python}) could not run: ${run.error.message}`);
+  if (run.status === EXIT_UNKNOWN_NETWORK) return { kind: 'unmirrored', message: lastLine(run.stderr) };
+  if (run.status !== 0) throw new Error(`PyTorch ${name} (${python}) for ${what} exited with ${run.status ?? run.signal}: ${lastLine(run.stderr)}`);
+  return { kind: 'ran', stdout: run.stdout };
 }
 
 export interface TorchRunOptions {
@@ -116,14 +140,10 @@ export type TorchOutcome = { kind: 'measured'; result: TorchStepResult } | { kin
  * @throws Error when step.py fails otherwise or prints something else than one valid line for `network`.
  */
 export function runTorchStep(python: string, network: string, batch: number, options: TorchRunOptions): TorchOutcome {
-  const args = [TORCH_SCRIPT, `${network}:${batch}`, '--repeats', String(options.repeats), '--warmup', String(options.warmup), '--seed', String(options.seed)];
+  const args = [`${network}:${batch}`, '--repeats', String(options.repeats), '--warmup', String(options.warmup), '--seed', String(options.seed)];
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
-  const run = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 20, cwd: dirname(TORCH_SCRIPT) });
-  if (run.error !== undefined) throw new Error(`PyTorch step.py (${python}) could not run: ${run.error.message}`);
-  if (run.status === EXIT_UNKNOWN_NETWORK) return { kind: 'unmirrored', message: lastLine(run.stderr) };
-  if (run.status !== 0) {
-    throw new Error(`PyTorch step.py (${python}) for ${network} exited with ${run.status ?? run.signal}: ${lastLine(run.stderr)}`);
-  }
+  const run = runTorchScript(python, TORCH_SCRIPT, args, network);
+  if (run.kind === 'unmirrored') return run;
   const results = parseTorchOutput(run.stdout);
   if (results.length !== 1 || results[0].network !== network || results[0].batch !== batch) {
     throw new Error(`PyTorch step.py printed ${JSON.stringify(results.map((r) => [r.network, r.batch]))}, expected one line for ${network} at batch ${batch}`);

@@ -3,7 +3,8 @@
  * fixed, seeded batch, and the two things timed on it:
  *
  * - forward: `model.apply(x, { training: false })` to logits;
- * - step: one SGD step (learning rate 0.01) of the softmax cross-entropy loss,
+ * - step: one SGD step (learning rate 0.01) of the softmax cross-entropy loss
+ *   (`softmaxCrossEntropy` of @ddinit/train, the one the Trainer uses),
  *   forward in training mode (dropout on), backward and the weight update.
  *
  * Both read their result back (`dataSync`) so the time includes all work.
@@ -11,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@ddinit/core';
 import { buildModel } from '@ddinit/models';
+import { softmaxCrossEntropy } from '@ddinit/train';
 
 export interface Workload {
   name: string;
@@ -57,7 +59,7 @@ export function createWorkload(name: string, batch: number, seed: number, option
       tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
     },
     step() {
-      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
+      const loss = optimizer.minimize(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, labels), true);
       loss?.dataSync();
       loss?.dispose();
     },

@@ -54,8 +54,8 @@ VGG_PATTERN = re.compile(r"^vgg-plain-(\d+)$")
 EXIT_UNKNOWN_NETWORK = 3
 
 
-def caffenet(layout):
-    """conv1 pool1 norm1 conv2 pool2 norm2 conv3 conv4 conv5 pool5 flatten fc6 drop6 fc7 drop7 fc8."""
+def caffenet_features(layout):
+    """conv1 pool1 norm1 conv2 pool2 norm2 conv3 conv4 conv5 pool5: (layers, channels, spatial size of pool5)."""
     layers, channels, size = [], layout["input"][0], layout["input"][1]
     for i, (filters, kernel, stride, pad, groups) in enumerate(layout["conv"]):
         layers += [nn.Conv2d(channels, filters, kernel, stride, pad, groups=groups), nn.ReLU()]
@@ -66,6 +66,12 @@ def caffenet(layout):
             size = (size - 3) // 2 + 1
         if i in (0, 1):
             layers.append(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0))
+    return layers, channels, size
+
+
+def caffenet(layout):
+    """caffenet_features, then flatten fc6 drop6 fc7 drop7 fc8."""
+    layers, channels, size = caffenet_features(layout)
     fc6, fc7 = layout["fc"]
     layers += [
         nn.Flatten(),

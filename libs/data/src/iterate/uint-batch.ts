@@ -40,6 +40,14 @@ export interface AssemblerShape {
   decode?: { height: number; width: number };
 }
 
+/** A row's image (and mask) bytes at the batch's size, decoded when they were encoded. */
+export interface DecodedRow {
+  image: Uint8Array;
+  mask?: Uint8Array;
+  /** The resize's scale per axis, when an encoded image was decoded to another size (boxes scale with it). */
+  scale?: { x: number; y: number };
+}
+
 /** Fills batches row by row; hands out a batch each time `batchSize` rows are in. */
 export class BatchAssembler {
   private batch: UintBatch;
@@ -96,37 +104,49 @@ export class BatchAssembler {
     this.addLabelsAndId(columns, row, where);
   }
 
-  /** Like {@link add}, decoding encoded images and masks to the `decode` size first. */
-  async addDecoded(columns: BatchColumns, row: number, where: string): Promise<void> {
-    const b = this.batch;
-    const i = this.filled;
+  /** Rows the current batch still has room for. */
+  get room(): number {
+    return this.batchSize - this.filled;
+  }
+
+  /**
+   * Decodes row `row`'s encoded image and mask to the `decode` size (fixed-size ones are
+   * left as they are). Needs no batch slot, so the decodes of many rows can run at once.
+   */
+  async decodeRow(columns: BatchColumns, row: number, where: string): Promise<DecodedRow> {
     const decode = this.shape.decode;
     const image = rowBytes(columns.image, row);
-    if (columns.image.kind === 'fixed') {
-      b.images.set(image, i * this.imageBytes);
-    } else {
-      if (decode === undefined) {
-        throw new DataError('encoded images need a decode size', { where, expected: 'options.decode = { height, width }' });
-      }
-      const raw = await decodeImage(image, { channels: this.shape.channels as 1 | 3 | 4, resize: decode, where: `${where} row ${row}` });
-      b.images.set(raw.data, i * this.imageBytes);
-      if (b.boxes) {
-        // Boxes are in the stored image's pixels: scale them as the resize scaled the image.
-        const original = await probeImage(image, `${where} row ${row}`);
-        const sx = decode.width / original.width;
-        const sy = decode.height / original.height;
-        b.boxes.push(rowBoxes(columns, row, where).map((box) => ({ ...box, x0: box.x0 * sx, x1: box.x1 * sx, y0: box.y0 * sy, y1: box.y1 * sy })));
-      }
+    if (columns.image.kind !== 'fixed' && decode === undefined) {
+      throw new DataError('encoded images need a decode size', { where, expected: 'options.decode = { height, width }' });
     }
-    if (b.boxes && b.boxes.length === i) b.boxes.push(rowBoxes(columns, row, where));
-    if (b.masks) {
-      const maskColumn = requiredColumn(columns.mask, 'mask', where);
-      const mask = rowBytes(maskColumn, row);
-      if (maskColumn.kind === 'fixed') b.masks.set(mask, i * this.maskBytes);
-      else {
-        const raw = await decodeImage(mask, { channels: 1, ...(decode ? { resize: decode } : {}), kernel: 'nearest', where: `${where} row ${row} mask` });
-        b.masks.set(raw.data, i * this.maskBytes);
-      }
+    const maskColumn = this.batch.masks ? requiredColumn(columns.mask, 'mask', where) : undefined;
+    const mask = maskColumn === undefined ? undefined : rowBytes(maskColumn, row);
+    const [imageBytes, maskBytes] = await Promise.all([
+      columns.image.kind === 'fixed'
+        ? image
+        : decodeImage(image, { channels: this.shape.channels as 1 | 3 | 4, resize: decode, where: `${where} row ${row}` }).then((raw) => raw.data),
+      mask === undefined || maskColumn?.kind === 'fixed'
+        ? mask
+        : decodeImage(mask, { channels: 1, ...(decode ? { resize: decode } : {}), kernel: 'nearest', where: `${where} row ${row} mask` }).then(
+            (raw) => raw.data,
+          ),
+    ]);
+    // Boxes are in the stored image's pixels: they scale as the resize scaled the image.
+    const scale = this.batch.boxes && columns.image.kind !== 'fixed' && decode ? await resizeScale(image, decode, `${where} row ${row}`) : undefined;
+    return { image: imageBytes, ...(maskBytes === undefined ? {} : { mask: maskBytes }), ...(scale ? { scale } : {}) };
+  }
+
+  /** Like {@link add}, with the row's image and mask from {@link decodeRow}. */
+  addDecoded(columns: BatchColumns, row: number, decoded: DecodedRow, where: string): void {
+    const i = this.filled;
+    this.batch.images.set(decoded.image, i * this.imageBytes);
+    if (this.batch.masks) {
+      if (decoded.mask === undefined) throw new DataError('a decoded row has no mask', { where: `${where} row ${row}`, expected: 'a mask' });
+      this.batch.masks.set(decoded.mask, i * this.maskBytes);
+    }
+    if (this.batch.boxes) {
+      const { x, y } = decoded.scale ?? { x: 1, y: 1 };
+      this.batch.boxes.push(rowBoxes(columns, row, where).map((box) => ({ ...box, x0: box.x0 * x, x1: box.x1 * x, y0: box.y0 * y, y1: box.y1 * y })));
     }
     this.addLabelsAndId(columns, row, where);
   }
@@ -173,4 +193,10 @@ export class BatchAssembler {
     else this.batch = this.allocate();
     return out;
   }
+}
+
+/** How a resize to `size` scales the stored image's pixel coordinates, per axis. */
+async function resizeScale(image: Uint8Array, size: { height: number; width: number }, where: string): Promise<{ x: number; y: number }> {
+  const original = await probeImage(image, where);
+  return { x: size.width / original.width, y: size.height / original.height };
 }

@@ -203,11 +203,22 @@ export class Dataset {
     );
     const needsDecode = f.image.encoding === 'encoded' || f.mask === 'encoded';
     for await (const run of this.rowRuns(split, options, this.poolFor(options))) {
-      for (const row of run.rows) {
-        const [columns, r] = run.shard.locate(row);
-        if (needsDecode) await assembler.addDecoded(columns, r, run.where);
-        else assembler.add(columns, r, run.where);
-        if (assembler.full) yield assembler.take();
+      if (needsDecode) {
+        // The rows of a batch are decoded at once: sharp decodes on libuv's thread pool, so they run in
+        // parallel, and behind the caller's work on the previous batch (which asked for this one first).
+        for (let start = 0; start < run.rows.length;) {
+          const located = Array.from(run.rows.subarray(start, start + assembler.room), (row) => run.shard.locate(row));
+          const decoded = await Promise.all(located.map(([columns, r]) => assembler.decodeRow(columns, r, run.where)));
+          located.forEach(([columns, r], k) => assembler.addDecoded(columns, r, decoded[k], run.where));
+          start += located.length;
+          if (assembler.full) yield assembler.take();
+        }
+      } else {
+        for (const row of run.rows) {
+          const [columns, r] = run.shard.locate(row);
+          assembler.add(columns, r, run.where);
+          if (assembler.full) yield assembler.take();
+        }
       }
       run.done();
     }

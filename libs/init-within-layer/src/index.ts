@@ -20,7 +20,7 @@ export type { LayerPlan } from './resolve-layer-plans';
 // Building blocks (pure functions on tensors), for callers that assemble their own loop.
 export { DENSE_GEOMETRY, gatherPatches } from './gather-patches';
 export type { GatheredPatches, PatchGeometry, PatchSamplingOptions } from './gather-patches';
-export { randomFilters } from './random-filters';
+export { randomFilters, randomKernel } from './random-filters';
 export { defaultOversampling, eigenMethodFor, whitenedFilters } from './whitened-filters';
 export { kmeansFilters, patchFilters, unitWhitenedRows } from './kmeans-filters';
 export type { KmeansFilterOptions } from './kmeans-filters';

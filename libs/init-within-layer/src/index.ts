@@ -35,3 +35,5 @@ export { outputKernel, redrawOutputChannels, scaleOutputChannels } from './outpu
 export { calibrateBatchNorm } from './calibrate-batch-norm';
 export { isResidualAdd, isScalableEnd, scaleLayerOutput, solveResidualScales } from './rescale-residual';
 export type { ResidualRescaleStats } from './rescale-residual';
+export { drawsFromRows, extraImagesFor, filtersPerGroup, grownLayerInput, positionsPerImage } from './sample-growth';
+export type { SampleGrowth } from './sample-growth';

@@ -28,8 +28,8 @@ import { checkUpToDate, describeArtifact, hashConfig, type ArtifactLocation } fr
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { datasetIdentity } from './dataset-identity';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
-import { disposeInitSample, openInitData, readInitSample, type InitData, type InitSample } from './init-sample';
-import { checkSampleMemory, chooseSampleSize, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
+import { disposeInitSample, growthImages, openInitData, readInitSample, type InitData, type InitSample } from './init-sample';
+import { checkSampleMemory, chooseSampleSize, ROWS_PER_FILTER, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
 
 export const CODE_VERSION: string = packageJson.version;
 
@@ -58,6 +58,7 @@ function layerReports(within: WithinLayerReport, calibration: CalibrationResult 
     method: l.method,
     fallback: l.fallback,
     rows: l.rows > 0 ? l.rows : null,
+    images: l.images > 0 ? l.images : null,
     outMean: l.outMean,
     outStd: l.outStd,
     worstMeanDeviation: l.worstMeanDeviation,
@@ -206,6 +207,12 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
       sample.images,
       { ...config.withinOptions, method: config.within, seed: config.seed },
       { logger, progress },
+      choice.growth > 0
+        ? {
+            rowsPerFilter: ROWS_PER_FILTER,
+            ...growthImages(data, { skip: choice.size + choice.heldOut, count: choice.growth, seed: config.seed, normalization: sample.normalization }),
+          }
+        : undefined,
     );
     const withinSeconds = seconds() - withinStart;
     // Before calibration: the held-out numbers describe the same weights as the in-sample ones.

@@ -128,7 +128,7 @@ async function prepareSample(config: PipelineConfig, context: InitStageContext, 
   try {
     const plans = resolveLayerPlans(parameterLayers(model), parseWithinLayerOptions({ ...config.withinOptions, method: config.within, seed: config.seed }));
     const choice = chooseSampleSize(config.sample, plans, data.examples);
-    if (choice.capped) observers.logger.warn(`the default init sample is capped by the split: ${choice.size} images (${choice.rule})`, { images: choice.size });
+    if (choice.capped) observers.logger.warn(`the split holds fewer images than the layers want: ${choice.rule}`, { images: choice.size + choice.growth });
     if (config.calibrate && config.calibrationBatch > choice.size) {
       throw new ConfigError('the calibration batch is larger than the init sample', {
         where: 'calibrationBatch',

@@ -89,7 +89,7 @@ export function chooseSampleSize(requested: number | undefined, plans: readonly 
   const size = Math.min(MIN_DEFAULT_SAMPLE, usable);
   const growth = Math.max(0, Math.min(need.images, usable) - size);
   const capped = need.images > usable;
-  const grown = need.reason === null || need.images <= size ? '' : `, grown to ${Math.min(need.images, usable)} for ${need.reason}`;
+  const grown = growth === 0 ? '' : `, grown to ${size + growth} for ${need.reason}`;
   return {
     size,
     heldOut,

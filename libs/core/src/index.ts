@@ -12,6 +12,8 @@ export {
   computeCovariance,
   createCovarianceAccumulator,
   denseEigenpairs,
+  fillGaussian,
+  gaussianMatrix,
   javascriptEigenpairs,
   kmeans,
   linalgProvider,

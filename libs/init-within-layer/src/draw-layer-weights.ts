@@ -18,7 +18,7 @@ import { ConfigError, DataError, NumericalError, type Logger, type Rng } from '@
 import { filterRowsShape, filterRowsToKernel, type KernelInfo, type ParameterLayer } from '@ddinit/models';
 import { DENSE_GEOMETRY, gatherPatches, type PatchGeometry } from './gather-patches';
 import { channelMoments } from './channel-moments';
-import { randomFilters } from './random-filters';
+import { randomKernel } from './random-filters';
 import { whitenedFilters, type WhitenedMethod } from './whitened-filters';
 import { isRandomMethod, type Fallback, type WithinMethod, type WithinLayerOptions } from './within-layer-options';
 
@@ -53,20 +53,20 @@ function spatialOutput(p: ParameterLayer): [number, number] {
   return [Number(p.outputShape[1] ?? 0), Number(p.outputShape[2] ?? 0)];
 }
 
-/** Filter rows [G, N, F] for one kernel from patches of `x` (4-D), or a data-free draw. */
-async function drawFilterRows(
+/** One kernel drawn from patches of `x` (4-D), or a data-free draw (the caller owns `value`). */
+async function drawKernel(
   ctx: DrawContext,
   kernel: KernelInfo,
   x: tf.Tensor4D,
   geometry: PatchGeometry,
   outputSize: [number, number],
   tag: string,
-): Promise<{ rows: tf.Tensor3D; method: WithinMethod; fallback: string | null; used: number }> {
+): Promise<{ value: tf.Tensor; method: WithinMethod; fallback: string | null; used: number }> {
   const { layer, options, logger } = ctx;
   const [groups, count, features] = filterRowsShape(kernel.shape, kernel.layout, kernel.layout === 'conv' ? kernel.groups : 1);
   const where = `layer ${layer.name}${tag}`;
   const rng = ctx.rng.derive(kernel.role);
-  if (isRandomMethod(ctx.method)) return { rows: randomFilters(ctx.method, groups, count, features, rng, where), method: ctx.method, fallback: null, used: 0 };
+  if (isRandomMethod(ctx.method)) return { value: randomKernel(ctx.method, kernel, rng, where), method: ctx.method, fallback: null, used: 0 };
   if (ctx.method === 'zca' && count !== features) {
     throw new ConfigError('zca needs as many filters as patch elements (N = F); use pca, or a rule for this layer', {
       where,
@@ -77,7 +77,7 @@ async function drawFilterRows(
   const fallBack = (policy: Fallback, reason: string, fields: Record<string, unknown>, error: () => Error) => {
     if (policy === 'error') throw error();
     logger.warn(`within-layer: ${where}: ${reason}; falling back to ${policy}`, { layer: layer.name, method: ctx.method, fallback: policy, ...fields });
-    return { rows: randomFilters(policy, groups, count, features, rng, where), method: policy, fallback: `${reason} → ${policy}`, used: 0 };
+    return { value: randomKernel(policy, kernel, rng, where), method: policy, fallback: `${reason} → ${policy}`, used: 0 };
   };
 
   const patches = gatherPatches(x, geometry, outputSize, {
@@ -128,12 +128,21 @@ async function drawFilterRows(
         }
         perGroup.push(result.filters);
       }
-      return { rows: tf.stack(perGroup) as tf.Tensor3D, method: ctx.method, fallback: null, used: patches.rows };
+      return { value: toKernel(kernel, tf.stack(perGroup) as tf.Tensor3D), method: ctx.method, fallback: null, used: patches.rows };
     } finally {
       tf.dispose(perGroup);
     }
   } finally {
     tf.dispose(patches.groups);
+  }
+}
+
+/** The kernel holding `rows` ([G, N, F], disposed). */
+function toKernel(kernel: KernelInfo, rows: tf.Tensor3D): tf.Tensor {
+  try {
+    return filterRowsToKernel(rows, kernel.layout, kernel.shape);
+  } finally {
+    rows.dispose();
   }
 }
 
@@ -161,33 +170,26 @@ export async function drawLayerWeights(
 ): Promise<DrawnWeights> {
   const ctx: DrawContext = { layer, method, rng, options, logger };
   const where = `layer ${layer.name}`;
-  const toKernel = (kernel: KernelInfo, rows: tf.Tensor3D): tf.Tensor => {
-    try {
-      return filterRowsToKernel(rows, kernel.layout, kernel.shape);
-    } finally {
-      rows.dispose();
-    }
-  };
   switch (layer.kind) {
     case 'conv':
     case 'depthwise': {
       const kernel = layer.kernels[0];
       const groups = layer.kind === 'conv' ? layer.groups : layer.inputChannels;
-      const drawn = await drawFilterRows(ctx, kernel, x as tf.Tensor4D, convGeometry(layer, groups), spatialOutput(layer), '');
-      return { kernels: [{ role: kernel.role, value: toKernel(kernel, drawn.rows) }], method: drawn.method, fallback: drawn.fallback, rows: drawn.used };
+      const drawn = await drawKernel(ctx, kernel, x as tf.Tensor4D, convGeometry(layer, groups), spatialOutput(layer), '');
+      return { kernels: [{ role: kernel.role, value: drawn.value }], method: drawn.method, fallback: drawn.fallback, rows: drawn.used };
     }
     case 'dense': {
       const kernel = layer.kernels[0];
       const rowsInput = denseRows(x);
       try {
-        const drawn = await drawFilterRows(ctx, kernel, rowsInput, DENSE_GEOMETRY, [1, 1], '');
-        return { kernels: [{ role: kernel.role, value: toKernel(kernel, drawn.rows) }], method: drawn.method, fallback: drawn.fallback, rows: drawn.used };
+        const drawn = await drawKernel(ctx, kernel, rowsInput, DENSE_GEOMETRY, [1, 1], '');
+        return { kernels: [{ role: kernel.role, value: drawn.value }], method: drawn.method, fallback: drawn.fallback, rows: drawn.used };
       } finally {
         rowsInput.dispose();
       }
     }
     case 'separable':
-      return drawSeparable(ctx, x as tf.Tensor4D, toKernel);
+      return drawSeparable(ctx, x as tf.Tensor4D);
     case 'transposed': {
       if (!isRandomMethod(method)) {
         throw new ConfigError('a transposed convolution supports only data-free sources (its filters live in the output space)', {
@@ -197,9 +199,7 @@ export async function drawLayerWeights(
         });
       }
       const kernel = layer.kernels[0];
-      const [groups, count, features] = filterRowsShape(kernel.shape, kernel.layout, 1);
-      const rows = randomFilters(method, groups, count, features, rng.derive(kernel.role), where);
-      return { kernels: [{ role: kernel.role, value: toKernel(kernel, rows) }], method, fallback: null, rows: 0 };
+      return { kernels: [{ role: kernel.role, value: randomKernel(method, kernel, rng.derive(kernel.role), where) }], method, fallback: null, rows: 0 };
     }
     default:
       throw new ConfigError('no weight source for this layer kind', { where, expected: 'conv, dense, depthwise, separable or transposed', actual: layer.kind });
@@ -207,13 +207,13 @@ export async function drawLayerWeights(
 }
 
 /** Separable: depthwise part from x, scaled to unit std per channel, then pointwise from its output. */
-async function drawSeparable(ctx: DrawContext, x: tf.Tensor4D, toKernel: (k: KernelInfo, rows: tf.Tensor3D) => tf.Tensor): Promise<DrawnWeights> {
+async function drawSeparable(ctx: DrawContext, x: tf.Tensor4D): Promise<DrawnWeights> {
   const { layer } = ctx;
   const [depthwise, pointwise] = layer.kernels;
   const conv = layer.convolution;
   if (conv === null) throw new ConfigError('separable layer without convolution geometry', { where: `layer ${layer.name}` });
-  const first = await drawFilterRows(ctx, depthwise, x, convGeometry(layer, layer.inputChannels), spatialOutput(layer), ' (depthwise)');
-  let dwKernel = toKernel(depthwise, first.rows);
+  const first = await drawKernel(ctx, depthwise, x, convGeometry(layer, layer.inputChannels), spatialOutput(layer), ' (depthwise)');
+  let dwKernel = first.value;
   const mid = tf.tidy(() => tf.depthwiseConv2d(x, dwKernel as tf.Tensor4D, conv.strides, conv.padding, 'NHWC', conv.dilation));
   try {
     const { std } = channelMoments(mid, `layer ${layer.name} (depthwise output)`);
@@ -225,12 +225,12 @@ async function drawSeparable(ctx: DrawContext, x: tf.Tensor4D, toKernel: (k: Ker
     const midScaled = tf.tidy(() => tf.mul(mid, tf.tensor1d(scale)) as tf.Tensor4D);
     try {
       const unit: PatchGeometry = { ...DENSE_GEOMETRY };
-      const second = await drawFilterRows(ctx, pointwise, midScaled, unit, [midScaled.shape[1], midScaled.shape[2]], ' (pointwise)');
+      const second = await drawKernel(ctx, pointwise, midScaled, unit, [midScaled.shape[1], midScaled.shape[2]], ' (pointwise)');
       const fallback = [first.fallback, second.fallback].filter((f) => f !== null).join('; ') || null;
       return {
         kernels: [
           { role: depthwise.role, value: dwKernel },
-          { role: pointwise.role, value: toKernel(pointwise, second.rows) },
+          { role: pointwise.role, value: second.value },
         ],
         method: second.method === first.method ? first.method : second.method,
         fallback,

@@ -20,7 +20,7 @@ export type { LayerPlan } from './resolve-layer-plans';
 // Building blocks (pure functions on tensors), for callers that assemble their own loop.
 export { DENSE_GEOMETRY, gatherPatches } from './gather-patches';
 export type { GatheredPatches, PatchGeometry, PatchSamplingOptions } from './gather-patches';
-export { randomFilters } from './random-filters';
+export { randomFilters, randomKernel } from './random-filters';
 export { BASELINE_METHODS, CAFFE_GAUSSIAN_STD, baselineKernel, baselineStd, initializeBaseline, kernelFans } from './baseline-weights';
 export type { BaselineLayer, BaselineMethod } from './baseline-weights';
 export { defaultOversampling, eigenMethodFor, whitenedFilters } from './whitened-filters';
@@ -37,3 +37,5 @@ export { outputKernel, redrawOutputChannels, scaleOutputChannels } from './outpu
 export { calibrateBatchNorm } from './calibrate-batch-norm';
 export { isResidualAdd, isScalableEnd, scaleLayerOutput, solveResidualScales } from './rescale-residual';
 export type { ResidualRescaleStats } from './rescale-residual';
+export { drawsFromRows, extraImagesFor, filtersPerGroup, grownLayerInput, positionsPerImage } from './sample-growth';
+export type { SampleGrowth } from './sample-growth';

@@ -27,6 +27,7 @@ import { channelMoments, summarizeMoments, type ChannelMoments } from './channel
 import { drawLayerWeights, type DrawnWeights } from './draw-layer-weights';
 import { outputKernel, redrawOutputChannels, scaleOutputChannels } from './output-channels';
 import { resolveLayerPlans, type LayerPlan } from './resolve-layer-plans';
+import { extraImagesFor, grownLayerInput, type SampleGrowth } from './sample-growth';
 import { isResidualAdd, isScalableEnd, logUnsolved, scaleLayerOutput, solveResidualScales, type ResidualRescaleStats } from './rescale-residual';
 import { parseWithinLayerOptions, type LayerMethod, type WithinLayerOptions, type WithinLayerOptionsInput } from './within-layer-options';
 
@@ -40,6 +41,8 @@ export interface LayerInitStats {
   fallback: string | null;
   /** Patch rows per group (0 for data-free sources). */
   rows: number;
+  /** Images those rows came from: the sample's, plus the grown ones (sample-growth.ts); 0 for data-free sources. */
+  images: number;
   beta: number;
   /** Channel-averaged σ_i of the pre-activation before normalization (BN: of its input). */
   outStdBefore: number | null;
@@ -151,6 +154,7 @@ function keptStats(layer: ParameterLayer, beta: number): LayerInitStats {
     method: 'kept',
     fallback: null,
     rows: 0,
+    images: 0,
     beta,
     outStdBefore: null,
     outMean: null,
@@ -164,13 +168,37 @@ function keptStats(layer: ParameterLayer, beta: number): LayerInitStats {
   };
 }
 
-/** The layer's weights drawn by its plan's method from its cached input (the input is not kept). */
-async function drawFromInput(run: GraphExecutor, plan: LayerPlan, rng: Rng, options: WithinLayerOptions, logger: Logger): Promise<DrawnWeights> {
-  const x = run.layerInput(plan.layer.name);
+/** What growing the sample needs besides the growth itself: the model and the sample's size. */
+interface GrowthContext {
+  model: tf.LayersModel;
+  growth: SampleGrowth | undefined;
+  sampleImages: number;
+}
+
+/**
+ * The layer's weights drawn by its plan's method from its cached input, joined by its
+ * input on the grown images when the layer needs more rows (the inputs are not kept);
+ * with the images the rows came from.
+ */
+async function drawFromInput(
+  run: GraphExecutor,
+  plan: LayerPlan,
+  rng: Rng,
+  options: WithinLayerOptions,
+  context: GrowthContext,
+  logger: Logger,
+): Promise<DrawnWeights & { images: number }> {
+  const { layer, method } = plan;
+  const extra = extraImagesFor(layer, method, context.sampleImages, context.growth, options.maxPatchBytes);
+  const base = run.layerInput(layer.name);
+  const grown = extra > 0 ? await grownLayerInput(context.model, run.graph, layer.name, context.growth as SampleGrowth, extra) : null;
+  const x = grown === null ? base : tf.concat([base, grown]);
   try {
-    return await drawLayerWeights(plan.layer, plan.method, x, rng, options, logger);
+    const drawn = await drawLayerWeights(layer, method, x, rng, options, logger);
+    if (grown !== null) logger.info(`within-layer: layer ${layer.name}: ${grown.shape[0]} more images for its rows`, { layer: layer.name, images: x.shape[0] });
+    return { ...drawn, images: drawn.rows > 0 ? x.shape[0] : 0 };
   } finally {
-    x.dispose();
+    tf.dispose(grown === null ? [base] : [base, grown, x]);
   }
 }
 
@@ -252,11 +280,12 @@ async function initializeLayer(
   plan: LayerPlan,
   rng: Rng,
   options: WithinLayerOptions,
+  context: GrowthContext,
   observers: Required<Observers>,
 ): Promise<LayerInitStats> {
   const { layer, beta } = plan;
   const start = now();
-  const drawn = await drawFromInput(run, plan, rng, options, observers.logger);
+  const drawn = await drawFromInput(run, plan, rng, options, context, observers.logger);
   const kernel: OutputKernel = { info: outputKernel(layer), value: drawn.kernels[drawn.kernels.length - 1].value };
   try {
     writeKernels(layer, drawn.kernels);
@@ -270,6 +299,7 @@ async function initializeLayer(
       method: drawn.method,
       fallback: drawn.fallback,
       rows: drawn.rows,
+      images: drawn.images,
       outStdBefore: meanOf(moments.std),
       worstMeanDeviation: layer.hasBias ? after.worstMeanDeviation : null,
       deadChannelRedraws: redraws,
@@ -360,6 +390,8 @@ function rescaleMerge(
  *
  * @param options {@link withinLayerOptionsSchema} input (parsed here; defaults: method
  *   `kmeans`, β 0, no fallbacks, dead channels are errors).
+ * @param growth images beyond the sample for layers that need more rows than it gives
+ *   (sample-growth.ts); without it every layer draws from the sample alone.
  * @throws ConfigError for invalid options, a rule or `initializeFrom` naming no layer,
  *   zca with N ≠ F, data-dependent sources on transposed convolutions; DataError when a
  *   layer has fewer patch rows than filters and NumericalError for a degenerate
@@ -377,6 +409,7 @@ export async function initializeWithinLayers(
   sample: tf.Tensor | tf.Tensor[],
   options: WithinLayerOptionsInput = {},
   observers: Observers = {},
+  growth?: SampleGrowth,
 ): Promise<WithinLayerReport> {
   const parsed = parseWithinLayerOptions(options);
   const obs: Required<Observers> = { logger: observers.logger ?? silentLogger, progress: observers.progress ?? silentProgress };
@@ -389,6 +422,7 @@ export async function initializeWithinLayers(
     const root = Rng.fromSeed(parsed.seed);
     const stats = new Map<string, LayerInitStats>();
     const merges: ResidualRescaleStats[] = [];
+    const context: GrowthContext = { model, growth, sampleImages: (Array.isArray(sample) ? sample[0] : sample).shape[0] };
     const total = plans.length;
     obs.progress({ task: 'within-layer', phase: 'start', completed: 0, total });
     for (const node of run.graph.nodes) {
@@ -405,7 +439,7 @@ export async function initializeWithinLayers(
         ? keptStats(layer, plan.beta)
         : layer.kind === 'batchnorm'
           ? batchNormStats(run, layer, parsed)
-          : await initializeLayer(run, plan, root.derive(layer.name), parsed, obs);
+          : await initializeLayer(run, plan, root.derive(layer.name), parsed, context, obs);
       stats.set(layer.name, result);
       if (!parsed.residualRescale) run.commit(layer.name);
       obs.progress({

@@ -5,12 +5,13 @@ const cell = (v: number | null, digits = 4): string =>
   v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits);
 
 export function formatLayerSummary(report: InitReport): string {
-  const header = ['layer', 'kind', 'method', 'rows', 'mean', 'std', 'held-out mean', 'held-out std', 'ρ before', 'ρ after', 's'];
+  const header = ['layer', 'kind', 'method', 'rows', 'images', 'mean', 'std', 'held-out mean', 'held-out std', 'ρ before', 'ρ after', 's'];
   const rows = report.layers.map((l) => [
     l.name,
     l.kind,
     l.fallback ? `${l.method}*` : l.method,
     l.rows === null ? '—' : String(l.rows),
+    l.images === null ? '—' : String(l.images),
     cell(l.outMean),
     cell(l.outStd),
     cell(l.heldOutMean),

@@ -36,6 +36,21 @@ describe('report schema', () => {
   });
 });
 
+describe('the rows and images of each layer', () => {
+  it('are in the table and on the page: a grown layer shows the images its rows came from, a data-free one a dash', () => {
+    const report = sampleReport();
+    const lines = formatLayerSummary(report).split('\n');
+    expect(lines[0]).toMatch(/^layer +kind +method +rows +images +mean/);
+    expect(lines.find((l) => l.startsWith('fc6'))).toMatch(/^fc6 +dense +kmeans +2500 +2048 /);
+    expect(lines.find((l) => l.startsWith('conv1'))).toMatch(/^conv1 +conv +kmeans +4000 +160 /);
+    expect(lines.find((l) => l.startsWith('fc8'))).toMatch(/^fc8 +dense +gaussian\* +— +— /);
+    expect(renderReportHtml(report)).toMatch(/<td>fc6<\/td>.*?<td>2500<\/td><td>2048<\/td>/);
+    // Reports written before the field existed still parse (images: null).
+    const { images: _dropped, ...old } = report.layers[0];
+    expect(InitReportSchema.parse({ ...report, layers: [old] }).layers[0].images).toBeNull();
+  });
+});
+
 describe('the held-out numbers', () => {
   it('are in the schema: nullable per layer and as a section, finite when present', () => {
     expect(InitReportSchema.safeParse({ ...sampleReport(), heldOut: null }).success).toBe(true);

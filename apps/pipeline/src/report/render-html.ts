@@ -55,7 +55,7 @@ export function renderReportHtml(report: InitReport): string {
   const rows = report.layers
     .map(
       (l) =>
-        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.heldOutMean)}</td><td${l.heldOutStrays ? ' class="bad"' : ''}>${num(l.heldOutStd)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
+        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${l.images ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.heldOutMean)}</td><td${l.heldOutStrays ? ' class="bad"' : ''}>${num(l.heldOutStd)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
     )
     .join('\n');
   const calibration = report.calibration
@@ -90,7 +90,7 @@ ${filters}
 <h2>Change rates</h2>
 <figure>${rateChart}</figure>
 <h2>Layers</h2>
-<table><thead><tr><th>layer</th><th class="text">kind</th><th class="text">method</th><th class="text">fallback</th><th>rows</th><th>mean</th><th>std</th><th>worst |std−1|</th><th>held-out mean</th><th>held-out std</th><th>ρ before</th><th>ρ after</th><th>s</th></tr></thead>
+<table><thead><tr><th>layer</th><th class="text">kind</th><th class="text">method</th><th class="text">fallback</th><th>rows</th><th>images</th><th>mean</th><th>std</th><th>worst |std−1|</th><th>held-out mean</th><th>held-out std</th><th>ρ before</th><th>ρ after</th><th>s</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -20,6 +20,12 @@ export const LayerReportSchema = z
     fallback: z.string().nullable(),
     /** Patch rows (sampled positions) the weights were computed from; null for data-free methods. */
     rows: z.number().int().nonnegative().nullable(),
+    /**
+     * Images those rows came from: the sample's, or more when the layer needed more rows than
+     * the sample gives (`sample` unset: the next images of the split, run only through the
+     * layers below); null for data-free methods and fallbacks. Absent in older reports.
+     */
+    images: z.number().int().positive().nullable().default(null),
     /** Mean over channels of the per-channel pre-activation mean on the sample, after init. */
     outMean: finite.nullable(),
     /** Mean over channels of the per-channel pre-activation std on the sample, after init (null: layer kept). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@ddinit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { disposeInitSample, loadInitSample } from './init-sample';
+import { disposeInitSample, GROWTH_BATCH, growthImages, loadInitSample, openInitData } from './init-sample';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -53,6 +53,28 @@ describe('loadInitSample', () => {
     expect(Array.from(bytes(heldOut.images, m1, s1))).toEqual(Array.from(bytes(tail, m2, s2)));
     tail.dispose();
     [alone, withHeldOut, longer].forEach(disposeInitSample);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the growth images follow the sample and the held-out batch in the same seeded order, standardized with the sample statistics, in batches', async () => {
+    const before = tf.memory().numTensors;
+    const sample = await loadInitSample({ data: 'embedded', split: 'train', size: 40, seed: 3, heldOut: 30 });
+    const longer = await loadInitSample({ data: 'embedded', split: 'train', size: 40 + 30 + 100, seed: 3 });
+    const data = await openInitData({ data: 'embedded', split: 'train' });
+    const growth = growthImages(data, { skip: 70, count: 100, seed: 3, normalization: sample.normalization });
+    const batches: tf.Tensor4D[] = [];
+    for await (const batch of growth.batches()) batches.push(batch);
+    // 100 images from the stream's batches of GROWTH_BATCH: the first lies in the skipped part, the second starts inside it.
+    expect(growth.available).toBe(100);
+    expect(batches.map((b) => b.shape[0])).toEqual([2 * GROWTH_BATCH - 70, 100 - (2 * GROWTH_BATCH - 70)]);
+    const grown = tf.concat(batches);
+    const { mean, std } = sample.normalization;
+    const { mean: m2, std: s2 } = longer.normalization;
+    const bytes = (t: tf.Tensor, m: number, s: number) => tf.tidy(() => tf.round(tf.mul(tf.add(tf.mul(t, s), m), 255)).dataSync());
+    const tail = tf.slice(longer.images, 70);
+    expect(Array.from(bytes(grown, mean[0], std[0]))).toEqual(Array.from(bytes(tail, m2[0], s2[0])));
+    tf.dispose([...batches, grown, tail]);
+    [sample, longer].forEach(disposeInitSample);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -9,7 +9,17 @@
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import { MANIFEST_NAME, defaultDatasetPath, isS3Uri, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions } from '@ddinit/data';
+import {
+  MANIFEST_NAME,
+  defaultDatasetPath,
+  isS3Uri,
+  normalizeBytes,
+  openDataset,
+  openStore,
+  toTensorBatch,
+  type Dataset,
+  type StoreOptions,
+} from '@ddinit/data';
 import { EMBEDDED_DATA } from '../config/pipeline-config';
 
 /** Images the init stage has not seen, standardized like the sample. */
@@ -187,6 +197,47 @@ export async function readInitSample(data: InitData, options: { size: number; he
   } finally {
     tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t) => t !== undefined) as tf.Tensor[]);
   }
+}
+
+/** Images per batch of the growth stream: 64 images of 227×227×3 are 40 MB of float32. */
+export const GROWTH_BATCH = 64;
+
+/** Images beyond the sample and the held-out batch, read on demand (the within-layer init's growth source). */
+export interface GrowthImages {
+  /** How many there are. */
+  available: number;
+  /** The images in batches of up to GROWTH_BATCH, standardized like the sample, the same on every call; the consumer disposes each. */
+  batches(): AsyncGenerator<tf.Tensor4D>;
+}
+
+/**
+ * The `count` examples that follow the sample and the held-out batch (`skip` examples)
+ * in the same shuffled epoch 0, standardized with the sample's normalization and read
+ * batch by batch when asked for: a layer that needs more rows than the sample gives gets
+ * them without the whole set in memory.
+ */
+export function growthImages(data: InitData, options: { skip: number; count: number; seed: number; normalization: InitSample['normalization'] }): GrowthImages {
+  const { skip, count, normalization } = options;
+  async function* batches(): AsyncGenerator<tf.Tensor4D> {
+    let position = 0;
+    const stream = data.dataset.batches(data.split, {
+      batchSize: GROWTH_BATCH,
+      seed: options.seed,
+      epoch: 0,
+      shuffle: true,
+      ...(data.decode ? { decode: data.decode } : {}),
+    });
+    for await (const batch of stream) {
+      const [start, end] = [Math.max(skip - position, 0), Math.min(skip + count - position, batch.size)];
+      position += batch.size;
+      if (end <= start) continue;
+      const pixels = normalizeBytes(batch, normalization);
+      const { height: h, width: w, channels: c } = batch;
+      yield tf.tensor4d(pixels.subarray(start * h * w * c, end * h * w * c), [end - start, h, w, c]);
+      if (position >= skip + count) break;
+    }
+  }
+  return { available: count, batches };
 }
 
 /** Disposes the sample's tensors (images and held-out batch). */

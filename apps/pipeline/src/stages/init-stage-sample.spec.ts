@@ -11,7 +11,7 @@ import { registerInitCommand } from '../commands/init-command';
 import { main } from '../main';
 import { InitReportSchema, type InitReport } from '../report/report-schema';
 import { STD_RATIO_LIMIT } from './held-out-check';
-import { HELD_OUT_IMAGES, ROWS_PER_FILTER } from './sample-size';
+import { HELD_OUT_IMAGES, MIN_DEFAULT_SAMPLE, ROWS_PER_FILTER } from './sample-size';
 
 let dir: string;
 
@@ -52,7 +52,7 @@ const warnings = (logs: string): string[] =>
     .filter((e) => e.type === 'log' && e.level === 'warn')
     .map((e) => e.message ?? '');
 
-/** A narrow vgg-plain-11: conv5_* and fc1 have 32 filters, so its default sample is ROWS_PER_FILTER · 32 images. */
+/** A narrow vgg-plain-11: conv5_* and fc1 have 32 filters at one position, so by default they grow to ROWS_PER_FILTER · 32 images. */
 function smallVggConfig(extra: Record<string, unknown> = {}): string {
   const file = join(dir, `vgg-${Object.keys(extra).join('-') || 'default'}.json`);
   writeFileSync(
@@ -68,16 +68,24 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the init sample of ddinit init', () => {
-  it('defaults to a size derived from the model, and reports every layer on held-out images too', async () => {
+  it('defaults to the reference sample grown for the layers short of rows, and reports every layer on held-out images too', async () => {
     const out = join(dir, 'default');
     const run = await ddinit(['init', '--config', smallVggConfig(), '--out', out]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const r = report(out);
-    expect(r.data.sampleSize).toBe(ROWS_PER_FILTER * 32);
+    expect(r.data.sampleSize).toBe(MIN_DEFAULT_SAMPLE);
     expect(r.data.sampleRule).toBe(
-      `from the model: ${ROWS_PER_FILTER * 32} images for ${ROWS_PER_FILTER} rows × 32 filters of conv5_1 at 1 position(s) per image`,
+      `from the model: ${MIN_DEFAULT_SAMPLE} images, grown to ${ROWS_PER_FILTER * 32} for ${ROWS_PER_FILTER} rows × 32 filters of conv5_1 at 1 position(s) per image`,
     );
+    // One row per image at conv5_* and fc1: they draw from the grown images; conv1_1 has rows enough in the sample.
+    for (const name of ['conv5_1', 'conv5_2', 'conv5_3', 'fc1']) {
+      expect(
+        r.layers.find((l) => l.name === name),
+        name,
+      ).toMatchObject({ fallback: null, rows: ROWS_PER_FILTER * 32, images: ROWS_PER_FILTER * 32 });
+    }
+    expect(r.layers.find((l) => l.name === 'conv1_1')).toMatchObject({ fallback: null, images: MIN_DEFAULT_SAMPLE });
     expect(r.heldOut).toMatchObject({ images: HELD_OUT_IMAGES, strayLayers: [] });
     // A fresh 10-class classifier: about ln 10 on images it has not seen.
     expect(r.heldOut?.loss).toBeGreaterThan(1.8);

@@ -21,9 +21,9 @@ import { renderReportHtml } from '../report/render-html';
 import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport } from '../report/report-schema';
 import { formatLayerSummary } from '../report/layer-summary';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
-import { disposeInitSample, readInitSample, type InitData, type InitSample } from './init-sample';
+import { disposeInitSample, growthImages, readInitSample, type InitData, type InitSample } from './init-sample';
 import { CODE_VERSION, runStage } from './run-stage';
-import { checkSampleMemory, chooseSampleSize, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
+import { checkSampleMemory, chooseSampleSize, ROWS_PER_FILTER, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
 import type { StageContext, StageDefinition, StageInputs, StageOutcome, StageRun } from './stage-contract';
 
 export { CODE_VERSION };
@@ -37,6 +37,7 @@ function layerReports(within: WithinLayerReport, calibration: CalibrationResult 
     method: l.method,
     fallback: l.fallback,
     rows: l.rows > 0 ? l.rows : null,
+    images: l.images > 0 ? l.images : null,
     outMean: l.outMean,
     outStd: l.outStd,
     worstMeanDeviation: l.worstMeanDeviation,
@@ -106,7 +107,7 @@ async function prepareSample(config: PipelineConfig, context: StageContext, data
   try {
     const plans = resolveLayerPlans(parameterLayers(model), parseWithinLayerOptions({ ...config.withinOptions, method: config.within, seed: config.seed }));
     const choice = chooseSampleSize(config.sample, plans, data.examples);
-    if (choice.capped) observers.logger.warn(`the default init sample is capped by the split: ${choice.size} images (${choice.rule})`, { images: choice.size });
+    if (choice.capped) observers.logger.warn(`the split holds fewer images than the layers want: ${choice.rule}`, { images: choice.size + choice.growth });
     if (config.calibrate && config.calibrationBatch > choice.size) {
       throw new ConfigError('the calibration batch is larger than the init sample', {
         where: 'calibrationBatch',
@@ -161,6 +162,12 @@ async function runInit(config: PipelineConfig, inputs: StageInputs, context: Sta
       sample.images,
       { ...config.withinOptions, method: config.within, seed: config.seed },
       { logger, progress },
+      choice.growth > 0
+        ? {
+            rowsPerFilter: ROWS_PER_FILTER,
+            ...growthImages(inputs.data, { skip: choice.size + choice.heldOut, count: choice.growth, seed: config.seed, normalization: sample.normalization }),
+          }
+        : undefined,
     );
     const withinSeconds = seconds() - withinStart;
     // Before calibration: the held-out numbers describe the same weights as the in-sample ones.

@@ -32,22 +32,24 @@ describe('the init sample size', () => {
     // Data-free sources and skipped layers need no rows: the reference's 160 stays.
     expect(sampleNeed(plansOf('vgg-plain-11', { method: 'orthogonal' }))).toEqual({ images: 0, reason: null });
     const choice = chooseSampleSize(undefined, plansOf('vgg-plain-11', { method: 'gaussian', layers: [{ match: 'conv1_1', method: 'pca' }] }), 3000);
-    expect(choice).toMatchObject({ size: MIN_DEFAULT_SAMPLE, heldOut: HELD_OUT_IMAGES, capped: false });
+    expect(choice).toMatchObject({ size: MIN_DEFAULT_SAMPLE, heldOut: HELD_OUT_IMAGES, growth: 0, capped: false });
   });
 
-  it('is capped by the split, keeping a held-out batch, and says so', () => {
+  it('auto: the reference sample, grown for the layers short of rows up to what the split holds beyond the held-out batch, and says so', () => {
     const plans = plansOf('caffenet-small');
-    expect(chooseSampleSize(undefined, plans, 3000)).toMatchObject({ size: ROWS_PER_FILTER * 256, heldOut: HELD_OUT_IMAGES, capped: false });
+    const full = chooseSampleSize(undefined, plans, 3000);
+    expect(full).toMatchObject({ size: MIN_DEFAULT_SAMPLE, heldOut: HELD_OUT_IMAGES, growth: ROWS_PER_FILTER * 256 - MIN_DEFAULT_SAMPLE, capped: false });
+    expect(full.rule).toBe(`from the model: 160 images, grown to 2048 for ${ROWS_PER_FILTER} rows × 256 filters of fc6 at 1 position(s) per image`);
     const small = chooseSampleSize(undefined, plans, 1000);
-    expect(small).toMatchObject({ size: 1000 - HELD_OUT_IMAGES, heldOut: HELD_OUT_IMAGES, capped: true });
-    expect(small.rule).toMatch(/capped by the split's 1000 examples/);
-    // A tiny split still keeps half of itself aside.
-    expect(chooseSampleSize(undefined, plans, 40)).toMatchObject({ size: 20, heldOut: 20, capped: true });
+    expect(small).toMatchObject({ size: MIN_DEFAULT_SAMPLE, heldOut: HELD_OUT_IMAGES, growth: 1000 - HELD_OUT_IMAGES - MIN_DEFAULT_SAMPLE, capped: true });
+    expect(small.rule).toMatch(/grown to 744 .*\(2048 wanted\), capped by the split's 1000 examples/);
+    // A tiny split still keeps half of itself aside, and has nothing to grow with.
+    expect(chooseSampleSize(undefined, plans, 40)).toMatchObject({ size: 20, heldOut: 20, growth: 0, capped: true });
   });
 
   it('an explicit size is kept as given; the held-out batch takes what the split has left', () => {
     const plans = plansOf('vgg-plain-11');
-    expect(chooseSampleSize(160, plans, 3000)).toMatchObject({ size: 160, heldOut: HELD_OUT_IMAGES, rule: 'set by sample (--sample)' });
+    expect(chooseSampleSize(160, plans, 3000)).toMatchObject({ size: 160, heldOut: HELD_OUT_IMAGES, growth: 0, rule: 'set by sample (--sample)' });
     expect(chooseSampleSize(2900, plans, 3000)).toMatchObject({ size: 2900, heldOut: 100 });
     expect(chooseSampleSize(3000, plans, 3000)).toMatchObject({ size: 3000, heldOut: 0 });
   });

@@ -5,13 +5,20 @@
  * rows than filters describes the sample, not the data: `vgg-plain-11` at 28 px
  * on 160 images gives std 1 on the sample and about 9 on other images
  * (docs/RESULTS.md, "Init sample size"). A layer with P output positions per image
- * and F filters per group gets N·P rows from N images, so the default sample is
- *   N = max(MIN_DEFAULT_SAMPLE, max_l ⌈ROWS_PER_FILTER · F_l / P_l⌉)
- * over the layers whose method needs rows, at most the split's size less the held-out batch.
+ * and N filters per group gets n·P rows from n images. With `sample` unset (auto):
+ *   - the sample is MIN_DEFAULT_SAMPLE images (at most the split less the held-out batch);
+ *     every layer is normalized on it;
+ *   - a data-dependent layer whose n·P rows fall short of ROWS_PER_FILTER·N draws its
+ *     weights from ⌈ROWS_PER_FILTER·N / P⌉ images: the sample and the next images of the
+ *     split after the held-out batch, run only through the layers below it
+ *     (@ddinit/init-within-layer's SampleGrowth);
+ *   - when the split holds too few, the layer takes what there is, and a layer left with
+ *     fewer than N rows falls back (recorded in the report).
+ * An explicit `sample` is used as given, without growth.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
-import { isRandomMethod, outputKernel, type LayerPlan } from '@ddinit/init-within-layer';
+import { drawsFromRows, filtersPerGroup, positionsPerImage, type LayerPlan } from '@ddinit/init-within-layer';
 import { flattenModel } from '@ddinit/models';
 
 /** Sampled rows per filter the default sample gives every data-dependent layer (measured: docs/RESULTS.md). */
@@ -26,8 +33,6 @@ export const HELD_OUT_IMAGES = 256;
  */
 export const WASM_ACTIVATION_BUDGET = 3 * 1024 ** 3;
 
-const positionsPerImage = (shape: tf.Shape): number => shape.slice(1, -1).reduce<number>((a, d) => a * (d ?? 1), 1);
-
 /** What the model asks of the sample: images, and the layer that asks most. */
 export interface SampleNeed {
   images: number;
@@ -35,13 +40,13 @@ export interface SampleNeed {
   reason: string | null;
 }
 
-/** The images every data-dependent, non-skipped layer needs for ROWS_PER_FILTER rows per filter. */
+/** The most images a data-dependent, non-skipped layer needs for ROWS_PER_FILTER rows per filter (what the sample grows to). */
 export function sampleNeed(plans: readonly LayerPlan[]): SampleNeed {
   let need: SampleNeed = { images: 0, reason: null };
   for (const { layer, method, skip } of plans) {
-    if (skip || isRandomMethod(method) || layer.kind === 'batchnorm' || layer.kernels.length === 0) continue;
-    const filters = layer.outputChannels / outputKernel(layer).groups;
-    const positions = positionsPerImage(layer.outputShape);
+    if (skip || !drawsFromRows(layer, method)) continue;
+    const filters = filtersPerGroup(layer);
+    const positions = positionsPerImage(layer);
     const images = Math.ceil((ROWS_PER_FILTER * filters) / positions);
     if (images > need.images) {
       need = { images, reason: `${ROWS_PER_FILTER} rows × ${filters} filters of ${layer.name} at ${positions} position(s) per image` };
@@ -54,6 +59,8 @@ export function sampleNeed(plans: readonly LayerPlan[]): SampleNeed {
 export interface SampleChoice {
   size: number;
   heldOut: number;
+  /** Images after the sample and the held-out batch that layers short of rows may draw from (0: no growth). */
+  growth: number;
   /** How the size was chosen, for the log and the report. */
   rule: string;
   /** The model wanted more images than the split has (default size only). */
@@ -61,20 +68,35 @@ export interface SampleChoice {
 }
 
 /**
- * The sample size: `requested` when given, else derived from the model (see the module
- * doc); the held-out batch takes up to HELD_OUT_IMAGES of what the split has left.
+ * The sample size: `requested` when given, else MIN_DEFAULT_SAMPLE grown per layer (see
+ * the module doc); the held-out batch takes up to HELD_OUT_IMAGES of what the split has
+ * (at most half of it when the size is derived).
  */
 export function chooseSampleSize(requested: number | undefined, plans: readonly LayerPlan[], examples: number): SampleChoice {
   if (requested !== undefined) {
-    return { size: requested, heldOut: Math.max(0, Math.min(HELD_OUT_IMAGES, examples - requested)), rule: 'set by sample (--sample)', capped: false };
+    return {
+      size: requested,
+      heldOut: Math.max(0, Math.min(HELD_OUT_IMAGES, examples - requested)),
+      growth: 0,
+      rule: 'set by sample (--sample)',
+      capped: false,
+    };
   }
   const need = sampleNeed(plans);
-  const wanted = Math.max(MIN_DEFAULT_SAMPLE, need.images);
   // The held-out batch is reserved first (at most half the split): a default sample never leaves the init unchecked.
   const heldOut = Math.min(HELD_OUT_IMAGES, Math.floor(examples / 2));
-  const size = Math.min(wanted, examples - heldOut);
-  const because = need.reason === null ? `the default ${MIN_DEFAULT_SAMPLE} (no layer's method needs rows)` : `${need.images} images for ${need.reason}`;
-  return { size, heldOut, rule: `from the model: ${because}${size < wanted ? `, capped by the split's ${examples} examples` : ''}`, capped: size < wanted };
+  const usable = examples - heldOut;
+  const size = Math.min(MIN_DEFAULT_SAMPLE, usable);
+  const growth = Math.max(0, Math.min(need.images, usable) - size);
+  const capped = need.images > usable;
+  const grown = growth === 0 ? '' : `, grown to ${size + growth} for ${need.reason}`;
+  return {
+    size,
+    heldOut,
+    growth,
+    rule: `from the model: ${size} images${grown}${capped ? ` (${need.images} wanted), capped by the split's ${examples} examples` : ''}`,
+    capped,
+  };
 }
 
 const elements = (shape: tf.Shape): number => shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
@@ -94,8 +116,7 @@ export function activationBytesPerImage(model: tf.LayersModel, plans: readonly L
   for (const { layer } of plans) {
     if (layer.activation !== 'linear') values += elements(layer.outputShape);
     const conv = layer.convolution;
-    if (conv !== null)
-      patches = Math.max(patches, conv.kernelSize[0] * conv.kernelSize[1] * (layer.inputChannels / layer.groups) * positionsPerImage(layer.outputShape));
+    if (conv !== null) patches = Math.max(patches, conv.kernelSize[0] * conv.kernelSize[1] * (layer.inputChannels / layer.groups) * positionsPerImage(layer));
   }
   return 4 * (values + patches);
 }

@@ -31,6 +31,8 @@ export function sampleReport(overrides: Partial<InitReport> = {}): InitReport {
       method: name === 'fc8' ? 'gaussian' : 'kmeans',
       fallback: name === 'fc8' ? 'kmeans → gaussian: 160 rows < 10 centres × 20' : null,
       rows: name === 'fc8' ? null : 4000 - k * 500,
+      // fc6 drew its rows from a grown sample (`sample` unset).
+      images: name === 'fc8' ? null : name === 'fc6' ? 2048 : 160,
       outMean: 1e-5 * k,
       outStd: 1 - 1e-4 * k,
       worstMeanDeviation: 3e-4,

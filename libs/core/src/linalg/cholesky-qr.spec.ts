@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useBackend } from '../testing';
 import { choleskyBlocking, choleskyQrOrthonormalize as orthonormalizeColumns, orthonormalDraw } from './cholesky-qr';
+import { linalgProvider, setLinalgProvider } from './linalg-provider';
 
 /** max |QᵀQ − I| and max |Q·(QᵀY) − Y| / max |Y|: orthonormal columns spanning Y's. */
 function check(y: tf.Tensor2D, q: tf.Tensor2D): { orthogonality: number; span: number } {
@@ -77,6 +78,28 @@ describe('orthonormalDraw', () => {
         expect(Array.from(again.dataSync())).toEqual(Array.from(wide.dataSync()));
       } finally {
         tf.dispose([wide, tall, again]);
+      }
+    });
+  });
+
+  it('is the same draw with and without a LinalgProvider (the JavaScript reference), up to rounding, wide and tall', async () => {
+    const provider = linalgProvider();
+    await expectNoLeakedTensors(() => {
+      for (const [rows, cols] of [
+        [12, 40],
+        [40, 12],
+      ]) {
+        const withProvider = orthonormalDraw(rows, cols, 5);
+        setLinalgProvider(undefined);
+        const reference = orthonormalDraw(rows, cols, 5);
+        setLinalgProvider(provider);
+        try {
+          expect(reference.shape).toEqual([rows, cols]);
+          expect(gramError(reference)).toBeLessThan(1e-5);
+          expect(tf.tidy(() => tf.max(tf.abs(tf.sub(withProvider, reference))).dataSync()[0])).toBeLessThan(1e-5);
+        } finally {
+          tf.dispose([withProvider, reference]);
+        }
       }
     });
   });

@@ -19,6 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NumericalError } from '../errors';
+import { transposeMatrices } from '../backend/wasm-kernels/transpose-2d';
+import { Rng } from '../rng';
+import { fillGaussian } from './gaussian-matrix';
 import { linalgProvider } from './linalg-provider';
 
 /**
@@ -233,28 +236,35 @@ export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'):
 }
 
 /**
- * A random `rows`×`cols` matrix with orthonormal rows when rows ≤ cols and orthonormal
+ * A random `rows`×`cols` matrix with orthonormal rows when rows < cols and orthonormal
  * columns otherwise (Saxe et al. 2014): G ~ N(0, 1) of the taller orientation
- * [max, min], Q = {@link orthonormalizeColumns}(G), and Qᵀ when rows ≤ cols. The one
- * orthonormal draw of the within-layer `orthogonal` method and LSUV's pre-initialization.
- * The caller owns the result.
+ * [max, min] ({@link fillGaussian}, seeded by `Rng.fromSeed(seed)`),
+ * Q = {@link orthonormalizeColumns}(G), and Qᵀ when rows < cols. The matrix reaches the
+ * provider as the array it was drawn into and Qᵀ is taken in JavaScript: tfjs round trips
+ * and the wasm backend's transpose of a 4096 × 9216 matrix took seconds (docs/RESULTS.md,
+ * issue 16). The one orthonormal draw of the within-layer `orthogonal` method and LSUV's
+ * pre-initialization. The caller owns the result.
  *
  * @throws NumericalError in the practically impossible case of a rank-deficient draw.
  * @example
  * const w = orthonormalDraw(128, 1200, rng.nextSeed()); // [128, 1200], w·wᵀ ≈ I
  */
 export function orthonormalDraw(rows: number, cols: number, seed: number, where = 'orthonormalDraw'): tf.Tensor2D {
-  const wide = rows <= cols;
-  const draw = tf.randomNormal([Math.max(rows, cols), Math.min(rows, cols)], 0, 1, 'float32', seed) as tf.Tensor2D;
+  const [tall, short] = [Math.max(rows, cols), Math.min(rows, cols)];
+  const data = fillGaussian(new Float32Array(tall * short), Rng.fromSeed(seed));
+  const shaped = (q: Float32Array): tf.Tensor2D => tf.tensor2d(rows >= cols ? q : transposeMatrices(q, new Float32Array(q.length), tall, short), [rows, cols]);
+  const provider = linalgProvider();
+  if (provider !== undefined && provider.orthonormalizeColumns(data, tall, short)) return shaped(data);
+  const g = tf.tensor2d(data, [tall, short]);
   try {
-    const q = orthonormalizeColumns(draw, where);
-    if (!wide) return q;
+    const q = choleskyQrOrthonormalize(g, where);
+    if (rows >= cols) return q;
     try {
-      return tf.transpose(q);
+      return shaped(q.dataSync() as Float32Array);
     } finally {
       q.dispose();
     }
   } finally {
-    draw.dispose();
+    g.dispose();
   }
 }

@@ -17,3 +17,4 @@ export { EIGEN_METHODS, chooseEigenMethod, topEigenpairs } from './top-eigenpair
 export type { EigenMethod, EigenSolver, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
 export { pcaFilters, projectWhitened, whitenedToFilters, whiteningScales, zcaFilters } from './whitening';
 export type { WhiteningOptions } from './whitening';
+export { fillGaussian, gaussianMatrix } from './gaussian-matrix';

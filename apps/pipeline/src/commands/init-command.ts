@@ -9,9 +9,13 @@
  *
  * `ddinit sweep-run` is the same stage inside a Kubernetes Indexed Job: the
  * completion index picks one configuration of `kubernetes.sweep`.
+ *
+ * Whether there is anything to do is decided first, from the configuration and the
+ * dataset's manifest (stages/init-up-to-date.ts); the modules that load tfjs (the
+ * backend, the stage) are imported only when there is (docs/RESULTS.md, "Start-up").
  */
-import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
-import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer';
+import type { BackendChoice } from '@ddinit/core/backend';
+import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer/options';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES, PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
@@ -27,7 +31,8 @@ import {
   type OutputStream,
 } from '../observe/console-observers';
 import { formatLayerSummary } from '../report/layer-summary';
-import { runInitStage, type InitOutcome } from '../stages/init-stage';
+import type { InitOutcome } from '../stages/init-stage';
+import { findUpToDateInit } from '../stages/init-up-to-date';
 
 interface InitFlags {
   config?: string;
@@ -84,11 +89,8 @@ async function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFo
   const format = logFormat ?? 'auto';
   const observers = (io.observers ?? ((f) => createConsoleObservers({ format: f, stream: io.stderr, level: defaultLogLevel(io.env) })))(format);
   try {
-    const selection = await selectBackend(config.backend, { logger: observers.logger });
-    // The report says which kernels did the arithmetic: 'wasm + native BLAS/LAPACK (…)' when the OpenBLAS addon was used
-    // (its convolutions and products, and core's QR and eigensolver).
-    const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS/LAPACK (${selection.nativeBlas.threads} threads)` : selection.name;
-    const outcome = await runInitStage(config, { backend, logger: observers.logger, progress: observers.progress });
+    const outcome =
+      (await findUpToDateInit(config, { logger: observers.logger })) ?? (await (await import('./init-stage-run')).runInitStageOnBackend(config, observers));
     observers.close();
     const result = createResultPrinter(format, io.stdout);
     if (outcome.report) {

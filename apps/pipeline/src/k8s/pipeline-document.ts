@@ -4,7 +4,7 @@
  * passes the whole document on to the ConfigMap unchanged.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@ddinit/core';
+import { ConfigError } from '@ddinit/core/base';
 import { YAMLParseError, parse } from 'yaml';
 
 /**

@@ -18,20 +18,17 @@ import type { StoreOptions } from '@ddinit/data';
 import { calibrateChangeRates, type CalibrationResult } from '@ddinit/init-between-layer';
 import { initializeWithinLayers, parseWithinLayerOptions, resolveLayerPlans, type LayerInitStats, type WithinLayerReport } from '@ddinit/init-within-layer';
 import { parameterLayers, readKernel } from '@ddinit/models';
-import packageJson from '../../package.json' with { type: 'json' };
-import { resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
+import type { PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
 import { checkModelReference, modelImageSize, resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
 import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport } from '../report/report-schema';
-import { checkUpToDate, describeArtifact, hashConfig, type ArtifactLocation } from '../store/artifact-store';
+import { checkUpToDate, describeArtifact, type ArtifactLocation } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
-import { datasetIdentity } from './dataset-identity';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
+import { CODE_VERSION, initConfigHash, upToDateOutcome } from './init-up-to-date';
 import { disposeInitSample, openInitData, readInitSample, type InitData, type InitSample } from './init-sample';
 import { checkSampleMemory, chooseSampleSize, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
-
-export const CODE_VERSION: string = packageJson.version;
 
 export interface InitStageContext extends Observers {
   /** The backend the caller selected (for the report and metadata). */
@@ -173,15 +170,12 @@ export async function runInitStage(config: PipelineConfig, context: InitStageCon
     { data: config.data, split: config.split, store: context.store ?? {}, decodeSize: () => modelImageSize(modelReference) },
     { logger, progress },
   );
-  const configHash = hashConfig({ ...resultDefiningConfig(config), dataset: datasetIdentity(data.dataset.manifest), codeVersion: CODE_VERSION });
+  const configHash = initConfigHash(config, data.dataset.manifest);
   const location: ArtifactLocation = openArtifactLocation(config.out, store);
   await location.prepare();
   if (!config.force) {
     const state = await checkUpToDate(location, configHash);
-    if (state.upToDate) {
-      logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: location.url, configHash });
-      return { skipped: true, location: location.url, configHash };
-    }
+    if (state.upToDate) return upToDateOutcome(location, configHash, logger);
     if (state.reason !== 'no complete artifact') logger.info('redoing the stage', { out: location.url, reason: state.reason });
   }
 

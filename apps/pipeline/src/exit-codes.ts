@@ -3,7 +3,7 @@
  * that `ddinit --help` loads neither zod nor tfjs (through @ddinit/core): main
  * imports this module only when a command failed.
  */
-import { isDdinitError } from '@ddinit/core';
+import { isDdinitError } from '@ddinit/core/base';
 import { ZodError, z } from 'zod';
 import { EXIT_BAD_INPUT, EXIT_FAILURE } from './exit-status';
 

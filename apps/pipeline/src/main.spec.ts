@@ -39,7 +39,8 @@ describe('ddinit main', () => {
   it('loads no command module for --help and --version, and tfjs once a command runs (built bin)', () => {
     if (!existsSync(resolve(import.meta.dirname, '../dist/cli.js'))) throw new Error('not built: run `npx nx run pipeline:build`');
     for (const flag of ['--help', '--version']) expect(modulesLoadedBy([flag]).filter((m) => m.includes('@tensorflow'))).toEqual([]);
-    expect(modulesLoadedBy(['config', 'schema']).some((m) => m.includes('@tensorflow/tfjs'))).toBe(true);
+    // `pretrain` imports its stage (and tfjs) with its module; `config` and an up-to-date `init` no longer do.
+    expect(modulesLoadedBy(['pretrain', '--help']).some((m) => m.includes('@tensorflow/tfjs'))).toBe(true);
   });
 
   it.each(COMMANDS.map((c) => [c.name, c] as const))('lists %s with the description its module registers', async (name, entry) => {

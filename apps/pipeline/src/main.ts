@@ -10,6 +10,7 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status';
+import { STAGE_SUMMARIES } from './stages/stage-contract';
 
 export { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from './exit-status';
 
@@ -32,13 +33,12 @@ const loadInit = async (): Promise<CommandModule> => (await import('./commands/i
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'init',
-    summary: 'initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html',
+    summary: STAGE_SUMMARIES.init,
     load: loadInit,
   },
   {
     name: 'pretrain',
-    summary:
-      'self-supervised pretraining (rotation, context prediction or jigsaw) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
+    summary: STAGE_SUMMARIES.pretrain,
     load: async () => (await import('./commands/pretrain-command')).registerPretrainCommand,
   },
   { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },

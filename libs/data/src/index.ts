@@ -1,15 +1,17 @@
 // Format: features ↔ Arrow schema, manifest.
 export type { Box, Example } from './format/example';
 export { checkBoxes } from './format/boxes';
-export { BOX_FIELDS, SHARD_FORMAT_VERSION, boxStructType, featuresToSchema, parseFeatures, rawImageBytes, schemaToFeatures } from './format/features';
+export { SHARD_FORMAT_VERSION, parseFeatures, rawImageBytes } from './format/features';
+export { BOX_FIELDS, boxStructType, featuresToSchema, schemaToFeatures } from './format/arrow-schema';
 export type { DatasetFeatures, DatasetFeaturesInput, ImageFeature, LabelKind } from './format/features';
-export { MANIFEST_NAME, builderSchema, manifestSchema, parseManifest, serializeManifest } from './format/manifest';
+export { MANIFEST_NAME, builderSchema, manifestSchema, parseManifest, readManifest, serializeManifest } from './format/manifest';
 export type { DatasetBuilder, DatasetManifest, ShardEntry, SplitEntry } from './format/manifest';
 
 // Storage: local directories and S3 prefixes.
 export type { BlobStore, RangeHandle } from './storage/blob-store';
 export { LocalStore } from './storage/local-store';
-export { S3Store, parseS3Uri } from './storage/s3-store';
+export { S3Store } from './storage/s3-store';
+export { parseS3Uri } from './storage/s3-uri';
 export type { S3StoreOptions } from './storage/s3-store';
 export { createS3Client, describeCredentialSource, resolveS3Endpoint } from './storage/s3-client';
 export type { S3ClientOptions } from './storage/s3-client';

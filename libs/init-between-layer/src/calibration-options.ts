@@ -1,10 +1,11 @@
 /**
  * Options of the between-layer calibration and of LSUV, as strict zod schemas
  * with explicit defaults: the pipeline parses its config file with them once,
- * and the functions here take the parsed (typed) objects.
+ * and the functions here take the parsed (typed) objects. Also the entry point
+ * `@ddinit/init-between-layer/options`, which does not load tfjs.
  */
 import { z } from 'zod';
-import { ConfigError } from '@ddinit/core';
+import { ConfigError } from '@ddinit/core/base';
 
 /**
  * Options of {@link calibrateChangeRates} (Krähenbühl et al. 2016, §3.2 / Algorithm 2;

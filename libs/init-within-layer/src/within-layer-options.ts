@@ -1,7 +1,9 @@
 /**
  * Options of the within-layer initializer (Krähenbühl et al. 2016, Algorithm 1;
  * docs/method.md#within-layer): one strict zod schema with explicit defaults, parsed once at the
- * edge. The pipeline app composes {@link withinLayerOptionsSchema} into its config.
+ * edge. The pipeline app composes {@link withinLayerOptionsSchema} into its config. Also the
+ * entry point `@ddinit/init-within-layer/options`, which does not load tfjs (a config can be
+ * parsed and hashed before tfjs is paid for).
  *
  * @example
  * const options = parseWithinLayerOptions({
@@ -11,8 +13,8 @@
  * });
  */
 import { z } from 'zod';
-import { ConfigError, EIGEN_METHODS, KMEANS_ALGORITHMS } from '@ddinit/core';
-import { PARAMETER_LAYER_KINDS } from '@ddinit/models';
+import { ConfigError, EIGEN_METHODS, KMEANS_ALGORITHMS } from '@ddinit/core/base';
+import { PARAMETER_LAYER_KINDS } from '@ddinit/models/layer-kinds';
 
 /**
  * The within-layer methods (weight sources) of docs/method.md#weight-sources: the one list

@@ -22,8 +22,10 @@ export type { AxisPadding, PaddingMode } from './layers/conv-geometry';
 // Model-graph adapter.
 export { flattenModel } from './graph/model-graph';
 export type { GraphNode, ModelGraph, TensorRef } from './graph/model-graph';
-export { PARAMETER_LAYER_KINDS, parameterLayers, roleOfVariable } from './graph/parameter-layers';
-export type { ConvolutionGeometry, KernelInfo, ParameterLayer, ParameterLayerKind, WeightRole } from './graph/parameter-layers';
+export { PARAMETER_LAYER_KINDS } from './graph/layer-kinds';
+export type { ParameterLayerKind } from './graph/layer-kinds';
+export { parameterLayers, roleOfVariable } from './graph/parameter-layers';
+export type { ConvolutionGeometry, KernelInfo, ParameterLayer, WeightRole } from './graph/parameter-layers';
 export { GraphExecutor } from './graph/graph-executor';
 export { hasWeight, readBias, readKernel, readWeight, weightVariable, writeBias, writeKernel, writeWeight } from './graph/layer-weights';
 export type { LayerTarget } from './graph/layer-weights';

@@ -9,7 +9,9 @@
  * from the build, `--help` from the sources through tsx (how the bin ran before
  * the build), `ddinit init` on an up-to-date artifact (the job alone) and
  * `npx nx run pipeline:init` on it (the job plus the Nx wrapper and its cached
- * build check). Needs the build (`npx nx run pipeline:build`). Prints one table
+ * build check), and two rows that split the wrapper: `npx nx --version` (npm's npx
+ * and Nx's start) and `npx nx show projects` (plus the project graph; Nx reads
+ * NX_ISOLATE_PLUGINS from the root .env). Needs the build (`npx nx run pipeline:build`). Prints one table
  * and the load average; nothing is asserted. Wall time on a shared machine grows
  * with its load, so the table also gives CPU seconds (user + system, the command
  * and all its children, from GNU time at /usr/bin/time when it is there).
@@ -31,6 +33,8 @@ const CASES: { name: string; command: string[] }[] = [
   { name: 'ddinit --version (build)', command: ['node', 'apps/pipeline/bin/ddinit.js', '--version'] },
   { name: 'ddinit --help (sources, tsx)', command: ['node', '--conditions=@ddinit/source', '--import', 'tsx', 'apps/pipeline/src/cli.ts', '--help'] },
   { name: 'ddinit init, up to date', command: ['node', 'apps/pipeline/bin/ddinit.js', 'init', ...INIT] },
+  { name: 'npx nx --version', command: ['npx', 'nx', '--version'] },
+  { name: 'npx nx show projects', command: ['npx', 'nx', 'show', 'projects'] },
   { name: 'nx run pipeline:init, up to date', command: ['npx', 'nx', 'run', 'pipeline:init', '--', ...INIT] },
 ];
 

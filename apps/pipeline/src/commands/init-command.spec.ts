@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../main';
 import { InitReportSchema } from '../report/report-schema';
 import { openArtifactLocation } from '../store/open-artifact-location';
+import { runRecordingImports } from '../testing/record-imports';
 import { registerInitCommand } from './init-command';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ddinit.js');
@@ -110,6 +111,24 @@ describe('ddinit init', () => {
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).toBe(`up to date: file://${out} (config ${report.configHash.slice(0, 12)}; --force to redo)\n`);
     for (const line of `${pretty.stdout}${pretty.logs}`.split('\n')) expect(line.trimStart().startsWith('{')).toBe(false);
+  });
+
+  it('decides that a run is up to date without loading tfjs, Arrow, sharp or the AWS SDK (the built CLI)', async () => {
+    const out = join(dir, 'imports');
+    const args = ['init', '--out', out, '--within', 'gaussian', '--no-calibrate', ...SMALL];
+    expect((await ddinit(args)).code).toBe(0);
+    const engines = (packages: string[]) => packages.filter((p) => /^(@tensorflow\/|@aws-sdk\/|apache-arrow$|sharp$)/.test(p));
+
+    const upToDate = await runRecordingImports(args);
+    expect(upToDate.code, upToDate.stderr).toBe(0);
+    expect(jsonLines(upToDate.stdout)).toEqual([{ type: 'result', out: `file://${out}`, skipped: true }]);
+    expect(engines(upToDate.packages)).toEqual([]);
+    expect(upToDate.packages).toContain('zod'); // the recording saw the configuration being parsed
+
+    // The same recording sees tfjs once there is work to do (here the stage finds no dataset, exit 2).
+    const work = await runRecordingImports(['init', '--data', join(dir, 'no-such-dataset'), '--out', join(dir, 'imports-none'), ...SMALL]);
+    expect(work.code, work.stderr).toBe(2);
+    expect(engines(work.packages)).toContain('@tensorflow/tfjs');
   });
 
   it('initializes from S3 data into S3 and reads a user model.json', async () => {

@@ -9,16 +9,22 @@
  *
  * `ddinit sweep-run` is the same stage inside a Kubernetes Indexed Job: the
  * completion index picks one configuration of `kubernetes.sweep`.
+ *
+ * Whether there is anything to do is decided first, from the configuration and the
+ * dataset's manifest (stages/init-up-to-date.ts); the modules that load tfjs (the
+ * backend, the stage) are imported only when there is (docs/RESULTS.md, "Start-up").
  */
+import type { Logger } from '@ddinit/core/base';
 import type { BackendChoice } from '@ddinit/core/backend';
-import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer';
+import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer/options';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES, PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
-import { initStage, type InitOutcome } from '../stages/init-stage';
-import { STAGE_NAMES, stageDefinition, type StageName } from '../stages/stage-registry';
+import type { InitOutcome } from '../stages/init-stage';
+import { findUpToDateInit } from '../stages/init-up-to-date';
+import { STAGE_NAMES, STAGE_SUMMARIES, type StageName } from '../stages/stage-contract';
 import { processIo, runStageCommand, type StageCommandIo } from './stage-command';
 
 interface InitFlags {
@@ -64,7 +70,10 @@ function flagsToConfig(flags: InitFlags): Partial<PipelineConfigInput> {
 }
 
 function runWithConfig(config: PipelineConfig, logFormat: InitFlags['logFormat'], io: InitCommandIo): Promise<InitOutcome> {
-  return runStageCommand(initStage, config, { logFormat: logFormat ?? 'auto', backend: config.backend }, io);
+  // Up to date is decided from the config and the manifest before tfjs loads; the stage is imported only when there is work.
+  const upToDate = (logger: Logger) => findUpToDateInit(config, { logger });
+  const stage = async () => (await import('../stages/init-stage')).initStage;
+  return runStageCommand(stage, config, { logFormat: logFormat ?? 'auto', backend: config.backend, upToDate }, io);
 }
 
 function addInitFlags(command: Command): Command {
@@ -85,7 +94,7 @@ function addInitFlags(command: Command): Command {
 }
 
 export function registerInitCommand(program: Command, io: InitCommandIo = processIo): void {
-  addInitFlags(program.command('init').description(initStage.summary)).action(async (flags: InitFlags) => {
+  addInitFlags(program.command('init').description(STAGE_SUMMARIES.init)).action(async (flags: InitFlags) => {
     const config = loadPipelineConfig({ file: flags.config, env: io.env, flags: flagsToConfig(flags) });
     await runWithConfig(config, flags.logFormat, io);
   });
@@ -100,6 +109,7 @@ export function registerInitCommand(program: Command, io: InitCommandIo = proces
     .action(async (flags: { config: string; stage: StageName; backend?: BackendChoice; logFormat?: InitFlags['logFormat'] }) => {
       const run = selectSweepRun(readPipelineDocument(flags.config), io.env);
       const pipeline = PipelineConfigSchema.parse({ ...run.config, ...(flags.backend ? { backend: flags.backend } : {}) });
+      const { stageDefinition } = await import('../stages/stage-registry');
       const definition = stageDefinition(flags.stage);
       const config = definition.configFrom(pipeline, run.config, {});
       await runStageCommand(definition, config, { logFormat: flags.logFormat ?? 'auto', backend: pipeline.backend, pipeline }, io);

@@ -3,8 +3,12 @@
  * stage: console observers, the backend, SIGTERM wired to a checkpoint-and-stop
  * for a stage that checkpoints (what Kubernetes sends before it kills a pod), the
  * result printed as a table / one line for people or one JSON line for machines.
+ * Nothing here loads tfjs: the backend and the stage's run are imported when there
+ * is work to do (stage-on-backend.ts), so an up-to-date check that needs no tfjs
+ * (`upToDate`) ends the command before it loads (docs/RESULTS.md, "Start-up").
  */
-import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
+import type { Logger } from '@ddinit/core/base';
+import type { BackendChoice } from '@ddinit/core/backend';
 import type { PipelineConfig } from '../config/pipeline-config';
 import {
   createConsoleObservers,
@@ -14,7 +18,6 @@ import {
   type LogFormat,
   type OutputStream,
 } from '../observe/console-observers';
-import { runStage } from '../stages/run-stage';
 import type { StageConfigBase, StageDefinition, StageOutcome } from '../stages/stage-contract';
 
 export interface StageCommandIo {
@@ -34,6 +37,8 @@ export interface StageCommandOptions {
   backend: BackendChoice;
   /** The pipeline config upstream stages are found by (see `runStage`). */
   pipeline?: PipelineConfig;
+  /** Decides "up to date" from the configuration alone, without tfjs (init: stages/init-up-to-date.ts); null: run the stage. */
+  upToDate?: (logger: Logger) => Promise<StageOutcome<unknown> | null>;
 }
 
 /**
@@ -41,7 +46,7 @@ export interface StageCommandOptions {
  * @throws what the stage throws; an Error after a SIGTERM stopped a checkpointing stage (exit 1, so the Job retries and resumes).
  */
 export async function runStageCommand<C extends StageConfigBase, R>(
-  definition: StageDefinition<C, R>,
+  stage: StageDefinition<C, R> | (() => Promise<StageDefinition<C, R>>),
   config: C,
   options: StageCommandOptions,
   io: StageCommandIo,
@@ -50,20 +55,21 @@ export async function runStageCommand<C extends StageConfigBase, R>(
   const observers = (io.observers ?? ((f) => createConsoleObservers({ format: f, stream: io.stderr, level: defaultLogLevel(io.env) })))(format);
   const stop = new AbortController();
   const onTerm = (): void => stop.abort();
-  // Only a stage that checkpoints catches SIGTERM; the others end at once, as Node does by default.
-  if (definition.checkpoints) process.once('SIGTERM', onTerm);
   try {
-    const selection = await selectBackend(options.backend, { logger: observers.logger });
-    // The report says which kernels did the arithmetic: 'wasm + native BLAS/LAPACK (…)' when the OpenBLAS addon was used
-    // (its convolutions and products, and core's QR and eigensolver).
-    const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS/LAPACK (${selection.nativeBlas.threads} threads)` : selection.name;
-    const context = { backend, logger: observers.logger, progress: observers.progress, signal: stop.signal };
-    const outcome = await runStage(definition, config, context, options.pipeline);
+    const skipped = options.upToDate ? ((await options.upToDate(observers.logger)) as StageOutcome<R> | null) : null;
+    const definition = skipped ? undefined : typeof stage === 'function' ? await stage() : stage;
+    // Only a stage that checkpoints catches SIGTERM; the others end at once, as Node does by default.
+    if (definition?.checkpoints) process.once('SIGTERM', onTerm);
+    const outcome =
+      skipped ??
+      (await (
+        await import('./stage-on-backend')
+      ).runStageOnBackend(definition as StageDefinition<C, R>, config, { ...options, signal: stop.signal }, observers));
     observers.close();
     if (outcome.interrupted) throw new Error('stopped on SIGTERM after writing a checkpoint; run the same command again to resume from it');
     const result = createResultPrinter(format, io.stdout);
     result.print(
-      outcome.report !== undefined
+      outcome.report !== undefined && definition
         ? definition.describe(outcome.report, outcome.location)
         : {
             text: `up to date: ${outcome.location} (config ${outcome.configHash.slice(0, 12)}; --force to redo)`,

@@ -3,7 +3,7 @@
  * Each layer is a partial object; the merged object is parsed once by
  * {@link PipelineConfigSchema}, whose errors (zod) the CLI pretty-prints with exit 2.
  */
-import { ConfigError } from '@ddinit/core';
+import { ConfigError } from '@ddinit/core/base';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { explainUnknownKeys } from './key-suggestions';
 import { PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';

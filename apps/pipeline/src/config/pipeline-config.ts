@@ -3,10 +3,13 @@
  * defaults < config file (YAML or JSON) < environment (`DDINIT_*`) < command-line
  * flags. The flat keys mirror the `ddinit init` flags so a config file reads like
  * a command line; the `*Options` sections hold the libraries' own schemas for
- * everything finer.
+ * everything finer. Everything here imports the libraries' `/options` entry points,
+ * which do not load tfjs: `ddinit init` parses and hashes the config, and finds an
+ * up-to-date artifact, before tfjs loads (stages/init-up-to-date.ts).
  */
-import { calibrationOptionsSchema } from '@ddinit/init-between-layer';
-import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer';
+import { calibrationOptionsSchema } from '@ddinit/init-between-layer/options';
+import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer/options';
+import { defaultDatasetPath } from '@ddinit/data/storage';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
 import { PretrainSectionSchema } from './pretrain-config';
@@ -15,6 +18,11 @@ export { BACKEND_CHOICES };
 
 /** The embedded default dataset (Fashion-MNIST sample shipped with @ddinit/data). */
 export const EMBEDDED_DATA = 'embedded';
+
+/** Where `data` is: the embedded sample's directory for {@link EMBEDDED_DATA}, else `data` itself. */
+export function resolveDataLocation(data: string): string {
+  return data === EMBEDDED_DATA ? defaultDatasetPath() : data;
+}
 
 /**
  * The within-layer library's options without `method` and `seed` (the pipeline's

@@ -14,7 +14,7 @@
  * options.namespace; // 'ddinit'
  * options.sweep.axes; // { within: ['gaussian', …, 'patches'], seed: [0, 1, 2] }
  */
-import { WITHIN_METHODS } from '@ddinit/init-within-layer';
+import { WITHIN_METHODS } from '@ddinit/init-within-layer/options';
 import { z } from 'zod';
 import { STAGE_NAMES, type StageName } from '../stages/stage-contract';
 

@@ -17,7 +17,7 @@
  * All functions here are pure (the environment is an argument), so the runner in
  * the container and the renderer on a laptop agree by construction.
  */
-import { ConfigError } from '@ddinit/core';
+import { ConfigError } from '@ddinit/core/base';
 import { MAX_SWEEP_SIZE, kubernetesOptionsOf, type SweepOptions, type SweepValue } from './kubernetes-options';
 
 /** The environment variable the Job controller sets in each pod of an Indexed Job. */

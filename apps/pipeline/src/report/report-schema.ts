@@ -3,8 +3,8 @@
  * the contract with report readers (the HTML page, notebooks, the compare stage)
  * and is documented in docs/report.md.
  */
-import { LAYER_METHODS, WITHIN_METHODS } from '@ddinit/init-within-layer';
-import { PARAMETER_LAYER_KINDS } from '@ddinit/models';
+import { LAYER_METHODS, WITHIN_METHODS } from '@ddinit/init-within-layer/options';
+import { PARAMETER_LAYER_KINDS } from '@ddinit/models/layer-kinds';
 import { z } from 'zod';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');

@@ -5,7 +5,7 @@
  * (another `--size`, `data convert … --overwrite`) and is blind to where the
  * dataset lives and how its JSON is laid out.
  */
-import type { DatasetManifest } from '@ddinit/data';
+import type { DatasetManifest } from '@ddinit/data/storage';
 import { hashConfig } from '../store/artifact-store';
 
 /** sha256 (hex) of the canonical manifest. */

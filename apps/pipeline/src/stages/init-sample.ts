@@ -9,18 +9,8 @@
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import {
-  MANIFEST_NAME,
-  defaultDatasetPath,
-  isS3Uri,
-  normalizeBytes,
-  openDataset,
-  openStore,
-  toTensorBatch,
-  type Dataset,
-  type StoreOptions,
-} from '@ddinit/data';
-import { EMBEDDED_DATA } from '../config/pipeline-config';
+import { MANIFEST_NAME, isS3Uri, normalizeBytes, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions } from '@ddinit/data';
+import { resolveDataLocation } from '../config/pipeline-config';
 
 /** Images the init stage has not seen, standardized like the sample. */
 export interface HeldOutBatch {
@@ -56,10 +46,6 @@ export interface InitData {
   classes: number;
   /** The size encoded (PNG/JPEG) images are decoded and resized to; undefined for raw images. */
   decode?: { height: number; width: number };
-}
-
-export function resolveDataLocation(data: string): string {
-  return data === EMBEDDED_DATA ? defaultDatasetPath() : data;
 }
 
 /** The size to decode an encoded dataset's images to (the model's input), logged; a DataError saying what to run when there is none. */

@@ -24,7 +24,7 @@ import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, typ
 import { disposeInitSample, growthImages, readInitSample, type InitData, type InitSample } from './init-sample';
 import { CODE_VERSION, runStage } from './run-stage';
 import { checkSampleMemory, chooseSampleSize, ROWS_PER_FILTER, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
-import type { StageContext, StageDefinition, StageInputs, StageOutcome, StageRun } from './stage-contract';
+import { STAGE_SUMMARIES, type StageContext, type StageDefinition, type StageInputs, type StageOutcome, type StageRun } from './stage-contract';
 
 export { CODE_VERSION };
 
@@ -232,7 +232,7 @@ const modelReferenceOf = (config: PipelineConfig, store: StoreOptions) => ({ mod
 
 export const initStage: StageDefinition<PipelineConfig, InitReport> = {
   name: 'init',
-  summary: 'initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html',
+  summary: STAGE_SUMMARIES.init,
   schema: PipelineConfigSchema,
   configFrom: (pipeline, _document, flags) => PipelineConfigSchema.parse({ ...pipeline, ...flags }),
   // A wrong --model is reported before any data is read; the manifest alone gives the dataset's identity.

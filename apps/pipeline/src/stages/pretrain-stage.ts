@@ -26,7 +26,15 @@ import { initStage } from './init-stage';
 import { disposeInitSample, readInitSample, type InitData } from './init-sample';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION, runStage } from './run-stage';
-import type { ArtifactInput, StageContext, StageDefinition, StageInputs, StageOutcome, StageRun } from './stage-contract';
+import {
+  STAGE_SUMMARIES,
+  type ArtifactInput,
+  type StageContext,
+  type StageDefinition,
+  type StageInputs,
+  type StageOutcome,
+  type StageRun,
+} from './stage-contract';
 
 export { PretrainConfigSchema };
 export type { PretrainConfig, PretrainConfigInput } from '../config/pretrain-config';
@@ -214,8 +222,7 @@ function definingConfig(config: PretrainConfig): Record<string, unknown> {
 
 export const pretrainStage: StageDefinition<PretrainConfig, PretrainReport> = {
   name: 'pretrain',
-  summary:
-    'self-supervised pretraining (rotation, context prediction or jigsaw) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
+  summary: STAGE_SUMMARIES.pretrain,
   schema: PretrainConfigSchema,
   configFrom: pretrainConfigFrom,
   // A baseline's wrong --model is reported before any data is read.

@@ -18,7 +18,7 @@
  */
 import { ConfigError, silentLogger, silentProgress, type Logger } from '@ddinit/core';
 import type { StoreOptions } from '@ddinit/data';
-import packageJson from '../../package.json' with { type: 'json' };
+import { CODE_VERSION } from './code-version';
 import type { PipelineConfig } from '../config/pipeline-config';
 import { checkUpToDate, describeArtifact, hashConfig } from '../store/artifact-store';
 import { CheckpointStore } from '../store/checkpoint-store';
@@ -27,7 +27,7 @@ import { datasetIdentity } from './dataset-identity';
 import { openInitData, type InitData } from './init-sample';
 import type { ArtifactInput, OpenedArtifact, StageConfigBase, StageContext, StageDefinition, StageOutcome } from './stage-contract';
 
-export const CODE_VERSION: string = packageJson.version;
+export { CODE_VERSION };
 
 /** The configuration hash of `config` for `definition`, given its opened dataset and input artifacts' hashes. */
 function configHashOf(definition: StageDefinition, config: StageConfigBase, data: InitData, inputs: Record<string, string>): string {

@@ -12,7 +12,7 @@
  * ("Artifacts") says it for users.
  */
 import { createHash } from 'node:crypto';
-import { StorageError } from '@ddinit/core';
+import { StorageError } from '@ddinit/core/base';
 import { z } from 'zod';
 
 export const ArtifactMetadataSchema = z

@@ -20,8 +20,8 @@
  * second's step 4 would remove the first's folder before its pointer moves).
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError, StorageError, silentLogger, type Logger } from '@ddinit/core';
-import type { BlobStore } from '@ddinit/data';
+import { ConfigError, StorageError, silentLogger, type Logger } from '@ddinit/core/base';
+import type { BlobStore } from '@ddinit/data/storage';
 import {
   METADATA_FILE,
   checkArtifactFileName,

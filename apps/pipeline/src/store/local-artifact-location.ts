@@ -24,7 +24,7 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, StorageError, silentLogger, type Logger } from '@ddinit/core';
+import { ConfigError, StorageError, silentLogger, type Logger } from '@ddinit/core/base';
 import {
   METADATA_FILE,
   checkArtifactFileName,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { openStore, isS3Uri, type StoreOptions } from '@ddinit/data';
+import { openStore, isS3Uri, type StoreOptions } from '@ddinit/data/storage';
 import type { ArtifactLocation } from './artifact-store';
 import { BlobArtifactLocation } from './blob-artifact-location';
 import { LocalArtifactLocation } from './local-artifact-location';

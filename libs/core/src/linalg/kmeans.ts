@@ -16,13 +16,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, NumericalError, ShapeError } from '../errors';
+import { KMEANS_ALGORITHMS, type KMeansAlgorithm } from './algorithm-names';
 import { silentLogger, silentProgress, type Logger, type Observers, type ProgressListener } from '../logger';
 import { Rng } from '../rng';
 import { seedKMeansPlusPlus } from './kmeans-plus-plus';
 import { findNearestCentres, rowSquaredNorms } from './nearest-centres';
 
-export const KMEANS_ALGORITHMS = ['auto', 'lloyd', 'minibatch'] as const;
-export type KMeansAlgorithm = (typeof KMEANS_ALGORITHMS)[number];
 /** The algorithm `auto` resolves to. */
 type ResolvedKMeansAlgorithm = Exclude<KMeansAlgorithm, 'auto'>;
 

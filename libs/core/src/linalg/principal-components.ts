@@ -14,12 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError } from '../errors';
+import { PCA_ROUTES, type PcaRoute } from './algorithm-names';
 import { computeCovariance, type CovarianceOptions } from './covariance';
 import { checkEigenCount, normalizeEigenvectorSigns } from './symmetric-eigen';
 import { topEigenpairs, type TopEigenpairs, type TopEigenpairsOptions } from './top-eigenpairs';
-
-export const PCA_ROUTES = ['auto', 'covariance', 'gram'] as const;
-export type PcaRoute = (typeof PCA_ROUTES)[number];
 
 export interface PrincipalComponentsOptions extends TopEigenpairsOptions, CovarianceOptions {
   /** `auto` (default: gram when n < F), `covariance` or `gram`. */

@@ -20,13 +20,12 @@
  * solves the n×n Gram matrix XXᵀ/n instead.
  */
 import { ConfigError } from '../errors';
+import { EIGEN_METHODS, type EigenMethod } from './algorithm-names';
 import { linalgProvider } from './linalg-provider';
 import { denseEigenpairs, type Eigenpairs } from './symmetric-eigen';
 import { subspaceEigenpairs, type SubspaceIterationOptions } from './subspace-iteration';
 import type { SymmetricMatrix } from './symmetric-matrix';
 
-export const EIGEN_METHODS = ['auto', 'dense', 'subspace'] as const;
-export type EigenMethod = (typeof EIGEN_METHODS)[number];
 /** The solver `auto` resolves to. */
 export type EigenSolver = Exclude<EigenMethod, 'auto'>;
 

@@ -7,18 +7,15 @@
  * Rebuild it (byte-identical) from Debian's `dataset-fashion-mnist`:
  * `npx tsx libs/data/scripts/build-default-dataset.ts`.
  */
-import { fileURLToPath } from 'node:url';
 import { DEBIAN_FASHION_MNIST_DIR, convertFashionMnist } from '../convert/fashion-mnist';
 import type { DatasetManifest } from '../format/manifest';
 import { openDataset, type Dataset, type OpenDatasetOptions } from '../read/dataset';
+import { defaultDatasetPath } from './default-dataset-path';
+
+export { defaultDatasetPath };
 
 /** Examples per class in the committed sample. */
 export const DEFAULT_SAMPLE_PER_CLASS = { train: 300, test: 100 } as const;
-
-/** Absolute path of the embedded Fashion-MNIST sample (a dataset directory). */
-export function defaultDatasetPath(): string {
-  return fileURLToPath(new URL('../../assets/fashion-mnist-sample', import.meta.url));
-}
 
 /**
  * Opens the embedded sample.

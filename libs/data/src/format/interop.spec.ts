@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RecordBatchReader, tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { defaultDatasetPath } from '../embedded/default-dataset';
-import { schemaToFeatures } from './features';
+import { schemaToFeatures } from './arrow-schema';
 
 describe('shards are plain Arrow IPC files', () => {
   it('read with apache-arrow alone, as a file (footer) and as a stream (after the magic)', async () => {

@@ -12,7 +12,8 @@
  * }
  */
 import { z } from 'zod';
-import { DataError } from '@ddinit/core';
+import { DataError } from '@ddinit/core/base';
+import type { BlobStore } from '../storage/blob-store';
 import { featuresSchema, parseFeatures, type DatasetFeatures } from './features';
 
 /** The file name of the manifest inside a dataset directory or S3 prefix. */
@@ -114,6 +115,15 @@ export function parseManifest(text: string, where: string): DatasetManifest {
     }
   }
   return { ...manifest, features: parseFeatures(manifest.features, `${where} features`) };
+}
+
+/**
+ * Reads and parses the manifest of the dataset in `store`.
+ * @throws StorageError when there is none; DataError when it is invalid.
+ */
+export async function readManifest(store: BlobStore): Promise<DatasetManifest> {
+  const bytes = await store.readAll(MANIFEST_NAME);
+  return parseManifest(new TextDecoder().decode(bytes), store.describe(MANIFEST_NAME));
 }
 
 /**

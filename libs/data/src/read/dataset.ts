@@ -12,7 +12,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { DataError, silentLogger, type Logger } from '@ddinit/core';
 import type { Example } from '../format/example';
 import { rawImageBytes, type DatasetFeatures } from '../format/features';
-import { MANIFEST_NAME, parseManifest, type DatasetManifest, type ShardEntry, type SplitEntry } from '../format/manifest';
+import { MANIFEST_NAME, readManifest, type DatasetManifest, type ShardEntry, type SplitEntry } from '../format/manifest';
 import type { BlobStore } from '../storage/blob-store';
 import { openStore, type StoreOptions } from '../storage/open-store';
 import { planEpoch, type EpochOptions } from '../iterate/epoch-plan';
@@ -287,7 +287,5 @@ export class Dataset {
  */
 export async function openDataset(location: string | BlobStore, options: OpenDatasetOptions = {}): Promise<Dataset> {
   const store = openStore(location, { ...options.store, ...(options.logger === undefined ? {} : { logger: options.logger }) });
-  const bytes = await store.readAll(MANIFEST_NAME);
-  const manifest = parseManifest(new TextDecoder().decode(bytes), store.describe(MANIFEST_NAME));
-  return new Dataset(store, manifest, options.logger);
+  return new Dataset(store, await readManifest(store), options.logger);
 }

@@ -6,7 +6,8 @@ import type { Data, RecordBatch } from 'apache-arrow';
 import { DataError } from '@ddinit/core';
 import { checkBoxes } from '../format/boxes';
 import type { Box, Example } from '../format/example';
-import { BOX_FIELDS, type DatasetFeatures } from '../format/features';
+import { BOX_FIELDS } from '../format/arrow-schema';
+import type { DatasetFeatures } from '../format/features';
 
 const decoder = new TextDecoder();
 

@@ -14,7 +14,8 @@ import { Message, RecordBatchReader, type RecordBatch, type Schema } from 'apach
 import { Footer, type FileBlock } from 'apache-arrow/ipc/metadata/file';
 import { DataError, isDdinitError } from '@ddinit/core';
 import type { DatasetFeatures } from '../format/features';
-import { checkSchemaFields, describeFeatures, schemaToFeatures } from '../format/features';
+import { checkSchemaFields, schemaToFeatures } from '../format/arrow-schema';
+import { describeFeatures } from '../format/features';
 import type { BlobStore, RangeHandle } from '../storage/blob-store';
 import { createSha256, type StreamingHash } from './sha256';
 import type { BufferPool } from './buffer-pool';

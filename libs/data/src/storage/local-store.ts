@@ -6,7 +6,7 @@
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { StorageError, isDdinitError } from '@ddinit/core';
+import { StorageError, isDdinitError } from '@ddinit/core/base';
 import type { BlobStore, RangeHandle } from './blob-store';
 
 let temporaryCounter = 0;

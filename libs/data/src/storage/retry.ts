@@ -3,7 +3,7 @@
  * Backoff And Jitter", AWS Architecture Blog, 2015): attempt k waits a uniform
  * time in [0, min(maxDelay, baseDelay·2^k)).
  */
-import { Rng, silentLogger, type Logger } from '@ddinit/core';
+import { Rng, silentLogger, type Logger } from '@ddinit/core/base';
 
 export interface RetryOptions {
   /** Attempts in all, the first included (≥ 1). Default 5. */

@@ -18,6 +18,7 @@ import {
 import { ConfigError, StorageError, silentLogger, type Logger } from '@ddinit/core';
 import { joinKey, type BlobStore } from './blob-store';
 import { isRetryableError, withRetries, type RetryOptions } from './retry';
+import { s3KeyUrl, s3Location } from './s3-uri';
 
 /** Smallest part S3 accepts in a multipart upload (except the last). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -35,15 +36,6 @@ export interface S3StoreOptions {
   /** Keys per ListObjectsV2 page (1–1000). Default 1000. */
   listPageSize?: number;
   logger?: Logger;
-}
-
-/** Splits `s3://bucket/some/prefix` into bucket and prefix. */
-export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match || match[1] === '') {
-    throw new StorageError('not an S3 URI', { where: uri, expected: 's3://bucket/prefix' });
-  }
-  return { bucket: match[1], prefix: match[2].replace(/\/+$/, '') };
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -100,7 +92,7 @@ export class S3Store implements BlobStore {
     this.client = options.client;
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
-    this.location = `s3://${this.bucket}${this.prefix === '' ? '' : `/${this.prefix}`}`;
+    this.location = s3Location(this.bucket, this.prefix);
     this.logger = options.logger ?? silentLogger;
     this.retry = { logger: this.logger, ...options.retry };
     this.partBytes = options.partBytes ?? 8 * 1024 * 1024;
@@ -114,7 +106,7 @@ export class S3Store implements BlobStore {
   }
 
   describe(key: string): string {
-    return `s3://${this.bucket}/${this.keyOf(key)}`;
+    return s3KeyUrl(this.bucket, this.prefix, key);
   }
 
   /** Runs a request with retries; a final failure becomes a StorageError naming the key. */

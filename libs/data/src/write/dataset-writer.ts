@@ -14,7 +14,8 @@
  */
 import { DataError, StorageError, silentLogger, silentProgress, type Observers } from '@ddinit/core';
 import type { Example } from '../format/example';
-import { featuresToSchema, parseFeatures, type DatasetFeatures, type DatasetFeaturesInput } from '../format/features';
+import { featuresToSchema } from '../format/arrow-schema';
+import { parseFeatures, type DatasetFeatures, type DatasetFeaturesInput } from '../format/features';
 import { MANIFEST_NAME, parseManifest, serializeManifest, type DatasetBuilder, type DatasetManifest, type SplitEntry } from '../format/manifest';
 import type { BlobStore } from '../storage/blob-store';
 import { openStore, type StoreOptions } from '../storage/open-store';

@@ -7,12 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@ddinit/core';
 import { axisPadding, type PaddingMode } from '../layers/conv-geometry';
+import type { ParameterLayerKind } from './layer-kinds';
 import { flattenModel, type GraphNode, type ModelGraph } from './model-graph';
 import type { KernelLayout } from './kernel-layout';
-
-/** The kinds of parameter layer ddinit initializes (rules of the within-layer options match them). */
-export const PARAMETER_LAYER_KINDS = ['conv', 'dense', 'depthwise', 'separable', 'transposed', 'batchnorm'] as const;
-export type ParameterLayerKind = (typeof PARAMETER_LAYER_KINDS)[number];
 
 /** A layer's weights by meaning (the tfjs variable name's last part, camel-cased). */
 export type WeightRole = 'kernel' | 'bias' | 'depthwiseKernel' | 'pointwiseKernel' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance';

@@ -20,8 +20,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@ddinit/core';
 import { parameterLayers, writeWeight, type WeightRole } from '@ddinit/models';
 
-export const BASELINE_METHODS = ['glorot-uniform', 'he-normal', 'gaussian-0.01'] as const;
-export type BaselineMethod = (typeof BASELINE_METHODS)[number];
+import { BASELINE_METHODS, type BaselineMethod } from './within-layer-options';
+
+export { BASELINE_METHODS, type BaselineMethod };
 
 /** Caffe's `gaussian` filler std of the reference CaffeNet prototxt. */
 export const CAFFE_GAUSSIAN_STD = 0.01;

@@ -11,7 +11,7 @@
  * - neither: the init stage of the same pipeline config, found by configuration
  *   hash at its `out` (the file's top level is the init stage's configuration).
  */
-import { BASELINE_METHODS } from '@ddinit/init-within-layer';
+import { BASELINE_METHODS } from '@ddinit/init-within-layer/options';
 import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
 import { z } from 'zod';
 

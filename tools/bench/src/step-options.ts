@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@ddinit/core';
+import { list, positiveInt } from './option-values';
 import { WASM_KERNEL_VARIANTS } from './step-variants';
 
 export type BenchBackend = 'wasm' | 'cpu';
@@ -54,23 +55,6 @@ export const USAGE = `usage: npx nx run bench:step -- [options]
                       $DDINIT_TORCH_PYTHON, else /usr/bin/python3, else python3, if it imports torch;
                       off: don't (install PyTorch with: apt-get install python3-torch)
   --torch-threads n   torch.set_num_threads of the PyTorch runs (default: torch's own)`;
-
-function list(value: string | undefined, fallback: string[]): string[] {
-  if (value === undefined) return fallback;
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new ConfigError('invalid option', { where: `--${name}`, expected: `an integer ≥ ${min}`, actual: value });
-  }
-  return n;
-}
 
 /**
  * Parses the benchmark's arguments.

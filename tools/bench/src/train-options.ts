@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@ddinit/core';
+import { list, positiveInt } from './option-values';
 import { TRAIN_WORKLOADS } from './train-workloads';
 
 /** Where the tfjs run reads its batches: the loopback S3 server (s3rver) or the dataset's local directory. */
@@ -40,21 +41,6 @@ export const TRAIN_USAGE = `usage: npx nx run bench:train -- [options]
                       off: don't (install PyTorch with: apt-get install python3-torch)
   --torch-threads n   torch.set_num_threads of the PyTorch runs (default: torch's own)`;
 
-function list(value: string | undefined, fallback: string[]): string[] {
-  if (value === undefined) return fallback;
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-function integer(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError('invalid option', { where: `--${name}`, expected: `an integer ≥ ${min}`, actual: value });
-  return n;
-}
-
 function oneOf<T extends string>(name: string, values: string[], allowed: readonly T[]): T[] {
   for (const v of values) {
     if (!allowed.includes(v as T)) throw new ConfigError('unknown value', { where: `--${name}`, expected: `a comma list of ${allowed.join(', ')}`, actual: v });
@@ -89,11 +75,11 @@ export function parseTrainOptions(argv: string[]): TrainBenchOptions | 'help' {
   return {
     workloads: oneOf('workloads', list(values.workloads, WORKLOAD_NAMES), WORKLOAD_NAMES),
     sources: oneOf('sources', list(values.sources, ['s3']), ['s3', 'local'] as const),
-    images: values.images === undefined ? undefined : integer('images', values.images, 1, 1),
-    steps: values.steps === undefined ? undefined : integer('steps', values.steps, 1, 1),
-    warmup: integer('warmup', values.warmup, DEFAULT_WARMUP, 0),
-    seed: integer('seed', values.seed, 1, 1), // tfjs reads seed 0 as unseeded
+    images: values.images === undefined ? undefined : positiveInt('images', values.images, 1, 1),
+    steps: values.steps === undefined ? undefined : positiveInt('steps', values.steps, 1, 1),
+    warmup: positiveInt('warmup', values.warmup, DEFAULT_WARMUP, 0),
+    seed: positiveInt('seed', values.seed, 1, 1), // tfjs reads seed 0 as unseeded
     torch,
-    torchThreads: values['torch-threads'] === undefined ? undefined : integer('torch-threads', values['torch-threads'], 1, 1),
+    torchThreads: values['torch-threads'] === undefined ? undefined : positiveInt('torch-threads', values['torch-threads'], 1, 1),
   };
 }

@@ -6,6 +6,7 @@
  * layer (docs/RESULTS.md, "Init sample size").
  */
 import * as tf from '@tensorflow/tfjs';
+import { softmaxCrossEntropy } from '@ddinit/train';
 import type { Logger } from '@ddinit/core';
 import { measureLayerMoments, type LayerInitStats, type LayerMoments } from '@ddinit/init-within-layer';
 import type { HeldOutBatch } from './init-sample';
@@ -70,7 +71,7 @@ export function heldOutLoss(model: tf.LayersModel, heldOut: HeldOutBatch, classe
   const logits = model.predict(heldOut.images) as tf.Tensor;
   try {
     if (logits.rank !== 2 || logits.shape[1] !== classes) return null;
-    return tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits).dataSync()[0]);
+    return tf.tidy(() => softmaxCrossEntropy(logits, tf.oneHot(labels, classes)).dataSync()[0]);
   } finally {
     logits.dispose();
   }

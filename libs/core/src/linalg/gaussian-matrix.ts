@@ -31,7 +31,8 @@ export function fillGaussian(out: Float32Array, rng: Rng): Float32Array {
   const n = out.length;
   let i = 0;
   while (i < n) {
-    // Two xoshiro128** outputs as signed 32-bit integers, scaled to [−1, 1).
+    // Two xoshiro128** outputs as signed 32-bit integers, scaled to [−1, 1). The step is written out
+    // twice on purpose: as a closure over s0…s3 the fc6 fill took 0.85–0.89 s instead of 0.56–0.80 s.
     let r = Math.imul(s1, 5);
     const x = Math.imul((r << 7) | (r >>> 25), 9);
     let t = s1 << 9;

@@ -22,11 +22,10 @@ import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport
 import { formatLayerSummary } from '../report/layer-summary';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
 import { disposeInitSample, growthImages, readInitSample, type InitData, type InitSample } from './init-sample';
-import { CODE_VERSION, runStage } from './run-stage';
+import { CODE_VERSION } from './code-version';
+import { runStage } from './run-stage';
 import { checkSampleMemory, chooseSampleSize, ROWS_PER_FILTER, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
 import { STAGE_SUMMARIES, type StageContext, type StageDefinition, type StageInputs, type StageOutcome, type StageRun } from './stage-contract';
-
-export { CODE_VERSION };
 
 const seconds = (): number => performance.now() / 1000;
 

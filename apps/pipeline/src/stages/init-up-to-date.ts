@@ -8,26 +8,12 @@
  * loads (docs/RESULTS.md, "Start-up").
  */
 import type { Logger } from '@ddinit/core/base';
-import { MANIFEST_NAME, openStore, readManifest, type DatasetManifest, type StoreOptions } from '@ddinit/data/storage';
-import { CODE_VERSION } from './code-version';
+import { MANIFEST_NAME, openStore, readManifest, type StoreOptions } from '@ddinit/data/storage';
 import { resolveDataLocation, resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
-import { checkUpToDate, hashConfig, type ArtifactLocation } from '../store/artifact-store';
+import { checkUpToDate } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
-import { datasetIdentity } from './dataset-identity';
+import { stageConfigHash, upToDateOutcome } from './stage-hash';
 import type { InitOutcome } from './init-stage';
-
-export { CODE_VERSION };
-
-/** The config hash of an init artifact: result-defining configuration + dataset content + code version. */
-export function initConfigHash(config: PipelineConfig, manifest: DatasetManifest): string {
-  return hashConfig({ ...resultDefiningConfig(config), dataset: datasetIdentity(manifest), codeVersion: CODE_VERSION });
-}
-
-/** The outcome of a run that found an artifact of `configHash` at `location`, logged. */
-export function upToDateOutcome(location: ArtifactLocation, configHash: string, logger: Logger): InitOutcome {
-  logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: location.url, configHash });
-  return { skipped: true, interrupted: false, location: location.url, configHash };
-}
 
 /**
  * The skipped outcome when `config.out` holds an intact artifact of this
@@ -42,7 +28,8 @@ export async function findUpToDateInit(config: PipelineConfig, options: { store?
   const store = { ...options.store, logger: options.logger };
   const data = openStore(resolveDataLocation(config.data), store);
   if (!(await data.exists(MANIFEST_NAME))) return null;
-  const configHash = initConfigHash(config, await readManifest(data));
+  // The hash runStage computes for the init stage (its definingConfig is resultDefiningConfig; no inputs).
+  const configHash = stageConfigHash(resultDefiningConfig(config), await readManifest(data));
   const location = openArtifactLocation(config.out, store);
   await location.prepare();
   const state = await checkUpToDate(location, configHash);

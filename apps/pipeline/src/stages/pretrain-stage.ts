@@ -25,7 +25,8 @@ import { checkModelReference, resolveModel } from '../model/resolve-model';
 import { initStage } from './init-stage';
 import { disposeInitSample, readInitSample, type InitData } from './init-sample';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
-import { CODE_VERSION, runStage } from './run-stage';
+import { CODE_VERSION } from './code-version';
+import { runStage } from './run-stage';
 import {
   STAGE_SUMMARIES,
   type ArtifactInput,

@@ -20,20 +20,16 @@ import { ConfigError, silentLogger, silentProgress, type Logger } from '@ddinit/
 import type { StoreOptions } from '@ddinit/data';
 import { CODE_VERSION } from './code-version';
 import type { PipelineConfig } from '../config/pipeline-config';
-import { checkUpToDate, describeArtifact, hashConfig } from '../store/artifact-store';
+import { checkUpToDate, describeArtifact } from '../store/artifact-store';
 import { CheckpointStore } from '../store/checkpoint-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
-import { datasetIdentity } from './dataset-identity';
 import { openInitData, type InitData } from './init-sample';
+import { stageConfigHash, upToDateOutcome } from './stage-hash';
 import type { ArtifactInput, OpenedArtifact, StageConfigBase, StageContext, StageDefinition, StageOutcome } from './stage-contract';
-
-export { CODE_VERSION };
 
 /** The configuration hash of `config` for `definition`, given its opened dataset and input artifacts' hashes. */
 function configHashOf(definition: StageDefinition, config: StageConfigBase, data: InitData, inputs: Record<string, string>): string {
-  // Init's hash has no `inputs` key, so artifacts made before stages had inputs stay up to date.
-  const upstream = Object.keys(inputs).length === 0 ? {} : { inputs };
-  return hashConfig({ ...definition.definingConfig(config), dataset: datasetIdentity(data.dataset.manifest), codeVersion: CODE_VERSION, ...upstream });
+  return stageConfigHash(definition.definingConfig(config), data.dataset.manifest, inputs);
 }
 
 /** The hash an upstream stage gives `config` (its inputs found the same way), without running it. */
@@ -120,10 +116,7 @@ export async function runStage<C extends StageConfigBase, R>(
   await out.prepare();
   if (!config.force) {
     const state = await checkUpToDate(out, configHash);
-    if (state.upToDate) {
-      logger.info('up to date: an artifact of the same configuration exists (use --force to redo it)', { out: out.url, configHash });
-      return { skipped: true, interrupted: false, location: out.url, configHash };
-    }
+    if (state.upToDate) return upToDateOutcome(out, configHash, logger);
     if (state.reason !== 'no complete artifact') logger.info('redoing the stage', { out: out.url, reason: state.reason });
   }
   const checkpoints = new CheckpointStore(config.out, configHash, store);

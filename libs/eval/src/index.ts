@@ -30,3 +30,7 @@ export { FeatureTaps } from './probe/feature-taps';
 export type { FeatureTapOptions, TappedLayer } from './probe/feature-taps';
 export { LinearProbes, PROBE_DIVERGENCE_FACTOR, trainLinearProbes } from './probe/linear-probe';
 export type { LinearProbeOptions, ProbeData, ProbeEvaluation } from './probe/linear-probe';
+
+// Downstream heads: the shape the finetune and evaluate stages train and score.
+export { HEAD_TASKS } from './heads/downstream-head';
+export type { DownstreamHead, HeadBatch, HeadBox, HeadEvaluator, HeadMetrics, HeadOptions, HeadTargets, HeadTask } from './heads/downstream-head';

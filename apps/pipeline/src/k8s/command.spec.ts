@@ -31,7 +31,7 @@ async function run(argv: string[], env: K8sCommandIo['env'] = {}) {
     stdout += String(chunk);
     return true;
   });
-  const io: K8sCommandIo = { stdout: { write: (text: string) => (stdout += text) }, env };
+  const io: K8sCommandIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env };
   const code = await main(argv, [(program) => registerK8sCommand(program, io)]);
   vi.restoreAllMocks();
   return { code, stdout, stderr };
@@ -147,6 +147,52 @@ describe('ddinit k8s render', () => {
     const help = await run(['k8s', 'render', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--sweep');
+  });
+});
+
+describe('ddinit k8s render --workflow', () => {
+  it('renders the default study without a config, warning that its out is not in a bucket', async () => {
+    const { code, stdout, stderr } = await run(['k8s', 'render', '--workflow']);
+    expect(code).toBe(0);
+    const workflow = parse(stdout) as { kind: string; metadata: { generateName: string }; spec: { templates: { name: string }[] } };
+    expect(workflow.kind).toBe('Workflow');
+    expect(workflow.metadata.generateName).toBe('ddinit-study-');
+    expect(workflow.spec.templates.map((t) => t.name)).toEqual(['study', 'cells-1', 'init', 'finetune', 'evaluate', 'merge']);
+    expect(stderr).toBe(
+      "warning: the study's out is artifacts/study, not an s3:// location: pods share only the bucket, so the stages cannot find each other's artifacts\n",
+    );
+  });
+
+  it('renders a study file as a WorkflowTemplate on CPU nodes, with the Secret first when asked', async () => {
+    const study = writeScratch(
+      'study.yaml',
+      'name: fm\ndata: s3://b/datasets/fm\nout: s3://b/studies/fm\ninit: [he-normal, lsuv]\nseed: [1]\nkubernetes: { image: registry.example.com/ddinit:0.2.0 }\n',
+    );
+    const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'key', AWS_REGION: 'us-east-1' };
+    const { code, stdout, stderr } = await run(['k8s', 'render', '--workflow-template', '--config', study, '--overlay', 'cpu', '--secret-from-env'], env);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const [secret, template] = stdout.split('---\n').map((text) => parse(text) as { kind: string; metadata: { name: string } });
+    expect(secret.kind).toBe('Secret');
+    expect(template).toMatchObject({ kind: 'WorkflowTemplate', metadata: { name: 'ddinit-fm' } });
+    expect(stdout).toContain('registry.example.com/ddinit:0.2.0');
+    expect(stdout).not.toContain('nvidia.com/gpu');
+  });
+
+  it('exits 2 naming a baseline off the init axis, a misspelt key, or --stage given with it', async () => {
+    const offAxis = await run(['k8s', 'render', '--workflow', '--config', writeScratch('off.yaml', 'init: [he-normal]\nbaseline: lsuv\n')]);
+    expect(offAxis.code).toBe(2);
+    expect(offAxis.stderr).toContain('the baseline lsuv is not on the init axis (he-normal)');
+    const typo = writeScratch('typo-study.yaml', 'seeds: [1]\n');
+    const misspelt = await run(['k8s', 'render', '--workflow', '--config', typo]);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain(`Unrecognized key "seeds" in study file ${typo}: did you mean "seed"?`);
+    const withStage = await run(['k8s', 'render', '--workflow', '--stage', 'init']);
+    expect(withStage.code).toBe(2);
+    expect(withStage.stderr).toContain('--stage: --workflow renders every stage of a study');
+    const noConfig = await run(['k8s', 'render']);
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toContain('--config: k8s render needs a pipeline config');
   });
 });
 

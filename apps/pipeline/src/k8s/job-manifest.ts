@@ -35,7 +35,8 @@ export const EXIT_CODE_BAD_INPUT = 2;
 /** The CLI subcommand an Indexed Job's pods run (the sweep runner). */
 export const SWEEP_RUN_COMMAND = 'sweep-run';
 
-function tolerationsFor(options: KubernetesOptions, overlay: Overlay): IToleration[] {
+/** The tolerations of the overlay's nodes (also the study Workflow's templates, workflow-manifest.ts). */
+export function tolerationsFor(options: KubernetesOptions, overlay: Overlay): IToleration[] {
   const tolerations = overlay === 'gpu' ? options.gpu.tolerations : options.cpu.tolerations;
   // Copy field by field so the object has exactly the fields that were set.
   return tolerations.map((t) => ({
@@ -47,7 +48,8 @@ function tolerationsFor(options: KubernetesOptions, overlay: Overlay): ITolerati
   }));
 }
 
-function containerFor(options: KubernetesOptions, overlay: Overlay, args: string[]): IContainer {
+/** The ddinit container running `<command> <args> --config … --backend <b>` (also in the study Workflow's templates). */
+export function containerFor(options: KubernetesOptions, overlay: Overlay, args: string[]): IContainer {
   const backend = overlay === 'gpu' ? options.gpu.backend : options.cpu.backend;
   const limits: Record<string, string | number> = { memory: options.resources.memory };
   if (overlay === 'gpu') limits[options.gpu.resourceName] = options.gpu.count;

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { pipelineConfigJsonSchema } from '../config/config-json-schema';
 import { loadPipelineConfig } from '../config/load-config';
+import { studyConfigJsonSchema } from '../study/study-config';
 
 export interface ConfigCommandIo {
   stdout: { write(text: string): unknown };
@@ -18,8 +19,9 @@ export function registerConfigCommand(program: Command, io: ConfigCommandIo = { 
   config
     .command('schema')
     .description('print the JSON Schema of the pipeline config (docs/pipeline-config.schema.json is this output)')
-    .action(() => {
-      io.stdout.write(`${JSON.stringify(pipelineConfigJsonSchema(), null, 2)}\n`);
+    .option('--study', "the comparison study's config instead (docs/study-config.schema.json)")
+    .action((flags: { study?: boolean }) => {
+      io.stdout.write(`${JSON.stringify(flags.study === true ? studyConfigJsonSchema() : pipelineConfigJsonSchema(), null, 2)}\n`);
     });
   config
     .command('show')

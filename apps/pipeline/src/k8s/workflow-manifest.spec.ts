@@ -1,5 +1,6 @@
-import { Workflow, WorkflowTemplate, type IDAGTask, type ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
+import { resolve } from 'node:path';
 import { ConfigError } from '@ddinit/core';
+import { Workflow, WorkflowTemplate, type IDAGTask, type ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { INITIALIZATIONS } from '../config/initializations';
@@ -7,6 +8,7 @@ import { stageDefinition } from '../stages/stage-registry';
 import { planStudy, type StudyPlan } from '../study/cells';
 import { DEFAULT_STUDY, parseStudyConfig } from '../study/study-config';
 import { CONFIG_PATH, KubernetesOptions } from './kubernetes-options';
+import { readPipelineDocument } from './pipeline-document';
 import { INTERIM_POLICIES, MAX_DAG_TASKS, MERGE_TEMPLATE, STUDY_TEMPLATE, partitionRuns, renderStudyWorkflow } from './workflow-manifest';
 
 const options = KubernetesOptions.parse({});
@@ -194,5 +196,16 @@ describe('the study Workflow', () => {
     expect(init.container?.args?.at(-1)).toBe('auto');
     expect(init.nodeSelector).toBeUndefined();
     expect(JSON.stringify(workflow.toJSON())).not.toContain('nvidia.com/gpu');
+  });
+
+  it('of the example study in k8s/workflows validates, with its image and parallelism', () => {
+    const study = parseStudyConfig(readPipelineDocument(resolve(import.meta.dirname, '../../../../k8s/workflows/study.yaml')));
+    const plan = planStudy(study);
+    expect(plan.cells).toHaveLength(48);
+    const workflow = renderStudyWorkflow(plan, study.kubernetes ?? options);
+    workflow.validate();
+    expect(workflow.metadata.generateName).toBe('ddinit-fashion-mnist-');
+    expect(workflow.spec.parallelism).toBe(8);
+    for (const run of plan.runs) expect(run.location.startsWith('s3://my-bucket/studies/fashion-mnist/')).toBe(true);
   });
 });

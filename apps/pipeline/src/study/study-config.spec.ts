@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { INITIALIZATIONS } from '../config/initializations';
-import { DEFAULT_STUDY, parseStudyConfig } from './study-config';
+import { DEFAULT_STUDY, parseStudyConfig, studyConfigJsonSchema } from './study-config';
 
 /** The messages of the ZodError `parse` throws, each prefixed by its path. */
 function issues(document: Record<string, unknown>): string[] {
@@ -79,5 +81,10 @@ describe('the study config', () => {
     expect(study.labelsPerClass).toEqual([100, 1000, null]);
     expect(study.pretrain).toEqual([false, { task: 'rotation', steps: 300 }]);
     expect(study.kubernetes?.image).toBe('registry.example.com/ddinit:0.2.0');
+  });
+
+  it('has a JSON Schema for editors, and docs/study-config.schema.json is current', () => {
+    const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../../docs/study-config.schema.json'), 'utf8'));
+    expect(committed, 'regenerate with: npx ddinit config schema --study > docs/study-config.schema.json').toEqual(studyConfigJsonSchema());
   });
 });

@@ -135,3 +135,12 @@ export const DEFAULT_STUDY: StudyConfig = StudyConfigSchema.parse({});
 export function parseStudyConfig(document: Readonly<Record<string, unknown>>): StudyConfig {
   return StudyConfigSchema.parse(document);
 }
+
+/** The study configuration as a JSON Schema, for editors (`ddinit config schema --study`, docs/study-config.schema.json). */
+export function studyConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(StudyConfigSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'ddinit comparison study',
+    description: 'Configuration of `ddinit compare` and `ddinit k8s render --workflow`: the axes whose product is the cells, the fixed budget, the baseline.',
+  };
+}

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { INITIALIZATIONS } from '../config/initializations';
+import { mergeDocument } from './stage-documents';
 import { DEFAULT_STUDY, parseStudyConfig, studyConfigJsonSchema } from './study-config';
 
 /** The messages of the ZodError `parse` throws, each prefixed by its path. */
@@ -86,5 +87,21 @@ describe('the study config', () => {
   it('has a JSON Schema for editors, and docs/study-config.schema.json is current', () => {
     const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../../docs/study-config.schema.json'), 'utf8'));
     expect(committed, 'regenerate with: npx ddinit config schema --study > docs/study-config.schema.json').toEqual(studyConfigJsonSchema());
+  });
+
+  it('reads back the document the merge gets: the same study, defaults written out, without the kubernetes section', () => {
+    const study = parseStudyConfig({
+      init: ['lsuv', 'he-normal'],
+      baseline: 'he-normal',
+      labelsPerClass: [10, null],
+      pretrain: [false, { task: 'jigsaw', steps: 5, taskOptions: { permutations: 10 } }],
+      budget: { steps: 7, schedule: { kind: 'step', every: 3 } },
+      kubernetes: { namespace: 'studies' },
+    });
+    const document = JSON.parse(JSON.stringify(mergeDocument(study))) as Record<string, unknown>;
+    expect(document).not.toHaveProperty('kubernetes');
+    const { kubernetes: _kubernetes, ...expected } = study;
+    expect(parseStudyConfig(document)).toEqual(expected);
+    expect(document.budget).toMatchObject({ steps: 7, schedule: { kind: 'step', every: 3, gamma: 0.1 } });
   });
 });

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '@ddinit/core';
 import { Workflow, WorkflowTemplate, type IDAGTask, type ITemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
 import { describe, expect, it } from 'vitest';
@@ -207,5 +209,25 @@ describe('the study Workflow', () => {
     expect(workflow.metadata.generateName).toBe('ddinit-fashion-mnist-');
     expect(workflow.spec.parallelism).toBe(8);
     for (const run of plan.runs) expect(run.location.startsWith('s3://my-bucket/studies/fashion-mnist/')).toBe(true);
+  });
+
+  it("passes each run's config so that the pod reads back exactly the run's document from /etc/ddinit/config.yaml", () => {
+    const plan = planStudy(WIDE);
+    const tasks = dagTasks(renderStudyWorkflow(plan, options));
+    const scratch = mkdtempSync(join(tmpdir(), 'ddinit-workflow-'));
+    try {
+      for (const run of plan.runs) {
+        const path = join(scratch, 'config.yaml');
+        writeFileSync(path, tasks.get(run.name)?.task.arguments?.parameters?.[0].value as string);
+        expect(readPipelineDocument(path)).toEqual(run.document);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a setting holding "{{", which Argo would expand, naming the run', () => {
+    const study = parseStudyConfig({ ...WIDE, kubernetes: undefined, model: ['s3://bucket/{{workflow.name}}/model.json'] });
+    expect(() => renderStudyWorkflow(planStudy(study), options)).toThrow(/holds "\{\{", which Argo would expand/);
   });
 });

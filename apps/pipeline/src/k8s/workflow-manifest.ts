@@ -133,12 +133,28 @@ function ended(task: string): string {
   return `(${task}.Succeeded || ${task}.Failed || ${task}.Errored)`;
 }
 
+/**
+ * A run's config as a task parameter. Argo expands `{{…}}` in parameter values, so a
+ * setting holding `{{` (a path, say) would be rewritten or fail the task: refused here.
+ */
+function configParameter(document: Record<string, unknown>, where: string): { name: string; value: string } {
+  const value = JSON.stringify(document);
+  if (value.includes('{{')) {
+    throw new ConfigError('a setting of the study holds "{{", which Argo would expand', {
+      where,
+      expected: 'settings without "{{"',
+      actual: value,
+    });
+  }
+  return { name: CONFIG_PARAMETER, value };
+}
+
 function stageTask(run: StageRun): IDAGTask {
   return {
     name: run.name,
     template: run.stage,
     ...(run.upstream === null ? {} : { depends: `${run.upstream}.Succeeded` }),
-    arguments: { parameters: [{ name: CONFIG_PARAMETER, value: JSON.stringify(run.document) }] },
+    arguments: { parameters: [configParameter(run.document, `the ${run.stage} run ${run.key}`)] },
   };
 }
 
@@ -196,7 +212,7 @@ function workflowSpec(plan: StudyPlan, options: KubernetesOptions, overlay: Over
     name: MERGE_TEMPLATE,
     template: MERGE_TEMPLATE,
     depends: partNames.map(ended).join(' && '),
-    arguments: { parameters: [{ name: CONFIG_PARAMETER, value: JSON.stringify(mergeDocument(plan.study)) }] },
+    arguments: { parameters: [configParameter(mergeDocument(plan.study), 'the merge')] },
   };
   return {
     entrypoint: STUDY_TEMPLATE,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INITIALIZATIONS } from '../config/initializations';
+import { PretrainSectionSchema } from '../config/pretrain-config';
 import { MAX_NAME_LENGTH, modelToken, planStudy, pretrainTokens, runName, type StageRun, type StudyPlan } from './cells';
 import { DEFAULT_STUDY, parseStudyConfig } from './study-config';
 
@@ -79,7 +80,7 @@ describe('the study cells', () => {
     }
   });
 
-  it('writes exactly the finetune keys the finetune stage reads, and the evaluate keys', () => {
+  it('writes exactly the finetune keys the finetune stage reads, a pretrain section its schema accepts, and the evaluate keys', () => {
     const plan = planStudy(DEFAULT_STUDY);
     const finetune = plan.runs.find((run) => run.stage === 'finetune') as StageRun;
     expect(Object.keys(section(finetune)).sort()).toEqual(
@@ -104,6 +105,9 @@ describe('the study cells', () => {
         'force',
       ].sort(),
     );
+    // The pretrain stage's own schema (strict) accepts the pretrain section as written.
+    const pretrain = planStudy(WIDE).runs.find((run) => run.stage === 'pretrain') as StageRun;
+    expect(PretrainSectionSchema.parse(section(pretrain))).toEqual(section(pretrain));
     const evaluate = plan.runs.find((run) => run.stage === 'evaluate') as StageRun;
     expect(Object.keys(section(evaluate)).sort()).toEqual(['data', 'from', 'out', 'split']);
     expect(section(evaluate).split).toBe('test');

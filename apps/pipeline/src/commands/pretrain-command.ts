@@ -17,7 +17,7 @@ import { BASELINE_METHODS } from '@ddinit/init-within-layer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES } from '../config/pipeline-config';
-import { OPTIMIZERS, PRETRAIN_TASKS } from '../config/pretrain-config';
+import { HEAD_INITS, OPTIMIZERS, PRETRAIN_TASKS, type HeadInit } from '../config/pretrain-config';
 import type { LogFormat } from '../observe/console-observers';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { pretrainStage, type PretrainOutcome } from '../stages/pretrain-stage';
@@ -32,6 +32,7 @@ interface PretrainFlags {
   data?: string;
   split?: string;
   featureLayer?: string;
+  headInit?: HeadInit;
   steps?: number;
   batchSize?: number;
   task?: (typeof PRETRAIN_TASKS)[number];
@@ -80,6 +81,11 @@ export function registerPretrainCommand(program: Command, io: StageCommandIo = p
       ),
     )
     .option('--feature-layer <layer>', "trunk layer the task's head reads (default: the last layer with a spatial output)")
+    .addOption(
+      new Option('--head-init <how>', "the head's weights: data (each unit normalized to std 1 on the first batch; default) or drawn (Glorot/He)").choices(
+        HEAD_INITS,
+      ),
+    )
     .option('--steps <n>', 'training steps (default 300)', parseNumber('--steps', true))
     .option(
       '--batch-size <images>',

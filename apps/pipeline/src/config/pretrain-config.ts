@@ -16,6 +16,9 @@ import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
 import { z } from 'zod';
 
 export const PRETRAIN_TASKS = ['rotation', 'context', 'jigsaw'] as const;
+/** How a stage's new head is initialized: from data (stages/head-init.ts), or as its layers' own initializers draw it. */
+export const HEAD_INITS = ['data', 'drawn'] as const;
+export type HeadInit = (typeof HEAD_INITS)[number];
 export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
 
 /** The model a baseline initializes when none is named. */
@@ -62,6 +65,11 @@ const pretrainFields = {
   taskOptions: TaskOptionsSchema.default({}),
   /** The trunk layer the head reads; null: the last layer with a spatial (4-D) output. */
   featureLayer: z.string().min(1).nullable().default(null),
+  /**
+   * The pretext head's weights: `data` (Gaussian, each unit normalized to std 1 on the first batch,
+   * stages/head-init.ts says why) or `drawn` (its layers' own initializers: Glorot, He).
+   */
+  headInit: z.enum(HEAD_INITS).default('data'),
   steps: z.int().min(1).default(300),
   /** Images per step (rotation shows each at four turns: 4× as many network inputs). */
   batchSize: z.int().min(1).default(32),

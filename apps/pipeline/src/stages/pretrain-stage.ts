@@ -24,6 +24,7 @@ import { inputNormalizationOf, MODEL_FILE, modelFromFiles, modelToFiles } from '
 import { checkModelReference, resolveModel } from '../model/resolve-model';
 import { initStage } from './init-stage';
 import { disposeInitSample, readInitSample, type InitData } from './init-sample';
+import { initializeHeadFromData } from './head-init';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION } from './code-version';
 import { runStage } from './run-stage';
@@ -167,6 +168,8 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
     const featureLayer = config.featureLayer ?? lastSpatialLayer(network, task.name);
     const model = task.model(network, { featureLayer });
     const resume = config.force ? null : await inputs.checkpoints.latest();
+    // A resumed run's checkpoint holds the head it trained; only a fresh one draws it.
+    if (resume === null && config.headInit === 'data') await normalizeHead(model, network, inputs.data, config, task, normalization, context);
     const result = await trainModel(
       model,
       classificationObjective,
@@ -195,6 +198,28 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
     return { interrupted: false, files, report };
   } finally {
     network.dispose();
+  }
+}
+
+/** The head normalized on step 0's batch (stages/head-init.ts), logged with the layers it set. */
+async function normalizeHead(
+  model: tf.LayersModel,
+  trunk: tf.LayersModel,
+  data: InitData,
+  config: PretrainConfig,
+  task: PretextTask,
+  normalization: InputNormalizationConfig,
+  context: StageContext,
+): Promise<void> {
+  const batches = pretextBatches(data, config, task, normalization, 0);
+  const first = await batches.next();
+  await batches.return(undefined);
+  if (first.done === true) return;
+  try {
+    const layers = await initializeHeadFromData(model, trunk, first.value.inputs, config.seed);
+    context.logger?.info('head initialized from data', { layers, batch: first.value.inputs.shape[0] });
+  } finally {
+    tf.dispose([first.value.inputs, first.value.labels]);
   }
 }
 

@@ -155,10 +155,10 @@ describe('ddinit k8s sweep', () => {
     const { code, stdout } = await run(['k8s', 'sweep', '--config', baseConfigPath]);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(1 + 18);
-    expect(lines[1]).toBe('0\twithin=gaussian,seed=0');
-    expect(lines[18]).toBe('17\twithin=patches,seed=2');
+    expect(lines).toHaveLength(1 + 51);
+    expect(lines[1]).toBe('0\tinit=glorot-uniform,seed=0');
+    expect(lines[51]).toBe('50\tinit=ddinit-patches+calibration,seed=2');
     const config = parse(readFileSync(baseConfigPath, 'utf8')) as { kubernetes: { sweep: { axes: Record<string, unknown[]> } } };
-    expect(Object.keys(config.kubernetes.sweep.axes)).toEqual(['within', 'seed']);
+    expect(Object.keys(config.kubernetes.sweep.axes)).toEqual(['init', 'seed']);
   });
 });

@@ -20,6 +20,7 @@ import { ZodError } from 'zod';
 import { explainUnknownKeys } from '../config/key-suggestions';
 import { PipelineConfigSchema } from '../config/pipeline-config';
 import { OVERLAYS, STAGES, kubernetesOptionsOf, type KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
+import { rejectRemovedKeys } from '../config/removed-keys';
 import { readPipelineDocument } from './pipeline-document';
 import { manifestsToYaml, renderManifests } from './render-manifests';
 import { listSweepAssignments, sweepRunName } from './sweep';
@@ -66,6 +67,8 @@ function writeWithMode(path: string, text: string, mode: number): void {
 
 /** The `kubernetes:` section of the config file at `path`; a misspelt key gets a "did you mean". */
 function kubernetesSection(path: string, pipelineConfig: Record<string, unknown>): KubernetesOptions {
+  // A removed key would render a ConfigMap every pod then refuses.
+  rejectRemovedKeys(pipelineConfig, () => `config file ${path}`);
   try {
     return kubernetesOptionsOf(pipelineConfig);
   } catch (error) {

@@ -150,6 +150,22 @@ describe('ddinit k8s render', () => {
   });
 });
 
+describe('the removed within and calibrate keys', () => {
+  it('render and sweep refuse a config using them (exit 2), naming the file and the equivalent init, before any pod would', async () => {
+    const old = writeScratch('old.yaml', 'out: s3://b/runs\nwithin: zca\ncalibrate: false\n');
+    for (const command of ['render', 'sweep']) {
+      const { code, stderr } = await run(['k8s', command, '--config', old]);
+      expect(code, command).toBe(2);
+      expect(stderr).toContain(`within, calibrate (config file ${old}): within and calibrate were replaced by one key, init`);
+      expect(stderr).toContain('expected init: ddinit-zca, got within: zca, calibrate: false');
+    }
+    const axis = writeScratch('old-axis.yaml', 'out: s3://b/runs\nkubernetes: { sweep: { axes: { within: [pca, zca] } } }\n');
+    const { code, stderr } = await run(['k8s', 'sweep', '--config', axis]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/"within" was replaced by "init"/);
+  });
+});
+
 describe('ddinit k8s sweep', () => {
   it('lists the configuration of every completion index', async () => {
     const { code, stdout } = await run(['k8s', 'sweep', '--config', baseConfigPath]);

@@ -128,6 +128,29 @@ describe('every initialization through the init stage', () => {
     for (const [init, normalization] of normalizations) expect(normalization, init).toEqual(first);
   });
 
+  it('lsuv starts from the orthogonal draw of the same seed: each kernel is the orthogonal one times a positive scalar', async () => {
+    // Up to date (skipped) when the specs above wrote them.
+    const [orthogonal, lsuv] = [await readModel((await initialize('orthogonal')).out), await readModel((await initialize('lsuv')).out)];
+    try {
+      const pairs = parameterLayers(orthogonal).map((layer, k) => [layer, parameterLayers(lsuv)[k]] as const);
+      for (const [o, l] of pairs) {
+        const [scale, residual] = tf.tidy(() => {
+          const a = readWeight(o, 'kernel');
+          const b = readWeight(l, 'kernel');
+          // The least-squares scale s = ⟨a, b⟩ / ⟨a, a⟩, and how far b is from s·a relative to |b|.
+          const s = tf.div(tf.sum(tf.mul(a, b)), tf.sum(tf.mul(a, a)));
+          const r = tf.div(tf.norm(tf.sub(b, tf.mul(s, a))), tf.norm(b));
+          return [s.dataSync()[0], r.dataSync()[0]];
+        });
+        expect(scale, o.name).toBeGreaterThan(0);
+        expect(residual, o.name).toBeLessThan(1e-5);
+      }
+    } finally {
+      orthogonal.dispose();
+      lsuv.dispose();
+    }
+  });
+
   it('lsuv: every conv and dense layer of the published network has output variance 1 ± tolerance on the calibration batch', async () => {
     const { out, report } = await initialize('lsuv');
     const lsuv = report.lsuv;

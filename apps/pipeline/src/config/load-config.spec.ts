@@ -169,6 +169,10 @@ describe('pipeline configuration', () => {
       /within \(the environment variable DDINIT_WITHIN\): .*expected init: ddinit-zca\+calibration, got within: zca/,
     );
     expect(() => loadPipelineConfig({ env: { DDINIT_CALIBRATE: 'false' } })).toThrow(/expected init: ddinit-kmeans, got calibrate: false/);
+    expect(() => loadPipelineConfig({ env: { DDINIT_WITHIN: 'pca', DDINIT_CALIBRATE: 'no' } })).toThrow(
+      /expected init: ddinit-pca, got within: pca, calibrate: no/,
+    );
+    expect(() => loadPipelineConfig({ env: { DDINIT_CALIBRATE: 'yes' } })).toThrow(/expected init: ddinit-kmeans\+calibration/);
     expect(() => loadPipelineConfig({ file, env: {} })).toThrow(ConfigError);
   });
 

@@ -15,7 +15,8 @@ export const REMOVED_ENVIRONMENT = { DDINIT_WITHIN: 'within', DDINIT_CALIBRATE: 
 /** The `init` name the removed pair meant (absent keys take their old defaults, kmeans and true). */
 function equivalentInit(within: unknown, calibrate: unknown): string {
   const method = within === undefined ? 'kmeans' : within;
-  const calibrated = calibrate !== false && calibrate !== 'false';
+  // From the environment the value is text (DDINIT_CALIBRATE=no), parsed as the old variable was.
+  const calibrated = calibrate !== false && !(typeof calibrate === 'string' && ['0', 'false', 'no', 'off', ''].includes(calibrate.trim().toLowerCase()));
   if (typeof method === 'string' && (WITHIN_METHODS as readonly string[]).includes(method)) {
     return ddinitInitialization(method as (typeof WITHIN_METHODS)[number], calibrated);
   }

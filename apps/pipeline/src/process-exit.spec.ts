@@ -78,7 +78,7 @@ function envFor(endpoint: string, accessKeyId: string = S3RVER_CREDENTIALS.acces
 }
 
 function init(data: string, run: string): string[] {
-  return ['init', '--data', data, '--out', join(out, run), '--sample', '32', '--within', 'gaussian', '--no-calibrate', '--log-format', 'json'];
+  return ['init', '--data', data, '--out', join(out, run), '--sample', '32', '--init', 'ddinit-gaussian', '--log-format', 'json'];
 }
 
 describe('ddinit exits soon after a storage failure, with the documented code', () => {

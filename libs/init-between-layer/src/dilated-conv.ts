@@ -85,7 +85,7 @@ export function applyDilatedConv2d(layer: tf.layers.Layer, input: tf.Tensor): tf
   if (layer.getClassName() !== 'Conv2D' || conv.dataFormat !== 'channelsLast') {
     throw new ConfigError('calibration cannot take gradients through a dilated convolution of this kind', {
       where: `layer ${layer.name}`,
-      expected: 'a dilated Conv2D with channelsLast data, or dilation 1 (or no calibration: --no-calibrate)',
+      expected: 'a dilated Conv2D with channelsLast data, or dilation 1 (or no calibration: an init name without +calibration)',
       actual: `${layer.getClassName()} (${conv.dataFormat ?? 'channelsLast'}) with dilation ${dilationOf(layer).join('×')}`,
     });
   }

@@ -1,13 +1,14 @@
 /**
  * The baseline initializations draw each kernel with the std of its formula
- * (Glorot uniform √(2/(fan_in+fan_out)), He normal √(2/fan_in), Caffe's 0.01),
+ * (Glorot uniform √(2/(fan_in+fan_out)), He normal √(2/fan_in), Caffe's 0.01,
+ * orthogonal 1/√max(r·in, out) with orthonormal columns or rows),
  * zero biases, identity batch norms, and the same weights for the same seed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parameterLayers, readWeight } from '@ddinit/models';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BASELINE_METHODS, baselineStd, initializeBaseline, kernelFans } from './baseline-weights';
+import { BASELINE_METHODS, baselineStd, initializeBaseline, kernelFans, orthogonalMatrixShape } from './baseline-weights';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -71,6 +72,44 @@ describe('initializeBaseline', () => {
     expect(baselineStd('glorot-uniform', [5, 5, 3, 32])).toBeCloseTo(Math.sqrt(2 / 875), 12);
     expect(baselineStd('he-normal', [5, 5, 3, 32])).toBeCloseTo(Math.sqrt(2 / 75), 12);
     expect(baselineStd('gaussian-0.01', [2304, 128])).toBe(0.01);
+    expect(baselineStd('orthogonal', [5, 5, 3, 32])).toBeCloseTo(1 / Math.sqrt(75), 12);
+    expect(baselineStd('orthogonal', [2304, 128])).toBeCloseTo(1 / Math.sqrt(2304), 12);
+    expect(baselineStd('orthogonal', [3, 3, 64, 2048])).toBeCloseTo(1 / Math.sqrt(2048), 12);
+  });
+
+  it('orthogonal: every kernel, read as [r·in, out], has orthonormal columns (WᵀW = I) or rows (WWᵀ = I) to 1e-4', async () => {
+    const model = baselineModel();
+    await expectNoLeakedTensors(() => {
+      initializeBaseline(model, 'orthogonal', 5);
+      for (const layer of parameterLayers(model)) {
+        const shape = layer.weights.find((w) => w.role === 'kernel')?.shape;
+        if (shape === undefined) continue;
+        const [rows, cols] = orthogonalMatrixShape(shape);
+        const kernel = readWeight(layer, 'kernel');
+        // conv1 [75, 32], conv2 [288, 64], fc1 [2304, 128], fc2 [128, 10]: all tall (WᵀW = I); the next spec takes a wide one.
+        const worst = tf.tidy(() => {
+          const m = tf.reshape(kernel, [rows, cols]) as tf.Tensor2D;
+          const gram = rows >= cols ? tf.matMul(m, m, true, false) : tf.matMul(m, m, false, true);
+          return tf.max(tf.abs(tf.sub(gram, tf.eye(Math.min(rows, cols))))).dataSync()[0];
+        });
+        expect(worst, `${layer.name} [${rows}, ${cols}] max |gram − I|`).toBeLessThan(1e-4);
+        kernel.dispose();
+      }
+    });
+    model.dispose();
+  });
+
+  it('orthogonal: a wide kernel (more filters than r·in) has orthonormal rows, WWᵀ = I', () => {
+    const input = tf.input({ shape: [16] });
+    const out = tf.layers.dense({ name: 'wide', units: 40 }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    initializeBaseline(model, 'orthogonal', 9);
+    const worst = tf.tidy(() => {
+      const m = readWeight(parameterLayers(model)[0], 'kernel') as tf.Tensor2D;
+      return tf.max(tf.abs(tf.sub(tf.matMul(m, m, false, true), tf.eye(16)))).dataSync()[0];
+    });
+    expect(worst).toBeLessThan(1e-4);
+    model.dispose();
   });
 
   it('glorot-uniform stays inside ±√(6/(fan_in+fan_out))', () => {

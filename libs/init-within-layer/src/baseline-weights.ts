@@ -15,9 +15,14 @@
  * - `he-normal` (He et al. 2015): W ~ N(0, 2 / fan_in), std = √(2 / fan_in)
  *   (an untruncated normal, as in the paper; tfjs's heNormal truncates at 2σ).
  * - `gaussian-0.01` (old Caffe's `gaussian` filler, std 0.01): W ~ N(0, 0.01²).
+ * - `orthogonal` (Saxe et al. 2014, gain 1): the kernel read as the matrix
+ *   M = [r·in, out] (Keras's and tfjs's reshape: every dim but the last as rows) is
+ *   orthonormal along its shorter side, MᵀM = I when out ≤ r·in, MMᵀ = I otherwise.
+ *   Its Frobenius norm² is min(r·in, out) over r·in·out entries, so
+ *   std = 1/√max(r·in, out).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@ddinit/core';
+import { Rng, orthonormalDraw } from '@ddinit/core';
 import { parameterLayers, writeWeight, type WeightRole } from '@ddinit/models';
 
 import { BASELINE_METHODS, type BaselineMethod } from './within-layer-options';
@@ -34,16 +39,31 @@ export function kernelFans(shape: readonly number[]): { fanIn: number; fanOut: n
   return { fanIn: receptive * shape[shape.length - 2], fanOut: receptive * shape[shape.length - 1] };
 }
 
+/** The matrix an orthogonal kernel of `shape` is orthonormal as: [product of all dims but the last, last dim]. */
+export function orthogonalMatrixShape(shape: readonly number[]): [number, number] {
+  const cols = shape[shape.length - 1] ?? 1;
+  return [shape.slice(0, -1).reduce((a, b) => a * b, 1), cols];
+}
+
 /** The standard deviation `method` gives a kernel of `shape` (the formulas of the module doc). */
 export function baselineStd(method: BaselineMethod, shape: readonly number[]): number {
   const { fanIn, fanOut } = kernelFans(shape);
   if (method === 'glorot-uniform') return Math.sqrt(2 / (fanIn + fanOut));
   if (method === 'he-normal') return Math.sqrt(2 / fanIn);
+  if (method === 'orthogonal') return 1 / Math.sqrt(Math.max(...orthogonalMatrixShape(shape)));
   return CAFFE_GAUSSIAN_STD;
 }
 
 /** A fresh kernel of `shape` drawn by `method` with the integer `seed`; the caller owns it. */
-export function baselineKernel(method: BaselineMethod, shape: readonly number[], seed: number): tf.Tensor {
+export function baselineKernel(method: BaselineMethod, shape: readonly number[], seed: number, where = 'baselineKernel'): tf.Tensor {
+  if (method === 'orthogonal') {
+    const matrix = orthonormalDraw(...orthogonalMatrixShape(shape), seed, where);
+    try {
+      return tf.reshape(matrix, [...shape]);
+    } finally {
+      matrix.dispose();
+    }
+  }
   const std = baselineStd(method, shape);
   // U(−a, a) has std a/√3.
   if (method === 'glorot-uniform') return tf.randomUniform([...shape], -std * Math.sqrt(3), std * Math.sqrt(3), 'float32', seed);
@@ -75,7 +95,7 @@ export function initializeBaseline(model: tf.LayersModel, method: BaselineMethod
       const value = tf.tidy(() => {
         if (KERNEL_ROLES.has(role)) {
           kernelStds.push(baselineStd(method, shape));
-          return baselineKernel(method, shape, root.derive(`${layer.name}/${role}`).nextSeed());
+          return baselineKernel(method, shape, root.derive(`${layer.name}/${role}`).nextSeed(), `layer ${layer.name} ${role}`);
         }
         return ONE_ROLES.has(role) ? tf.ones(shape) : tf.zeros(shape);
       });

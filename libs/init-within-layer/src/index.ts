@@ -21,7 +21,7 @@ export type { LayerPlan } from './resolve-layer-plans';
 export { DENSE_GEOMETRY, gatherPatches } from './gather-patches';
 export type { GatheredPatches, PatchGeometry, PatchSamplingOptions } from './gather-patches';
 export { randomFilters, randomKernel } from './random-filters';
-export { BASELINE_METHODS, CAFFE_GAUSSIAN_STD, baselineKernel, baselineStd, initializeBaseline, kernelFans } from './baseline-weights';
+export { BASELINE_METHODS, CAFFE_GAUSSIAN_STD, baselineKernel, baselineStd, initializeBaseline, kernelFans, orthogonalMatrixShape } from './baseline-weights';
 export type { BaselineLayer, BaselineMethod } from './baseline-weights';
 export { defaultOversampling, eigenMethodFor, whitenedFilters } from './whitened-filters';
 export { kmeansFilters, patchFilters, unitWhitenedRows } from './kmeans-filters';

@@ -24,8 +24,11 @@ import { PARAMETER_LAYER_KINDS } from '@ddinit/models/layer-kinds';
 export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
 export type WithinMethod = (typeof WITHIN_METHODS)[number];
 
-/** The data-free baselines of baseline-weights.ts (tfjs's default, He et al. 2015, old Caffe), named here so options load without tfjs. */
-export const BASELINE_METHODS = ['glorot-uniform', 'he-normal', 'gaussian-0.01'] as const;
+/**
+ * The data-free baselines of baseline-weights.ts (tfjs's default, He et al. 2015, old Caffe,
+ * Saxe et al. 2014), named here so options load without tfjs.
+ */
+export const BASELINE_METHODS = ['glorot-uniform', 'he-normal', 'gaussian-0.01', 'orthogonal'] as const;
 export type BaselineMethod = (typeof BASELINE_METHODS)[number];
 
 /**

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { INITIALIZATIONS } from '../config/initializations';
 import { main } from '../main';
 import { registerConfigCommand } from './config-command';
 
@@ -16,7 +17,8 @@ describe('ddinit config', () => {
     const { code, stdout } = await run(['config', 'schema']);
     expect(code).toBe(0);
     const schema = JSON.parse(stdout);
-    expect(schema.properties.within.enum).toEqual(['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches']);
+    expect(schema.properties.init.enum).toEqual([...INITIALIZATIONS]);
+    expect(schema.properties.within).toBeUndefined();
     expect(schema.properties.sample.type).toBe('integer');
     expect(schema.additionalProperties).toBe(false);
     const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../../docs/pipeline-config.schema.json'), 'utf8'));
@@ -26,6 +28,6 @@ describe('ddinit config', () => {
   it('shows the resolved configuration with environment overrides', async () => {
     const { code, stdout } = await run(['config', 'show'], { DDINIT_SEED: '7', DDINIT_MODEL: 'vgg-plain-11' });
     expect(code).toBe(0);
-    expect(parse(stdout)).toMatchObject({ seed: 7, model: 'vgg-plain-11', within: 'kmeans', data: 'embedded' });
+    expect(parse(stdout)).toMatchObject({ seed: 7, model: 'vgg-plain-11', init: 'ddinit-kmeans+calibration', data: 'embedded' });
   });
 });

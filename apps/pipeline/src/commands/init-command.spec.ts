@@ -10,6 +10,7 @@ import { S3RVER_CREDENTIALS, startS3rver, writeSyntheticDataset, type S3rverHand
 import { defaultDatasetPath, openStore } from '@ddinit/data';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../main';
+import { INITIALIZATIONS } from '../config/initializations';
 import { InitReportSchema } from '../report/report-schema';
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { runRecordingImports } from '../testing/record-imports';
@@ -115,7 +116,7 @@ describe('ddinit init', () => {
 
   it('decides that a run is up to date without loading tfjs, Arrow, sharp or the AWS SDK (the built CLI)', async () => {
     const out = join(dir, 'imports');
-    const args = ['init', '--out', out, '--within', 'gaussian', '--no-calibrate', ...SMALL];
+    const args = ['init', '--out', out, '--init', 'ddinit-gaussian', ...SMALL];
     expect((await ddinit(args)).code).toBe(0);
     const engines = (packages: string[]) => packages.filter((p) => /^(@tensorflow\/|@aws-sdk\/|apache-arrow$|sharp$)/.test(p));
 
@@ -148,7 +149,7 @@ describe('ddinit init', () => {
         const source = defaultDatasetPath();
         for (const name of readdirSync(source).filter((n) => n !== 'manifest.json')) await store.write(name, [readFileSync(join(source, name))]);
         await store.write('manifest.json', [readFileSync(join(source, 'manifest.json'))]);
-        const run = await ddinit(['init', '--data', 's3://data/fashion-mnist', '--out', 's3://data/runs/a', '--within', 'pca', ...SMALL], env);
+        const run = await ddinit(['init', '--data', 's3://data/fashion-mnist', '--out', 's3://data/runs/a', '--init', 'ddinit-pca+calibration', ...SMALL], env);
         expect(run.stderr).toBe('');
         expect(run.code).toBe(0);
         const out = openArtifactLocation('s3://data/runs/a');
@@ -166,8 +167,8 @@ describe('ddinit init', () => {
             's3://data/runs/a/model.json',
             '--out',
             join(dir, 'from-s3'),
-            '--within',
-            'gaussian',
+            '--init',
+            'ddinit-gaussian+calibration',
             ...SMALL,
           ],
           env,
@@ -186,7 +187,7 @@ describe('ddinit init', () => {
   it("redoes the run when the dataset was re-converted in place or an artifact file was damaged, and never publishes over a user's files", async () => {
     const data = join(dir, 'reconverted');
     const out = join(dir, 'on-reconverted');
-    const args = ['init', '--data', data, '--out', out, '--within', 'gaussian', ...SMALL];
+    const args = ['init', '--data', data, '--out', out, '--init', 'ddinit-gaussian+calibration', ...SMALL];
     await writeSyntheticDataset(data, { splits: { train: 64 }, height: 28, width: 28, channels: 1 });
     expect((await ddinit(args)).code).toBe(0);
     const first = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).configHash;
@@ -206,7 +207,7 @@ describe('ddinit init', () => {
     const mine = join(dir, 'mine');
     mkdirSync(mine);
     writeFileSync(join(mine, 'thesis.tex'), 'years of work');
-    const refused = await ddinit(['init', '--data', data, '--out', mine, '--within', 'gaussian', ...SMALL]);
+    const refused = await ddinit(['init', '--data', data, '--out', mine, '--init', 'ddinit-gaussian+calibration', ...SMALL]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`${mine}: the output directory holds files ddinit did not write`);
     expect(readdirSync(mine)).toEqual(['thesis.tex']);
@@ -261,8 +262,19 @@ describe('ddinit init', () => {
     expect(badYaml.code).toBe(2);
     expect(badYaml.stderr).toMatch(/bad\.yaml: the config file does not parse/);
 
-    const badValue = await ddinit(['init', '--within', 'kmeanz']);
+    // An unknown name: exit 2 with the list of names.
+    const badValue = await ddinit(['init', '--init', 'ddinit-kmeanz']);
     expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain(INITIALIZATIONS.join(', '));
+    // The removed flags: exit 2 naming the equivalent --init.
+    const removed = await ddinit(['init', '--within', 'pca', '--no-calibrate']);
+    expect(removed.code).toBe(2);
+    expect(removed.stderr).toMatch(
+      /within, calibrate \(the command-line flags\): within and calibrate were replaced by one key, init .*expected init: ddinit-pca, got within: pca, calibrate: false/,
+    );
+    const removedEnv = await ddinit(['init'], { DDINIT_WITHIN: 'zca' });
+    expect(removedEnv.code).toBe(2);
+    expect(removedEnv.stderr).toMatch(/DDINIT_WITHIN.*expected init: ddinit-zca\+calibration/);
     const badNumber = await ddinit(['init', '--sample', 'abc']);
     expect(badNumber.code).toBe(2);
     for (const out of ['x', 'y', 'z']) expect(existsSync(join(dir, out))).toBe(false);

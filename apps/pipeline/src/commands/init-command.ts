@@ -1,10 +1,10 @@
 /**
- * `ddinit init`: the main job. Initializes a model from data (within-layer, then
- * between-layer calibration) and publishes the model with report.json and
- * report.html.
+ * `ddinit init`: the main job. Initializes a model by one name of
+ * `INITIALIZATIONS` (by default from data: within-layer, then between-layer
+ * calibration) and publishes the model with report.json and report.html.
  *
  *   ddinit init [--config file] [--data embedded|dir|s3://…] [--model name|model.json]
- *               [--within kmeans] [--no-calibrate] [--sample N] [--seed 0]
+ *               [--init ddinit-kmeans+calibration] [--sample N] [--seed 0]
  *               [--backend auto] [--out artifacts/init] [--force]
  *
  * `ddinit sweep-run` is the same stage inside a Kubernetes Indexed Job: the
@@ -16,10 +16,11 @@
  */
 import type { Logger } from '@ddinit/core/base';
 import type { BackendChoice } from '@ddinit/core/backend';
-import { WITHIN_METHODS, type WithinMethod } from '@ddinit/init-within-layer/options';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_INITIALIZATION, INITIALIZATIONS, type Initialization } from '../config/initializations';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES, PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from '../config/pipeline-config';
+import { rejectRemovedKeys } from '../config/removed-keys';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { selectSweepRun } from '../k8s/sweep';
 import type { InitOutcome } from '../stages/init-stage';
@@ -32,7 +33,9 @@ interface InitFlags {
   data?: string;
   split?: string;
   model?: string;
-  within?: WithinMethod;
+  init?: Initialization;
+  /** Removed (`--init` replaced them); accepted only to name the equivalent `--init`. */
+  within?: string;
   calibrate?: boolean;
   sample?: number;
   calibrationBatch?: number;
@@ -54,12 +57,12 @@ function integer(name: string) {
 }
 
 function flagsToConfig(flags: InitFlags): Partial<PipelineConfigInput> {
+  rejectRemovedKeys({ within: flags.within, calibrate: flags.calibrate === false ? false : undefined }, () => 'the command-line flags');
   return {
     data: flags.data,
     split: flags.split,
     model: flags.model,
-    within: flags.within,
-    calibrate: flags.calibrate === false ? false : undefined,
+    init: flags.init,
     sample: flags.sample,
     calibrationBatch: flags.calibrationBatch,
     seed: flags.seed,
@@ -82,8 +85,9 @@ function addInitFlags(command: Command): Command {
     .option('--data <location>', "dataset: 'embedded' (default), a directory or s3://bucket/prefix with manifest.json")
     .option('--split <name>', 'split the sample is drawn from (default train)')
     .option('--model <model>', 'registry name (caffenet-small, caffenet, vgg-plain-<N>, resnet-small) or path / s3:// URL of a tfjs model.json')
-    .addOption(new Option('--within <method>', 'within-layer weight source (default kmeans)').choices(WITHIN_METHODS))
-    .option('--no-calibrate', 'skip the between-layer calibration')
+    .addOption(new Option('--init <name>', `initialization (default ${DEFAULT_INITIALIZATION}; see docs/cli.md)`).choices(INITIALIZATIONS))
+    .addOption(new Option('--within <method>', 'removed: use --init ddinit-<method>').hideHelp())
+    .addOption(new Option('--no-calibrate', 'removed: use --init ddinit-<method> (without +calibration)').hideHelp())
     .option('--sample <images>', 'images in the init sample (default: enough rows for the model, see docs/cli.md)', integer('--sample'))
     .option('--calibration-batch <images>', 'images of the sample in the calibration batch (default 16)', integer('--calibration-batch'))
     .option('--seed <n>', 'run seed (default 0)', integer('--seed'))
@@ -108,6 +112,7 @@ export function registerInitCommand(program: Command, io: InitCommandIo = proces
     .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
     .action(async (flags: { config: string; stage: StageName; backend?: BackendChoice; logFormat?: InitFlags['logFormat'] }) => {
       const run = selectSweepRun(readPipelineDocument(flags.config), io.env);
+      rejectRemovedKeys(run.config, () => `config file ${flags.config}`);
       const pipeline = PipelineConfigSchema.parse({ ...run.config, ...(flags.backend ? { backend: flags.backend } : {}) });
       const { stageDefinition } = await import('../stages/stage-registry');
       const definition = stageDefinition(flags.stage);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { WITHIN_METHODS } from '@ddinit/init-within-layer/options';
-import { DEFAULT_INITIALIZATION, INITIALIZATIONS, ddinitInitialization, initializationPlan } from './initializations';
+import { BASELINE_METHODS, WITHIN_METHODS } from '@ddinit/init-within-layer/options';
+import {
+  DATA_FREE_INITIALIZATIONS,
+  DEFAULT_INITIALIZATION,
+  INITIALIZATIONS,
+  ddinitInitialization,
+  initializationPlan,
+  usesCalibrationBatch,
+} from './initializations';
 
 describe('the one list of initializations', () => {
   it('names each initialization once: 4 data-free, lsuv, and every within-layer source with and without calibration', () => {
@@ -20,5 +27,17 @@ describe('the one list of initializations', () => {
     expect(initializationPlan('orthogonal')).toEqual({ kind: 'data-free', method: 'orthogonal' });
     expect(initializationPlan('lsuv')).toEqual({ kind: 'lsuv' });
     expect(initializationPlan(DEFAULT_INITIALIZATION)).toEqual({ kind: 'ddinit', within: 'kmeans', calibrate: true });
+  });
+
+  it('the data-free names are the within-layer library baselines, so init and pretrain --baseline draw the same weights', () => {
+    expect(DATA_FREE_INITIALIZATIONS).toEqual(BASELINE_METHODS);
+    expect(DATA_FREE_INITIALIZATIONS).toEqual(['glorot-uniform', 'he-normal', 'gaussian-0.01', 'orthogonal']);
+  });
+
+  it('only lsuv and the calibrated ddinit names use the calibration batch', () => {
+    expect(INITIALIZATIONS.filter((name) => usesCalibrationBatch(initializationPlan(name)))).toEqual([
+      'lsuv',
+      ...INITIALIZATIONS.filter((name) => name.endsWith('+calibration')),
+    ]);
   });
 });

@@ -19,9 +19,9 @@
  */
 import { BASELINE_METHODS, WITHIN_METHODS, type BaselineMethod, type WithinMethod } from '@ddinit/init-within-layer/options';
 
-/** The data-free initializations: the within-layer library's baselines and orthogonal. */
-export const DATA_FREE_INITIALIZATIONS = [...BASELINE_METHODS, 'orthogonal'] as const;
-export type DataFreeInitialization = (typeof DATA_FREE_INITIALIZATIONS)[number];
+/** The data-free initializations: the within-layer library's baselines (`initializeBaseline`). */
+export const DATA_FREE_INITIALIZATIONS = BASELINE_METHODS;
+export type DataFreeInitialization = BaselineMethod;
 
 /** The suffix that adds the between-layer calibration to a ddinit initialization. */
 export const CALIBRATION_SUFFIX = '+calibration';
@@ -61,6 +61,11 @@ export function ddinitInitialization(within: WithinMethod, calibrate: boolean): 
 /** True when the name needs data (a sample) to initialize. */
 export function needsData(plan: InitializationPlan): boolean {
   return plan.kind !== 'data-free';
+}
+
+/** True when the plan runs a step on the calibration batch: the between-layer calibration or LSUV's rescaling. */
+export function usesCalibrationBatch(plan: InitializationPlan): boolean {
+  return plan.kind === 'lsuv' || (plan.kind === 'ddinit' && plan.calibrate);
 }
 
 export type { BaselineMethod };

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { registerConfigCommand } from '../commands/config-command';
 import { main } from '../main';
 import { closestKey, editDistance, knownKeysAt } from './key-suggestions';
+import { ConfigError } from '@ddinit/core/base';
 import { configFromEnvironment, loadPipelineConfig, type ConfigSources } from './load-config';
 import { PipelineConfigSchema, resultDefiningConfig } from './pipeline-config';
 
@@ -23,8 +24,7 @@ describe('pipeline configuration', () => {
     expect(config).toMatchObject({
       data: 'embedded',
       model: 'caffenet-small',
-      within: 'kmeans',
-      calibrate: true,
+      init: 'ddinit-kmeans+calibration',
       calibrationBatch: 16,
       seed: 0,
       backend: 'auto',
@@ -38,13 +38,14 @@ describe('pipeline configuration', () => {
 
   it('layers defaults < file < environment < flags', () => {
     const file = join(dir, 'config.yaml');
-    writeFileSync(file, 'model: vgg-plain-11\nseed: 3\nwithin: pca\nout: /tmp/a\n');
+    writeFileSync(file, 'model: vgg-plain-11\nseed: 3\ninit: ddinit-pca\nout: /tmp/a\n');
     const config = loadPipelineConfig({
       file,
-      env: { DDINIT_SEED: '5', DDINIT_OUT: '/tmp/b', DDINIT_CALIBRATE: 'no' },
-      flags: { out: '/tmp/c', within: undefined },
+      env: { DDINIT_SEED: '5', DDINIT_OUT: '/tmp/b', DDINIT_INIT: 'ddinit-zca' },
+      flags: { out: '/tmp/c', init: undefined },
     });
-    expect(config).toMatchObject({ model: 'vgg-plain-11', seed: 5, within: 'pca', out: '/tmp/c', calibrate: false });
+    expect(config).toMatchObject({ model: 'vgg-plain-11', seed: 5, init: 'ddinit-zca', out: '/tmp/c' });
+    expect(loadPipelineConfig({ file, env: {}, flags: { init: 'lsuv' } }).init).toBe('lsuv');
   });
 
   it('reads JSON files too', () => {
@@ -55,7 +56,7 @@ describe('pipeline configuration', () => {
 
   it('names the field and what was expected', () => {
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'within: kmeanz\nsample: -3\nunknownKey: 1\n');
+    writeFileSync(file, 'init: ddinit-kmeanz\nsample: -3\nunknownKey: 1\n');
     let error: unknown;
     try {
       loadPipelineConfig({ file, env: {} });
@@ -64,8 +65,9 @@ describe('pipeline configuration', () => {
     }
     expect(error).toBeInstanceOf(ZodError);
     const pretty = z.prettifyError(error as ZodError);
-    expect(pretty).toMatch(/within/);
-    expect(pretty).toMatch(/"kmeans"/);
+    expect(pretty).toMatch(/→ at init/);
+    // An unknown name lists every name.
+    expect(pretty).toMatch(/"glorot-uniform".*"he-normal".*"gaussian-0\.01".*"orthogonal".*"lsuv".*"ddinit-kmeans\+calibration"/);
     expect(pretty).toMatch(/sample/);
     expect(pretty).toMatch(/unknownKey/);
     expect(() => loadPipelineConfig({ flags: { sample: 8, calibrationBatch: 16 }, env: {} })).toThrow(/must not exceed sample \(8\)/);
@@ -140,6 +142,38 @@ describe('pipeline configuration', () => {
     const a = loadPipelineConfig({ env: {}, flags: { out: '/x', force: true } });
     const b = loadPipelineConfig({ env: {}, flags: { out: '/y' } });
     expect(resultDefiningConfig(a)).toEqual(resultDefiningConfig(b));
+  });
+
+  it('hashes only the option sections the initialization reads', () => {
+    const file = join(dir, 'options.yaml');
+    writeFileSync(file, 'withinOptions: { beta: 0.5 }\ncalibration: { maxIterations: 3 }\nlsuvOptions: { tolerance: 0.05 }\ncalibrationBatch: 8\n');
+    const defining = (init: string, withFile: boolean) =>
+      resultDefiningConfig(loadPipelineConfig({ file: withFile ? file : undefined, env: {}, flags: { init: init as never } }));
+    // A data-free draw reads none of them; each other name reads its own.
+    expect(defining('he-normal', true)).toEqual(defining('he-normal', false));
+    expect(defining('ddinit-pca', true)).not.toEqual(defining('ddinit-pca', false));
+    expect(Object.keys(defining('ddinit-pca', true))).toEqual(expect.arrayContaining(['withinOptions']));
+    expect(Object.keys(defining('ddinit-pca', true))).not.toContain('calibration');
+    expect(Object.keys(defining('ddinit-pca+calibration', true))).toEqual(expect.arrayContaining(['withinOptions', 'calibration', 'calibrationBatch']));
+    expect(Object.keys(defining('lsuv', true))).toEqual(expect.arrayContaining(['lsuvOptions', 'calibrationBatch']));
+    expect(Object.keys(defining('lsuv', true))).not.toContain('withinOptions');
+  });
+
+  it('refuses the removed within and calibrate keys, naming their source and the equivalent init', () => {
+    const file = join(dir, 'old.yaml');
+    writeFileSync(file, 'within: pca\ncalibrate: false\n');
+    expect(() => loadPipelineConfig({ file, env: {} })).toThrow(
+      `within, calibrate (config file ${file}): within and calibrate were replaced by one key, init (flag --init, variable DDINIT_INIT) (expected init: ddinit-pca, got within: pca, calibrate: false)`,
+    );
+    expect(() => loadPipelineConfig({ env: { DDINIT_WITHIN: 'zca' } })).toThrow(
+      /within \(the environment variable DDINIT_WITHIN\): .*expected init: ddinit-zca\+calibration, got within: zca/,
+    );
+    expect(() => loadPipelineConfig({ env: { DDINIT_CALIBRATE: 'false' } })).toThrow(/expected init: ddinit-kmeans, got calibrate: false/);
+    expect(() => loadPipelineConfig({ env: { DDINIT_WITHIN: 'pca', DDINIT_CALIBRATE: 'no' } })).toThrow(
+      /expected init: ddinit-pca, got within: pca, calibrate: no/,
+    );
+    expect(() => loadPipelineConfig({ env: { DDINIT_CALIBRATE: 'yes' } })).toThrow(/expected init: ddinit-kmeans\+calibration/);
+    expect(() => loadPipelineConfig({ file, env: {} })).toThrow(ConfigError);
   });
 
   it('parses the shipped Kubernetes base config', () => {

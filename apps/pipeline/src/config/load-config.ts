@@ -7,6 +7,7 @@ import { ConfigError } from '@ddinit/core/base';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { explainUnknownKeys } from './key-suggestions';
 import { PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from './pipeline-config';
+import { REMOVED_ENVIRONMENT, rejectRemovedKeys } from './removed-keys';
 
 type Scalar = 'string' | 'int' | 'boolean';
 
@@ -16,8 +17,7 @@ export const ENVIRONMENT_KEYS: Record<string, { key: keyof PipelineConfigInput; 
   DDINIT_SPLIT: { key: 'split', type: 'string' },
   DDINIT_SAMPLE: { key: 'sample', type: 'int' },
   DDINIT_MODEL: { key: 'model', type: 'string' },
-  DDINIT_WITHIN: { key: 'within', type: 'string' },
-  DDINIT_CALIBRATE: { key: 'calibrate', type: 'boolean' },
+  DDINIT_INIT: { key: 'init', type: 'string' },
   DDINIT_SEED: { key: 'seed', type: 'int' },
   DDINIT_BACKEND: { key: 'backend', type: 'string' },
   DDINIT_OUT: { key: 'out', type: 'string' },
@@ -44,6 +44,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Par
     const value = env[name];
     if (value !== undefined) out[key] = parseScalar(name, value, type);
   }
+  // Kept as given so the migration message (config/removed-keys.ts) can name the equivalent `init`.
+  for (const [name, key] of Object.entries(REMOVED_ENVIRONMENT)) if (env[name] !== undefined) out[key] = env[name];
   return out as Partial<PipelineConfigInput>;
 }
 
@@ -64,7 +66,9 @@ function sourceNamer(sources: ConfigSources, environment: Partial<PipelineConfig
   return (key: string): string => {
     if (key in flags) return 'the command-line flags';
     if (key in environment) {
-      const variable = Object.entries(ENVIRONMENT_KEYS).find(([, spec]) => spec.key === key)?.[0];
+      const variable = [...Object.entries(ENVIRONMENT_KEYS).map(([name, spec]) => [name, spec.key]), ...Object.entries(REMOVED_ENVIRONMENT)].find(
+        ([, k]) => k === key,
+      )?.[0];
       return `the environment variable ${variable}`;
     }
     return sources.file !== undefined ? `config file ${sources.file}` : 'the config';
@@ -74,7 +78,8 @@ function sourceNamer(sources: ConfigSources, environment: Partial<PipelineConfig
 /**
  * Merges the sources (shallowly: a key given later replaces the whole value)
  * and parses the result.
- * @throws ConfigError for an unreadable file or a bad environment value;
+ * @throws ConfigError for an unreadable file, a bad environment value or a removed
+ *   key (`within`, `calibrate`: the message names the equivalent `init`);
  *   ZodError for a value the schema rejects (path and expectation in the message;
  *   a misspelt key names its source and the closest known key).
  */
@@ -82,7 +87,9 @@ export function loadPipelineConfig(sources: ConfigSources = {}): PipelineConfig 
   const file = sources.file ? readPipelineDocument(sources.file) : {};
   const environment = configFromEnvironment(sources.env ?? process.env);
   const flags = defined(sources.flags ?? {});
-  const parsed = PipelineConfigSchema.safeParse({ ...file, ...environment, ...flags });
+  const merged = { ...file, ...environment, ...flags };
+  rejectRemovedKeys(merged, sourceNamer(sources, environment, flags));
+  const parsed = PipelineConfigSchema.safeParse(merged);
   if (parsed.success) return parsed.data;
   throw explainUnknownKeys(parsed.error, PipelineConfigSchema, sourceNamer(sources, environment, flags));
 }

@@ -7,11 +7,12 @@
  * which do not load tfjs: `ddinit init` parses and hashes the config, and finds an
  * up-to-date artifact, before tfjs loads (stages/init-up-to-date.ts).
  */
-import { calibrationOptionsSchema } from '@ddinit/init-between-layer/options';
-import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer/options';
+import { calibrationOptionsSchema, lsuvOptionsSchema } from '@ddinit/init-between-layer/options';
+import { fallbackOptionsSchema, withinLayerOptionsSchema } from '@ddinit/init-within-layer/options';
 import { defaultDatasetPath } from '@ddinit/data/storage';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
+import { DEFAULT_INITIALIZATION, INITIALIZATIONS, initializationPlan, usesCalibrationBatch } from './initializations';
 import { PretrainSectionSchema } from './pretrain-config';
 
 export { BACKEND_CHOICES };
@@ -26,7 +27,7 @@ export function resolveDataLocation(data: string): string {
 
 /**
  * The within-layer library's options without `method` and `seed` (the pipeline's
- * `within` and `seed` set them). One pipeline default differs from the library's:
+ * `init` and `seed` set them). One pipeline default differs from the library's:
  * a layer with fewer sampled rows than filters (the fc layers of the CaffeNet
  * family on a 160-image sample, as in the reference code) falls back to
  * orthogonal weights — logged with the counts and recorded in the report — where
@@ -35,6 +36,12 @@ export function resolveDataLocation(data: string): string {
 export const PipelineWithinOptionsSchema = withinLayerOptionsSchema.omit({ method: true, seed: true }).extend({
   fallback: fallbackOptionsSchema({ onTooFewRows: 'orthogonal', onDegenerate: 'error' }),
 });
+
+/**
+ * LSUV's options without `orthogonal` and `seed`: `init: lsuv` always starts from the
+ * `orthogonal` initialization of the same seed, then rescales layer by layer.
+ */
+export const PipelineLsuvOptionsSchema = lsuvOptionsSchema.omit({ orthogonal: true, seed: true });
 
 export const PipelineConfigSchema = z
   .object({
@@ -48,20 +55,24 @@ export const PipelineConfigSchema = z
      * At least 2: over one image a dense layer's per-channel std is 0.
      */
     sample: z.int().min(2, 'must be at least 2 (over one image every dense layer has std 0)').optional(),
-    /** Images of the sample used as the calibration batch (reference: 16). */
+    /** Images of the sample used as the calibration batch (reference: 16), and as LSUV's batch. */
     calibrationBatch: z.int().positive().default(16),
     /** A registry model name (`caffenet-small`, `vgg-plain-11`, …) or a path / s3:// URL of a tfjs model.json. */
     model: z.string().min(1).default('caffenet-small'),
     /** Options of a registry model; inputShape and numClasses default to the dataset's. */
     modelOptions: z.record(z.string(), z.unknown()).default({}),
-    /** The within-layer method (the library's `method`, `WITHIN_METHODS`). */
-    within: z.enum(WITHIN_METHODS).default('kmeans'),
-    /** Finer within-layer options (β, per-layer overrides, fallbacks, k-means settings). */
+    /**
+     * The initialization, one name of `INITIALIZATIONS` (config/initializations.ts): a data-free
+     * draw (`glorot-uniform`, `he-normal`, `gaussian-0.01`, `orthogonal`), `lsuv`, or
+     * `ddinit-<source>` with or without `+calibration`.
+     */
+    init: z.enum(INITIALIZATIONS).default(DEFAULT_INITIALIZATION),
+    /** Finer within-layer options of the `ddinit-*` names (β, per-layer overrides, fallbacks, k-means settings). */
     withinOptions: PipelineWithinOptionsSchema.prefault({}),
-    /** Run the between-layer calibration after the within-layer init. */
-    calibrate: z.boolean().default(true),
-    /** Between-layer calibration options (seed comes from `seed`). */
+    /** Between-layer calibration options of the `ddinit-*+calibration` names (seed comes from `seed`). */
     calibration: calibrationOptionsSchema.default(calibrationOptionsSchema.parse({})),
+    /** LSUV's options for `init: lsuv` (tolerance, tries, zero biases, excluded layers). */
+    lsuvOptions: PipelineLsuvOptionsSchema.prefault({}),
     /** Run seed: the sample, every weight draw and every gradient draw derive from it. */
     seed: z.int().default(0),
     /** tfjs backend: auto (node-gpu > node > wasm > cpu) or one by name. */
@@ -80,8 +91,8 @@ export const PipelineConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
-    // Without calibration the batch is unused; a derived sample is checked once its size is known.
-    if (config.calibrate && config.sample !== undefined && config.calibrationBatch > config.sample) {
+    // Without calibration or LSUV the batch is unused; a derived sample is checked once its size is known.
+    if (usesCalibrationBatch(initializationPlan(config.init)) && config.sample !== undefined && config.calibrationBatch > config.sample) {
       context.addIssue({
         code: 'custom',
         path: ['calibrationBatch'],
@@ -93,8 +104,23 @@ export const PipelineConfigSchema = z
 export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 
-/** The part of the configuration that determines the init stage's result (what its artifact's config hash covers). */
-export function resultDefiningConfig(config: PipelineConfig): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain'> {
-  const { out: _out, force: _force, kubernetes: _kubernetes, pretrain: _pretrain, ...rest } = config;
-  return rest;
+type OptionSection = 'withinOptions' | 'calibration' | 'lsuvOptions' | 'calibrationBatch';
+
+/**
+ * The part of the configuration that determines the init stage's result (what its
+ * artifact's config hash covers): no locations, and only the option sections the
+ * initialization reads, so `init: he-normal` is not redone when `withinOptions` changes.
+ */
+export function resultDefiningConfig(
+  config: PipelineConfig,
+): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain' | OptionSection> & Partial<Pick<PipelineConfig, OptionSection>> {
+  const { out: _out, force: _force, kubernetes: _kubernetes, pretrain: _pretrain, withinOptions, calibration, lsuvOptions, calibrationBatch, ...rest } = config;
+  const plan = initializationPlan(config.init);
+  return {
+    ...rest,
+    ...(plan.kind === 'ddinit' ? { withinOptions } : {}),
+    ...(plan.kind === 'ddinit' && plan.calibrate ? { calibration } : {}),
+    ...(plan.kind === 'lsuv' ? { lsuvOptions } : {}),
+    ...(usesCalibrationBatch(plan) ? { calibrationBatch } : {}),
+  };
 }

@@ -4,16 +4,17 @@
  *
  * Where the network comes from, one of:
  * - `from`: an init artifact by location (a directory or s3:// prefix);
- * - `baseline`: a data-free initialization of `model` (tfjs's default Glorot
- *   uniform, He normal, or Caffe's Gaussian σ = 0.01; biases 0; seeded by `seed`),
- *   its inputs standardized with the per-channel mean and std of a `sample` of
- *   the data, as init does;
+ * - `baseline`: a data-free initialization of `model`, one of the data-free names
+ *   of `INITIALIZATIONS` (glorot-uniform, he-normal, gaussian-0.01, orthogonal;
+ *   biases 0; seeded by `seed`), its inputs standardized with the per-channel mean
+ *   and std of a `sample` of the data, as `ddinit init --init <name>` does (a
+ *   shortcut for that init followed by `from`);
  * - neither: the init stage of the same pipeline config, found by configuration
  *   hash at its `out` (the file's top level is the init stage's configuration).
  */
-import { BASELINE_METHODS } from '@ddinit/init-within-layer/options';
 import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
 import { z } from 'zod';
+import { DATA_FREE_INITIALIZATIONS } from './initializations';
 
 export const PRETRAIN_TASKS = ['rotation', 'context', 'jigsaw'] as const;
 /** How a stage's new head is initialized: from data (stages/head-init.ts), or as its layers' own initializers draw it. */
@@ -50,8 +51,8 @@ const TaskOptionsSchema = z
 const pretrainFields = {
   /** An init artifact whose network is pretrained (a directory or s3:// prefix). */
   from: z.string().min(1).optional(),
-  /** A data-free initialization instead of an init artifact. */
-  baseline: z.enum(BASELINE_METHODS).optional(),
+  /** A data-free initialization (a data-free name of `INITIALIZATIONS`) instead of an init artifact. */
+  baseline: z.enum(DATA_FREE_INITIALIZATIONS).optional(),
   /** With `baseline`: a registry model name or a path / s3:// URL of a tfjs model.json (default caffenet-small). */
   model: z.string().min(1).optional(),
   /** With `baseline`: options of a registry model. */

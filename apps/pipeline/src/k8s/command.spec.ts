@@ -196,15 +196,31 @@ describe('ddinit k8s render --workflow', () => {
   });
 });
 
+describe('the removed within and calibrate keys', () => {
+  it('render and sweep refuse a config using them (exit 2), naming the file and the equivalent init, before any pod would', async () => {
+    const old = writeScratch('old.yaml', 'out: s3://b/runs\nwithin: zca\ncalibrate: false\n');
+    for (const command of ['render', 'sweep']) {
+      const { code, stderr } = await run(['k8s', command, '--config', old]);
+      expect(code, command).toBe(2);
+      expect(stderr).toContain(`within, calibrate (config file ${old}): within and calibrate were replaced by one key, init`);
+      expect(stderr).toContain('expected init: ddinit-zca, got within: zca, calibrate: false');
+    }
+    const axis = writeScratch('old-axis.yaml', 'out: s3://b/runs\nkubernetes: { sweep: { axes: { within: [pca, zca] } } }\n');
+    const { code, stderr } = await run(['k8s', 'sweep', '--config', axis]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/"within" was replaced by "init"/);
+  });
+});
+
 describe('ddinit k8s sweep', () => {
   it('lists the configuration of every completion index', async () => {
     const { code, stdout } = await run(['k8s', 'sweep', '--config', baseConfigPath]);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(1 + 18);
-    expect(lines[1]).toBe('0\twithin=gaussian,seed=0');
-    expect(lines[18]).toBe('17\twithin=patches,seed=2');
+    expect(lines).toHaveLength(1 + 51);
+    expect(lines[1]).toBe('0\tinit=glorot-uniform,seed=0');
+    expect(lines[51]).toBe('50\tinit=ddinit-patches+calibration,seed=2');
     const config = parse(readFileSync(baseConfigPath, 'utf8')) as { kubernetes: { sweep: { axes: Record<string, unknown[]> } } };
-    expect(Object.keys(config.kubernetes.sweep.axes)).toEqual(['within', 'seed']);
+    expect(Object.keys(config.kubernetes.sweep.axes)).toEqual(['init', 'seed']);
   });
 });

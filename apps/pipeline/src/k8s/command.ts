@@ -27,6 +27,7 @@ import { PipelineConfigSchema } from '../config/pipeline-config';
 import { planStudy } from '../study/cells';
 import { DEFAULT_STUDY, StudyConfigSchema, parseStudyConfig, type StudyConfig } from '../study/study-config';
 import { KubernetesOptions, OVERLAYS, STAGES, kubernetesOptionsOf, type Overlay, type Stage } from './kubernetes-options';
+import { rejectRemovedKeys } from '../config/removed-keys';
 import { readPipelineDocument } from './pipeline-document';
 import { manifestsToYaml, renderManifests } from './render-manifests';
 import { renderS3Secret } from './s3-secret-manifest';
@@ -80,6 +81,8 @@ function writeWithMode(path: string, text: string, mode: number): void {
 
 /** The `kubernetes:` section of the config file at `path`; a misspelt key gets a "did you mean". */
 function kubernetesSection(path: string, pipelineConfig: Record<string, unknown>): KubernetesOptions {
+  // A removed key would render a ConfigMap every pod then refuses.
+  rejectRemovedKeys(pipelineConfig, () => `config file ${path}`);
   try {
     return kubernetesOptionsOf(pipelineConfig);
   } catch (error) {

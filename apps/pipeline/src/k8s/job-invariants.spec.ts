@@ -40,10 +40,10 @@ describe('listJobViolations', () => {
   it('flags per-index settings on a Job that is not Indexed, and parallelism past completions', () => {
     const { job, spec } = breakable(renderSweepJob(options, 'gpu', 'init'));
     spec.completionMode = 'NonIndexed';
-    spec.parallelism = 40;
+    spec.parallelism = 60;
     expect(listJobViolations(job)).toEqual([
       'Job ddinit-init-sweep: spec.backoffLimitPerIndex needs completionMode Indexed',
-      'Job ddinit-init-sweep: spec.parallelism 40 exceeds spec.completions 18',
+      'Job ddinit-init-sweep: spec.parallelism 60 exceeds spec.completions 51',
     ]);
     const noLimit = breakable(renderSweepJob(options, 'gpu', 'init'));
     delete noLimit.spec.backoffLimitPerIndex;

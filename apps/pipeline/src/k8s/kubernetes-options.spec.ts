@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
+import { INITIALIZATIONS } from '../config/initializations';
 import { KubernetesOptions, kubernetesOptionsOf } from './kubernetes-options';
 
 function issuesOf(input: unknown): string[] {
@@ -36,7 +37,7 @@ describe('KubernetesOptions', () => {
       },
       cpu: { nodeSelector: {}, tolerations: [], backend: 'auto' },
       sweep: {
-        axes: { within: ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'], seed: [0, 1, 2] },
+        axes: { init: [...INITIALIZATIONS], seed: [0, 1, 2] },
         parallelism: 2,
         backoffLimitPerIndex: 1,
         outKey: 'out',
@@ -71,11 +72,15 @@ describe('KubernetesOptions', () => {
   });
 
   it('rejects sweeps whose run names would be ambiguous or empty', () => {
-    expect(issuesOf({ sweep: { axes: {} } })).toEqual(['sweep.axes: a sweep needs at least one axis, e.g. { within: [pca, zca] }']);
-    expect(issuesOf({ sweep: { axes: { within: [] } } })[0]).toMatch(/^sweep.axes.within: /);
-    expect(issuesOf({ sweep: { axes: { within: ['pca', 'pca'] } } })).toEqual(['sweep.axes.within: axis "within" lists a value twice']);
+    expect(issuesOf({ sweep: { axes: {} } })).toEqual(['sweep.axes: a sweep needs at least one axis, e.g. { init: [he-normal, ddinit-pca] }']);
+    expect(issuesOf({ sweep: { axes: { init: [] } } })[0]).toMatch(/^sweep.axes.init: /);
+    expect(issuesOf({ sweep: { axes: { init: ['lsuv', 'lsuv'] } } })).toEqual(['sweep.axes.init: axis "init" lists a value twice']);
+    // "+" is allowed: the calibrated ddinit names carry it.
+    expect(issuesOf({ sweep: { axes: { init: ['ddinit-pca', 'ddinit-pca+calibration'] } } })).toEqual([]);
+    // The removed keys are no axis: the message names their replacement.
+    expect(issuesOf({ sweep: { axes: { within: ['pca'] } } })[0]).toMatch(/^sweep.axes.within: "within" was replaced by "init"/);
     expect(issuesOf({ sweep: { axes: { out: ['a,b'] } } })[0]).toMatch(/^sweep.axes.out.0: letters, digits/);
-    expect(issuesOf({ sweep: { axes: { 'bad path': [1] } } })[0]).toBe('sweep.axes.bad path: a config path such as "within" or "init.seed", got "bad path"');
+    expect(issuesOf({ sweep: { axes: { 'bad path': [1] } } })[0]).toBe('sweep.axes.bad path: a config path such as "init" or "pretrain.steps", got "bad path"');
     // The same number and string are different values.
     expect(issuesOf({ sweep: { axes: { seed: [1, '1'] } } })).toEqual([]);
   });

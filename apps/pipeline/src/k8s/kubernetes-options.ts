@@ -12,10 +12,11 @@
  * @example
  * const options = KubernetesOptions.parse({ image: 'registry.example.com/ddinit:0.2.0', gpu: { count: 2 } });
  * options.namespace; // 'ddinit'
- * options.sweep.axes; // { within: ['gaussian', …, 'patches'], seed: [0, 1, 2] }
+ * options.sweep.axes; // { init: ['glorot-uniform', …, 'ddinit-patches+calibration'], seed: [0, 1, 2] }
  */
-import { WITHIN_METHODS } from '@ddinit/init-within-layer/options';
 import { z } from 'zod';
+import { INITIALIZATIONS } from '../config/initializations';
+import { REMOVED_KEYS } from '../config/removed-keys';
 import { STAGE_NAMES, type StageName } from '../stages/stage-contract';
 
 /**
@@ -78,14 +79,14 @@ export const Toleration = z
   });
 export type Toleration = z.infer<typeof Toleration>;
 
-/** A config path such as `within`, `seed` or `init.within`: dot-separated identifiers. */
+/** A config path such as `init`, `seed` or `pretrain.steps`: dot-separated identifiers. */
 const CONFIG_PATH_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const CONFIG_PATH_MESSAGE = 'a config path such as "within" or "init.seed"';
+const CONFIG_PATH_MESSAGE = 'a config path such as "init" or "pretrain.steps"';
 const configPath = z.string().regex(CONFIG_PATH_PATTERN, CONFIG_PATH_MESSAGE);
 
-/** A value a sweep axis may take; strings are restricted so run names stay unambiguous. */
+/** A value a sweep axis may take; strings are restricted so run names stay unambiguous ("+" for `ddinit-kmeans+calibration`). */
 const sweepValue = z.union([
-  z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-" (no "," "=" "/" or spaces)'),
+  z.string().regex(/^[A-Za-z0-9._+-]+$/, 'letters, digits, ".", "_", "+" or "-" (no "," "=" "/" or spaces)'),
   z.number().finite(),
   z.boolean(),
 ]);
@@ -97,8 +98,9 @@ export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 6 * 60 * 60;
 /** The largest sweep rendered as one Indexed Job. */
 export const MAX_SWEEP_SIZE = 10_000;
 
+/** Every initialization of `INITIALIZATIONS` × three seeds. */
 export const DEFAULT_SWEEP_AXES: Record<string, SweepValue[]> = {
-  within: [...WITHIN_METHODS],
+  init: [...INITIALIZATIONS],
   seed: [0, 1, 2],
 };
 
@@ -113,10 +115,16 @@ export const SweepOptions = z
       .default(DEFAULT_SWEEP_AXES)
       .superRefine((axes, ctx) => {
         if (Object.keys(axes).length === 0) {
-          ctx.addIssue({ code: 'custom', message: 'a sweep needs at least one axis, e.g. { within: [pca, zca] }' });
+          ctx.addIssue({ code: 'custom', message: 'a sweep needs at least one axis, e.g. { init: [he-normal, ddinit-pca] }' });
         }
         for (const [axis, values] of Object.entries(axes)) {
-          if (!CONFIG_PATH_PATTERN.test(axis)) {
+          if ((REMOVED_KEYS as readonly string[]).includes(axis)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [axis],
+              message: `"${axis}" was replaced by "init": sweep over init names, e.g. { init: [ddinit-pca, ddinit-pca+calibration] }`,
+            });
+          } else if (!CONFIG_PATH_PATTERN.test(axis)) {
             ctx.addIssue({ code: 'custom', path: [axis], message: `${CONFIG_PATH_MESSAGE}, got "${axis}"` });
           }
           const seen = new Set(values.map((v) => `${typeof v}:${String(v)}`));
@@ -131,7 +139,7 @@ export const SweepOptions = z
     backoffLimitPerIndex: z.number().int().nonnegative().default(1),
     /**
      * The config path of the run's output location (directory or `s3://…`); each
-     * configuration writes below it, in `<out>/<run name>` (e.g. `…/within=pca,seed=1`).
+     * configuration writes below it, in `<out>/<run name>` (e.g. `…/init=ddinit-pca,seed=1`).
      */
     outKey: configPath.default('out'),
   })

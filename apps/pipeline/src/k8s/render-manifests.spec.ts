@@ -12,10 +12,14 @@ import { sweepAssignmentAt } from './sweep';
 const pipelineConfig = {
   data: 's3://bucket/datasets/fashion-mnist',
   model: 'caffenet-small',
-  within: 'pca',
+  init: 'ddinit-pca',
   seed: 3,
   out: 's3://bucket/runs/a',
-  kubernetes: { image: 'registry.test/ddinit:1.2.3', namespace: 'research', sweep: { axes: { within: ['pca', 'zca'], seed: [1, 2, 3] } } },
+  kubernetes: {
+    image: 'registry.test/ddinit:1.2.3',
+    namespace: 'research',
+    sweep: { axes: { init: ['ddinit-pca', 'ddinit-zca+calibration'], seed: [1, 2, 3] } },
+  },
 };
 const options = kubernetesOptionsOf(pipelineConfig);
 
@@ -116,7 +120,7 @@ describe('renderManifests', () => {
     expect(containerOf(job).args).toEqual(['sweep-run', '--stage', 'init', '--config', '/etc/ddinit/config.yaml', '--backend', 'node-gpu']);
     expect(listJobViolations(job)).toEqual([]);
     // The last completion index is the last configuration.
-    expect(sweepAssignmentAt(options.sweep.axes, (job.spec?.completions ?? 0) - 1)).toEqual({ within: 'zca', seed: 3 });
+    expect(sweepAssignmentAt(options.sweep.axes, (job.spec?.completions ?? 0) - 1)).toEqual({ init: 'ddinit-zca+calibration', seed: 3 });
     // Parallelism never exceeds the number of configurations.
     const small = KubernetesOptions.parse({ sweep: { axes: { seed: [1] }, parallelism: 8 } });
     expect(jobOf(renderManifests({}, small, { sweep: true })).spec?.parallelism).toBe(1);

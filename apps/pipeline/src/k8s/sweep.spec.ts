@@ -1,31 +1,32 @@
 import { ConfigError } from '@ddinit/core';
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
+import { INITIALIZATIONS } from '../config/initializations';
 import { applySweepAssignment, completionIndexFromEnv, listSweepAssignments, selectSweepRun, sweepAssignmentAt, sweepRunName, sweepSize } from './sweep';
 
-const axes = { within: ['gaussian', 'pca', 'zca'], seed: [0, 1] };
+const axes = { init: ['he-normal', 'ddinit-pca', 'ddinit-zca+calibration'], seed: [0, 1] };
 
 describe('sweepAssignmentAt', () => {
   it('maps indexes like nested loops, first axis slowest', () => {
     expect(listSweepAssignments(axes)).toEqual([
-      { within: 'gaussian', seed: 0 },
-      { within: 'gaussian', seed: 1 },
-      { within: 'pca', seed: 0 },
-      { within: 'pca', seed: 1 },
-      { within: 'zca', seed: 0 },
-      { within: 'zca', seed: 1 },
+      { init: 'he-normal', seed: 0 },
+      { init: 'he-normal', seed: 1 },
+      { init: 'ddinit-pca', seed: 0 },
+      { init: 'ddinit-pca', seed: 1 },
+      { init: 'ddinit-zca+calibration', seed: 0 },
+      { init: 'ddinit-zca+calibration', seed: 1 },
     ]);
   });
 
   it('is a bijection onto the Cartesian product, with index = Σ c_j · Π_{l>j} n_l', () => {
-    const three = { model: ['a', 'b'], within: ['pca', 'zca', 'kmeans'], seed: [7, 8, 9, 10] };
+    const three = { model: ['a', 'b'], init: ['ddinit-pca', 'ddinit-zca', 'lsuv'], seed: [7, 8, 9, 10] };
     const entries = Object.entries(three);
     const size = sweepSize(three);
     expect(size).toBe(24);
     const names = new Set<string>();
     for (let index = 0; index < size; index++) {
       const assignment = sweepAssignmentAt(three, index);
-      expect(Object.keys(assignment)).toEqual(['model', 'within', 'seed']);
+      expect(Object.keys(assignment)).toEqual(['model', 'init', 'seed']);
       let recomputed = 0;
       for (const [axis, values] of entries) {
         const position = (values as unknown[]).indexOf(assignment[axis]);
@@ -47,7 +48,7 @@ describe('sweepAssignmentAt', () => {
 
   it('rejects empty and oversized sweeps', () => {
     expect(() => sweepSize({})).toThrow(/at least one axis/);
-    expect(() => sweepSize({ within: [] })).toThrow(/kubernetes\.sweep\.axes\.within/);
+    expect(() => sweepSize({ init: [] })).toThrow(/kubernetes\.sweep\.axes\.init/);
     const big = { a: Array.from({ length: 101 }, (_, i) => i), b: Array.from({ length: 100 }, (_, i) => i) };
     expect(() => sweepSize(big)).toThrow(/at most 10000 configurations, got 10100 \(a: 101 × b: 100\)/);
   });
@@ -69,13 +70,13 @@ describe('completionIndexFromEnv', () => {
 
 describe('applySweepAssignment', () => {
   it('sets top-level and nested paths and moves the output one folder down, without touching the input', () => {
-    const config = { out: 's3://bucket/runs/', within: 'gaussian', init: { calibrate: true } };
+    const config = { out: 's3://bucket/runs/', init: 'he-normal', pretrain: { task: 'rotation' } };
     const frozen = structuredClone(config);
-    const result = applySweepAssignment(config, { within: 'pca', 'init.seed': 3, 'deep.new.key': false }, 'out');
+    const result = applySweepAssignment(config, { init: 'ddinit-pca+calibration', 'pretrain.seed': 3, 'deep.new.key': false }, 'out');
     expect(result).toEqual({
-      out: 's3://bucket/runs/within=pca,init.seed=3,deep.new.key=false',
-      within: 'pca',
-      init: { calibrate: true, seed: 3 },
+      out: 's3://bucket/runs/init=ddinit-pca+calibration,pretrain.seed=3,deep.new.key=false',
+      init: 'ddinit-pca+calibration',
+      pretrain: { task: 'rotation', seed: 3 },
       deep: { new: { key: false } },
     });
     expect(config).toEqual(frozen);
@@ -102,7 +103,7 @@ describe('selectSweepRun', () => {
   const pipelineConfig = {
     model: 'caffenet-small',
     out: 's3://bucket/runs',
-    kubernetes: { sweep: { axes: { within: ['pca', 'kmeans'], seed: [0, 1, 2] } } },
+    kubernetes: { sweep: { axes: { init: ['ddinit-pca', 'ddinit-kmeans+calibration'], seed: [0, 1, 2] } } },
   };
 
   it('selects the configuration of the pod from JOB_COMPLETION_INDEX', () => {
@@ -110,16 +111,16 @@ describe('selectSweepRun', () => {
     expect(run).toEqual({
       index: 4,
       size: 6,
-      assignment: { within: 'kmeans', seed: 1 },
-      name: 'within=kmeans,seed=1',
-      config: { ...pipelineConfig, within: 'kmeans', seed: 1, out: 's3://bucket/runs/within=kmeans,seed=1' },
+      assignment: { init: 'ddinit-kmeans+calibration', seed: 1 },
+      name: 'init=ddinit-kmeans+calibration,seed=1',
+      config: { ...pipelineConfig, init: 'ddinit-kmeans+calibration', seed: 1, out: 's3://bucket/runs/init=ddinit-kmeans+calibration,seed=1' },
     });
   });
 
-  it('uses the default axes (6 methods × 3 seeds) when the config has no kubernetes section', () => {
-    const run = selectSweepRun({ out: 'artifacts' }, { JOB_COMPLETION_INDEX: '17' });
-    expect(run.size).toBe(18);
-    expect(run.name).toBe('within=patches,seed=2');
+  it('uses the default axes (every initialization × 3 seeds) when the config has no kubernetes section', () => {
+    const run = selectSweepRun({ out: 'artifacts' }, { JOB_COMPLETION_INDEX: String(3 * INITIALIZATIONS.length - 1) });
+    expect(run.size).toBe(3 * INITIALIZATIONS.length);
+    expect(run.name).toBe('init=ddinit-patches+calibration,seed=2');
   });
 
   it('rejects an index past the sweep and a bad kubernetes section', () => {

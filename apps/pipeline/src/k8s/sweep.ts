@@ -10,9 +10,9 @@
  *
  *   i = Σ_j  c_j · Π_{l>j} n_l,   0 ≤ c_j < n_j,
  *
- * where `c_j` is the position of axis `j`'s value. For `within: [gaussian, pca, zca]`
- * × `seed: [0, 1]`: index 0 → (gaussian, 0), 1 → (gaussian, 1), 2 → (pca, 0), …,
- * 5 → (zca, 1).
+ * where `c_j` is the position of axis `j`'s value. For `init: [he-normal, ddinit-pca, ddinit-zca]`
+ * × `seed: [0, 1]`: index 0 → (he-normal, 0), 1 → (he-normal, 1), 2 → (ddinit-pca, 0), …,
+ * 5 → (ddinit-zca, 1).
  *
  * All functions here are pure (the environment is an argument), so the runner in
  * the container and the renderer on a laptop agree by construction.
@@ -32,7 +32,7 @@ export function sweepSize(axes: SweepOptions['axes']): number {
   if (entries.length === 0) {
     throw new ConfigError('a sweep needs at least one axis', {
       where: 'kubernetes.sweep.axes',
-      expected: 'e.g. { within: [pca, zca], seed: [0, 1] }',
+      expected: 'e.g. { init: [ddinit-pca, ddinit-zca], seed: [0, 1] }',
       actual: '{}',
     });
   }
@@ -62,7 +62,7 @@ export function sweepSize(axes: SweepOptions['axes']): number {
  * formula). Throws ConfigError if `index` is not an integer in `[0, sweepSize)`.
  *
  * @example
- * sweepAssignmentAt({ within: ['gaussian', 'pca', 'zca'], seed: [0, 1] }, 3); // { within: 'pca', seed: 1 }
+ * sweepAssignmentAt({ init: ['he-normal', 'ddinit-pca', 'ddinit-zca'], seed: [0, 1] }, 3); // { init: 'ddinit-pca', seed: 1 }
  */
 export function sweepAssignmentAt(axes: SweepOptions['axes'], index: number): SweepAssignment {
   const size = sweepSize(axes);
@@ -97,7 +97,7 @@ export function listSweepAssignments(axes: SweepOptions['axes']): SweepAssignmen
 
 /**
  * The name of one configuration, used as its output folder: `axis=value` pairs
- * joined by `,` in axis order, e.g. `within=pca,seed=1`. Unique within a sweep
+ * joined by `,` in axis order, e.g. `init=ddinit-pca,seed=1`. Unique within a sweep
  * because axis values contain none of `,` `=` `/` (the schema forbids them).
  */
 export function sweepRunName(assignment: SweepAssignment): string {
@@ -166,8 +166,8 @@ function getPath(config: Record<string, unknown>, path: string): unknown {
  * Throws ConfigError if `outKey` does not hold a non-empty string.
  *
  * @example
- * applySweepAssignment({ out: 's3://b/runs', within: 'gaussian' }, { within: 'pca', seed: 1 }, 'out');
- * // { out: 's3://b/runs/within=pca,seed=1', within: 'pca', seed: 1 }
+ * applySweepAssignment({ out: 's3://b/runs', init: 'he-normal' }, { init: 'ddinit-pca', seed: 1 }, 'out');
+ * // { out: 's3://b/runs/init=ddinit-pca,seed=1', init: 'ddinit-pca', seed: 1 }
  */
 export function applySweepAssignment(config: Readonly<Record<string, unknown>>, assignment: SweepAssignment, outKey: string): Record<string, unknown> {
   const out = getPath(config, outKey);
@@ -191,7 +191,7 @@ export interface SweepRun {
   size: number;
   /** The axis values of this configuration. */
   assignment: SweepAssignment;
-  /** `within=pca,seed=1`: the output sub-folder and a label for logs. */
+  /** `init=ddinit-pca,seed=1`: the output sub-folder and a label for logs. */
   name: string;
   /** The pipeline config to run, with the axes applied and the output moved down. */
   config: Record<string, unknown>;

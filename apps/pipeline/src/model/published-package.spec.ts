@@ -59,7 +59,7 @@ beforeAll(async () => {
   artifact = join(outside, 'artifact');
   // As the CLI selects it (core/testing's useBackend also turns on tfjs's kernel leak checks).
   await selectBackend('wasm');
-  const config = PipelineConfigSchema.parse({ out: artifact, sample: 32, calibrationBatch: 8, within: 'pca' });
+  const config = PipelineConfigSchema.parse({ out: artifact, sample: 32, calibrationBatch: 8, init: 'ddinit-pca+calibration' });
   await runInitStage(config, { backend: 'wasm' });
 }, 600_000);
 afterAll(() => rmSync(outside, { recursive: true, force: true }));

@@ -18,7 +18,7 @@ export function formatLayerSummary(report: InitReport): string {
     `${l.heldOutStrays ? '! ' : ''}${cell(l.heldOutStd)}`,
     cell(l.changeRateBefore),
     cell(l.changeRateAfter),
-    l.seconds.toFixed(2),
+    l.seconds === null ? '—' : l.seconds.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -33,15 +33,18 @@ export function formatLayerSummary(report: InitReport): string {
     );
   }
   const c = report.calibration;
+  const lsuv = report.lsuv;
   out.push(
     '',
-    `model ${report.model} on ${report.data.source} (${report.data.sampleSize} images, ${report.data.sampleRule}), backend ${report.backend}, seed ${report.seed}`,
+    `init ${report.init}: model ${report.model} on ${report.data.source} (${report.data.sampleSize} images, ${report.data.sampleRule}), backend ${report.backend}, seed ${report.seed}`,
     h
       ? `held-out: ${h.images} images${h.loss === null ? '' : `, loss ${cell(h.loss)} (uniform guess ${cell(h.chanceLoss)})`}`
       : 'held-out: none (the split has no image beyond the sample)',
     c
       ? `calibration: ${c.converged ? 'converged' : 'NOT converged'} after ${c.iterations} iteration(s), max |log ρ/log T − 1| = ${cell(c.maxLogDeviation)}`
-      : 'calibration: not run',
+      : lsuv
+        ? `LSUV: ${lsuv.converged ? 'converged' : 'NOT converged'}, ${lsuv.layers.length} layer(s) rescaled to unit output variance (tolerance ${lsuv.tolerance})`
+        : 'calibration: not run',
     `time: ${report.timings.totalSeconds.toFixed(1)} s (within ${report.timings.withinSeconds.toFixed(1)} s, between ${report.timings.betweenSeconds.toFixed(1)} s)`,
   );
   return out.join('\n');

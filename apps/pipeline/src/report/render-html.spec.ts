@@ -36,6 +36,41 @@ describe('report schema', () => {
   });
 });
 
+describe('the initialization on the report', () => {
+  /** A data-free report as the stage writes it: no within-layer method, layers named by the draw, no per-layer time. */
+  const dataFree = (init: 'he-normal' | 'lsuv') =>
+    sampleReport({
+      init,
+      within: null,
+      calibration: null,
+      lsuv:
+        init === 'lsuv'
+          ? { converged: true, tolerance: 0.1, layers: [{ layer: 'conv1', varianceBefore: 3.2, varianceAfter: 1.04, tries: 2, converged: true }], skipped: [] }
+          : null,
+      layers: sampleReport().layers.map((l) => ({ ...l, method: init, fallback: null, rows: null, images: null, outStdBefore: null, seconds: null })),
+    });
+
+  it('report.json names it (`init`), one of INITIALIZATIONS; an unknown one is rejected at its path', () => {
+    expect(InitReportSchema.parse(sampleReport()).init).toBe('ddinit-kmeans+calibration');
+    for (const init of ['he-normal', 'lsuv'] as const) expect(InitReportSchema.safeParse(dataFree(init)).success, init).toBe(true);
+    expect(InitReportSchema.safeParse({ ...sampleReport(), init: 'xavier' }).error?.issues[0].path).toEqual(['init']);
+  });
+
+  it('the page and the summary show it, and say what a data-free draw and LSUV did', () => {
+    expect(renderReportHtml(sampleReport())).toContain('<dt>init</dt><dd><code>ddinit-kmeans+calibration</code></dd>');
+    const heNormal = renderReportHtml(dataFree('he-normal'));
+    expect(heNormal).toContain('<dt>init</dt><dd><code>he-normal</code></dd>');
+    expect(heNormal).toMatch(
+      /<dt>within-layer<\/dt><dd>none: every kernel drawn by he-normal, no weight learnt from the data \(the sample only standardizes the inputs\)/,
+    );
+    expect(heNormal).toContain('<dt>between-layer</dt><dd>none</dd>');
+    const lsuv = renderReportHtml(dataFree('lsuv'));
+    expect(lsuv).toMatch(/LSUV <span class="ok">converged<\/span>: 1 layer\(s\) rescaled to unit output variance on the batch, max \|Var − 1\| = 0\.0400/);
+    expect(formatLayerSummary(dataFree('lsuv'))).toMatch(/^init lsuv: model caffenet-small/m);
+    expect(formatLayerSummary(dataFree('he-normal'))).toMatch(/^conv1 +conv +he-normal +— +— .* —$/m);
+  });
+});
+
 describe('the rows and images of each layer', () => {
   it('are in the table and on the page: a grown layer shows the images its rows came from, a data-free one a dash', () => {
     const report = sampleReport();

@@ -1,8 +1,9 @@
 /**
  * Renders `report.html`: one self-contained page (inline CSS and SVG, no script,
- * no external resource) with the run summary, the per-layer table and three
- * figures — first-layer filters, per-layer output std before/after the
- * within-layer normalization, change rates before/after calibration.
+ * no external resource) with the run summary (the initialization's name first),
+ * the per-layer table and three figures — first-layer filters, per-layer output
+ * std before/after the within-layer normalization, change rates before/after
+ * calibration.
  */
 import type { InitReport } from './report-schema';
 import { escapeHtml, filterGridSvg, groupedBarChartSvg } from './svg-charts';
@@ -22,6 +23,19 @@ figure{margin:1rem 0;overflow-x:auto}figcaption{color:#555;font-size:.9rem}
 
 const num = (v: number | null, digits = 4): string =>
   v === null ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits);
+
+/** The between-layer step: the calibration's outcome, LSUV's, or none. */
+function betweenLayerHtml(report: InitReport): string {
+  const ok = (converged: boolean): string => (converged ? '<span class="ok">converged</span>' : '<span class="bad">not converged</span>');
+  if (report.calibration) {
+    return `calibration ${ok(report.calibration.converged)} after ${report.calibration.iterations} iteration(s), max |log ρ/log T − 1| = ${num(report.calibration.maxLogDeviation)}`;
+  }
+  if (report.lsuv) {
+    const worst = Math.max(0, ...report.lsuv.layers.map((l) => Math.abs(l.varianceAfter - 1)));
+    return `LSUV ${ok(report.lsuv.converged)}: ${report.lsuv.layers.length} layer(s) rescaled to unit output variance on the batch, max |Var − 1| = ${num(worst)} (tolerance ${report.lsuv.tolerance})`;
+  }
+  return 'none';
+}
 
 export function renderReportHtml(report: InitReport): string {
   const names = report.layers.map((l) => l.name);
@@ -46,7 +60,7 @@ export function renderReportHtml(report: InitReport): string {
           { name: 'after calibration', color: '#d97706', values: report.layers.map((l) => l.changeRateAfter) },
         ],
       })
-    : '<p>Between-layer calibration was not run (<code>--no-calibrate</code>).</p>';
+    : `<p>Between-layer calibration was not run (<code>init: ${escapeHtml(report.init)}</code>).</p>`;
   const filters = report.firstLayerFilters
     ? `<figure>${filterGridSvg(report.firstLayerFilters.shape, report.firstLayerFilters.values)}<figcaption>${escapeHtml(
         `${report.firstLayerFilters.layer}: ${report.firstLayerFilters.shape[3]} filters of ${report.firstLayerFilters.shape[0]}×${report.firstLayerFilters.shape[1]}×${report.firstLayerFilters.shape[2]}`,
@@ -55,12 +69,13 @@ export function renderReportHtml(report: InitReport): string {
   const rows = report.layers
     .map(
       (l) =>
-        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${l.images ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.heldOutMean)}</td><td${l.heldOutStrays ? ' class="bad"' : ''}>${num(l.heldOutStd)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds.toFixed(2)}</td></tr>`,
+        `<tr><td>${escapeHtml(l.name)}</td><td class="text">${escapeHtml(l.kind)}</td><td class="text">${escapeHtml(l.method)}</td><td class="text">${escapeHtml(l.fallback ?? '')}</td><td>${l.rows ?? '—'}</td><td>${l.images ?? '—'}</td><td>${num(l.outMean)}</td><td class="${l.worstStdDeviation !== null && l.worstStdDeviation <= 1e-2 ? 'ok' : 'bad'}">${num(l.outStd)}</td><td>${num(l.worstStdDeviation)}</td><td>${num(l.heldOutMean)}</td><td${l.heldOutStrays ? ' class="bad"' : ''}>${num(l.heldOutStd)}</td><td>${num(l.changeRateBefore)}</td><td>${num(l.changeRateAfter)}</td><td>${l.seconds === null ? '—' : l.seconds.toFixed(2)}</td></tr>`,
     )
     .join('\n');
-  const calibration = report.calibration
-    ? `${report.calibration.converged ? '<span class="ok">converged</span>' : '<span class="bad">not converged</span>'} after ${report.calibration.iterations} iteration(s), max |log ρ/log T − 1| = ${num(report.calibration.maxLogDeviation)}`
-    : 'not run';
+  const between = betweenLayerHtml(report);
+  const within = report.within
+    ? `${escapeHtml(report.within.method)}, β = ${report.within.beta}`
+    : `none: every kernel drawn by ${escapeHtml(report.lsuv ? 'orthogonal' : report.init)}, no weight learnt from the data (the sample only standardizes the inputs${report.lsuv ? ' and gives LSUV its batch' : ''})`;
   const h = report.heldOut;
   const heldOut = h
     ? `${h.images} images outside the sample${h.loss === null ? '' : `; loss ${num(h.loss)} (uniform guess ${num(h.chanceLoss)})`}; ${
@@ -73,12 +88,13 @@ export function renderReportHtml(report: InitReport): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>ddinit report: ${escapeHtml(report.model)}</title><style>${css}</style></head>
 <body>
-<h1>ddinit: data-dependent initialization of <code>${escapeHtml(report.model)}</code></h1>
+<h1>ddinit: <code>${escapeHtml(report.init)}</code> initialization of <code>${escapeHtml(report.model)}</code></h1>
 <dl>
+<dt>init</dt><dd><code>${escapeHtml(report.init)}</code></dd>
 <dt>data</dt><dd>${escapeHtml(report.data.source)} (${escapeHtml(report.data.split)}, ${report.data.sampleSize} images of ${report.data.inputShape.join('×')}; ${escapeHtml(report.data.sampleRule)})</dd>
 <dt>held-out check</dt><dd>${heldOut}</dd>
-<dt>within-layer</dt><dd>${escapeHtml(report.within.method)}, β = ${report.within.beta}</dd>
-<dt>between-layer</dt><dd>${calibration}</dd>
+<dt>within-layer</dt><dd>${within}</dd>
+<dt>between-layer</dt><dd>${between}</dd>
 <dt>backend · seed</dt><dd>${escapeHtml(report.backend)} · ${report.seed}</dd>
 <dt>time</dt><dd>${report.timings.totalSeconds.toFixed(2)} s in all (within ${report.timings.withinSeconds.toFixed(2)} s, between ${report.timings.betweenSeconds.toFixed(2)} s)</dd>
 <dt>config · code</dt><dd><code>${escapeHtml(report.configHash.slice(0, 12))}</code> · ${escapeHtml(report.codeVersion)} · ${escapeHtml(report.createdAt)}</dd>

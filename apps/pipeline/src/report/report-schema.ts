@@ -6,6 +6,13 @@
 import { LAYER_METHODS, WITHIN_METHODS } from '@ddinit/init-within-layer/options';
 import { PARAMETER_LAYER_KINDS } from '@ddinit/models/layer-kinds';
 import { z } from 'zod';
+import { DATA_FREE_INITIALIZATIONS, INITIALIZATIONS } from '../config/initializations';
+
+/** What `layers[].method` may say: a within-layer method, `batchnorm`, `kept`, a data-free initialization, or `lsuv`. */
+export const REPORT_LAYER_METHODS = [...new Set([...LAYER_METHODS, ...DATA_FREE_INITIALIZATIONS, 'lsuv'] as const)] as [
+  (typeof LAYER_METHODS)[number] | (typeof DATA_FREE_INITIALIZATIONS)[number] | 'lsuv',
+  ...((typeof LAYER_METHODS)[number] | (typeof DATA_FREE_INITIALIZATIONS)[number] | 'lsuv')[],
+];
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
@@ -14,8 +21,12 @@ export const LayerReportSchema = z
     /** Qualified layer name, e.g. `conv2` or `block1/conv_a`. */
     name: z.string().min(1),
     kind: z.enum(PARAMETER_LAYER_KINDS),
-    /** The library's `LayerInitStats.method`: the within method used, `batchnorm` or `kept`. */
-    method: z.enum(LAYER_METHODS),
+    /**
+     * `ddinit-*`: the library's `LayerInitStats.method` (the within method used, `batchnorm` or
+     * `kept`); a data-free initialization: its name; `lsuv`: `lsuv` for a rescaled layer, else
+     * `orthogonal` (the draw LSUV starts from; batch normalization reset to the identity).
+     */
+    method: z.enum(REPORT_LAYER_METHODS),
     /** Why and to what the layer fell back, or null when it did not. */
     fallback: z.string().nullable(),
     /** Patch rows (sampled positions) the weights were computed from; null for data-free methods. */
@@ -30,9 +41,9 @@ export const LayerReportSchema = z
     outMean: finite.nullable(),
     /** Mean over channels of the per-channel pre-activation std on the sample, after init (null: layer kept). */
     outStd: finite.nullable(),
-    /** max over channels of |mean_i − β| (null: layer without bias, or kept). */
+    /** max over channels of |mean_i − β| (null: layer without bias, kept, or not a `ddinit-*` initialization). */
     worstMeanDeviation: finite.nullable(),
-    /** max over channels of |std_i − 1| (null: layer kept). */
+    /** max over channels of |std_i − 1| (null: layer kept, or not a `ddinit-*` initialization). */
     worstStdDeviation: finite.nullable(),
     /**
      * The same channel averages on the held-out images (not in the sample), measured
@@ -42,13 +53,13 @@ export const LayerReportSchema = z
     heldOutStd: finite.nullable(),
     /** True when heldOutStd/outStd or the mean shift strays beyond the limits of `heldOut`. */
     heldOutStrays: z.boolean(),
-    /** Mean per-channel std before the per-channel normalization (the raw draw), for the figure. */
+    /** Mean per-channel std before the per-channel normalization (the raw draw), for the figure; null without one. */
     outStdBefore: finite.nullable(),
     /** Change rate ρ = RMS(∇W)/RMS(W) before and after between-layer calibration (null without it). */
     changeRateBefore: finite.nullable(),
     changeRateAfter: finite.nullable(),
-    /** Seconds spent initializing this layer. */
-    seconds: finite.nonnegative(),
+    /** Seconds spent initializing this layer (null: not timed per layer, data-free and LSUV). */
+    seconds: finite.nonnegative().nullable(),
   })
   .strict();
 
@@ -60,6 +71,22 @@ export const CalibrationReportSchema = z
     maxLogDeviation: finite,
     /** Output std of the last layer after calibration. */
     outputStd: finite.nullable(),
+  })
+  .strict();
+
+export const LsuvReportSchema = z
+  .object({
+    /** Every rescaled layer ended with |Var(z) − 1| < tolerance. */
+    converged: z.boolean(),
+    tolerance: finite,
+    /** Per rescaled layer: the variance of its whole pre-activation on the batch after the orthogonal draw and at the end. */
+    layers: z.array(
+      z
+        .object({ layer: z.string().min(1), varianceBefore: finite, varianceAfter: finite, tries: z.number().int().nonnegative(), converged: z.boolean() })
+        .strict(),
+    ),
+    /** Layers LSUV does not rescale (batch normalization, separable convolutions, excluded), with the reason. */
+    skipped: z.array(z.object({ layer: z.string().min(1), reason: z.string().min(1) }).strict()),
   })
   .strict();
 
@@ -95,7 +122,10 @@ export const FilterImageSchema = z
 
 export const InitReportSchema = z
   .object({
-    schemaVersion: z.literal(1),
+    /** 2: `init` added, `within` null for other than `ddinit-*` initializations, `lsuv` added. */
+    schemaVersion: z.literal(2),
+    /** The initialization, one name of `INITIALIZATIONS` (the `init` option). */
+    init: z.enum(INITIALIZATIONS),
     model: z.string().min(1),
     backend: z.string().min(1),
     seed: z.number().int(),
@@ -111,16 +141,25 @@ export const InitReportSchema = z
         normalization: z.object({ scale: finite, mean: z.array(finite), std: z.array(finite) }).strict(),
       })
       .strict(),
-    within: z.object({ method: z.enum(WITHIN_METHODS), beta: finite }).strict(),
+    /** The within-layer method and β of a `ddinit-*` initialization; null for the others. */
+    within: z
+      .object({ method: z.enum(WITHIN_METHODS), beta: finite })
+      .strict()
+      .nullable(),
     timings: z
       .object({
         totalSeconds: finite.nonnegative(),
+        /** The weights' draw: the within-layer init, or the data-free (for LSUV: orthogonal) draw. */
         withinSeconds: finite.nonnegative(),
+        /** The between-layer calibration, or LSUV's rescaling (0 without either). */
         betweenSeconds: finite.nonnegative(),
       })
       .strict(),
     layers: z.array(LayerReportSchema).min(1),
+    /** The between-layer calibration of a `ddinit-*+calibration` initialization; null for the others. */
     calibration: CalibrationReportSchema.nullable(),
+    /** LSUV's rescaling of `init: lsuv`; null for the others. */
+    lsuv: LsuvReportSchema.nullable(),
     /** The held-out check; null when the split had no image left beyond the sample. */
     heldOut: HeldOutReportSchema.nullable(),
     firstLayerFilters: FilterImageSchema.nullable(),
@@ -132,6 +171,7 @@ export const InitReportSchema = z
 
 export type LayerReport = z.infer<typeof LayerReportSchema>;
 export type CalibrationReport = z.infer<typeof CalibrationReportSchema>;
+export type LsuvReport = z.infer<typeof LsuvReportSchema>;
 export type HeldOutReport = z.infer<typeof HeldOutReportSchema>;
 export type FilterImage = z.infer<typeof FilterImageSchema>;
 export type InitReport = z.infer<typeof InitReportSchema>;

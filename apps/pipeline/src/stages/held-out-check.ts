@@ -28,6 +28,9 @@ export interface HeldOutLayer extends LayerMoments {
   strays: boolean;
 }
 
+/** What the check reads of a layer: where to measure it, how it was initialized, and its in-sample moments. */
+export type CheckedLayer = Pick<LayerInitStats, 'name' | 'kind' | 'outMean' | 'outStd'> & { method: string };
+
 /** Whether held-out moments stray from the in-sample ones (rule: see {@link STD_RATIO_LIMIT}). */
 export function strays(inSample: { mean: number; std: number }, heldOut: { mean: number; std: number }): boolean {
   if (!(inSample.std > 0)) return false;
@@ -40,7 +43,7 @@ export function strays(inSample: { mean: number; std: number }, heldOut: { mean:
  * within-layer init, on the same weights the in-sample numbers describe) and warns,
  * once, naming the layers that stray. Kept layers are measured but never flagged.
  */
-export function checkHeldOutLayers(model: tf.LayersModel, heldOut: HeldOutBatch, layers: readonly LayerInitStats[], logger: Logger): HeldOutLayer[] {
+export function checkHeldOutLayers(model: tf.LayersModel, heldOut: HeldOutBatch, layers: readonly CheckedLayer[], logger: Logger): HeldOutLayer[] {
   const measured = measureLayerMoments(model, heldOut.images, layers);
   const result = measured.map((m, k) => {
     const l = layers[k];

@@ -116,18 +116,7 @@ describe('the init sample of ddinit init', () => {
     expect(one.code).toBe(2);
     expect(one.stderr).toMatch(/must be at least 2 \(over one image every dense layer has std 0\)\n\s*→ at sample/);
 
-    const noCalibrate = await ddinit([
-      'init',
-      '--config',
-      smallVggConfig(),
-      '--sample',
-      '6',
-      '--no-calibrate',
-      '--within',
-      'orthogonal',
-      '--out',
-      join(dir, 'six'),
-    ]);
+    const noCalibrate = await ddinit(['init', '--config', smallVggConfig(), '--sample', '6', '--init', 'ddinit-orthogonal', '--out', join(dir, 'six')]);
     expect(noCalibrate.stderr).toBe('');
     expect(noCalibrate.code).toBe(0);
     expect(report(join(dir, 'six')).data.sampleSize).toBe(6);

@@ -1,6 +1,11 @@
 /**
- * The init stage (the main job): data sample → model → within-layer init →
- * between-layer calibration → model + report, published atomically.
+ * The init stage (the main job): data sample → model → the initialization named
+ * by `init` → model + report, published atomically. `ddinit-<source>`: within-layer
+ * init, then (`+calibration`) the between-layer calibration; a data-free name: one
+ * seeded draw per kernel; `lsuv`: the `orthogonal` draw, then LSUV's rescaling on the
+ * calibration batch. Every artifact has the same layout and carries the sample's
+ * per-channel input normalization, data-free ones included, so later stages read
+ * any of them the same way.
  *
  * A stage of the contract (stage-contract.ts): `runStage` opens the data and the
  * output, hashes the configuration (result-defining configuration, code version,
@@ -14,14 +19,16 @@ import type { StoreOptions } from '@ddinit/data';
 import { calibrateChangeRates, type CalibrationResult } from '@ddinit/init-between-layer';
 import { initializeWithinLayers, parseWithinLayerOptions, resolveLayerPlans, type LayerInitStats, type WithinLayerReport } from '@ddinit/init-within-layer';
 import { parameterLayers, readKernel } from '@ddinit/models';
+import { initializationPlan, usesCalibrationBatch, type InitializationPlan } from '../config/initializations';
 import { PipelineConfigSchema, resultDefiningConfig, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
 import { checkModelReference, modelImageSize, resolveModel } from '../model/resolve-model';
 import { renderReportHtml } from '../report/render-html';
-import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport } from '../report/report-schema';
+import { InitReportSchema, type FilterImage, type HeldOutReport, type InitReport, type LayerReport, type LsuvReport } from '../report/report-schema';
 import { formatLayerSummary } from '../report/layer-summary';
 import { checkHeldOutLayers, heldOutLoss, MEAN_SHIFT_LIMIT, STD_RATIO_LIMIT, type HeldOutLayer } from './held-out-check';
 import { disposeInitSample, growthImages, readInitSample, type InitData, type InitSample } from './init-sample';
+import { initializeWithoutSource } from './init-without-source';
 import { CODE_VERSION } from './code-version';
 import { runStage } from './run-stage';
 import { checkSampleMemory, chooseSampleSize, ROWS_PER_FILTER, WASM_ACTIVATION_BUDGET, type SampleChoice } from './sample-size';
@@ -29,7 +36,7 @@ import { STAGE_SUMMARIES, type StageContext, type StageDefinition, type StageInp
 
 const seconds = (): number => performance.now() / 1000;
 
-function layerReports(within: WithinLayerReport, calibration: CalibrationResult | null, heldOut: HeldOutLayer[] | null): LayerReport[] {
+function withinLayerReports(within: WithinLayerReport, calibration: CalibrationResult | null, heldOut: HeldOutLayer[] | null): LayerReport[] {
   return within.layers.map((l: LayerInitStats, k) => ({
     name: l.name,
     kind: l.kind,
@@ -104,10 +111,13 @@ async function prepareSample(config: PipelineConfig, context: StageContext, data
     store: context.store ?? {},
   });
   try {
-    const plans = resolveLayerPlans(parameterLayers(model), parseWithinLayerOptions({ ...config.withinOptions, method: config.within, seed: config.seed }));
+    const plan = initializationPlan(config.init);
+    // Only ddinit's sources need patch rows; the others take the sample for the input normalization (and LSUV's batch).
+    const withinOptions = plan.kind === 'ddinit' ? { ...config.withinOptions, method: plan.within } : { method: 'orthogonal' as const };
+    const plans = resolveLayerPlans(parameterLayers(model), parseWithinLayerOptions({ ...withinOptions, seed: config.seed }));
     const choice = chooseSampleSize(config.sample, plans, data.examples);
     if (choice.capped) observers.logger.warn(`the split holds fewer images than the layers want: ${choice.rule}`, { images: choice.size + choice.growth });
-    if (config.calibrate && config.calibrationBatch > choice.size) {
+    if (usesCalibrationBatch(plan) && config.calibrationBatch > choice.size) {
       throw new ConfigError('the calibration batch is larger than the init sample', {
         where: 'calibrationBatch',
         expected: `at most ${choice.size} images (sample ${choice.rule})`,
@@ -135,18 +145,100 @@ function heldOutReport(model: tf.LayersModel, heldOut: NonNullable<InitSample['h
   };
 }
 
-/** The init stage: within-layer init, then between-layer calibration, of `model` on a sample of the data. */
+/** What an initialization did, in the report's terms. */
+interface Initialized {
+  layers: LayerReport[];
+  within: InitReport['within'];
+  calibration: InitReport['calibration'];
+  lsuv: LsuvReport | null;
+  heldOutLayers: HeldOutLayer[] | null;
+  withinSeconds: number;
+  betweenSeconds: number;
+}
+
+/** `ddinit-<source>[+calibration]`: the within-layer init from the sample, then the between-layer calibration. */
+async function initializeFromSource(
+  model: tf.LayersModel,
+  prepared: PreparedSample,
+  config: PipelineConfig,
+  plan: Extract<InitializationPlan, { kind: 'ddinit' }>,
+  data: InitData,
+  observers: Required<Observers>,
+): Promise<Initialized> {
+  const { sample, choice } = prepared;
+  const { logger } = observers;
+  const withinStart = seconds();
+  const within = await initializeWithinLayers(
+    model,
+    sample.images,
+    { ...config.withinOptions, method: plan.within, seed: config.seed },
+    observers,
+    choice.growth > 0
+      ? {
+          rowsPerFilter: ROWS_PER_FILTER,
+          ...growthImages(data, { skip: choice.size + choice.heldOut, count: choice.growth, seed: config.seed, normalization: sample.normalization }),
+        }
+      : undefined,
+  );
+  const withinSeconds = seconds() - withinStart;
+  // Before calibration: the held-out numbers describe the same weights as the in-sample ones.
+  const heldOutLayers = sample.heldOut ? checkHeldOutLayers(model, sample.heldOut, within.layers, logger) : null;
+
+  let calibration: CalibrationResult | null = null;
+  const betweenStart = seconds();
+  if (plan.calibrate) {
+    const batch = tf.slice(sample.images, 0, config.calibrationBatch);
+    try {
+      calibration = calibrateChangeRates(model, batch, { ...config.calibration, seed: config.seed }, observers);
+    } finally {
+      batch.dispose();
+    }
+    if (!calibration.converged) {
+      logger.warn('calibration did not converge', { iterations: calibration.iterationsUsed, deviation: calibration.maxLogDeviation });
+    }
+  }
+  return {
+    layers: withinLayerReports(within, calibration, heldOutLayers),
+    within: { method: plan.within, beta: within.options.beta },
+    calibration: calibration && {
+      iterations: calibration.iterationsUsed,
+      converged: calibration.converged,
+      maxLogDeviation: calibration.maxLogDeviation,
+      outputStd: calibration.finalOutputStd,
+    },
+    lsuv: null,
+    heldOutLayers,
+    withinSeconds,
+    betweenSeconds: seconds() - betweenStart,
+  };
+}
+
+/** The initialization `config.init` names, of `model` on the prepared sample. */
+async function initialize(
+  model: tf.LayersModel,
+  prepared: PreparedSample,
+  config: PipelineConfig,
+  data: InitData,
+  observers: Required<Observers>,
+): Promise<Initialized> {
+  const plan = initializationPlan(config.init);
+  if (plan.kind === 'ddinit') return initializeFromSource(model, prepared, config, plan, data, observers);
+  const done = initializeWithoutSource(model, prepared.sample, config, plan, observers);
+  return { ...done, within: null, calibration: null, withinSeconds: done.drawSeconds, betweenSeconds: done.rescaleSeconds };
+}
+
+/** The init stage: the initialization named by `config.init` of `model` on a sample of the data. */
 async function runInit(config: PipelineConfig, inputs: StageInputs, context: StageContext): Promise<StageRun<InitReport>> {
-  const logger = context.logger ?? silentLogger;
-  const progress = context.progress ?? silentProgress;
+  const observers = { logger: context.logger ?? silentLogger, progress: context.progress ?? silentProgress };
   const start = seconds();
   let sample: InitSample | undefined;
   let model: tf.LayersModel | undefined;
   try {
-    const prepared = await prepareSample(config, context, inputs.data, { logger, progress });
+    const prepared = await prepareSample(config, context, inputs.data, observers);
     ({ sample, model } = prepared);
     const { choice } = prepared;
-    logger.info('sample ready', {
+    observers.logger.info('sample ready', {
+      init: config.init,
       data: sample.source,
       split: sample.split,
       images: choice.size,
@@ -154,42 +246,11 @@ async function runInit(config: PipelineConfig, inputs: StageInputs, context: Sta
       rule: choice.rule,
       shape: sample.inputShape,
     });
-
-    const withinStart = seconds();
-    const within = await initializeWithinLayers(
-      model,
-      sample.images,
-      { ...config.withinOptions, method: config.within, seed: config.seed },
-      { logger, progress },
-      choice.growth > 0
-        ? {
-            rowsPerFilter: ROWS_PER_FILTER,
-            ...growthImages(inputs.data, { skip: choice.size + choice.heldOut, count: choice.growth, seed: config.seed, normalization: sample.normalization }),
-          }
-        : undefined,
-    );
-    const withinSeconds = seconds() - withinStart;
-    // Before calibration: the held-out numbers describe the same weights as the in-sample ones.
-    const heldOutLayers = sample.heldOut ? checkHeldOutLayers(model, sample.heldOut, within.layers, logger) : null;
-
-    let calibration: CalibrationResult | null = null;
-    const betweenStart = seconds();
-    if (config.calibrate) {
-      const batch = tf.slice(sample.images, 0, config.calibrationBatch);
-      try {
-        calibration = calibrateChangeRates(model, batch, { ...config.calibration, seed: config.seed }, { logger, progress });
-      } finally {
-        batch.dispose();
-      }
-      if (!calibration.converged) {
-        logger.warn('calibration did not converge', { iterations: calibration.iterationsUsed, deviation: calibration.maxLogDeviation });
-      }
-    }
-    const betweenSeconds = seconds() - betweenStart;
-
+    const done = await initialize(model, prepared, config, inputs.data, observers);
     checkFinite(model);
     const report: InitReport = InitReportSchema.parse({
-      schemaVersion: 1,
+      schemaVersion: 2,
+      init: config.init,
       model: config.model,
       backend: context.backend,
       seed: config.seed,
@@ -201,16 +262,12 @@ async function runInit(config: PipelineConfig, inputs: StageInputs, context: Sta
         inputShape: sample.inputShape,
         normalization: sample.normalization,
       },
-      within: { method: config.within, beta: within.options.beta },
-      timings: { totalSeconds: 0, withinSeconds, betweenSeconds },
-      layers: layerReports(within, calibration, heldOutLayers),
-      calibration: calibration && {
-        iterations: calibration.iterationsUsed,
-        converged: calibration.converged,
-        maxLogDeviation: calibration.maxLogDeviation,
-        outputStd: calibration.finalOutputStd,
-      },
-      heldOut: sample.heldOut && heldOutLayers && heldOutReport(model, sample.heldOut, heldOutLayers, sample.classes),
+      within: done.within,
+      timings: { totalSeconds: 0, withinSeconds: done.withinSeconds, betweenSeconds: done.betweenSeconds },
+      layers: done.layers,
+      calibration: done.calibration,
+      lsuv: done.lsuv,
+      heldOut: sample.heldOut && done.heldOutLayers && heldOutReport(model, sample.heldOut, done.heldOutLayers, sample.classes),
       firstLayerFilters: firstLayerFilters(model),
       configHash: inputs.configHash,
       codeVersion: CODE_VERSION,

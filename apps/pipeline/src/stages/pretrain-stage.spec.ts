@@ -21,7 +21,7 @@ import { PretrainConfigSchema, runPretrainStage, type PretrainConfigInput } from
 let dir: string;
 let init: string;
 const initConfig = (over: Record<string, unknown> = {}) =>
-  PipelineConfigSchema.parse({ out: init, sample: 48, calibrationBatch: 8, within: 'gaussian', backend: 'wasm', ...over });
+  PipelineConfigSchema.parse({ out: init, sample: 48, calibrationBatch: 8, init: 'ddinit-gaussian+calibration', backend: 'wasm', ...over });
 
 beforeAll(async () => {
   await selectBackend('wasm');

@@ -27,7 +27,7 @@ export type StageName = (typeof STAGE_NAMES)[number];
 
 /** What each stage does, as `ddinit --help` and `ddinit <stage> --help` say it (here so help needs no stage module). */
 export const STAGE_SUMMARIES: Readonly<Record<StageName, string>> = {
-  init: 'initialize a model from data: within-layer init, then between-layer calibration; writes model.json, weights.bin, report.json, report.html',
+  init: 'initialize a model by one of the initializations (default: from data, within-layer init then between-layer calibration); writes model.json, weights.bin, report.json, report.html',
   pretrain:
     'self-supervised pretraining (rotation, context prediction or jigsaw) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
 };

@@ -11,7 +11,8 @@ export function sampleReport(overrides: Partial<InitReport> = {}): InitReport {
     for (let j = 0; j < kw; j++)
       for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) values.push(Math.sin(i * 1.3 + j * 0.7 + o) * (o % 3 === 0 ? -1 : 1));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
+    init: 'ddinit-kmeans+calibration',
     model: 'caffenet-small',
     backend: 'wasm',
     seed: 1,
@@ -46,6 +47,7 @@ export function sampleReport(overrides: Partial<InitReport> = {}): InitReport {
       seconds: 0.5 + k,
     })),
     calibration: { iterations: 4, converged: true, maxLogDeviation: 0.004, outputStd: 1.02 },
+    lsuv: null,
     heldOut: { images: 256, stdRatioLimit: 1.4, meanShiftLimit: 0.25, strayLayers: ['fc6'], loss: 2.41, chanceLoss: Math.log(10) },
     firstLayerFilters: { layer: 'conv1', shape: [kh, kw, cin, cout], values },
     configHash: '3f2a9c0d1e7b4a6c8d9e0f1a2b3c4d5e',

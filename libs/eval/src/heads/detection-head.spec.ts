@@ -42,14 +42,14 @@ beforeAll(async () => {
 
 describe('the detection head on composed scenes', () => {
   it('trains to a box mAP@0.5 far above the untrained head, without leaking tensors', async () => {
+    // 512 training scenes of 64 px with 1–3 items (11 classes with the background), 200 steps of 16, Adam; 200 test scenes.
     const [train, test] = await Promise.all([composedSceneSet('train', 512, 1), composedSceneSet('test', 200, 1)]);
     await expectNoLeakedTensors(async () => {
       const head = detectionHead({ classes: SCENE_CLASSES, seed: 1, hidden: 64 });
       const model = head.model(smallTrunk(1));
-      const before = evaluate(model, head, test);
-      const beforeAll = evaluate(model, detectionHead({ classes: SCENE_CLASSES, seed: 1, decode: { scoreThreshold: 0 } }), test);
-      const started = performance.now();
-      const cpu = process.cpuUsage();
+      const untrained = evaluate(model, head, test);
+      // The untrained head with every cell's every class as a detection: its 1-cell boxes (8 px) never reach IoU 0.5 with items of 20–36 px.
+      const untrainedEveryCell = evaluate(model, detectionHead({ classes: SCENE_CLASSES, seed: 1, decode: { scoreThreshold: 0 } }), test);
       async function* data(from: number): AsyncGenerator<HeadBatch> {
         for (let step = from; ; step++) yield sceneBatch(train, step * BATCH, BATCH);
       }
@@ -59,16 +59,16 @@ describe('the detection head on composed scenes', () => {
         { steps: 200, optimizer: 'adam', learningRate: 2e-3, weightDecay: 0 },
         { data, release: (b) => b.images.dispose() },
       );
-      const after = evaluate(model, head, test);
-      console.log(
-        `untrained ${before.primary.value.toFixed(4)} (every cell ${beforeAll.primary.value.toFixed(4)}), trained ${after.primary.value.toFixed(4)}, recall ${after.scalars.recall.toFixed(3)}, ` +
-          `${((performance.now() - started) / 1000).toFixed(1)} s (cpu ${(process.cpuUsage(cpu).user / 1e6).toFixed(1)} s), loss ${result.steps[0].loss.toFixed(3)} → ${result.steps.at(-1)?.loss.toFixed(3)}`,
-        JSON.stringify(result.steps.at(-1)?.metrics),
-        after.perClass.ap.map((v) => v?.toFixed(2)).join(' '),
-      );
+      const trained = evaluate(model, head, test);
       model.dispose();
-      expect(after.primary.name).toBe('boxMAP@0.5');
-      expect(after.primary.value).toBeGreaterThan(before.primary.value + 0.3);
+      // Measured (wasm, seed 1): untrained 0 and 0 (every cell), trained 0.360 (recall 0.74); loss 9.78 → 3.43; 24 s of CPU.
+      expect(trained.primary.name).toBe('boxMAP@0.5');
+      expect(untrained.primary.value).toBeLessThan(0.02);
+      expect(untrainedEveryCell.primary.value).toBeLessThan(0.02);
+      expect(trained.primary.value).toBeGreaterThan(0.25);
+      expect(trained.scalars.recall).toBeGreaterThan(0.5);
+      const last = result.steps.slice(-20).reduce((t, s) => t + s.loss, 0) / 20;
+      expect(last).toBeLessThan(result.steps[0].loss / 2);
     });
   }, 300_000);
 });

@@ -59,6 +59,17 @@ describe('decoding the head output', () => {
     expect(decodeDetections(output, grid, 2, { scoreThreshold: 0.01 }).length).toBe(5);
   });
 
+  it('skips a cell whose output is not a number instead of yielding a NaN box', () => {
+    const diverged = [
+      ...cell(5, [NaN, 0, 0, 0], [0, 9]),
+      ...cell(NaN, [0, 0, 0, 0], [0, 9]),
+      ...cell(5, [0, 0, 0, 0], [NaN, 9]),
+      ...cell(5, [0, 0, 0, 0], [0, 9]),
+    ];
+    const detections = decodeDetections(diverged, grid, 2);
+    expect(detections.map((d) => [d.class, d.x0, d.y0, d.x1, d.y1])).toEqual([[1, 8, 8, 16, 16]]);
+  });
+
   it('suppresses overlapping boxes of one class', () => {
     // Neighbouring cells predict 16×8 boxes for class 0, centres x = 6 and 10: (0, 0, 14, 8) and (2, 0, 16, 8) after clipping,
     // IoU 96/128 = 0.75; the weaker one goes.

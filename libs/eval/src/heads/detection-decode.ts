@@ -61,6 +61,7 @@ export function decodeDetections(output: ArrayLike<number>, grid: DetectionGrid,
     let sum = 0;
     for (let c = 0; c < classes; c++) sum += probabilities[c] = Math.exp(output[at + 5 + c] - max);
     const t = [sigmoid(output[at + 1]), sigmoid(output[at + 2]), output[at + 3], output[at + 4]];
+    if (!t.every((v) => !Number.isNaN(v))) continue; // a diverged cell has no box (and would fail the metric's checks)
     const box = decodeBox(Math.floor(cell / grid.cols), cell % grid.cols, t, grid);
     for (let c = 0; c < classes; c++) {
       const score = (objectness * probabilities[c]) / sum;

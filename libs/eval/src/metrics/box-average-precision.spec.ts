@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { vocBoxValues } from '../testing/detection-voc-values';
 import { boxIoU, boxMeanAveragePrecision, matchDetections, type LabelledBox, type ScoredBox } from './box-average-precision';
 
 const box = (x0: number, y0: number, x1: number, y1: number) => ({ x0, y0, x1, y1 });
@@ -109,4 +110,22 @@ describe('box average precision', () => {
     expect(() => boxMeanAveragePrecision([[det(0, 0.5, 5, 0, 1, 1)]], [[]], 2)).toThrow(/detections\[0\]\[0\]: a box is not a finite/);
     expect(() => boxMeanAveragePrecision([[det(0, NaN, 0, 0, 1, 1)]], [[]], 2)).toThrow(/detections\[0\]\[0\]\.score/);
   });
+});
+
+describe('box average precision against the VOC devkit', () => {
+  // scripts/voc-box-ap-values.py: the devkit's matching and APs (half-open IoU, levels exactly i/10) on random scenes
+  // with difficult boxes, duplicates, wrong classes and detections on nothing.
+  for (const [i, c] of vocBoxValues.cases.entries()) {
+    it(`agrees to 1e-9 on case ${i} (${c.truth.length} images, ${c.classes} classes) by every method`, () => {
+      for (const method of ['non-interpolated', 'voc07-11point', 'voc-envelope'] as const) {
+        const result = boxMeanAveragePrecision(c.detections, c.truth, c.classes, { method });
+        result.perClass.forEach((p, k) => {
+          const expected = c.perClass[k];
+          if (expected === null) expect(p.ap, `${method} class ${k}`).toBeNull();
+          else expect(p.ap, `${method} class ${k}`).toBeCloseTo(expected[method], 9);
+        });
+        expect(result.mean, method).toBeCloseTo(c.mean[method], 9);
+      }
+    });
+  }
 });

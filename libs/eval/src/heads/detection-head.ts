@@ -86,7 +86,7 @@ function spatialLayer(model: tf.LayersModel, path: string[]): boolean {
   if (layer instanceof tf.LayersModel) return path.length > 1 && spatialLayer(layer, path.slice(1));
   if (layer === undefined || path.length > 1 || layer.getClassName() === 'InputLayer') return false;
   const shape = layer.outputShape;
-  return Array.isArray(shape[0]) ? false : shape.length === 4;
+  return !Array.isArray(shape[0]) && shape.length === 4;
 }
 
 /** The loss of the head's output `[n, rows, cols, 5 + classes]` against the batch's targets (see the module doc). */
@@ -103,13 +103,11 @@ export function detectionLoss(output: tf.Tensor4D, targets: DetectionTargets, we
     const t = tf.relu(objectnessTarget);
     const bce = tf.add(tf.sub(tf.relu(o), tf.mul(o, t)), tf.log1p(tf.exp(tf.neg(tf.abs(o)))));
     const objectness = tf.sum(tf.mul(bce, counted));
-    const oneHot = tf.oneHot(
-      tf.tensor1d(
-        Int32Array.from(targets.classes, (c) => Math.max(c, 0)),
-        'int32',
-      ),
-      channels - 5,
-    );
+    const classIndex = tf.tensor1d(
+      Int32Array.from(targets.classes, (c) => Math.max(c, 0)),
+      'int32',
+    ); // −1 (no box) masked below
+    const oneHot = tf.oneHot(classIndex, channels - 5);
     const crossEntropy = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1));
     const classLoss = tf.sum(tf.mul(crossEntropy, positive));
     const predicted = tf.concat([tf.sigmoid(tf.slice(boxRaw, [0, 0], [-1, 2])), tf.slice(boxRaw, [0, 2], [-1, 2])], 1);

@@ -20,6 +20,16 @@ export type { ClassAveragePrecision, MeanAveragePrecision } from './metrics/mean
 export { SEGMENTATION_IGNORE, meanIoU } from './metrics/mean-iou';
 export type { MeanIoU } from './metrics/mean-iou';
 export type { Numbers } from './metrics/input-checks';
+export { boxIoU, boxMeanAveragePrecision, matchDetections } from './metrics/box-average-precision';
+export type {
+  BoxAPOptions,
+  BoxMeanAveragePrecision,
+  ClassBoxAveragePrecision,
+  LabelledBox,
+  MatchOutcome,
+  PixelBox,
+  ScoredBox,
+} from './metrics/box-average-precision';
 
 // Heads without training and with frozen trunks.
 export { knnClassify } from './knn/knn-classify';
@@ -34,3 +44,9 @@ export type { LinearProbeOptions, ProbeData, ProbeEvaluation } from './probe/lin
 // Downstream heads: the shape the finetune and evaluate stages train and score.
 export { HEAD_TASKS } from './heads/downstream-head';
 export type { DownstreamHead, HeadBatch, HeadBox, HeadEvaluator, HeadMetrics, HeadOptions, HeadTargets, HeadTask } from './heads/downstream-head';
+export { DETECTION_HEAD_DEFAULTS, DETECTION_LAYER_PREFIX, detectionFeatureMap, detectionHead, detectionLoss } from './heads/detection-head';
+export type { DetectionHeadOptions, DetectionLossWeights } from './heads/detection-head';
+export { IGNORED_CELL, assignDetectionTargets, decodeBox, encodeBox } from './heads/detection-targets';
+export type { DetectionGrid, DetectionTargets } from './heads/detection-targets';
+export { DECODE_DEFAULTS, decodeDetections, detectionChannels, nonMaxSuppression } from './heads/detection-decode';
+export type { DecodeOptions } from './heads/detection-decode';

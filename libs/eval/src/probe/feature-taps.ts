@@ -27,7 +27,7 @@ export interface FeatureTapOptions {
 }
 
 /** Every layer's qualified name: `name`, or `outer/inner` for a layer of a nested model (as @ddinit/train names them). */
-function qualifiedNames(model: tf.LayersModel, prefix = ''): string[] {
+export function qualifiedNames(model: tf.LayersModel, prefix = ''): string[] {
   return model.layers.flatMap((l) => [`${prefix}${l.name}`, ...(l instanceof tf.LayersModel ? qualifiedNames(l, `${prefix}${l.name}/`) : [])]);
 }
 
@@ -36,7 +36,7 @@ function qualifiedNames(model: tf.LayersModel, prefix = ''): string[] {
  * ddinit model is the network behind an input-normalization layer) is reached by applying a model from the nested
  * model's input to that layer to the nested model's input in the outer graph; its weights stay shared.
  */
-function tapOutput(model: tf.LayersModel, path: string[]): tf.SymbolicTensor | undefined {
+export function tapOutput(model: tf.LayersModel, path: string[]): tf.SymbolicTensor | undefined {
   const layer = model.layers.find((l) => l.name === path[0]);
   if (layer === undefined || path.length === 1) return layer?.output as tf.SymbolicTensor | undefined;
   if (!(layer instanceof tf.LayersModel)) return undefined;

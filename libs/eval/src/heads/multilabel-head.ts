@@ -25,10 +25,10 @@ export const MULTILABEL_HEAD_LAYERS = { pool: 'multilabel_pool', flatten: 'multi
  *   L = Σ_{(n,k) ∈ S} ℓ(z_nk, y_nk) / max(|S|, 1),   S = {(n, k) : y_nk ≥ 0}
  *
  * (the right-hand form never exponentiates a positive number, so it is finite for
- * any finite z). The gradient is written out, ∂L/∂z_nk = (σ(z_nk) − y_nk) / |S| on
- * S and exactly 0 off it: autodiff of the stable form would give −y instead of
- * σ(0) − y = ½ − y at z = 0 (the kinks of max and |·|), which is where a dead
- * feature vector with a zero bias puts every logit.
+ * any finite z). Its gradient is (σ(z_nk) − y_nk) / |S| on S and exactly 0 off it.
+ * At z = 0, where max and |·| have kinks (a dead feature vector with a zero bias puts
+ * every logit there), tfjs's subgradients (relu′(0) = 0, |·|′(0) = −1) add up to the
+ * true derivative σ(0) − y = ½ − y; the spec checks it.
  *
  * @param logits `[N, K]`; @param multiHot `[N, K]`: 1 present, 0 absent, < 0 ignored.
  */
@@ -36,21 +36,8 @@ export function maskedSigmoidCrossEntropy(logits: tf.Tensor, multiHot: tf.Tensor
   return tf.tidy(() => {
     const kept = tf.cast(tf.greaterEqual(multiHot, 0), 'float32');
     const targets = tf.mul(multiHot, kept);
-    const weights = tf.div(kept, tf.maximum(tf.sum(kept), 1));
-    // Targets and weights are inputs, not closure captures: the tape keeps inputs alive for the backward pass.
-    const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [z, y, w, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      save([z, y, w]);
-      const perEntry = tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-      return {
-        value: tf.sum(tf.mul(perEntry, w)),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [zs, ys, ws] = saved;
-          return [tf.mul(dy, tf.mul(tf.sub(tf.sigmoid(zs), ys), ws)), tf.zerosLike(ys), tf.zerosLike(ws)];
-        },
-      };
-    });
-    return loss(logits, targets, weights) as tf.Scalar;
+    const perEntry = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    return tf.div(tf.sum(tf.mul(perEntry, kept)), tf.maximum(tf.sum(kept), 1)) as tf.Scalar;
   });
 }
 

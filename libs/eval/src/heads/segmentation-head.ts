@@ -25,8 +25,9 @@ export interface SegmentationHeadOptions extends HeadOptions {
    * Channels of a 3×3 convolution (ReLU) before the 1×1 classifier, or null for the
    * 1×1 classifier alone (FCN-32s's score layer). Default 128: a 1×1 convolution
    * sees one cell, and a cell of a small trunk's last map covers only part of an
-   * item; the 3×3 layer lets each cell's class depend on its neighbours (the
-   * measured difference is in docs/RESULTS.md).
+   * item; the 3×3 layer lets each cell's class depend on its neighbours (on the
+   * composed scenes, 80 steps of the specs' small trunk at 48 px: mIoU 0.163 with it,
+   * 0.149 without).
    */
   hidden?: number | null;
 }

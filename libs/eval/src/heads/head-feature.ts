@@ -6,7 +6,7 @@
  * weights and training the head fine-tunes the trunk.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '@ddinit/core';
+import { ConfigError, DataError } from '@ddinit/core';
 import { qualifiedNames, tapOutput } from '../probe/feature-taps';
 
 /**
@@ -30,4 +30,13 @@ export function headFeature(trunk: tf.LayersModel, featureLayer: string | undefi
 export function checkHeadClasses(classes: number): void {
   if (!Number.isInteger(classes) || classes < 1)
     throw new ConfigError('a head needs a positive integer number of classes', { where: 'classes', actual: classes });
+}
+
+/**
+ * @param what what each output should be, for the message (`a logit per class`).
+ * @throws DataError when the model's output is not of the targets' shape (a model of another head or class count).
+ */
+export function checkHeadOutput(output: tf.Tensor, expected: number[], what: string): void {
+  if (output.shape.join() !== expected.join())
+    throw new DataError(`the model does not give ${what}`, { where: 'model output', expected, actual: output.shape });
 }

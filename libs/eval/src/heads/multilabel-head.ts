@@ -13,7 +13,7 @@ import { meanAveragePrecision } from '../metrics/mean-average-precision';
 import type { PoolingMode } from '../probe/adaptive-pool';
 import { IGNORE } from '../metrics/precision-recall-curve';
 import type { DownstreamHead, HeadBatch, HeadEvaluator, HeadMetrics, HeadOptions } from './downstream-head';
-import { checkHeadClasses, headFeature } from './head-feature';
+import { checkHeadClasses, checkHeadOutput, headFeature } from './head-feature';
 
 /** Names of the layers the head adds (the pool only when the feature is a map). */
 export const MULTILABEL_HEAD_LAYERS = { pool: 'multilabel_pool', flatten: 'multilabel_flatten', logits: 'multilabel_logits' } as const;
@@ -69,9 +69,7 @@ class MultilabelEvaluator implements HeadEvaluator {
     const multiHot = multiHotOf(batch, this.classes);
     const logits = tf.tidy(() => model.predict(batch.images) as tf.Tensor);
     try {
-      if (logits.shape.join() !== multiHot.shape.join()) {
-        throw new DataError('the model does not give a logit per class', { where: 'model output', expected: multiHot.shape, actual: logits.shape });
-      }
+      checkHeadOutput(logits, multiHot.shape, 'a logit per class');
       // Logits rank as their sigmoids do, and keep apart the scores that float32 sigmoids round to 1.
       for (const v of logits.dataSync()) this.scores.push(v);
     } finally {
@@ -126,6 +124,7 @@ export function multilabelHead(options: MultilabelHeadOptions): DownstreamHead {
   const objective: Objective<HeadBatch> = (model, batch) => {
     const multiHot = multiHotOf(batch, classes);
     const logits = model.apply(batch.images, { training: true }) as tf.Tensor;
+    checkHeadOutput(logits, multiHot.shape, 'a logit per class');
     return { loss: maskedSigmoidCrossEntropy(logits, multiHot) };
   };
   return {

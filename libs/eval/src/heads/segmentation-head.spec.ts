@@ -206,6 +206,29 @@ describe('segmentationHead', () => {
     trunk.dispose();
   });
 
+  it('reads a layer of a nested trunk by its qualified name (a published model is the network behind its input normalization)', () => {
+    const inner = smallConvTrunk(24, 1);
+    const input = tf.input({ shape: [24, 24, 1] });
+    const normalized = tf.layers.activation({ name: 'normalize', activation: 'linear' }).apply(input) as tf.SymbolicTensor;
+    const outer = tf.model({ inputs: input, outputs: inner.apply(normalized) as tf.SymbolicTensor, name: 'published' });
+    const model = segmentationHead({ classes: 3, featureLayer: 'small_conv/conv2_relu', seed: 1 }).model(outer);
+    expect(model.outputs[0].shape).toEqual([null, 24, 24, 3]);
+    expect(model.weights).toContain(inner.getLayer('conv2').weights[0]);
+    expect(model.weights).not.toContain(inner.getLayer('conv3').weights[0]);
+    outer.dispose();
+  });
+
+  it('rejects a model of another class count in the objective, naming the model output', () => {
+    const trunk = smallConvTrunk(24, 1);
+    const model = segmentationHead({ classes: 4, seed: 1 }).model(trunk);
+    const batch: HeadBatch = { images: tf.zeros([1, 24, 24, 1]) as tf.Tensor4D, masks: tf.zeros([1, 24, 24], 'int32') as tf.Tensor3D };
+    expect(() => segmentationHead({ classes: 3, seed: 1 }).objective(model, batch)).toThrow(
+      /model output: the model does not give a logit per class and pixel \(expected \[1,24,24,3\], got \[1,24,24,4\]\)/,
+    );
+    tf.dispose([batch.images, batch.masks as tf.Tensor]);
+    model.dispose();
+  });
+
   it('gives logits at the input size and shares the trunk: training moves the trunk weights', async () => {
     const sample = await composedScenesSample({ examples: { train: 8 }, side: 32, batchSize: 8, seed: 3 });
     const trunk = smallConvTrunk(32, 1);

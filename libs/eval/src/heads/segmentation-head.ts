@@ -14,7 +14,7 @@ import type { Objective } from '@ddinit/train';
 import { addToConfusionMatrix, emptyConfusionMatrix, type ConfusionMatrix } from '../metrics/confusion-matrix';
 import { meanIoU, SEGMENTATION_IGNORE } from '../metrics/mean-iou';
 import type { DownstreamHead, HeadBatch, HeadEvaluator, HeadMetrics, HeadOptions } from './downstream-head';
-import { checkHeadClasses, headFeature } from './head-feature';
+import { checkHeadClasses, checkHeadOutput, headFeature } from './head-feature';
 import { BilinearUpsampling } from './segmentation-head-upsampling';
 
 /** Names of the layers the head adds (the 3×3 convolution only with `hidden`). */
@@ -91,13 +91,7 @@ class SegmentationEvaluator implements HeadEvaluator {
     const masks = masksOf(batch, this.classes);
     const predicted = tf.tidy(() => {
       const logits = model.predict(batch.images) as tf.Tensor;
-      if (logits.shape.slice(1).join() !== [...masks.shape.slice(1), this.classes].join()) {
-        throw new DataError('the model does not give a logit per class and pixel', {
-          where: 'model output',
-          expected: [...masks.shape.slice(1), this.classes],
-          actual: logits.shape.slice(1),
-        });
-      }
+      checkHeadOutput(logits, [...masks.shape, this.classes], 'a logit per class and pixel');
       return tf.argMax(logits, -1);
     });
     try {
@@ -153,6 +147,7 @@ export function segmentationHead(options: SegmentationHeadOptions): DownstreamHe
   const objective: Objective<HeadBatch> = (model, batch) => {
     const masks = masksOf(batch, classes);
     const logits = model.apply(batch.images, { training: true }) as tf.Tensor;
+    checkHeadOutput(logits, [...masks.shape, classes], 'a logit per class and pixel');
     return { loss: pixelSoftmaxCrossEntropy(logits, masks) };
   };
   return {

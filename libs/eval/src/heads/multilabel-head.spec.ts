@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, Rng } from '@ddinit/core';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
+import { buildModel } from '@ddinit/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { meanAveragePrecision } from '../metrics/mean-average-precision';
 import { composedScenesSample, type ComposedSample } from '../testing/composed-scenes-sample';
@@ -140,6 +141,19 @@ describe('multilabelHead', () => {
     expect(() => multilabelHead({ classes: 3, featureLayer: 'conv9', seed: 1 }).model(trunk)).toThrow(ConfigError);
     expect(() => multilabelHead({ classes: 3, featureLayer: 'conv9', seed: 1 }).model(trunk)).toThrow(/featureLayer: .*one of image, conv1, conv1_bn/);
     expect(() => multilabelHead({ classes: 0, seed: 1 })).toThrow(/classes: a head needs a positive integer/);
+    trunk.dispose();
+  });
+
+  it("builds on caffenet-small's fc7 (the paper's VOC protocol: a new fc8) and on its conv5 map (pooled)", () => {
+    const trunk = buildModel('caffenet-small', { seed: 1, inputShape: [64, 64, 1], numClasses: 11 });
+    const onFc7 = multilabelHead({ classes: 11, featureLayer: 'fc7', seed: 1 }).model(trunk);
+    const onConv5 = multilabelHead({ classes: 11, featureLayer: 'conv5', seed: 1 }).model(trunk);
+    const fedBy = (m: tf.LayersModel): string => m.getLayer(MULTILABEL_HEAD_LAYERS.logits).inboundNodes[0].inboundLayers[0].name;
+    expect(fedBy(onFc7)).toBe('fc7');
+    expect(fedBy(onConv5)).toBe(MULTILABEL_HEAD_LAYERS.pool);
+    expect(onFc7.outputs[0].shape).toEqual([null, 11]);
+    expect(onConv5.getLayer(MULTILABEL_HEAD_LAYERS.pool).getClassName()).toBe('GlobalMaxPooling2D');
+    expect(onConv5.outputs[0].shape).toEqual([null, 11]);
     trunk.dispose();
   });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '@ddinit/core';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
+import { buildModel } from '@ddinit/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { composedScenesSample, type ComposedSample } from '../testing/composed-scenes-sample';
 import { smallConvTrunk } from '../testing/small-conv-trunk';
@@ -203,6 +204,14 @@ describe('segmentationHead', () => {
     expect(() => segmentationHead({ classes: 3, featureLayer: 'nope', seed: 1 }).model(trunk)).toThrow(/featureLayer: no such layer/);
     expect(() => segmentationHead({ classes: 3, hidden: 0, seed: 1 }).model(trunk)).toThrow(/hidden: /);
     expect(() => segmentationHead({ classes: 1.5, seed: 1 })).toThrow(/classes: /);
+    trunk.dispose();
+  });
+
+  it("builds on caffenet-small's conv5 at 64 px: a 15×15 map to 64×64 logits", () => {
+    const trunk = buildModel('caffenet-small', { seed: 1, inputShape: [64, 64, 1], numClasses: 11 });
+    const model = segmentationHead({ classes: 11, featureLayer: 'conv5', seed: 1 }).model(trunk);
+    expect(trunk.getLayer('conv5').outputShape).toEqual([null, 15, 15, 64]);
+    expect(model.outputs[0].shape).toEqual([null, 64, 64, 11]);
     trunk.dispose();
   });
 

@@ -50,3 +50,9 @@ export { IGNORED_CELL, assignDetectionTargets, decodeBox, encodeBox } from './he
 export type { DetectionGrid, DetectionTargets } from './heads/detection-targets';
 export { DECODE_DEFAULTS, decodeDetections, detectionChannels, nonMaxSuppression } from './heads/detection-decode';
 export type { DecodeOptions } from './heads/detection-decode';
+export { MULTILABEL_HEAD_LAYERS, maskedSigmoidCrossEntropy, multilabelHead } from './heads/multilabel-head';
+export type { MultilabelHeadOptions } from './heads/multilabel-head';
+export { SEGMENTATION_HEAD_LAYERS, SEGMENTATION_HIDDEN_DEFAULT, pixelSoftmaxCrossEntropy, segmentationHead } from './heads/segmentation-head';
+export type { SegmentationHeadOptions } from './heads/segmentation-head';
+export { BilinearUpsampling, interpolationMatrix } from './heads/segmentation-head-upsampling';
+export type { BilinearUpsamplingArgs } from './heads/segmentation-head-upsampling';

@@ -12,6 +12,8 @@ import { WITHIN_METHODS, fallbackOptionsSchema, withinLayerOptionsSchema } from 
 import { defaultDatasetPath } from '@ddinit/data/storage';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
+import { EvaluateSectionSchema } from './evaluate-config';
+import { FinetuneSectionSchema } from './finetune-config';
 import { PretrainSectionSchema } from './pretrain-config';
 
 export { BACKEND_CHOICES };
@@ -75,6 +77,10 @@ export const PipelineConfigSchema = z
      * `data`, `split`, `seed` and `force` default to the values above.
      */
     pretrain: PretrainSectionSchema.optional(),
+    /** The finetune stage (`ddinit finetune --config`); `data`, `split`, `seed` and `force` default to the values above. */
+    finetune: FinetuneSectionSchema.optional(),
+    /** The evaluate stage (`ddinit evaluate --config`); `data`, `seed` and `force` default to the values above. */
+    evaluate: EvaluateSectionSchema.optional(),
     /** How the pipeline runs on Kubernetes (`ddinit k8s render`). */
     kubernetes: KubernetesOptions.optional(),
   })
@@ -94,7 +100,7 @@ export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 
 /** The part of the configuration that determines the init stage's result (what its artifact's config hash covers). */
-export function resultDefiningConfig(config: PipelineConfig): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain'> {
-  const { out: _out, force: _force, kubernetes: _kubernetes, pretrain: _pretrain, ...rest } = config;
+export function resultDefiningConfig(config: PipelineConfig): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain' | 'finetune' | 'evaluate'> {
+  const { out: _out, force: _force, kubernetes: _kubernetes, pretrain: _pretrain, finetune: _finetune, evaluate: _evaluate, ...rest } = config;
   return rest;
 }

@@ -97,6 +97,22 @@ describe('ddinit k8s render', () => {
     expect(listJobViolations(job)).toEqual([]);
   });
 
+  it('renders the finetune Job (checkpointing: 4 retries, 120 s of grace) and the evaluate Job (init’s policy) with --stage', async () => {
+    for (const [stage, backoffLimit, grace] of [
+      ['finetune', 4, 120],
+      ['evaluate', 2, 30],
+    ] as const) {
+      const { code, stdout } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', stage, '--overlay', 'gpu']);
+      expect(code).toBe(0);
+      const job = parseManifests(stdout)[1].toJSON() as IJob;
+      expect(job.metadata?.name).toBe(`ddinit-${stage}`);
+      expect(job.spec?.template.spec?.containers[0].args).toEqual([stage, '--config', '/etc/ddinit/config.yaml', '--backend', 'node-gpu']);
+      expect(job.spec?.backoffLimit).toBe(backoffLimit);
+      expect(job.spec?.template.spec?.terminationGracePeriodSeconds).toBe(grace);
+      expect(listJobViolations(job)).toEqual([]);
+    }
+  });
+
   it('suggests the closest key for a misspelt one in the kubernetes section', async () => {
     const config = writeScratch('typo.json', JSON.stringify({ kubernetes: { imag: 'registry.example.com/ddinit:1', sweep: { axis: {} } } }));
     for (const command of ['render', 'sweep']) {

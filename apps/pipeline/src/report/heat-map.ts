@@ -26,8 +26,9 @@ export function heatMapSvg(map: HeatMap): string {
   const cell = n <= 12 ? 36 : n <= 30 ? 18 : 10;
   const labelWidth = Math.min(120, 8 + 7 * Math.max(...map.labels.map((l) => l.length), 1));
   const [left, top] = [labelWidth + 18, labelWidth + 30];
-  const width = left + n * cell + 8;
-  const height = top + n * cell + 8;
+  // Column labels rise to the right at 60°: room for the last one's run (cos 60° of its length).
+  const width = left + n * cell + Math.ceil(labelWidth / 2) + 8;
+  const height = top + n * cell + 24;
   const cells: string[] = [];
   map.counts.forEach((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
@@ -49,7 +50,7 @@ export function heatMapSvg(map: HeatMap): string {
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(map.title)}">
 <text x="4" y="14" font-size="13" font-weight="bold">${escapeHtml(map.title)}</text>
-<text x="4" y="${top - 8}" font-size="10" fill="#666">rows: truth · columns: prediction</text>
+<text x="${left}" y="${top + n * cell + 16}" font-size="10" fill="#666">rows: truth · columns: prediction · shade: share of the row</text>
 ${cells.join('\n')}
 ${rowLabels.join('\n')}
 ${colLabels.join('\n')}

@@ -16,6 +16,7 @@ import { writeSyntheticDataset } from '@ddinit/data/testing';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineConfigSchema } from '../config/pipeline-config';
+import { loadModel } from '../model/load-model';
 import { modelFromFiles } from '../model/model-files';
 import { EvaluateConfigSchema, runEvaluateStage, type EvaluateConfigInput } from './evaluate-stage';
 import { FinetuneConfigSchema, finetuneStage, runFinetuneStage, type FinetuneConfigInput } from './finetune-stage';
@@ -90,6 +91,12 @@ describe('ddinit finetune (stage)', () => {
       featureLayer: null,
     });
     expect(metadata.inputNormalization.mean).toHaveLength(1);
+    // loadModel reads it as any artifact: 0–255 images in, one logit per class out.
+    const loaded = await loadModel(out);
+    const logits = loaded.predict(tf.fill([2, 28, 28, 1], 128)) as tf.Tensor;
+    expect(logits.shape).toEqual([2, 10]);
+    tf.dispose([logits]);
+    loaded.dispose();
   }, 240_000);
 
   it('learns the classes clearly above chance (0.1) and reports the test split, its curve and the confusion matrix', async () => {

@@ -41,6 +41,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: STAGE_SUMMARIES.pretrain,
     load: async () => (await import('./commands/pretrain-command')).registerPretrainCommand,
   },
+  {
+    name: 'finetune',
+    summary: STAGE_SUMMARIES.finetune,
+    load: async () => (await import('./commands/finetune-command')).registerFinetuneCommand,
+  },
+  {
+    name: 'evaluate',
+    summary: STAGE_SUMMARIES.evaluate,
+    load: async () => (await import('./commands/evaluate-command')).registerEvaluateCommand,
+  },
   { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },
   {
     name: 'config',

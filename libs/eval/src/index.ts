@@ -44,6 +44,11 @@ export type { LinearProbeOptions, ProbeData, ProbeEvaluation } from './probe/lin
 // Downstream heads: the shape the finetune and evaluate stages train and score.
 export { HEAD_TASKS } from './heads/downstream-head';
 export type { DownstreamHead, HeadBatch, HeadBox, HeadEvaluator, HeadMetrics, HeadOptions, HeadTargets, HeadTask } from './heads/downstream-head';
+export { CLASSIFICATION_HEAD_NAME, classificationEvaluator, classificationHead, featureOutputOf } from './heads/classification-head';
+export { DOWNSTREAM_HEADS, availableHeadTasks, createHead } from './heads/heads';
+export type { HeadFactory } from './heads/heads';
+export { fineTuneRates, layersInOrder } from './heads/fine-tune-rates';
+export type { FineTuneRateOptions, LayerRates } from './heads/fine-tune-rates';
 export { DETECTION_HEAD_DEFAULTS, DETECTION_LAYER_PREFIX, detectionFeatureMap, detectionHead, detectionLoss } from './heads/detection-head';
 export type { DetectionHeadOptions, DetectionLossWeights } from './heads/detection-head';
 export { IGNORED_CELL, assignDetectionTargets, decodeBox, encodeBox } from './heads/detection-targets';

@@ -14,13 +14,14 @@
  */
 import type { BackendChoice } from '@ddinit/core/backend';
 import { BASELINE_METHODS } from '@ddinit/init-within-layer';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES } from '../config/pipeline-config';
 import { HEAD_INITS, OPTIMIZERS, PRETRAIN_TASKS, type HeadInit } from '../config/pretrain-config';
 import type { LogFormat } from '../observe/console-observers';
 import { readPipelineDocument } from '../k8s/pipeline-document';
 import { pretrainStage, type PretrainOutcome } from '../stages/pretrain-stage';
+import { parseNumber } from './number-flag';
 import { processIo, runStageCommand, type StageCommandIo } from './stage-command';
 
 interface PretrainFlags {
@@ -45,14 +46,6 @@ interface PretrainFlags {
   out?: string;
   force?: boolean;
   logFormat?: LogFormat;
-}
-
-function parseNumber(name: string, integer: boolean) {
-  return (value: string): number => {
-    const ok = integer ? /^-?\d+$/.test(value) : Number.isFinite(Number(value)) && value.trim() !== '';
-    if (!ok) throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'}, got ${value}`);
-    return Number(value);
-  };
 }
 
 /** Flags over the config file's `pretrain:` section over its top level (data, split, seed, force) over the defaults. */

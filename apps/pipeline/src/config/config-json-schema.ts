@@ -7,6 +7,6 @@ export function pipelineConfigJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(PipelineConfigSchema, { io: 'input', unrepresentable: 'any' }),
     title: 'ddinit pipeline configuration',
     description:
-      'Configuration of `ddinit init`, `ddinit pretrain` (its `pretrain` section) and `ddinit k8s render` (flags and DDINIT_* variables override it).',
+      'Configuration of `ddinit init`, `ddinit pretrain`, `ddinit finetune` and `ddinit evaluate` (their `pretrain`, `finetune` and `evaluate` sections) and `ddinit k8s render` (flags and DDINIT_* variables override it).',
   };
 }

@@ -13,6 +13,8 @@ import { defaultDatasetPath } from '@ddinit/data/storage';
 import { z } from 'zod';
 import { BACKEND_CHOICES, KubernetesOptions } from '../k8s/kubernetes-options';
 import { DEFAULT_INITIALIZATION, INITIALIZATIONS, initializationPlan, usesCalibrationBatch } from './initializations';
+import { EvaluateSectionSchema } from './evaluate-config';
+import { FinetuneSectionSchema } from './finetune-config';
 import { PretrainSectionSchema } from './pretrain-config';
 
 export { BACKEND_CHOICES };
@@ -86,6 +88,10 @@ export const PipelineConfigSchema = z
      * `data`, `split`, `seed` and `force` default to the values above.
      */
     pretrain: PretrainSectionSchema.optional(),
+    /** The finetune stage (`ddinit finetune --config`); `data`, `split`, `seed` and `force` default to the values above. */
+    finetune: FinetuneSectionSchema.optional(),
+    /** The evaluate stage (`ddinit evaluate --config`); `data`, `seed` and `force` default to the values above. */
+    evaluate: EvaluateSectionSchema.optional(),
     /** How the pipeline runs on Kubernetes (`ddinit k8s render`). */
     kubernetes: KubernetesOptions.optional(),
   })
@@ -113,8 +119,20 @@ type OptionSection = 'withinOptions' | 'calibration' | 'lsuvOptions' | 'calibrat
  */
 export function resultDefiningConfig(
   config: PipelineConfig,
-): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain' | OptionSection> & Partial<Pick<PipelineConfig, OptionSection>> {
-  const { out: _out, force: _force, kubernetes: _kubernetes, pretrain: _pretrain, withinOptions, calibration, lsuvOptions, calibrationBatch, ...rest } = config;
+): Omit<PipelineConfig, 'out' | 'force' | 'kubernetes' | 'pretrain' | 'finetune' | 'evaluate' | OptionSection> & Partial<Pick<PipelineConfig, OptionSection>> {
+  const {
+    out: _out,
+    force: _force,
+    kubernetes: _kubernetes,
+    pretrain: _pretrain,
+    finetune: _finetune,
+    evaluate: _evaluate,
+    withinOptions,
+    calibration,
+    lsuvOptions,
+    calibrationBatch,
+    ...rest
+  } = config;
   const plan = initializationPlan(config.init);
   return {
     ...rest,

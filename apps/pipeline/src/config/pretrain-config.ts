@@ -119,7 +119,7 @@ export const PretrainSectionSchema = z.object(withoutDefaults(pretrainFields)).s
 type WithoutDefault<T> = T extends z.ZodDefault<infer Inner> ? Inner : T;
 
 /** The fields, each optional and without its default (a section's absent key falls back to the top level, then the default). */
-function withoutDefaults<T extends z.ZodRawShape>(fields: T): { [K in keyof T]: z.ZodOptional<WithoutDefault<T[K]>> } {
+export function withoutDefaults<T extends z.ZodRawShape>(fields: T): { [K in keyof T]: z.ZodOptional<WithoutDefault<T[K]>> } {
   const entries = Object.entries(fields).map(([key, schema]) => [
     key,
     (schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : (schema as z.ZodType)).optional(),

@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import type { IJob } from 'kubernetes-models/batch/v1';
 import { registerInitCommand } from '../commands/init-command';
 import { registerPretrainCommand } from '../commands/pretrain-command';
+import { registerFinetuneCommand } from '../commands/finetune-command';
+import { registerEvaluateCommand } from '../commands/evaluate-command';
 import { main } from '../main';
 import { registerK8sCommand, type K8sCommandIo } from './command';
 import { listJobViolations } from './job-invariants';
@@ -67,16 +69,18 @@ describe('ddinit k8s render', () => {
     const program = new Command();
     registerInitCommand(program);
     registerPretrainCommand(program);
+    registerFinetuneCommand(program);
+    registerEvaluateCommand(program);
     registerK8sCommand(program);
     const commands = program.commands.map((c) => c.name());
     for (const stage of STAGES) expect(commands, `ddinit ${stage}`).toContain(stage);
     const sweepRun = program.commands.find((c) => c.name() === 'sweep-run');
     expect(sweepRun?.options.find((o) => o.long === '--stage')?.argChoices).toEqual([...STAGES]);
 
-    const { code, stderr } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'finetune']);
+    const { code, stderr } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', 'compare']);
     expect(code).toBe(2);
-    expect(stderr).toContain("argument 'finetune' is invalid. Allowed choices are init, pretrain.");
-    const config = writeScratch('finetune.json', JSON.stringify({ kubernetes: { stage: 'finetune' } }));
+    expect(stderr).toContain("argument 'compare' is invalid. Allowed choices are init, pretrain, finetune, evaluate.");
+    const config = writeScratch('compare.json', JSON.stringify({ kubernetes: { stage: 'compare' } }));
     const fromConfig = await run(['k8s', 'render', '--config', config]);
     expect(fromConfig.code).toBe(2);
     expect(fromConfig.stderr).toContain('stage');
@@ -91,6 +95,22 @@ describe('ddinit k8s render', () => {
     expect(job.spec?.backoffLimit).toBe(4);
     expect(job.spec?.template.spec?.terminationGracePeriodSeconds).toBe(120);
     expect(listJobViolations(job)).toEqual([]);
+  });
+
+  it('renders the finetune Job (checkpointing: 4 retries, 120 s of grace) and the evaluate Job (init’s policy) with --stage', async () => {
+    for (const [stage, backoffLimit, grace] of [
+      ['finetune', 4, 120],
+      ['evaluate', 2, 30],
+    ] as const) {
+      const { code, stdout } = await run(['k8s', 'render', '--config', baseConfigPath, '--stage', stage, '--overlay', 'gpu']);
+      expect(code).toBe(0);
+      const job = parseManifests(stdout)[1].toJSON() as IJob;
+      expect(job.metadata?.name).toBe(`ddinit-${stage}`);
+      expect(job.spec?.template.spec?.containers[0].args).toEqual([stage, '--config', '/etc/ddinit/config.yaml', '--backend', 'node-gpu']);
+      expect(job.spec?.backoffLimit).toBe(backoffLimit);
+      expect(job.spec?.template.spec?.terminationGracePeriodSeconds).toBe(grace);
+      expect(listJobViolations(job)).toEqual([]);
+    }
   });
 
   it('suggests the closest key for a misspelt one in the kubernetes section', async () => {

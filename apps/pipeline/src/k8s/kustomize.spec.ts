@@ -33,6 +33,10 @@ const OVERLAYS = [
   { dir: 'cpu-sweep', overlay: 'cpu', stage: 'init', sweep: true },
   { dir: 'gpu-pretrain', overlay: 'gpu', stage: 'pretrain', sweep: false },
   { dir: 'cpu-pretrain', overlay: 'cpu', stage: 'pretrain', sweep: false },
+  { dir: 'gpu-finetune', overlay: 'gpu', stage: 'finetune', sweep: false },
+  { dir: 'cpu-finetune', overlay: 'cpu', stage: 'finetune', sweep: false },
+  { dir: 'gpu-evaluate', overlay: 'gpu', stage: 'evaluate', sweep: false },
+  { dir: 'cpu-evaluate', overlay: 'cpu', stage: 'evaluate', sweep: false },
 ] as const;
 
 function render(dir: string): RenderedObject[] {
@@ -117,7 +121,7 @@ describe.each(OVERLAYS)('kubectl kustomize k8s/overlays/$dir', ({ dir, overlay, 
     }
   });
 
-  if (stage === 'pretrain') {
+  if (stage === 'pretrain' || stage === 'finetune') {
     it('resumes after a pod restart: retries, and a grace period long enough to checkpoint on SIGTERM', () => {
       expect(job.spec?.backoffLimit).toBe(4);
       expect(job.spec?.template.spec?.terminationGracePeriodSeconds).toBe(120);

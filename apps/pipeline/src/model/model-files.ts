@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { DataError } from '@ddinit/core';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { z } from 'zod';
+import type { HeadTask } from '@ddinit/eval';
+import { FINETUNE_TASKS } from '../config/finetune-config';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -23,6 +25,19 @@ export interface DdinitModelMetadata {
    * `(x · scale − mean[c]) / std[c]`. `loadModel` puts this in front of the network.
    */
   inputNormalization?: InputNormalizationConfig;
+  /** The downstream head of a fine-tuned model (the finetune stage writes it; the evaluate stage reads it). */
+  head?: HeadRecord;
+}
+
+/** What a fine-tuned model's head is: its task, its classes and which trunk layer it reads. */
+export interface HeadRecord {
+  task: HeadTask;
+  classes: number;
+  classNames: string[];
+  /** The head's own layers, by name (the rest of the model is the trunk). */
+  layers: string[];
+  /** The trunk layer the head reads; null: the trunk's output. */
+  featureLayer: string | null;
 }
 
 const InputNormalizationSchema = z.object({
@@ -38,6 +53,33 @@ interface ModelJson {
   modelTopology: object;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   userDefinedMetadata?: { ddinit?: DdinitModelMetadata };
+}
+
+const HeadRecordSchema = z.object({
+  task: z.enum(FINETUNE_TASKS),
+  classes: z.int().min(1),
+  classNames: z.array(z.string()),
+  layers: z.array(z.string()),
+  featureLayer: z.string().nullable(),
+});
+
+/**
+ * The head recorded in a loaded model's metadata (a finetune artifact's), if any.
+ * @throws DataError when the record is there but malformed (naming the field).
+ */
+export function headRecordOf(model: tf.LayersModel, where: string): HeadRecord | undefined {
+  const record = (model.getUserDefinedMetadata() as { ddinit?: { head?: unknown } } | undefined)?.ddinit?.head;
+  if (record === undefined) return undefined;
+  const parsed = HeadRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DataError('model.json has a malformed ddinit head record', {
+      where: `${where}: userDefinedMetadata.ddinit.head.${issue?.path.join('.') ?? ''}`,
+      expected: 'task, classes ≥ 1, classNames, layers, featureLayer (string or null)',
+      actual: JSON.stringify(record),
+    });
+  }
+  return parsed.data;
 }
 
 /**

@@ -25,7 +25,7 @@ import { CheckpointStore } from '../store/checkpoint-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { openInitData, type InitData } from './init-sample';
 import { stageConfigHash, upToDateOutcome } from './stage-hash';
-import type { ArtifactInput, OpenedArtifact, StageConfigBase, StageContext, StageDefinition, StageOutcome } from './stage-contract';
+import type { ArtifactInput, OpenedArtifact, StageConfigBase, StageContext, StageDefinition, StageName, StageOutcome } from './stage-contract';
 
 /** The configuration hash of `config` for `definition`, given its opened dataset and input artifacts' hashes. */
 function configHashOf(definition: StageDefinition, config: StageConfigBase, data: InitData, inputs: Record<string, string>): string {
@@ -63,17 +63,18 @@ async function openArtifacts(
     const location = openArtifactLocation(input.location, { ...store, logger });
     const metadata = await location.readMetadata();
     const where = `${input.key} ${location.url}`;
+    const accepted = (input.accepts ?? [input.stage]).join(' or ');
     if (metadata === null) {
-      throw new ConfigError(`no ${input.stage} artifact here (run \`ddinit ${input.stage}\` first, or name one with --from)`, {
+      throw new ConfigError(`no ${accepted} artifact here (run \`ddinit ${input.stage}\` first, or name one with --from)`, {
         where,
-        expected: `a directory or s3:// prefix holding a complete ${input.stage} artifact (metadata.json)`,
+        expected: `a directory or s3:// prefix holding a complete ${accepted} artifact (metadata.json)`,
         actual: 'no metadata.json',
       });
     }
-    if (metadata.stage !== input.stage) {
+    if (!(input.accepts ?? [input.stage]).includes(metadata.stage as StageName)) {
       throw new ConfigError(`this artifact was made by another stage`, {
         where,
-        expected: `a ${input.stage} artifact`,
+        expected: `a ${accepted} artifact`,
         actual: `a ${metadata.stage} artifact`,
       });
     }

@@ -1,6 +1,6 @@
 /**
- * The contract every pipeline stage fulfils (init, pretrain; finetune, evaluate
- * and compare next). A stage declares its configuration schema, the inputs it
+ * The contract every pipeline stage fulfils (init, pretrain, finetune, evaluate;
+ * compare next). A stage declares its configuration schema, the inputs it
  * reads (a dataset split, artifacts of earlier stages), its output and its run
  * function; `runStage` (run-stage.ts) is the one place that binds storage: it
  * opens the dataset and the input artifacts, computes the configuration hash,
@@ -22,7 +22,7 @@ import type { CheckpointStore } from '../store/checkpoint-store';
 import type { InitData } from './init-sample';
 
 /** Every stage, in pipeline order; stage-registry.ts has one definition per name. */
-export const STAGE_NAMES = ['init', 'pretrain'] as const;
+export const STAGE_NAMES = ['init', 'pretrain', 'finetune', 'evaluate'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** What each stage does, as `ddinit --help` and `ddinit <stage> --help` say it (here so help needs no stage module). */
@@ -30,6 +30,9 @@ export const STAGE_SUMMARIES: Readonly<Record<StageName, string>> = {
   init: 'initialize a model by one of the initializations (default: from data, within-layer init then between-layer calibration); writes model.json, weights.bin, report.json, report.html',
   pretrain:
     'self-supervised pretraining (rotation, context prediction or jigsaw) of an init artifact or a baseline initialization; resumable; writes the trunk, report.json, report.html',
+  finetune:
+    'supervised fine-tuning of an init or pretrain artifact with a task head (classify), all layers or from a named one; resumable; writes the model with its head, report.json, report.html',
+  evaluate: "evaluation of a fine-tuned model with its task's metrics, linear probes per layer and k-NN on any artifact; writes report.json, report.html",
 };
 
 /** What every stage configuration has: where its result goes and what seeds it. */
@@ -56,6 +59,8 @@ export interface ArtifactInput {
   /** The input's name in `StageInputs.artifacts`. */
   name: string;
   stage: StageName;
+  /** The stages whose artifacts are accepted here (default: `stage` alone), e.g. an init or a pretrain artifact to fine-tune. */
+  accepts?: readonly StageName[];
   location: string;
   /** The configuration key that named the location, for messages (`from`, `out`). */
   key: string;

@@ -10,6 +10,8 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerInitCommand } from '../commands/init-command';
 import { registerPretrainCommand } from '../commands/pretrain-command';
+import { registerFinetuneCommand } from '../commands/finetune-command';
+import { registerEvaluateCommand } from '../commands/evaluate-command';
 import { PipelineConfigSchema } from '../config/pipeline-config';
 import { renderStageJob } from '../k8s/job-manifest';
 import { KubernetesOptions, STAGES } from '../k8s/kubernetes-options';
@@ -28,6 +30,8 @@ describe('the stage registry', () => {
     const program = new Command();
     registerInitCommand(program);
     registerPretrainCommand(program);
+    registerFinetuneCommand(program);
+    registerEvaluateCommand(program);
     const options = KubernetesOptions.parse({});
     for (const name of STAGE_NAMES) {
       const definition = stageDefinition(name);

@@ -1,0 +1,134 @@
+/**
+ * The real `ddinit finetune` process, as a Kubernetes pod runs it: SIGKILLed
+ * after its first checkpoint and started again with the same command, it says
+ * that it resumed and ends with the weights of an uninterrupted run, byte for
+ * byte (every step's batch depends only on the seed and the step); SIGTERMed, it
+ * writes a checkpoint and exits 1. Tiny settings (an init artifact of 48 images,
+ * 8 images a step) keep each case under a minute on two cores.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { selectBackend } from '@ddinit/core/backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PipelineConfigSchema } from './config/pipeline-config';
+import { runInitStage } from './stages/init-stage';
+
+const BIN = resolve(import.meta.dirname, '../bin/ddinit.js');
+const STEPS = 6;
+const GIVE_UP_MS = 120_000;
+
+let dir: string;
+let init: string;
+beforeAll(async () => {
+  await selectBackend('wasm');
+  dir = mkdtempSync(join(tmpdir(), 'ddinit-finetune-process-'));
+  init = join(dir, 'init');
+  await runInitStage(PipelineConfigSchema.parse({ out: init, sample: 48, calibrationBatch: 8, within: 'gaussian', backend: 'wasm' }), { backend: 'wasm' });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function finetuneArgs(out: string, checkpointEvery: number): string[] {
+  return [
+    'finetune',
+    ...['--from', init, '--labels-per-class', '8', '--flip', '--crop-padding', '2'],
+    ...['--steps', String(STEPS), '--batch-size', '8', '--checkpoint-every', String(checkpointEvery), '--test-every', '3', '--curve-examples', '50'],
+    ...['--backend', 'wasm', '--log-format', 'json', '--out', out],
+  ];
+}
+
+interface Run {
+  child: ChildProcess;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(args: string[]): Run {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), GIVE_UP_MS);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      done({ code, signal });
+    }),
+  );
+  return { child, stderr: () => stderr, exit };
+}
+
+/** The steps of the complete checkpoints (those with a record) in `out`. */
+function checkpointSteps(out: string): number[] {
+  const folder = join(out, '.ddinit-checkpoints');
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .map((name) => /^checkpoint-(\d+)\.json$/.exec(name)?.[1])
+    .filter((step): step is string => step !== undefined)
+    .map(Number);
+}
+
+/** Resolves once `ready()` holds, polling every 20 ms. */
+async function until(ready: () => boolean, run: Run): Promise<void> {
+  let exited = false;
+  void run.exit.then(() => (exited = true));
+  while (!ready()) {
+    if (exited) throw new Error(`ddinit exited before the awaited state:\n${run.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const logMessages = (stderr: string): string[] =>
+  stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { type: string; message?: string })
+    .filter((record) => record.type === 'log')
+    .map((record) => record.message ?? '');
+
+describe('ddinit finetune, killed and started again', () => {
+  it('SIGKILL after the first checkpoint, then the same command: "resumed", and the weights of an uninterrupted run', async () => {
+    const straight = start(finetuneArgs(join(dir, 'straight'), 2));
+    const killedOut = join(dir, 'killed');
+    const killed = start(finetuneArgs(killedOut, 2));
+    await until(() => checkpointSteps(killedOut).length > 0, killed);
+    killed.child.kill('SIGKILL');
+    expect((await killed.exit).signal).toBe('SIGKILL');
+    const resumedAt = Math.max(...checkpointSteps(killedOut));
+    expect(resumedAt).toBeLessThan(STEPS);
+    expect(existsSync(join(killedOut, 'weights.bin'))).toBe(false);
+
+    const again = start(finetuneArgs(killedOut, 2));
+    expect(await again.exit, again.stderr()).toEqual({ code: 0, signal: null });
+    expect(logMessages(again.stderr())).toContain('resumed from a checkpoint');
+    const report = JSON.parse(readFileSync(join(killedOut, 'report.json'), 'utf8'));
+    expect(report.resumedFrom).toBeGreaterThanOrEqual(resumedAt);
+    expect(await straight.exit, straight.stderr()).toEqual({ code: 0, signal: null });
+    expect(readFileSync(join(killedOut, 'weights.bin')).equals(readFileSync(join(dir, 'straight', 'weights.bin')))).toBe(true);
+    // The same weights score the same on the test split.
+    expect(report.test.primary).toEqual(JSON.parse(readFileSync(join(dir, 'straight', 'report.json'), 'utf8')).test.primary);
+    expect(existsSync(join(killedOut, '.ddinit-checkpoints'))).toBe(false);
+  }, 300_000);
+
+  it('SIGTERM during training: a checkpoint of the step it reached, exit 1 saying how to resume', async () => {
+    const out = join(dir, 'terminated');
+    const run = start(finetuneArgs(out, 0));
+    await until(() => /"task":"train","phase":"advance"/.test(run.stderr()), run);
+    run.child.kill('SIGTERM');
+    const exit = await run.exit;
+    expect(exit, run.stderr()).toEqual({ code: 1, signal: null });
+    expect(run.stderr()).toMatch(/^ddinit: stopped on SIGTERM after writing a checkpoint; run the same command again to resume from it$/m);
+    expect(checkpointSteps(out)).toHaveLength(1);
+    expect(existsSync(join(out, 'weights.bin'))).toBe(false);
+  }, 300_000);
+
+  it('bad input: a layer the network lacks exits 2 naming the layers, and nothing is published', async () => {
+    const out = join(dir, 'bad');
+    const run = start([...finetuneArgs(out, 0), '--train-from', 'conv9']);
+    expect((await run.exit).code).toBe(2);
+    expect(run.stderr()).toMatch(/^ddinit: trainFrom: no such layer to train from \(expected one of data, conv1, .*, got conv9\)$/m);
+    expect(existsSync(join(out, 'metadata.json'))).toBe(false);
+  }, 300_000);
+});

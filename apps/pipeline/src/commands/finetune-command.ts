@@ -102,7 +102,10 @@ export function registerFinetuneCommand(program: Command, io: StageCommandIo = p
       'init or pretrain artifact to fine-tune: directory or s3://bucket/prefix (default: the config’s pretrain stage if it has one, else its init stage, found by hash)',
     )
     .addOption(new Option('--task <task>', 'downstream task: classify (this version’s head); multilabel, segment, detect to come').choices(FINETUNE_TASKS))
-    .option('--feature-layer <layer>', 'the network layer the head reads (default: the network output)')
+    .option(
+      '--feature-layer <layer>',
+      "the network layer the head reads (default: the input of the network's dense classifier for classify/multilabel, the last spatial layer for segment/detect)",
+    )
     .option('--train-from <layer>', 'first layer trained; the layers before it stay frozen (default: every layer)')
     .option('--layer-rate <layer=multiplier>', 'learning-rate multiplier for matching layers, repeatable (0 freezes; * matches any characters)', parseLayerRate)
     .option(

@@ -43,7 +43,7 @@ const finetuneFields = {
   /** An init or pretrain artifact (a directory or s3:// prefix) whose network is fine-tuned. */
   from: z.string().min(1).optional(),
   task: z.enum(FINETUNE_TASKS).default('classify'),
-  /** The trunk layer the head reads; null: the trunk's output. */
+  /** The trunk layer the head reads; null: the input of the network's dense classifier (classify, multilabel), the last spatial layer (segment, detect). */
   featureLayer: z.string().min(1).nullable().default(null),
   /** The first layer trained (the layers before it are frozen); null: every layer. */
   trainFrom: z.string().min(1).nullable().default(null),

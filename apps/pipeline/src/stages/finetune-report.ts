@@ -60,6 +60,8 @@ export interface FinetuneReport {
 }
 
 export interface FinetuneReportInputs {
+  /** The layer the head reads: the configured one, or the default (finetune-stage.ts `defaultFeatureLayer`); null: the head's own default. */
+  featureLayer: string | null;
   config: FinetuneConfig;
   data: InitData;
   from: string;
@@ -104,7 +106,7 @@ export function finetuneReport(inputs: FinetuneReportInputs): FinetuneReport {
     classNames: data.dataset.features.classNames,
     from: inputs.from,
     fromStage: inputs.fromStage,
-    featureLayer: config.featureLayer,
+    featureLayer: inputs.featureLayer,
     trainFrom: config.trainFrom,
     frozenLayers: inputs.frozen,
     labelsPerClass: config.labelsPerClass,
@@ -158,7 +160,7 @@ export function renderFinetuneHtml(report: FinetuneReport): string {
   const rows: [string, string][] = [
     ['task', `${report.task} (${report.classes} classes)`],
     ['from', `${report.from} (${report.fromStage})`],
-    ['feature layer', report.featureLayer ?? 'the trunk output'],
+    ['feature layer', report.featureLayer ?? "the head's default"],
     ['trained from', report.trainFrom ?? 'every layer'],
     ['frozen layers', report.frozenLayers.length > 0 ? report.frozenLayers.join(', ') : '—'],
     ['labelled images', `${report.trainExamples}${report.labelsPerClass === null ? '' : ` (${report.labelsPerClass} per class)`}`],

@@ -88,7 +88,7 @@ describe('ddinit finetune (stage)', () => {
       classes: 10,
       classNames: run.report?.classNames,
       layers: ['classify_logits'],
-      featureLayer: null,
+      featureLayer: 'drop7', // the input of fc8, which the head replaces
     });
     expect(metadata.inputNormalization.mean).toHaveLength(1);
     // loadModel reads it as any artifact: 0–255 images in, one logit per class out.
@@ -131,7 +131,9 @@ describe('ddinit finetune (stage)', () => {
     await expect(run({ featureLayer: 'conv9' })).rejects.toThrow(
       /featureLayer: no such layer in the trunk for the classify head \(expected one of data, conv1/,
     );
-    await expect(run({ trainFrom: 'fc9' })).rejects.toThrow(/trainFrom: no such layer to train from \(expected one of .*fc8, classify_logits, got fc9\)/);
+    await expect(run({ trainFrom: 'fc9' })).rejects.toThrow(
+      /trainFrom: no such layer to train from \(expected one of .*fc7, drop7, classify_logits, got fc9\)/,
+    );
     await expect(run({ testSplit: 'validation' })).rejects.toThrow(DataError);
     await expect(run({ from: join(dir, 'nothing') })).rejects.toThrow(/no init or pretrain artifact here/);
     await expect(run({ task: 'detect' })).rejects.toThrow(/the detect task needs boxes \(xyxy\) and this dataset has none/);
@@ -170,7 +172,7 @@ describe('ddinit evaluate (stage)', () => {
     expect(report?.head?.confusion).toEqual(finetuneReport.test.confusion);
     expect(report?.probes.map((p) => p.layer)).toEqual(['conv1', 'fc7']);
     for (const probe of report?.probes ?? []) expect(probe.accuracy, probe.layer).toBeGreaterThan(0.3);
-    expect(report?.knn).toMatchObject({ k: 5, references: 500, queries: 1000, layer: 'the input of classify_logits' });
+    expect(report?.knn).toMatchObject({ k: 5, references: 500, queries: 1000, layer: 'drop7' });
     expect(report?.knn?.accuracy).toBeGreaterThan(0.3);
     expect(readFileSync(join(dir, 'evaluate', 'report.html'), 'utf8')).toContain('Linear probes on frozen features');
   }, 240_000);

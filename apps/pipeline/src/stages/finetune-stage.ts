@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, silentLogger, silentProgress, type ProgressListener } from '@ddinit/core';
 import type { UintBatch } from '@ddinit/data';
-import { createHead, fineTuneRates, type DownstreamHead, type HeadMetrics } from '@ddinit/eval';
+import { createHead, fineTuneRates, type DownstreamHead, type HeadMetrics, type HeadTask } from '@ddinit/eval';
 import { trainModel } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { FinetuneConfigSchema, type FinetuneConfig } from '../config/finetune-config';
@@ -121,16 +121,13 @@ function withTestCurve(progress: ProgressListener, config: FinetuneConfig, evalu
 async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context: StageContext): Promise<StageRun<FinetuneReport>> {
   const logger = context.logger ?? silentLogger;
   const data = inputs.data;
-  const head = createHead(config.task, {
-    classes: data.classes,
-    seed: config.seed,
-    ...(config.featureLayer === null ? {} : { featureLayer: config.featureLayer }),
-  });
-  checkHeadTargets(data, config.task, head.needs);
+  checkHeadTargets(data, config.task, createHead(config.task, { classes: data.classes, seed: config.seed }).needs);
   data.dataset.split(config.testSplit); // a missing test split is reported before any training
   const { trunk, normalization, from, fromStage } = await trunkOfArtifact(inputs);
   let model: tf.LayersModel | undefined;
   try {
+    const featureLayer = config.featureLayer ?? defaultFeatureLayer(trunk, config.task);
+    const head = createHead(config.task, { classes: data.classes, seed: config.seed, ...(featureLayer === null ? {} : { featureLayer }) });
     model = head.model(trunk);
     const trained = model;
     const layerRates = fineTuneRates(model, { trainFrom: config.trainFrom, layerRates: config.layerRates });
@@ -169,6 +166,7 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
       from,
       fromStage,
       head,
+      featureLayer,
       frozen: layerRates.filter((r) => r.multiplier === 0).map((r) => r.match),
       trainExamples: subset?.size ?? data.examples,
       result,
@@ -181,7 +179,7 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
     const headLayers = model.layers.filter((l) => !trunk.layers.includes(l)).map((l) => l.name);
     const files = await modelToFiles(model, {
       inputNormalization: normalization,
-      head: { task: config.task, classes: data.classes, classNames, layers: headLayers, featureLayer: config.featureLayer },
+      head: { task: config.task, classes: data.classes, classNames, layers: headLayers, featureLayer },
     });
     files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     files.set('report.html', new TextEncoder().encode(renderFinetuneHtml(report)));
@@ -189,6 +187,19 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
   } finally {
     disposeModels(model, trunk);
   }
+}
+
+/**
+ * The layer a classify or multilabel head reads when none is named: the input of the
+ * network's classifier (its output layer, when that is a dense layer), so the new head
+ * replaces it as the paper's fine-tuning protocol replaces CaffeNet's fc8. Segmentation
+ * and detection heads choose their own (the last spatial layer): null.
+ */
+export function defaultFeatureLayer(trunk: tf.LayersModel, task: HeadTask): string | null {
+  if (task !== 'classify' && task !== 'multilabel') return null;
+  const output = trunk.outputLayers[0];
+  if (output === undefined || output.getClassName() !== 'Dense') return null;
+  return output.inboundNodes[0]?.inboundLayers[0]?.name ?? null;
 }
 
 /**

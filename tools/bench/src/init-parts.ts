@@ -12,7 +12,8 @@
  *
  * Each timing: wall seconds and process CPU seconds (user + sys, every thread), median of
  * `PARTS_REPEATS` runs (default 3) after one untimed warm-up, with the load average. The
- * machine is shared: compare CPU seconds. `PARTS=build` or `PARTS=draw` runs one part.
+ * machine is shared: compare CPU seconds. `PARTS=build` or `PARTS=draw` runs one part,
+ * `PARTS_DRAWS=fc7` one draw.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -23,6 +24,7 @@ import { loadNativeBlas, type NativeBlas } from '@ddinit/native-blas';
 
 const REPEATS = Number(process.env.PARTS_REPEATS ?? 3);
 const PARTS = process.env.PARTS ?? 'build,draw';
+const DRAWS = (process.env.PARTS_DRAWS ?? 'fc6,fc7').split(',');
 
 interface Timing {
   wall: number;
@@ -83,6 +85,7 @@ function drawPart(blas: NativeBlas): void {
     ['fc6', 9216, 4096],
     ['fc7', 4096, 4096],
   ] as const) {
+    if (!DRAWS.includes(name)) continue;
     const gaussian = fillGaussian(new Float32Array(m * n), Rng.fromSeed(7));
     const work = new Float32Array(m * n);
     for (const routine of ['qr', 'stewart'] as const) {

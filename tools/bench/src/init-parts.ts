@@ -10,20 +10,25 @@
  *    `orthonormalDraw` now calls), each with OpenBLAS on 1 and on 2 threads, with
  *    ‖QᵀQ − I‖_max checked on a 256-column slice.
  *
+ * 3. The per-channel moments of the within-layer pass (`momentsOf`, float64 JavaScript) on
+ *    conv1's pre-activation at 227 px (160 × 55 × 55 × 96 = 46.5 M values, seeded normal
+ *    values), and the copy of that many floats (what `dataSync` adds on the wasm backend).
+ *
  * Each timing: wall seconds and process CPU seconds (user + sys, every thread), median of
  * `PARTS_REPEATS` runs (default 3) after one untimed warm-up, with the load average. The
- * machine is shared: compare CPU seconds. `PARTS=build` or `PARTS=draw` runs one part,
+ * machine is shared: compare CPU seconds. `PARTS=build`, `draw` or `moments` runs one part,
  * `PARTS_DRAWS=fc7` one draw.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { fillGaussian, Rng } from '@ddinit/core';
 import { selectBackend } from '@ddinit/core/backend';
+import { momentsOf } from '@ddinit/init-within-layer';
 import { buildModel } from '@ddinit/models';
 import { loadNativeBlas, type NativeBlas } from '@ddinit/native-blas';
 
 const REPEATS = Number(process.env.PARTS_REPEATS ?? 3);
-const PARTS = process.env.PARTS ?? 'build,draw';
+const PARTS = process.env.PARTS ?? 'build,draw,moments';
 const DRAWS = (process.env.PARTS_DRAWS ?? 'fc6,fc7').split(',');
 
 interface Timing {
@@ -100,9 +105,20 @@ function drawPart(blas: NativeBlas): void {
   blas.setThreads(threads);
 }
 
+function momentsPart(): void {
+  row(['conv1 pre-activation, 160 × 55 × 55 × 96', 'wall s', 'CPU s', 'load']);
+  row(['---', '---', '---', '---']);
+  const values = fillGaussian(new Float32Array(160 * 55 * 55 * 96), Rng.fromSeed(3));
+  const moments = time(() => momentsOf(values, 96));
+  row(['momentsOf (float64 loop)', moments.wall.toFixed(3), moments.cpu.toFixed(3), load()]);
+  const copy = time(() => values.slice());
+  row(['copy of the values', copy.wall.toFixed(3), copy.cpu.toFixed(3), load()]);
+}
+
 async function main(): Promise<void> {
   await selectBackend('wasm');
   if (PARTS.includes('build')) buildPart();
+  if (PARTS.includes('moments')) momentsPart();
   if (PARTS.includes('draw')) {
     const native = loadNativeBlas();
     if (!native.ok) throw new Error(`the draws need the native addon: ${native.reason}`);

@@ -12,7 +12,7 @@
 enum {
   DDINIT_LAPACK_OK = 0,
   DDINIT_LAPACK_RANK_DEFICIENT = 1, /* orthonormalize: some |r_jj| ≤ DDINIT_QR_RANK_TOLERANCE·‖a_j‖, or not finite */
-  DDINIT_LAPACK_NOT_CONVERGED = 2,  /* eigen: LAPACK's info > 0 (an internal error of the MRRR solver) */
+  DDINIT_LAPACK_NOT_CONVERGED = 2,  /* eigen: LAPACK's info > 0 (an internal error of the MRRR solver); haar: sorgqr's info ≠ 0 */
   DDINIT_LAPACK_NO_MEMORY = -1,
 };
 

@@ -168,4 +168,23 @@ describe('initializeWithinLayers: options and reporting', () => {
       sample.dispose();
     }
   });
+
+  it('the result does not depend on the starting kernels: a model built with zeros ends bit-identical to one built He-normal', async () => {
+    const sample = smoothImages(12, [16, 16, 3], 6);
+    for (const [method, batchNorm] of [
+      ['kmeans', false],
+      ['orthogonal', true],
+    ] as const) {
+      const options = { seed: 2, blocksPerStage: 1, baseChannels: 8, batchNorm, inputShape: [16, 16, 3] as [number, number, number] };
+      const he = buildModel('resnet-small', options);
+      const zeros = buildModel('resnet-small', { ...options, initialWeights: 'zeros' });
+      const init = { ...FAST, method, seed: 5, residualRescale: true };
+      const [a, b] = [await initializeWithinLayers(he, sample, init), await initializeWithinLayers(zeros, sample, init)];
+      expect(b.layers.map((l) => [l.name, l.outStd])).toEqual(a.layers.map((l) => [l.name, l.outStd]));
+      he.weights.forEach((w, i) => expect(Array.from(zeros.weights[i].read().dataSync()), w.originalName).toEqual(Array.from(w.read().dataSync())));
+      he.dispose();
+      zeros.dispose();
+    }
+    sample.dispose();
+  });
 });

@@ -67,7 +67,12 @@ describe('eigenMethodFor', () => {
     try {
       setLinalgProvider(undefined);
       expect([eigenMethodFor(400, 32), eigenMethodFor(363, 96), eigenMethodFor(2400, 256)]).toEqual(['subspace', 'dense', 'subspace']);
-      const lapack: LinalgProvider = { name: 'stand-in', orthonormalizeColumns: () => false, symmetricEigenpairs: () => undefined };
+      const lapack: LinalgProvider = {
+        name: 'stand-in',
+        orthonormalizeColumns: () => false,
+        haarOrthonormal: () => false,
+        symmetricEigenpairs: () => undefined,
+      };
       setLinalgProvider(lapack);
       expect([eigenMethodFor(400, 32), eigenMethodFor(363, 96), eigenMethodFor(2400, 256)]).toEqual(['dense', 'dense', 'dense']);
     } finally {

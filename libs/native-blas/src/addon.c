@@ -314,6 +314,30 @@ static napi_value orthonormalize_columns(napi_env env, napi_callback_info info) 
   return int_result(env, status);
 }
 
+/* haarOrthonormal(heap, rows, cols, aOffset) → 0 (a ← Haar Q from the Gaussian a), or 2 when sorgqr failed. */
+static napi_value haar_orthonormal(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) {
+    napi_throw_type_error(env, NULL, "haarOrthonormal: expected 4 arguments");
+    return NULL;
+  }
+  heap_view heap;
+  static const char *const names[] = {"rows", "cols"};
+  int size[2];
+  float *a;
+  if (get_heap(env, argv[0], &heap) || get_sizes(env, argv + 1, names, 2, size)) return NULL;
+  if (size[0] < size[1]) {
+    napi_throw_range_error(env, NULL, "haarOrthonormal: expected rows >= cols (a tall matrix)");
+    return NULL;
+  }
+  if (conv_operand(env, argv[3], &heap, "a", (size_t)size[0] * size[1], &a)) return NULL;
+  const int status = ddinit_haar_orthonormal(size[0], size[1], a);
+  if (status == DDINIT_LAPACK_NO_MEMORY) return throw_oom(env, "haarOrthonormal");
+  return int_result(env, status);
+}
+
 /* symmetricEigen(heap64, size, count, aOffset, valuesOffset, vectorsOffset) → 0, or 2 when LAPACK failed. */
 static napi_value symmetric_eigen(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -384,6 +408,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
       {"orthonormalizeColumns", NULL, orthonormalize_columns, NULL, NULL, NULL, napi_default, NULL},
+      {"haarOrthonormal", NULL, haar_orthonormal, NULL, NULL, NULL, napi_default, NULL},
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},

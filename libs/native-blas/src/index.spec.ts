@@ -367,6 +367,73 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.orthonormalizeColumns(new Float64Array(12) as unknown as Float32Array, 4, 3, 0)).toThrow(/heap: expected a Float32Array/);
   });
 
+  /** n standard normal values, seeded (the LCG above for uniforms, Box–Muller). */
+  function gaussians(n: number, seed: number): Float32Array {
+    const u = values(2 * n, seed);
+    return Float32Array.from({ length: n }, (_, i) => {
+      const [a, b] = [(u[2 * i] + 1.000001) / 2, (u[2 * i + 1] + 1) / 2];
+      return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * b);
+    });
+  }
+
+  it('haarOrthonormal: orthonormal columns, the first one x₁/‖x₁‖, entries above the diagonal unread, in place at an offset', () => {
+    for (const [rows, cols] of [
+      [97, 31],
+      [40, 40],
+    ]) {
+      const heap = new Float32Array(rows * cols + 2).fill(5);
+      heap.set(gaussians(rows * cols, rows), 1);
+      const g = heap.slice(1, 1 + rows * cols);
+      expect(blas.haarOrthonormal(heap, rows, cols, 1)).toBe(LAPACK_STATUS.ok);
+      const q = heap.slice(1, 1 + rows * cols);
+      expect([heap[0], heap[rows * cols + 1]]).toEqual([5, 5]);
+      expect(qrCheck(q, q, rows, cols).orthonormality).toBeLessThan(3e-6);
+      const first = Array.from({ length: rows }, (_, i) => g[i * cols]);
+      const norm = Math.hypot(...first);
+      expect(
+        maxAbsDiff(
+          Array.from({ length: rows }, (_, i) => q[i * cols]),
+          first.map((v) => v / norm),
+        ),
+      ).toBeLessThan(1e-6);
+      const above = g.slice();
+      for (let i = 0; i < cols; i++) for (let j = i + 1; j < cols; j++) above[i * cols + j] = 1e3 * (i - j);
+      expect(blas.haarOrthonormal(above, rows, cols, 0)).toBe(LAPACK_STATUS.ok);
+      expect(Array.from(above)).toEqual(Array.from(q));
+    }
+  });
+
+  it('haarOrthonormal is Haar: every entry has mean 0, E[q²] = 1/m and E[q⁴] = 3/(m(m+2)), for all rows alike', () => {
+    // Moments of a column of a Haar matrix (uniform on the sphere S^{m−1}). Without the sign
+    // correction q₁₁ = −sign(x₁₁)·|x₁₁|/‖x₁‖ would have mean ≈ −0.3 here; a reflector product
+    // that is not Haar would tell its rows apart.
+    const [rows, cols, draws] = [7, 3, 4000];
+    const sum = new Float64Array(rows * cols);
+    const square = new Float64Array(rows * cols);
+    const fourth = new Float64Array(rows * cols);
+    for (let t = 0; t < draws; t++) {
+      const q = gaussians(rows * cols, 1000 + t);
+      expect(blas.haarOrthonormal(q, rows, cols, 0)).toBe(LAPACK_STATUS.ok);
+      q.forEach((v, k) => {
+        sum[k] += v;
+        square[k] += v * v;
+        fourth[k] += v ** 4;
+      });
+    }
+    const [m2, m4] = [1 / rows, 3 / (rows * (rows + 2))];
+    for (let k = 0; k < rows * cols; k++) {
+      expect(Math.abs(sum[k] / draws), `mean of entry ${k}`).toBeLessThan(5 * Math.sqrt(m2 / draws));
+      expect(Math.abs(square[k] / draws - m2), `E[q²] of entry ${k}`).toBeLessThan(5 * Math.sqrt((m4 - m2 * m2) / draws));
+      expect(Math.abs(fourth[k] / draws / m4 - 1), `E[q⁴] of entry ${k}`).toBeLessThan(0.15);
+    }
+  });
+
+  it('haarOrthonormal checks its operands like orthonormalizeColumns', () => {
+    const heap = new Float32Array(12);
+    expect(() => blas.haarOrthonormal(heap, 2, 3, 0)).toThrow(RangeError);
+    expect(() => blas.haarOrthonormal(heap, 4, 3, 1)).toThrow(/^a: floats \[1, 13\) lie outside the heap of 12 floats$/);
+  });
+
   it('symmetricEigen: known answer, descending, in place at offsets', () => {
     // [[2, 1], [1, 2]]: λ = 3 with (1, 1)/√2, λ = 1 with (1, −1)/√2.
     const heap = Float64Array.of(-1, 2, 1, 1, 2, 0, 0, 0, 0, 0, 0, -1);

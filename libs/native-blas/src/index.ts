@@ -79,6 +79,15 @@ export interface NativeBlas {
    */
   orthonormalizeColumns(heap: Float32Array, rows: number, cols: number, a: number): number;
   /**
+   * a (row-major rows×cols at float offset `a`, rows ≥ cols; on entry independent N(0, 1)
+   * values, of which only those on and below the diagonal are read) ← a matrix with
+   * orthonormal columns distributed uniformly (Haar) on the Stiefel manifold: Stewart's
+   * Householder method, the same distribution as the Q of {@link orthonormalizeColumns} on
+   * a Gaussian matrix at half the flops (sorgqr only; lapack.h). Returns
+   * {@link LAPACK_STATUS}.ok, or `.notConverged` when sorgqr failed (a unchanged).
+   */
+  haarOrthonormal(heap: Float32Array, rows: number, cols: number, a: number): number;
+  /**
    * The top `count` eigenpairs of the symmetric size×size float64 matrix at double offset `a`
    * (destroyed) by dsyevr: eigenvalues descending into `values` (count doubles), unit
    * eigenvectors as the columns of the row-major size×count `vectors` (signs as LAPACK

@@ -14,6 +14,7 @@ extern void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float 
                     int *info);
 extern void sorgqr_(const int *m, const int *n, const int *k, float *a, const int *lda, const float *tau, float *work,
                     const int *lwork, int *info);
+extern void slarfg_(const int *n, float *alpha, float *x, const int *incx, float *tau);
 extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *lda,
                     const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m,
                     double *w, double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
@@ -95,6 +96,48 @@ int ddinit_orthonormalize_columns(int m, int n, float *a) {
 done:
   free(work);
   free(norm);
+  free(sign);
+  free(tau);
+  free(c);
+  return status;
+}
+
+/* sorgqr's optimal workspace for the column-major m×n c, from an lwork = −1 query. */
+static int orgqr_workspace(int m, int n, float *c, float *tau) {
+  const int query = -1;
+  float size = 0;
+  int info = 0;
+  sorgqr_(&m, &n, &n, c, &m, tau, &size, &query, &info);
+  return size > 1 ? (int)size : 1;
+}
+
+int ddinit_haar_orthonormal(int m, int n, float *a) {
+  if (n == 0) return DDINIT_LAPACK_OK;
+  float *c = malloc(sizeof(float) * (size_t)m * n);
+  float *tau = malloc(sizeof(float) * (size_t)n);
+  float *sign = malloc(sizeof(float) * (size_t)n);
+  float *work = NULL;
+  int status = DDINIT_LAPACK_NO_MEMORY, info = 0;
+  if (c == NULL || tau == NULL || sign == NULL) goto done;
+  to_column_major(m, n, a, c);
+  /* Column j: the reflector taking x_j = c[j..m−1, j] to β_j e_1 (slarfg: β_j = −sign(x_j1)·‖x_j‖, v_j below
+   * the diagonal, tau_j). sign_j = sign(β_j) turns column j of H_1⋯H_n into +x_j/‖x_j‖ in its own coordinates:
+   * the sign correction that makes a Householder Q Haar (the same as diag(R) > 0 for sgeqrf). */
+  for (int j = 0; j < n; j++) {
+    const int len = m - j, one = 1;
+    float *x = c + (size_t)j * m + j;
+    slarfg_(&len, x, x + 1, &one, tau + j);
+    sign[j] = *x < 0 ? -1.0f : 1.0f;
+  }
+  const int lwork = orgqr_workspace(m, n, c, tau);
+  if ((work = malloc(sizeof(float) * (size_t)lwork)) == NULL) goto done;
+  sorgqr_(&m, &n, &n, c, &m, tau, work, &lwork, &info);
+  status = DDINIT_LAPACK_NOT_CONVERGED;
+  if (info != 0) goto done;
+  to_row_major_signed(m, n, c, sign, a);
+  status = DDINIT_LAPACK_OK;
+done:
+  free(work);
   free(sign);
   free(tau);
   free(c);

@@ -12,7 +12,7 @@
 enum {
   DDINIT_LAPACK_OK = 0,
   DDINIT_LAPACK_RANK_DEFICIENT = 1, /* orthonormalize: some |r_jj| ≤ DDINIT_QR_RANK_TOLERANCE·‖a_j‖, or not finite */
-  DDINIT_LAPACK_NOT_CONVERGED = 2,  /* eigen: LAPACK's info > 0 (an internal error of the MRRR solver) */
+  DDINIT_LAPACK_NOT_CONVERGED = 2,  /* eigen: LAPACK's info > 0 (an internal error of the MRRR solver); haar: sorgqr's info ≠ 0 */
   DDINIT_LAPACK_NO_MEMORY = -1,
 };
 
@@ -32,6 +32,21 @@ enum {
  * Returns DDINIT_LAPACK_OK, _RANK_DEFICIENT (a left as it was) or _NO_MEMORY.
  */
 int ddinit_orthonormalize_columns(int m, int n, float *a);
+
+/*
+ * a (row-major m×n, m ≥ n ≥ 0; on entry independent N(0, 1) values, of which only a[i·n + j]
+ * with i ≥ j are read) ← Q, m×n with orthonormal columns, distributed uniformly on the
+ * Stiefel manifold (Haar): Stewart's method (SIAM J. Numer. Anal. 17(3), 1980). Column j
+ * below the diagonal, x_j ~ N(0, I_{m−j}), gives the Householder reflector H_j with
+ * H_j x_j = β_j e_1 (slarfg); Q = H_1⋯H_n·[I_n; 0]·diag(sign β_j), expanded by sorgqr.
+ * That is exactly the distribution of the Q of sgeqrf + sorgqr with diag(R) > 0 on an
+ * m×n Gaussian matrix — sgeqrf's reflectors on a Gaussian matrix are such reflectors of
+ * independent Gaussian vectors, since each H_j leaves the trailing columns Gaussian and
+ * independent of it — at half the flops: no sgeqrf, only sorgqr's 2mn² − ⅔n³.
+ * Orthonormal for every input (a zero x_j gives H_j = I). Returns DDINIT_LAPACK_OK,
+ * _NOT_CONVERGED (sorgqr's info ≠ 0, a unchanged) or _NO_MEMORY.
+ */
+int ddinit_haar_orthonormal(int m, int n, float *a);
 
 /*
  * The top `count` eigenpairs (0 ≤ count ≤ n) of the symmetric n×n matrix a (float64,

@@ -30,6 +30,18 @@ describe('resolveModel', () => {
     model.dispose();
   });
 
+  it('builds a registry model with the initialWeights it is given (zeros: every kernel 0), unless the user’s modelOptions say otherwise', async () => {
+    const kernels = (m: tf.LayersModel): number[][] => m.weights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => Array.from(w.read().dataSync()));
+    const common = { model: 'caffenet-small', seed: 2, inputShape: [28, 28, 1] as [number, number, number], classes: 10 };
+    const zeros = await resolveModel({ ...common, modelOptions: {}, initialWeights: 'zeros' });
+    expect(kernels(zeros).every((k) => k.every((v) => v === 0))).toBe(true);
+    const he = await resolveModel({ ...common, modelOptions: {} });
+    const user = await resolveModel({ ...common, modelOptions: { initialWeights: 'heNormal' }, initialWeights: 'zeros' });
+    expect(kernels(he).every((k) => k.some((v) => v !== 0))).toBe(true);
+    expect(kernels(user)).toEqual(kernels(he));
+    for (const m of [zeros, he, user]) m.dispose();
+  });
+
   it('loads a model.json, custom layers included, and checks its input against the data', async () => {
     const built = await resolveModel({ model: 'caffenet-small', modelOptions: {}, seed: 4, inputShape: [28, 28, 1], classes: 10 });
     const files = await modelToFiles(built);

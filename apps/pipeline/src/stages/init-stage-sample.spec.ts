@@ -6,8 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSyntheticDataset } from '@ddinit/data/testing';
+import { buildModel } from '@ddinit/models';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerInitCommand } from '../commands/init-command';
+import { readModel } from '../model/load-model';
 import { main } from '../main';
 import { InitReportSchema, type InitReport } from '../report/report-schema';
 import { STD_RATIO_LIMIT } from './held-out-check';
@@ -95,6 +97,24 @@ describe('the init sample of ddinit init', () => {
       expect(Math.abs(Math.log((l.heldOutStd ?? Number.NaN) / (l.outStd ?? Number.NaN))), l.name).toBeLessThan(Math.log(STD_RATIO_LIMIT));
     }
     expect(warnings(run.logs).filter((m) => m.startsWith('held-out'))).toEqual([]);
+  });
+
+  it('a layer kept by a skip rule keeps the registry model’s seeded He-normal kernel (zeros are built only when every kernel is drawn anew)', async () => {
+    const out = join(dir, 'skip');
+    const config = smallVggConfig({ withinOptions: { layers: [{ match: 'conv1_1', skip: true }] }, init: 'ddinit-kmeans', seed: 3 });
+    const run = await ddinit(['init', '--config', config, '--sample', '40', '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const published = await readModel(join(out, 'model.json'));
+    const shape = published.inputs[0].shape.slice(1) as [number, number, number];
+    const classes = published.outputs[0].shape[1] as number;
+    const built = buildModel('vgg-plain-11', { baseChannels: 4, headUnits: 32, seed: 3, inputShape: shape, numClasses: classes });
+    const kernel = (m: typeof built, layer: string): number[] => Array.from(m.getLayer(layer).getWeights()[0].dataSync());
+    expect(kernel(published, 'conv1_1')).toEqual(kernel(built, 'conv1_1'));
+    expect(kernel(published, 'conv1_2').some((v) => v !== 0)).toBe(true);
+    expect(kernel(published, 'conv1_2')).not.toEqual(kernel(built, 'conv1_2'));
+    published.dispose();
+    built.dispose();
   });
 
   it('warns, and flags the layers in report.json, when an explicit sample is too small for the model', async () => {

@@ -102,6 +102,12 @@ interface PreparedSample {
  * @throws ConfigError naming `sample` or `calibrationBatch`; DataError for the data.
  */
 async function prepareSample(config: PipelineConfig, context: StageContext, data: InitData, observers: Required<Observers>): Promise<PreparedSample> {
+  const plan = initializationPlan(config.init);
+  // Only ddinit's sources need patch rows; the others take the sample for the input normalization (and LSUV's batch).
+  const withinOptions = plan.kind === 'ddinit' ? { ...config.withinOptions, method: plan.within } : { method: 'orthogonal' as const };
+  const within = parseWithinLayerOptions({ ...withinOptions, seed: config.seed });
+  // Every kernel is drawn anew unless a layer is kept: then the model's own draw would be wasted.
+  const keepsALayer = within.initializeFrom !== null || within.layers.some((rule) => rule.skip === true);
   const model = await resolveModel({
     model: config.model,
     modelOptions: config.modelOptions,
@@ -109,12 +115,10 @@ async function prepareSample(config: PipelineConfig, context: StageContext, data
     inputShape: data.inputShape,
     classes: data.classes,
     store: context.store ?? {},
+    initialWeights: keepsALayer ? 'heNormal' : 'zeros',
   });
   try {
-    const plan = initializationPlan(config.init);
-    // Only ddinit's sources need patch rows; the others take the sample for the input normalization (and LSUV's batch).
-    const withinOptions = plan.kind === 'ddinit' ? { ...config.withinOptions, method: plan.within } : { method: 'orthogonal' as const };
-    const plans = resolveLayerPlans(parameterLayers(model), parseWithinLayerOptions({ ...withinOptions, seed: config.seed }));
+    const plans = resolveLayerPlans(parameterLayers(model), within);
     const choice = chooseSampleSize(config.sample, plans, data.examples);
     if (choice.capped) observers.logger.warn(`the split holds fewer images than the layers want: ${choice.rule}`, { images: choice.size + choice.growth });
     if (usesCalibrationBatch(plan) && config.calibrationBatch > choice.size) {

@@ -1,6 +1,7 @@
 /**
  * The LAPACK routines of the OpenBLAS addon as @ddinit/core's LinalgProvider:
- * QR (sgeqrf + sorgqr) for `orthonormalizeColumns` and the MRRR symmetric
+ * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, Stewart's Householder draw (slarfg +
+ * sorgqr) for `orthonormalDraw`, and the MRRR symmetric
  * eigensolver (dsyevr, float64 like the JavaScript reference) for `denseEigenpairs`.
  * `selectBackend` registers it while the addon is active (see select-backend.ts).
  *
@@ -20,6 +21,9 @@ export function createLapackProvider(blas: NativeBlas): LinalgProvider {
     name: LAPACK_PROVIDER_NAME,
     orthonormalizeColumns(data, rows, cols) {
       return blas.orthonormalizeColumns(data, rows, cols, 0) === LAPACK_STATUS.ok;
+    },
+    haarOrthonormal(data, rows, cols) {
+      return blas.haarOrthonormal(data, rows, cols, 0) === LAPACK_STATUS.ok;
     },
     symmetricEigenpairs(data, size, count) {
       // One buffer: the matrix at 0, the values after it, then the vectors.

@@ -237,9 +237,13 @@ export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'):
 
 /**
  * A random `rows`×`cols` matrix with orthonormal rows when rows < cols and orthonormal
- * columns otherwise (Saxe et al. 2014): G ~ N(0, 1) of the taller orientation
- * [max, min] ({@link fillGaussian}, seeded by `Rng.fromSeed(seed)`),
- * Q = {@link orthonormalizeColumns}(G), and Qᵀ when rows < cols. The matrix reaches the
+ * columns otherwise (Saxe et al. 2014), distributed uniformly (Haar) over such matrices:
+ * G ~ N(0, 1) of the taller orientation [max, min] ({@link fillGaussian}, seeded by
+ * `Rng.fromSeed(seed)`), Q with orthonormal columns from G, and Qᵀ when rows < cols.
+ * With a provider, Q is Stewart's product of Householder reflectors of G's columns below
+ * the diagonal (`LinalgProvider.haarOrthonormal`: only the expansion of the reflectors,
+ * half the flops of a QR); without one, Q = {@link choleskyQrOrthonormalize}(G) — both
+ * Haar, the same distribution, not the same matrix for a seed. The matrix reaches the
  * provider as the array it was drawn into and Qᵀ is taken in JavaScript: tfjs round trips
  * and the wasm backend's transpose of a 4096 × 9216 matrix took seconds (docs/RESULTS.md,
  * issue 16). The one orthonormal draw of the within-layer `orthogonal` method and LSUV's
@@ -254,7 +258,7 @@ export function orthonormalDraw(rows: number, cols: number, seed: number, where 
   const data = fillGaussian(new Float32Array(tall * short), Rng.fromSeed(seed));
   const shaped = (q: Float32Array): tf.Tensor2D => tf.tensor2d(rows >= cols ? q : transposeMatrices(q, new Float32Array(q.length), tall, short), [rows, cols]);
   const provider = linalgProvider();
-  if (provider !== undefined && provider.orthonormalizeColumns(data, tall, short)) return shaped(data);
+  if (provider !== undefined && provider.haarOrthonormal(data, tall, short)) return shaped(data);
   const g = tf.tensor2d(data, [tall, short]);
   try {
     const q = choleskyQrOrthonormalize(g, where);

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NumericalError } from '../errors';
 import { expectNoLeakedTensors, useBackend } from '../testing';
-import { choleskyQrOrthonormalize, orthonormalizeColumns } from './cholesky-qr';
+import { choleskyQrOrthonormalize, orthonormalDraw, orthonormalizeColumns } from './cholesky-qr';
 import { linalgProvider, setLinalgProvider, type LinalgProvider } from './linalg-provider';
 import { denseEigenpairs, javascriptEigenpairs } from './symmetric-eigen';
 import { chooseEigenMethod } from './top-eigenpairs';
 
 /** A provider that records its calls and answers from the JavaScript reference (or fails when told to). */
-function recordingProvider(options: { qrFails?: boolean; eigenFails?: boolean } = {}) {
+function recordingProvider(options: { qrFails?: boolean; haarFails?: boolean; eigenFails?: boolean } = {}) {
   const calls: string[] = [];
   const provider: LinalgProvider = {
     name: 'recording',
@@ -17,6 +17,12 @@ function recordingProvider(options: { qrFails?: boolean; eigenFails?: boolean } 
       if (options.qrFails) return false;
       const q = tf.tidy(() => choleskyQrOrthonormalize(tf.tensor2d(data, [rows, cols])).dataSync());
       data.set(q);
+      return true;
+    },
+    haarOrthonormal(data, rows, cols) {
+      calls.push(`haar ${rows}×${cols}`);
+      if (options.haarFails) return false;
+      data.set(tf.tidy(() => choleskyQrOrthonormalize(tf.tensor2d(data, [rows, cols])).dataSync()).map((v) => -v));
       return true;
     },
     symmetricEigenpairs(data, size, count) {
@@ -63,6 +69,23 @@ describe('the linear-algebra provider seam', () => {
     expect(() => orthonormalizeColumns(dependent, 'layer fc7')).toThrow(/^layer fc7: columns are numerically linearly dependent/);
     expect(calls).toEqual(['qr 30×4', 'qr 30×2']);
     tf.dispose([y, q, reference, dependent]);
+  });
+
+  it('orthonormalDraw takes the provider’s draw of the taller orientation, and CholeskyQR of the same Gaussian matrix when it fails', async () => {
+    const reference = orthonormalDraw(5, 12, 3).dataSync().slice(); // no provider yet: the JavaScript path
+    const { provider, calls } = recordingProvider();
+    setLinalgProvider(provider);
+    await expectNoLeakedTensors(() => {
+      const drawn = orthonormalDraw(5, 12, 3);
+      expect(drawn.shape).toEqual([5, 12]);
+      expect(Array.from(drawn.dataSync())).toEqual(Array.from(reference, (v) => -v)); // the stand-in negates
+      drawn.dispose();
+    });
+    setLinalgProvider(recordingProvider({ haarFails: true }).provider);
+    const fallback = orthonormalDraw(5, 12, 3);
+    expect(Array.from(fallback.dataSync())).toEqual(Array.from(reference));
+    expect(calls).toEqual(['haar 12×5']);
+    fallback.dispose();
   });
 
   it('denseEigenpairs takes the provider’s pairs with the reference sign rule, and checks the input first', () => {

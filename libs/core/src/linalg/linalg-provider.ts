@@ -23,6 +23,13 @@ export interface LinalgProvider {
    */
   orthonormalizeColumns(data: Float32Array, rows: number, cols: number): boolean;
   /**
+   * data (rows×cols, rows ≥ cols, independent N(0, 1) values on entry; only those on and
+   * below the diagonal are read) ← a matrix with orthonormal columns, Haar-distributed (the
+   * distribution of `orthonormalizeColumns` of a Gaussian matrix). Returns false, leaving
+   * `data` unchanged, when the routine failed.
+   */
+  haarOrthonormal(data: Float32Array, rows: number, cols: number): boolean;
+  /**
    * The top `count` eigenpairs of the symmetric size×size matrix `data` (both triangles;
    * may be overwritten): values descending, vectors size×count with unit columns, any
    * signs. Undefined when the solver failed.

@@ -19,7 +19,7 @@ import { ConfigError } from '@ddinit/core';
 import { convOutputLength, type PaddingMode } from '../layers/conv-geometry';
 import { CAFFENET_LRN, LocalResponseNormalization } from '../layers/local-response-normalization';
 import { seededConv, seededDense, seededDropout } from './layer-factory';
-import { imageShapeSchema, numClassesSchema, seedSchema } from './option-schemas';
+import { imageShapeSchema, initialWeightsSchema, numClassesSchema, seedSchema } from './option-schemas';
 
 interface ConvLayout {
   filters: number;
@@ -67,6 +67,7 @@ export const caffenetOptionsSchema = z
     inputShape: imageShapeSchema.default([227, 227, 3]),
     numClasses: numClassesSchema.default(1000),
     seed: seedSchema.default(0),
+    initialWeights: initialWeightsSchema,
     /** Dropout rate of drop6 and drop7 (Caffe 0.5). */
     dropout: dropoutSchema.default(0.5),
   })
@@ -78,6 +79,7 @@ export const caffenetSmallOptionsSchema = z
     inputShape: z.tuple([z.int().min(24).max(64), z.int().min(24).max(64), z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
     numClasses: numClassesSchema.default(10),
     seed: seedSchema.default(0),
+    initialWeights: initialWeightsSchema,
     dropout: dropoutSchema.default(0.5),
   })
   .strict();
@@ -120,9 +122,9 @@ function spatialSizes(layout: CaffenetLayout, height: number, width: number): Re
 export function buildCaffenetLayout(layout: CaffenetLayout, options: CaffenetOptions, name: string): tf.LayersModel {
   const [height, width, channels] = options.inputShape;
   spatialSizes(layout, height, width);
-  const { seed } = options;
+  const { seed, initialWeights } = options;
   const c = layout.conv;
-  const conv = (i: number): tf.layers.Layer => seededConv(seed, `conv${i + 1}`, { ...c[i], activation: 'relu' });
+  const conv = (i: number): tf.layers.Layer => seededConv(seed, `conv${i + 1}`, { ...c[i], activation: 'relu' }, initialWeights);
   const pool = (n: number): tf.layers.Layer => tf.layers.maxPooling2d({ name: `pool${n}`, ...POOL });
   const norm = (n: number): tf.layers.Layer => new LocalResponseNormalization({ name: `norm${n}`, ...CAFFENET_LRN });
   const sequence: tf.layers.Layer[] = [
@@ -137,11 +139,11 @@ export function buildCaffenetLayout(layout: CaffenetLayout, options: CaffenetOpt
     conv(4),
     pool(5),
     tf.layers.flatten({ name: 'flatten' }),
-    seededDense(seed, 'fc6', layout.fc[0], 'relu'),
+    seededDense(seed, 'fc6', layout.fc[0], 'relu', initialWeights),
     seededDropout(seed, 'drop6', options.dropout),
-    seededDense(seed, 'fc7', layout.fc[1], 'relu'),
+    seededDense(seed, 'fc7', layout.fc[1], 'relu', initialWeights),
     seededDropout(seed, 'drop7', options.dropout),
-    seededDense(seed, 'fc8', options.numClasses, 'linear'),
+    seededDense(seed, 'fc8', options.numClasses, 'linear', initialWeights),
   ];
   const input = tf.input({ shape: [height, width, channels], name: 'data' });
   let x: tf.SymbolicTensor = input;

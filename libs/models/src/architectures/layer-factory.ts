@@ -2,12 +2,20 @@
  * Layer constructors for the reference architectures: every random initializer
  * and dropout mask gets the seed {@link layerSeed} derives from the run seed and
  * the layer's name. Kernels start He-normal (He et al. 2015, σ = sqrt(2 / fan_in),
- * truncated), biases at zero; the data-dependent initializers replace both.
+ * truncated) or, with `initialWeights: 'zeros'`, at zero; biases at zero; the
+ * data-dependent initializers replace both.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GroupedConv2D } from '../layers/grouped-conv2d';
 import type { PaddingMode } from '../layers/conv-geometry';
+import type { Initializer } from '../layers/registered-objects';
 import { layerSeed } from './layer-seed';
+import type { InitialWeights } from './option-schemas';
+
+/** The kernel initializer of layer `name`: seeded He-normal, or zeros (nothing drawn). */
+function kernelInitializer(seed: number, name: string, initialWeights: InitialWeights): Initializer {
+  return initialWeights === 'zeros' ? tf.initializers.zeros() : tf.initializers.heNormal({ seed: layerSeed(seed, name) });
+}
 
 export interface ConvSpec {
   filters: number;
@@ -22,7 +30,7 @@ export interface ConvSpec {
 }
 
 /** A seeded convolution: tfjs Conv2D, or GroupedConv2D when `groups > 1`. */
-export function seededConv(seed: number, name: string, spec: ConvSpec): tf.layers.Layer {
+export function seededConv(seed: number, name: string, spec: ConvSpec, initialWeights: InitialWeights = 'heNormal'): tf.layers.Layer {
   const common = {
     name,
     filters: spec.filters,
@@ -31,7 +39,7 @@ export function seededConv(seed: number, name: string, spec: ConvSpec): tf.layer
     padding: spec.padding ?? 'same',
     activation: spec.activation ?? 'relu',
     useBias: spec.useBias ?? true,
-    kernelInitializer: tf.initializers.heNormal({ seed: layerSeed(seed, name) }),
+    kernelInitializer: kernelInitializer(seed, name, initialWeights),
     biasInitializer: tf.initializers.zeros(),
   };
   const groups = spec.groups ?? 1;
@@ -39,12 +47,18 @@ export function seededConv(seed: number, name: string, spec: ConvSpec): tf.layer
 }
 
 /** A seeded dense layer. */
-export function seededDense(seed: number, name: string, units: number, activation: 'relu' | 'linear'): tf.layers.Layer {
+export function seededDense(
+  seed: number,
+  name: string,
+  units: number,
+  activation: 'relu' | 'linear',
+  initialWeights: InitialWeights = 'heNormal',
+): tf.layers.Layer {
   return tf.layers.dense({
     name,
     units,
     activation,
-    kernelInitializer: tf.initializers.heNormal({ seed: layerSeed(seed, name) }),
+    kernelInitializer: kernelInitializer(seed, name, initialWeights),
     biasInitializer: tf.initializers.zeros(),
   });
 }

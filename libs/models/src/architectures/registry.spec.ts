@@ -160,6 +160,43 @@ describe('seeds', () => {
   });
 });
 
+describe('initialWeights', () => {
+  const names = ['caffenet-small', 'vgg-plain-11', 'resnet-small', 'resnet-small/no-bn'];
+  const build = (entry: string, options: Record<string, unknown>): tf.LayersModel =>
+    entry === 'resnet-small/no-bn' ? buildModel('resnet-small', { batchNorm: false, ...options }) : buildModel(entry, options);
+
+  it.each(names)('%s: zeros builds the same architecture, weight names and shapes, with every kernel 0 and the rest as He-normal builds it', (entry) => {
+    const before = tf.memory().numTensors;
+    const he = build(entry, { seed: 4 });
+    const zeros = build(entry, { seed: 4, initialWeights: 'zeros' });
+    const layers = (m: tf.LayersModel): string[] => m.layers.map((l) => `${l.name} ${l.getClassName()} ${JSON.stringify(l.outputShape)}`);
+    expect(layers(zeros)).toEqual(layers(he));
+    const kernels = new Set(parameterLayers(he).flatMap((p) => (p.kind === 'batchnorm' ? [] : [`${p.name}/kernel`])));
+    expect(kernels.size).toBeGreaterThan(2);
+    expect(zeros.weights.map((w) => [w.originalName, w.shape])).toEqual(he.weights.map((w) => [w.originalName, w.shape]));
+    he.weights.forEach((w, i) => {
+      const [a, b] = [w.read().dataSync(), zeros.weights[i].read().dataSync()];
+      if (kernels.has(w.originalName)) {
+        expect(b.every((v) => v === 0)).toBe(true);
+        expect(a.some((v) => v !== 0)).toBe(true);
+      } else {
+        expect(Array.from(b)).toEqual(Array.from(a)); // biases 0, batch norm γ = 1, β = 0, moving statistics 0 and 1
+      }
+    });
+    he.dispose();
+    zeros.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('heNormal, the default, draws the same weights as leaving the option out', () => {
+    const a = buildModel('caffenet-small', { seed: 1 });
+    const b = buildModel('caffenet-small', { seed: 1, initialWeights: 'heNormal' });
+    a.weights.forEach((w, i) => expect(Array.from(b.weights[i].read().dataSync())).toEqual(Array.from(w.read().dataSync())));
+    a.dispose();
+    b.dispose();
+  });
+});
+
 describe('options and names', () => {
   it('rejects an unknown model, listing the valid names', () => {
     expect(() => buildModel('alexnet')).toThrow(ConfigError);
@@ -185,16 +222,25 @@ describe('options and names', () => {
     expect(() => buildModel('caffenet-small', { inputShape: [28, 28, 2] })).toThrow(/inputShape/);
     expect(() => buildModel('resnet-small', { numClasses: 0 })).toThrow(/numClasses/);
     expect(() => buildModel('vgg-plain-11', { seed: 1.5 })).toThrow(/seed/);
-    expect(parseModelOptions('vgg-plain-30')).toEqual({ inputShape: [32, 32, 3], numClasses: 10, seed: 0, baseChannels: 16, headUnits: 128 });
+    expect(parseModelOptions('vgg-plain-30')).toEqual({
+      inputShape: [32, 32, 3],
+      numClasses: 10,
+      seed: 0,
+      initialWeights: 'heNormal',
+      baseChannels: 16,
+      headUnits: 128,
+    });
     expect(parseModelOptions('resnet-small', { batchNorm: false })).toEqual({
       inputShape: [32, 32, 3],
       numClasses: 10,
       seed: 0,
+      initialWeights: 'heNormal',
       batchNorm: false,
       blocksPerStage: 2,
       baseChannels: 16,
     });
-    expect(parseModelOptions('caffenet')).toEqual({ inputShape: [227, 227, 3], numClasses: 1000, seed: 0, dropout: 0.5 });
+    expect(parseModelOptions('caffenet')).toEqual({ inputShape: [227, 227, 3], numClasses: 1000, seed: 0, initialWeights: 'heNormal', dropout: 0.5 });
+    expect(() => buildModel('caffenet-small', { initialWeights: 'glorot' })).toThrow(/model caffenet-small: invalid options[\s\S]*initialWeights/);
   });
 
   it('rejects an input too small for CaffeNet, naming the layer', () => {

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { seededConv, seededDense } from './layer-factory';
-import { imageShapeSchema, numClassesSchema, seedSchema } from './option-schemas';
+import { imageShapeSchema, initialWeightsSchema, numClassesSchema, seedSchema } from './option-schemas';
 
 /** Options of `resnet-small`. */
 export const resnetSmallOptionsSchema = z
@@ -23,6 +23,7 @@ export const resnetSmallOptionsSchema = z
     inputShape: imageShapeSchema.default([32, 32, 3]),
     numClasses: numClassesSchema.default(10),
     seed: seedSchema.default(0),
+    initialWeights: initialWeightsSchema,
     batchNorm: z.boolean().default(true),
     /** Basic blocks per stage (2 → 14 weighted layers incl. projections and fc). */
     blocksPerStage: z.int().positive().default(2),
@@ -34,7 +35,7 @@ export type ResnetSmallOptions = z.output<typeof resnetSmallOptionsSchema>;
 
 /** Builds `resnet-small` (see the module doc). */
 export function buildResnetSmall(options: ResnetSmallOptions): tf.LayersModel {
-  const { seed, batchNorm } = options;
+  const { seed, batchNorm, initialWeights } = options;
   const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor => layer.apply(x) as tf.SymbolicTensor;
   const relu = (name: string, x: tf.SymbolicTensor): tf.SymbolicTensor => apply(tf.layers.reLU({ name }), x);
   const bn = (name: string, x: tf.SymbolicTensor): tf.SymbolicTensor => apply(tf.layers.batchNormalization({ name, axis: -1 }), x);
@@ -50,14 +51,19 @@ export function buildResnetSmall(options: ResnetSmallOptions): tf.LayersModel {
     bnName: string,
     reluName: string,
   ): tf.SymbolicTensor => {
-    const conv = seededConv(seed, name, {
-      filters,
-      kernelSize,
-      strides,
-      padding: 'same',
-      activation: withRelu && !batchNorm ? 'relu' : 'linear',
-      useBias: !batchNorm,
-    });
+    const conv = seededConv(
+      seed,
+      name,
+      {
+        filters,
+        kernelSize,
+        strides,
+        padding: 'same',
+        activation: withRelu && !batchNorm ? 'relu' : 'linear',
+        useBias: !batchNorm,
+      },
+      initialWeights,
+    );
     let y = apply(conv, x);
     if (batchNorm) {
       y = bn(bnName, y);
@@ -83,6 +89,6 @@ export function buildResnetSmall(options: ResnetSmallOptions): tf.LayersModel {
     }
   }
   x = apply(tf.layers.globalAveragePooling2d({ name: 'pool' }), x);
-  x = apply(seededDense(seed, 'fc', options.numClasses, 'linear'), x);
+  x = apply(seededDense(seed, 'fc', options.numClasses, 'linear', initialWeights), x);
   return tf.model({ inputs: input, outputs: x, name: 'resnet-small' });
 }

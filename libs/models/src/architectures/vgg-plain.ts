@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '@ddinit/core';
 import { seededConv, seededDense } from './layer-factory';
-import { imageShapeSchema, numClassesSchema, seedSchema } from './option-schemas';
+import { imageShapeSchema, initialWeightsSchema, numClassesSchema, seedSchema } from './option-schemas';
 
 /** The smallest supported depth. */
 export const VGG_PLAIN_MIN_DEPTH = 11;
@@ -34,6 +34,7 @@ export const vggPlainOptionsSchema = z
     inputShape: imageShapeSchema.default([32, 32, 3]),
     numClasses: numClassesSchema.default(10),
     seed: seedSchema.default(0),
+    initialWeights: initialWeightsSchema,
     /** Channels of the first stage (then ×2, ×4, ×8, ×8). */
     baseChannels: z.int().positive().default(16),
     headUnits: z.int().positive().default(128),
@@ -64,14 +65,14 @@ export function vggStageDepths(depth: number): number[] {
 /** Builds `vgg-plain-<depth>` (see the module doc). */
 export function buildVggPlain(depth: number, options: VggPlainOptions): tf.LayersModel {
   const stageDepths = vggStageDepths(depth);
-  const { seed } = options;
+  const { seed, initialWeights } = options;
   const [height, width, channels] = options.inputShape;
   const input = tf.input({ shape: [height, width, channels], name: 'data' });
   let x: tf.SymbolicTensor = input;
   let size = [height, width];
   stageDepths.forEach((count, s) => {
     for (let i = 1; i <= count; i++) {
-      const conv = seededConv(seed, `conv${s + 1}_${i}`, { filters: options.baseChannels * STAGE_WIDTHS[s], kernelSize: 3, padding: 'same' });
+      const conv = seededConv(seed, `conv${s + 1}_${i}`, { filters: options.baseChannels * STAGE_WIDTHS[s], kernelSize: 3, padding: 'same' }, initialWeights);
       x = conv.apply(x) as tf.SymbolicTensor;
     }
     if (size[0] >= 2 && size[1] >= 2) {
@@ -80,7 +81,7 @@ export function buildVggPlain(depth: number, options: VggPlainOptions): tf.Layer
     }
   });
   x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
-  x = seededDense(seed, 'fc1', options.headUnits, 'relu').apply(x) as tf.SymbolicTensor;
-  x = seededDense(seed, 'fc2', options.numClasses, 'linear').apply(x) as tf.SymbolicTensor;
+  x = seededDense(seed, 'fc1', options.headUnits, 'relu', initialWeights).apply(x) as tf.SymbolicTensor;
+  x = seededDense(seed, 'fc2', options.numClasses, 'linear', initialWeights).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: x, name: `vgg-plain-${depth}` });
 }

@@ -18,8 +18,7 @@ import { PARAMETER_LAYER_KINDS } from '@ddinit/models/layer-kinds';
 
 /**
  * The within-layer methods (weight sources) of docs/method.md#weight-sources: the one list
- * behind the library's `method`, the pipeline's `within` key and `--within` flag, and the
- * default Kubernetes sweep.
+ * behind the library's `method` and the pipeline's `ddinit-<method>` initialization names.
  */
 export const WITHIN_METHODS = ['gaussian', 'orthogonal', 'pca', 'zca', 'kmeans', 'patches'] as const;
 export type WithinMethod = (typeof WITHIN_METHODS)[number];

@@ -23,10 +23,11 @@ import { ConfigError, DataError, Rng, ShapeError } from '@ddinit/core';
 import type { ObjectiveOutput } from '@ddinit/train';
 import type { AveragePrecisionMethod } from '../metrics/average-precision';
 import { boxMeanAveragePrecision, type LabelledBox, type ScoredBox } from '../metrics/box-average-precision';
-import { qualifiedNames, tapOutput } from '../probe/feature-taps';
+import { tapOutput } from '../probe/feature-taps';
 import { decodeDetections, detectionChannels, type DecodeOptions } from './detection-decode';
 import { assignDetectionTargets, type DetectionGrid, type DetectionTargets } from './detection-targets';
 import type { DownstreamHead, HeadBatch, HeadBox, HeadEvaluator, HeadMetrics, HeadOptions } from './downstream-head';
+import { spatialLayerNames } from './head-feature';
 
 export interface DetectionLossWeights {
   objectness: number;
@@ -65,11 +66,10 @@ export const DETECTION_LAYER_PREFIX = 'detect_';
  * @throws ConfigError naming the trunk's layers when the layer does not exist or its output is not a feature map.
  */
 export function detectionFeatureMap(trunk: tf.LayersModel, featureLayer: string | undefined): tf.SymbolicTensor {
-  const names = qualifiedNames(trunk);
-  const name = featureLayer ?? names.filter((n) => spatialLayer(trunk, n.split('/'))).at(-1);
+  const maps = spatialLayerNames(trunk);
+  const name = featureLayer ?? maps.at(-1);
   const output = name === undefined ? undefined : tapOutput(trunk, name.split('/'));
   if (output === undefined || output.shape.length !== 4) {
-    const maps = names.filter((n) => spatialLayer(trunk, n.split('/')));
     throw new ConfigError('the detection head needs a layer whose output is a spatial feature map', {
       where: 'featureLayer',
       expected: maps.length > 0 ? `one of ${maps.join(', ')}` : 'a trunk with a convolutional layer',
@@ -78,15 +78,6 @@ export function detectionFeatureMap(trunk: tf.LayersModel, featureLayer: string 
     });
   }
   return output;
-}
-
-/** True when the layer at `path` is a single layer (not a nested model) with an `[n, h, w, c]` output. */
-function spatialLayer(model: tf.LayersModel, path: string[]): boolean {
-  const layer = model.layers.find((l) => l.name === path[0]);
-  if (layer instanceof tf.LayersModel) return path.length > 1 && spatialLayer(layer, path.slice(1));
-  if (layer === undefined || path.length > 1 || layer.getClassName() === 'InputLayer') return false;
-  const shape = layer.outputShape;
-  return !Array.isArray(shape[0]) && shape.length === 4;
 }
 
 /** The loss of the head's output `[n, rows, cols, 5 + classes]` against the batch's targets (see the module doc). */

@@ -5,7 +5,7 @@
  * It is a tensor of the trunk's own graph, so a head built on it shares the trunk's
  * weights and training the head fine-tunes the trunk.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '@ddinit/core';
 import { qualifiedNames, tapOutput } from '../probe/feature-taps';
 
@@ -39,4 +39,22 @@ export function checkHeadClasses(classes: number): void {
 export function checkHeadOutput(output: tf.Tensor, expected: number[], what: string): void {
   if (output.shape.join() !== expected.join())
     throw new DataError(`the model does not give ${what}`, { where: 'model output', expected, actual: output.shape });
+}
+
+/**
+ * The qualified names of the trunk's layers with a spatial (`[n, h, w, c]`) output, in
+ * order: the layers a dense-prediction head (segmentation, detection) can read; the last
+ * one is their default.
+ */
+export function spatialLayerNames(trunk: tf.LayersModel): string[] {
+  return qualifiedNames(trunk).filter((name) => isSpatialLayer(trunk, name.split('/')));
+}
+
+/** True when the layer at `path` is a single layer (not a nested model) with an `[n, h, w, c]` output. */
+function isSpatialLayer(model: tf.LayersModel, path: string[]): boolean {
+  const layer = model.layers.find((l) => l.name === path[0]);
+  if (layer instanceof tf.LayersModel) return path.length > 1 && isSpatialLayer(layer, path.slice(1));
+  if (layer === undefined || path.length > 1 || layer.getClassName() === 'InputLayer') return false;
+  const shape = layer.outputShape;
+  return !Array.isArray(shape[0]) && shape.length === 4;
 }

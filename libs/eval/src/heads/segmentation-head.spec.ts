@@ -197,10 +197,15 @@ describe('segmentationHead', () => {
   it('names the layers with feature maps when the feature layer is not one, and rejects bad hidden widths and class counts', () => {
     const trunk = smallConvTrunk(24, 1);
     const dense = tf.model({ inputs: trunk.inputs, outputs: tf.layers.flatten({ name: 'flat' }).apply(trunk.outputs[0]) as tf.SymbolicTensor });
-    expect(() => segmentationHead({ classes: 3, seed: 1 }).model(dense)).toThrow(ConfigError);
-    expect(() => segmentationHead({ classes: 3, seed: 1 }).model(dense)).toThrow(
-      /featureLayer: .*needs a feature map.*one of image, conv1, conv1_bn, .*got the trunk output of shape \[2304\]/,
+    expect(() => segmentationHead({ classes: 3, featureLayer: 'flat', seed: 1 }).model(dense)).toThrow(ConfigError);
+    expect(() => segmentationHead({ classes: 3, featureLayer: 'flat', seed: 1 }).model(dense)).toThrow(
+      /featureLayer: .*needs a feature map.*one of image, conv1, conv1_bn, .*got flat of shape \[2304\]/,
     );
+    // Without a name it reads the last layer with a feature map, not the flattened output.
+    const lastMap = dense.layers.filter((l) => (l.output as tf.SymbolicTensor).shape.length === 4).at(-1)?.name;
+    const onLastMap = segmentationHead({ classes: 3, seed: 1 }).model(dense);
+    expect(onLastMap.outputs[0].shape).toEqual([null, 24, 24, 3]);
+    expect(onLastMap.layers.some((l) => l.name === lastMap)).toBe(true);
     expect(() => segmentationHead({ classes: 3, featureLayer: 'nope', seed: 1 }).model(trunk)).toThrow(/featureLayer: no such layer/);
     expect(() => segmentationHead({ classes: 3, hidden: 0, seed: 1 }).model(trunk)).toThrow(/hidden: /);
     expect(() => segmentationHead({ classes: 1.5, seed: 1 })).toThrow(/classes: /);

@@ -14,7 +14,7 @@ import type { Objective } from '@ddinit/train';
 import { addToConfusionMatrix, emptyConfusionMatrix, type ConfusionMatrix } from '../metrics/confusion-matrix';
 import { meanIoU, SEGMENTATION_IGNORE } from '../metrics/mean-iou';
 import type { DownstreamHead, HeadBatch, HeadEvaluator, HeadMetrics, HeadOptions } from './downstream-head';
-import { checkHeadClasses, checkHeadOutput, headFeature } from './head-feature';
+import { checkHeadClasses, checkHeadOutput, headFeature, spatialLayerNames } from './head-feature';
 import { BilinearUpsampling } from './segmentation-head-upsampling';
 
 /** Names of the layers the head adds (the 3×3 convolution only with `hidden`). */
@@ -154,14 +154,15 @@ export function segmentationHead(options: SegmentationHeadOptions): DownstreamHe
     task: 'segment',
     needs: 'mask',
     model(trunk: tf.LayersModel): tf.LayersModel {
-      const feature = headFeature(trunk, featureLayer, 'segmentation head');
+      // By default the last layer with a feature map, as the detection head.
+      const feature = headFeature(trunk, featureLayer ?? spatialLayerNames(trunk).at(-1), 'segmentation head');
       const [, height, width] = trunk.inputs[0].shape;
       if (feature.shape.length !== 4 || height === null || width === null || height === undefined || width === undefined) {
         const maps = trunk.layers.filter((l) => (l.output as tf.SymbolicTensor).shape?.length === 4).map((l) => l.name);
         throw new ConfigError('the segmentation head needs a feature map of an input of fixed size', {
           where: 'featureLayer',
           expected: `a layer with [height, width, channels] output: one of ${maps.join(', ')}`,
-          actual: `${featureLayer ?? 'the trunk output'} of shape [${feature.shape.slice(1).join(', ')}]`,
+          actual: `${featureLayer ?? 'no layer with a feature map'} of shape [${feature.shape.slice(1).join(', ')}]`,
         });
       }
       const logits = headLayers(feature, options, height, width);

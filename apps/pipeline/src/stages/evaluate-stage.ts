@@ -21,6 +21,7 @@ import { checkHeadTargets, splitInOrder } from './finetune-data';
 import { evaluateSplit, finetuneStage } from './finetune-stage';
 import type { InitData } from './init-sample';
 import { runStage } from './run-stage';
+import { sectionConfig, withoutLocations } from './section-config';
 import {
   STAGE_SUMMARIES,
   type ArtifactInput,
@@ -278,17 +279,9 @@ function modelInput(config: EvaluateConfig, pipeline: PipelineConfig | undefined
   ];
 }
 
-/** The section's keys over the top level's data, seed and force (not its split: that is the init's training split), then the flags. */
+/** The `evaluate:` section's keys over the top level's data, seed and force (not its split: that is the init's training split), then the flags. */
 function evaluateConfigFrom(pipeline: PipelineConfig, document: Readonly<Record<string, unknown>>, flags: Readonly<Record<string, unknown>>): EvaluateConfig {
-  const section = typeof document['evaluate'] === 'object' && document['evaluate'] !== null ? (document['evaluate'] as Record<string, unknown>) : {};
-  const inherited = { data: pipeline.data, seed: pipeline.seed, force: pipeline.force };
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  return EvaluateConfigSchema.parse({ ...inherited, ...section, ...given });
-}
-
-function definingConfig(config: EvaluateConfig): Record<string, unknown> {
-  const { out: _out, force: _force, from: _from, ...rest } = config;
-  return rest;
+  return sectionConfig(EvaluateConfigSchema, 'evaluate', { data: pipeline.data, seed: pipeline.seed, force: pipeline.force }, document, flags);
 }
 
 export const evaluateStage: StageDefinition<EvaluateConfig, EvaluateReport> = {
@@ -298,7 +291,7 @@ export const evaluateStage: StageDefinition<EvaluateConfig, EvaluateReport> = {
   configFrom: evaluateConfigFrom,
   dataset: (config) => ({ data: config.data, split: config.split }),
   artifacts: modelInput,
-  definingConfig,
+  definingConfig: withoutLocations,
   checkpoints: false,
   run: runEvaluate,
   describe: (report, location) => {

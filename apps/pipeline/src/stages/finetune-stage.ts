@@ -26,6 +26,7 @@ import { initStage } from './init-stage';
 import type { InitData } from './init-sample';
 import { pretrainStage } from './pretrain-stage';
 import { runStage } from './run-stage';
+import { sectionConfig, withoutLocations } from './section-config';
 import {
   STAGE_SUMMARIES,
   type ArtifactInput,
@@ -240,18 +241,10 @@ function trunkInput(config: FinetuneConfig, pipeline: PipelineConfig | undefined
   return [{ name: 'trunk', stage: 'init', location: top.out, key: 'out', expect: { kind: 'config', definition: initStage, config: top } }];
 }
 
-/** The section's keys over the top level's data, split, seed and force, then the flags. */
+/** The `finetune:` section's keys over the top level's data, split, seed and force, then the flags. */
 function finetuneConfigFrom(pipeline: PipelineConfig, document: Readonly<Record<string, unknown>>, flags: Readonly<Record<string, unknown>>): FinetuneConfig {
-  const section = typeof document['finetune'] === 'object' && document['finetune'] !== null ? (document['finetune'] as Record<string, unknown>) : {};
   const inherited = { data: pipeline.data, split: pipeline.split, seed: pipeline.seed, force: pipeline.force };
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  return FinetuneConfigSchema.parse({ ...inherited, ...section, ...given });
-}
-
-/** The result-defining configuration: no locations (the input artifact counts by its hash). */
-function definingConfig(config: FinetuneConfig): Record<string, unknown> {
-  const { out: _out, force: _force, from: _from, ...rest } = config;
-  return rest;
+  return sectionConfig(FinetuneConfigSchema, 'finetune', inherited, document, flags);
 }
 
 export const finetuneStage: StageDefinition<FinetuneConfig, FinetuneReport> = {
@@ -261,7 +254,7 @@ export const finetuneStage: StageDefinition<FinetuneConfig, FinetuneReport> = {
   configFrom: finetuneConfigFrom,
   dataset: (config) => ({ data: config.data, split: config.split }),
   artifacts: trunkInput,
-  definingConfig,
+  definingConfig: withoutLocations,
   checkpoints: true,
   run: runFinetune,
   describe: (report, location) => ({

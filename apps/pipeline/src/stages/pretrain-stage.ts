@@ -28,6 +28,7 @@ import { initializeHeadFromData } from './head-init';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION } from './code-version';
 import { runStage } from './run-stage';
+import { sectionConfig, withoutLocations } from './section-config';
 import {
   STAGE_SUMMARIES,
   type ArtifactInput,
@@ -231,18 +232,15 @@ function initInput(config: PretrainConfig, pipeline: PipelineConfig | undefined)
   return [{ name: 'init', stage: 'init', location: init.out, key: 'out', expect: { kind: 'config', definition: initStage, config: init } }];
 }
 
-/** The section's keys over the top level's data, split, seed and force, then the flags. */
+/** The `pretrain:` section's keys over the top level's data, split, seed and force, then the flags. */
 function pretrainConfigFrom(pipeline: PipelineConfig, document: Readonly<Record<string, unknown>>, flags: Readonly<Record<string, unknown>>): PretrainConfig {
-  const section = typeof document['pretrain'] === 'object' && document['pretrain'] !== null ? (document['pretrain'] as Record<string, unknown>) : {};
   const inherited = { data: pipeline.data, split: pipeline.split, seed: pipeline.seed, force: pipeline.force };
-  // A flag not given (undefined) must not hide the section's value.
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  return PretrainConfigSchema.parse({ ...inherited, ...section, ...given });
+  return sectionConfig(PretrainConfigSchema, 'pretrain', inherited, document, flags);
 }
 
 /** The result-defining configuration: no locations (the init artifact counts by its hash), the model only for a baseline. */
 function definingConfig(config: PretrainConfig): Record<string, unknown> {
-  const { out: _out, force: _force, from: _from, model, modelOptions, sample, ...rest } = config;
+  const { model, modelOptions, sample, ...rest } = withoutLocations(config);
   return config.baseline === undefined ? rest : { ...rest, model: model ?? DEFAULT_BASELINE_MODEL, modelOptions: modelOptions ?? {}, sample };
 }
 

@@ -1,6 +1,7 @@
 export { BackendError, ConfigError, DataError, DdinitError, NumericalError, ShapeError, StorageError, formatErrorMessage, isDdinitError } from './errors';
 export type { ErrorContext, ErrorKind } from './errors';
 export { Rng } from './rng';
+export { SUMS_OF_SQUARES, sumsOfSquares } from './backend/sums-of-squares';
 export { createMemoryLogger, silentLogger, silentProgress } from './logger';
 export type { LogFields, LogLevel, LogRecord, Logger, Observers, ProgressEvent, ProgressListener } from './logger';
 export {

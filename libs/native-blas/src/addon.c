@@ -10,11 +10,13 @@
  */
 #include <cblas.h>
 #include <node_api.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "conv.h"
 #include "lapack.h"
+#include "lrn.h"
 
 /* openblas_set_num_threads / openblas_get_num_threads / openblas_get_config (OpenBLAS extensions). */
 extern void openblas_set_num_threads(int);
@@ -348,6 +350,71 @@ static napi_value symmetric_eigen(napi_env env, napi_callback_info info) {
   return int_result(env, status);
 }
 
+/* The LRN arguments argv[1..6] (rows, channels, depthRadius, bias, alpha, beta); 0, or -1 after throwing. */
+static int lrn_params(napi_env env, const napi_value *argv, ddinit_lrn_params *p) {
+  static const char *const names[] = {"rows", "channels", "depthRadius"};
+  static const char *const coefficients[] = {"bias", "alpha", "beta"};
+  int sizes[3];
+  double values[3];
+  if (get_sizes(env, argv + 1, names, 3, sizes)) return -1;
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_double(env, argv[4 + i], &values[i]) != napi_ok || !isfinite(values[i])) {
+      char message[96];
+      snprintf(message, sizeof message, "%s: expected a finite number", coefficients[i]);
+      napi_throw_type_error(env, NULL, message);
+      return -1;
+    }
+  }
+  *p = (ddinit_lrn_params){(size_t)sizes[0], sizes[1], sizes[2], (float)values[0], (float)values[1], (float)values[2]};
+  return 0;
+}
+
+/* Reads `expected` arguments of an LRN call: heap, rows, channels, depthRadius, bias, alpha, beta, then the operands. */
+static int lrn_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
+                    heap_view *heap, ddinit_lrn_params *p) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
+    return -1;
+  }
+  if (argc != expected) {
+    char message[96];
+    snprintf(message, sizeof message, "%s: expected %zu arguments", fn, expected);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  return get_heap(env, argv[0], heap) || lrn_params(env, argv, p) ? -1 : 0;
+}
+
+/* lrn(heap, rows, channels, depthRadius, bias, alpha, beta, xOffset, yOffset) */
+static napi_value lrn(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  heap_view heap;
+  ddinit_lrn_params p;
+  float *x, *y;
+  if (lrn_args(env, info, "lrn", 9, argv, &heap, &p)) return NULL;
+  const size_t n = p.rows * (size_t)p.channels;
+  if (conv_operand(env, argv[7], &heap, "x", n, &x) || conv_operand(env, argv[8], &heap, "y", n, &y)) return NULL;
+  if (ddinit_lrn(&p, x, y) != 0) return throw_oom(env, "lrn");
+  return NULL;
+}
+
+/* lrnGrad(heap, rows, channels, depthRadius, bias, alpha, beta, xOffset, yOffset, dyOffset, dxOffset) */
+static napi_value lrn_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  heap_view heap;
+  ddinit_lrn_params p;
+  float *x, *y, *dy, *dx;
+  if (lrn_args(env, info, "lrnGrad", 11, argv, &heap, &p)) return NULL;
+  const size_t n = p.rows * (size_t)p.channels;
+  if (conv_operand(env, argv[7], &heap, "x", n, &x) || conv_operand(env, argv[8], &heap, "y", n, &y) ||
+      conv_operand(env, argv[9], &heap, "dy", n, &dy) || conv_operand(env, argv[10], &heap, "dx", n, &dx)) {
+    return NULL;
+  }
+  if (ddinit_lrn_grad(&p, x, y, dy, dx) != 0) return throw_oom(env, "lrnGrad");
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -383,6 +450,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"lrn", NULL, lrn, NULL, NULL, NULL, napi_default, NULL},
+      {"lrnGrad", NULL, lrn_grad, NULL, NULL, NULL, napi_default, NULL},
       {"orthonormalizeColumns", NULL, orthonormalize_columns, NULL, NULL, NULL, napi_default, NULL},
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},

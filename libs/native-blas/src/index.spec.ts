@@ -409,3 +409,70 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.symmetricEigen(new Float32Array(10) as unknown as Float64Array, 2, 2, 0, 4, 6)).toThrow(/heap: expected a Float64Array/);
   });
 });
+
+/** LRN over the last axis by its definition, in float64: y and the scales s. */
+function referenceLrn(x: Float32Array, channels: number, r: number, bias: number, alpha: number, beta: number): { y: Float64Array; s: Float64Array } {
+  const y = new Float64Array(x.length);
+  const s = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const d = i % channels;
+    let sum = 0;
+    for (let k = Math.max(0, d - r); k <= Math.min(channels - 1, d + r); k++) sum += x[i - d + k] ** 2;
+    s[i] = bias + alpha * sum;
+    y[i] = x[i] * s[i] ** -beta;
+  }
+  return { y, s };
+}
+
+/** ∂(Σ dy·y)/∂x of the LRN by the chain rule over every (output, input) pair of a window, in float64. */
+function referenceLrnGrad(x: Float32Array, dy: Float32Array, channels: number, r: number, bias: number, alpha: number, beta: number): Float64Array {
+  const { y, s } = referenceLrn(x, channels, r, bias, alpha, beta);
+  const dx = new Float64Array(x.length);
+  for (let o = 0; o < x.length; o++) {
+    const d = o % channels;
+    for (let k = Math.max(0, d - r); k <= Math.min(channels - 1, d + r); k++) {
+      const i = o - d + k;
+      dx[i] += dy[o] * ((i === o ? s[o] ** -beta : 0) - (2 * alpha * beta * x[i] * y[o]) / s[o]);
+    }
+  }
+  return dx;
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float64Array): number {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return actual.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0) / scale;
+}
+
+describe.skipIf(!loaded.ok)('the native local response normalization', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+  // CaffeNet's norm1/norm2 (depthRadius 2, alpha 1e-4/5, beta 0.75) on values of conv scale; tfjs's defaults; a window wider than the channels.
+  const CASES: [string, { channels: number; r: number; bias: number; alpha: number; beta: number; scale: number }][] = [
+    ['CaffeNet (beta 0.75)', { channels: 32, r: 2, bias: 1, alpha: 2e-5, beta: 0.75, scale: 100 }],
+    ['tfjs defaults (beta 0.5)', { channels: 16, r: 5, bias: 1, alpha: 1, beta: 0.5, scale: 1 }],
+    ['any beta, window wider than the channels', { channels: 3, r: 4, bias: 2, alpha: 0.3, beta: 0.6, scale: 2 }],
+  ];
+
+  it.each(CASES)('lrn and lrnGrad match the definition within 1e-5 relative: %s', (_, c) => {
+    const rows = 7;
+    const n = rows * c.channels;
+    const x = values(n, 3).map((v) => v * c.scale);
+    const dy = values(n, 4);
+    const heap = new Float32Array(4 * n + 8).fill(Number.NaN);
+    heap.set(x, 1);
+    heap.set(dy, 1 + 2 * n);
+    blas.lrn(heap, rows, c.channels, c.r, c.bias, c.alpha, c.beta, 1, 1 + n);
+    expect(maxRelativeError(heap.subarray(1 + n, 1 + 2 * n), referenceLrn(x, c.channels, c.r, c.bias, c.alpha, c.beta).y)).toBeLessThan(1e-5);
+    blas.lrnGrad(heap, rows, c.channels, c.r, c.bias, c.alpha, c.beta, 1, 1 + n, 1 + 2 * n, 1 + 3 * n);
+    expect(maxRelativeError(heap.subarray(1 + 3 * n, 1 + 4 * n), referenceLrnGrad(x, dy, c.channels, c.r, c.bias, c.alpha, c.beta))).toBeLessThan(1e-5);
+    expect(heap[1 + 4 * n]).toBeNaN(); // nothing written past dx
+  });
+
+  it('rejects operands outside the heap and coefficients that are not finite numbers', () => {
+    const heap = new Float32Array(20).fill(7);
+    expect(() => blas.lrn(heap, 2, 5, 2, 1, 1, 0.75, 0, 11)).toThrow(new RangeError('y: floats [11, 21) lie outside the heap of 20 floats'));
+    expect(() => blas.lrnGrad(heap, 2, 5, 2, 1, 1, 0.75, 0, 0, -1, 10)).toThrow(/^dy: floats \[-1,/);
+    expect(() => blas.lrn(heap, 2, 5, 2, Number.NaN, 1, 0.75, 0, 10)).toThrow(/bias: expected a finite number/);
+    expect(() => blas.lrn(heap, -2, 5, 2, 1, 1, 0.75, 0, 10)).toThrow(/rows: expected an integer in \[0, 2\^31\)/);
+    expect(heap.every((v) => v === 7)).toBe(true);
+  });
+});

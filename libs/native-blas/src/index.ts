@@ -1,5 +1,6 @@
 /**
- * Optional native kernels: convolutions and matrix products on OpenBLAS, and QR and
+ * Optional native kernels: convolutions and matrix products on OpenBLAS, local response
+ * normalization in C, and QR and
  * the symmetric eigensolver on the LAPACK it ships, run on
  * float32 buffers in place (the tfjs wasm backend's heap). Built at install by
  * `scripts/build.mjs` when libopenblas-dev is present; when it is not, or when
@@ -71,6 +72,28 @@ export interface NativeBlas {
    * and outChannels = inChannels. The first maximum of a window takes the gradient.
    */
   maxPoolGrad(heap: Float32Array, geometry: Int32Array, x: number, dy: number, dx: number): void;
+  /**
+   * y = LRN(x) across the last axis of `rows` × `channels` values, as tfjs's
+   * `localResponseNormalization`: y_d = x_d · (bias + alpha · Σ_{|d'−d| ≤ depthRadius} x_{d'}²)^(−beta).
+   */
+  lrn(heap: Float32Array, rows: number, channels: number, depthRadius: number, bias: number, alpha: number, beta: number, x: number, y: number): void;
+  /**
+   * dx = ∂loss/∂x of {@link NativeBlas.lrn} from x, y and dy, with s_d the scale of channel d:
+   * dx_k = dy_k · s_k^(−beta) − 2·alpha·beta · x_k · Σ_{|d−k| ≤ depthRadius} dy_d · y_d / s_d.
+   */
+  lrnGrad(
+    heap: Float32Array,
+    rows: number,
+    channels: number,
+    depthRadius: number,
+    bias: number,
+    alpha: number,
+    beta: number,
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+  ): void;
   /**
    * a (row-major rows×cols at float offset `a`, rows ≥ cols) ← Q of the thin QR A = QR with
    * diag(R) > 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).

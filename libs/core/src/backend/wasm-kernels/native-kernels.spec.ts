@@ -32,7 +32,18 @@ function backprop(kernel: string, c: ConvCase, a: Float32Array, b: Float32Array)
 function counting(blas: NativeBlas): { blas: NativeBlas; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   // The addon's functions are not enumerable properties: name them.
-  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'batchMatMul', 'maxPoolGrad', 'setThreads', 'threads', 'config'] as const;
+  const names = [
+    'conv2d',
+    'conv2dBackpropFilter',
+    'conv2dBackpropInput',
+    'batchMatMul',
+    'maxPoolGrad',
+    'lrn',
+    'lrnGrad',
+    'setThreads',
+    'threads',
+    'config',
+  ] as const;
   const wrapped = Object.fromEntries(
     names.map((name) => [
       name,
@@ -195,6 +206,28 @@ describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
     expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
     // elu is not in the native code: wasm's own kernel computes it.
     expect(calls.batchMatMul ?? 0).toBe(activation === 'elu' ? before : before + 1);
+  });
+
+  it.each([
+    ['CaffeNet norm1 (depthRadius 2, bias 1, alpha 2e-5, beta 0.75)', [4, 7, 7, 32], [2, 1, 2e-5, 0.75], 40],
+    ["tfjs's defaults (depthRadius 5, bias 1, alpha 1, beta 0.5)", [3, 5, 5, 12], [5, 1, 1, 0.5], 1],
+    ['another beta, a window wider than the channels', [2, 4, 4, 3], [4, 2, 0.3, 0.6], 2],
+  ] as const)('LRN and its gradient reach the addon and match tfjs on the cpu backend within 1e-4 relative: %s', async (_, shape, params, scale) => {
+    const [depthRadius, bias, alpha, beta] = params;
+    const x = normalData([...shape], 25).map((v) => v * scale);
+    const dy = normalData([...shape], 26);
+    const lrn = (t: tf.Tensor) => tf.localResponseNormalization(t as tf.Tensor4D, depthRadius, bias, alpha, beta);
+    const run = () => {
+      const t = tf.tensor(x, [...shape]);
+      return [lrn(t), tf.grad((u: tf.Tensor) => tf.sum(tf.mul(lrn(u), tf.tensor(dy, [...shape]))))(t)];
+    };
+    const before = [calls.lrn ?? 0, calls.lrnGrad ?? 0];
+    const expected = await runOnBackend('cpu', run);
+    const actual = await runOnBackend('wasm', run);
+    expect(relativeError(actual[0], expected[0])).toBeLessThanOrEqual(1e-4);
+    expect(relativeError(actual[1], expected[1])).toBeLessThanOrEqual(1e-4);
+    expect([calls.lrn, calls.lrnGrad]).toEqual([before[0] + 2, before[1] + 1]);
+    await expectNoLeaks(() => tf.tidy(() => run().forEach((t) => t.dataSync())));
   });
 
   it('MaxPoolGrad reaches the addon and matches the cpu backend (max-pool-grad.spec.ts has the cases)', async () => {

@@ -13,6 +13,7 @@
  * | BatchMatMul           | sgemm per batch with BLAS transposes (no copies)         |
  * | _FusedMatMul          | sgemm + bias + relu/relu6                                |
  * | MaxPoolGrad           | one C pass over the windows (no BLAS), same tie rule     |
+ * | LRN, LRNGrad          | one C pass per pixel over the channel window (no BLAS)   |
  *
  * What the native code does not cover (NCHW, other activations, PReLU weights,
  * bias shapes other than one per output channel, general batch broadcasting)
@@ -211,6 +212,51 @@ export function createNativeMaxPoolGrad(blas: NativeBlas, fallback: WasmKernelFu
     assertShape('wasm kernel MaxPoolGrad', 'dy shape', dy.shape, info.outShape);
     const out = backend.makeOutput([...x.shape], 'float32');
     blas.maxPoolGrad(heap(backend), geometryArray(nativeGeometry(info)), floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, out));
+    return out;
+  };
+}
+
+/** The LRN attributes tfjs passes (depthRadius, bias, alpha, beta). */
+function lrnAttrs(attrs: tf.NamedAttrMap): [number, number, number, number] {
+  return [attrs.depthRadius as number, attrs.bias as number, attrs.alpha as number, attrs.beta as number];
+}
+
+/**
+ * LRN in C, one pass per pixel (tfjs-backend-wasm's own takes a power per value of every window);
+ * non-float32 goes to `fallback`.
+ */
+export function createNativeLrn(blas: NativeBlas, fallback: tf.KernelConfig): WasmKernelFunc {
+  return (args: WasmKernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs = {} } = args;
+    const x = kernelInput('LRN', inputs, 'x');
+    if (!allFloat32(x) || x.shape.length !== 4) return runWasmKernel(fallback, backend, inputs, attrs);
+    const channels = x.shape[3];
+    const out = backend.makeOutput([...x.shape], 'float32');
+    blas.lrn(heap(backend), product(x.shape) / channels, channels, ...lrnAttrs(attrs), floatOffset(backend, x), floatOffset(backend, out));
+    return out;
+  };
+}
+
+/** LRNGrad in C from x, y and dy (the scale recomputed per pixel); non-float32 goes to `fallback`. */
+export function createNativeLrnGrad(blas: NativeBlas, fallback: tf.KernelConfig): WasmKernelFunc {
+  return (args: WasmKernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs = {} } = args;
+    const x = kernelInput('LRNGrad', inputs, 'x');
+    const y = kernelInput('LRNGrad', inputs, 'y');
+    const dy = kernelInput('LRNGrad', inputs, 'dy');
+    if (!allFloat32(x, y, dy) || x.shape.length !== 4) return runWasmKernel(fallback, backend, inputs, attrs);
+    const channels = x.shape[3];
+    const out = backend.makeOutput([...x.shape], 'float32');
+    blas.lrnGrad(
+      heap(backend),
+      product(x.shape) / channels,
+      channels,
+      ...lrnAttrs(attrs),
+      floatOffset(backend, x),
+      floatOffset(backend, y),
+      floatOffset(backend, dy),
+      floatOffset(backend, out),
+    );
     return out;
   };
 }

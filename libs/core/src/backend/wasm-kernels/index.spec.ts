@@ -12,6 +12,7 @@ const NAMES = [
   'MaxPoolGrad',
   'Tile',
   'SplitV',
+  'Sum',
   'DdinitSumsOfSquares',
   'Identity',
 ];
@@ -60,7 +61,7 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
     await useBackend('wasm', { nativeBlas: false });
   });
 
-  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile, SplitV and Identity back, keeps them working, and switches back", async () => {
+  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile, SplitV, Sum and Identity back, keeps them working, and switches back", async () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
     expect(registerWasmTrainingKernels({ kernels: 'missing' })).toEqual([
       'Conv2DBackpropFilter',

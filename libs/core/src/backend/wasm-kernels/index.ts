@@ -13,6 +13,7 @@
  * | Tile                                 | per-element (slow)  | block copies (batch-norm gradients)      |
  * | MaxPoolGrad                          | slow                | one JS pass over the windows             |
  * | SplitV                               | whole-input copies  | block copies inside the heap             |
+ * | Sum over leading axes                | transposes first    | column sums (bias gradients)             |
  * | Identity                             | copies the buffer   | shares it (one more reference)           |
  * | DdinitSumsOfSquares (../sums-of-squares) | —               | one pass per tensor, one output          |
  *
@@ -41,6 +42,7 @@ import {
 } from './native-kernels';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createSplitVKernel } from './split-v';
+import { createSumKernel } from './sum';
 import { sumsOfSquaresKernel } from './sums-of-squares';
 import { createTileKernel } from './tile';
 import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs } from './wasm-backend';
@@ -93,6 +95,7 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
   { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
+  { kernelName: tf.Sum, replaces: true, create: (wasmOwn) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum)) },
   { kernelName: SUMS_OF_SQUARES, replaces: false, create: () => sumsOfSquaresKernel },
   { kernelName: tf.Identity, replaces: true, create: (wasmOwn) => createIdentityKernel(wasmOwn ?? wasmKernelConfig(tf.Identity)) },
   {
@@ -197,7 +200,7 @@ export interface RegisterWasmKernelsOptions {
  * they are. A wasm kernel of the same name is unregistered first and kept:
  * BatchMatMul delegates untransposed products to it, native kernels hand it the
  * cases they do not cover, and `kernels: 'missing'` puts the wasm backend's own
- * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV, Identity (and, after a
+ * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV, Sum, Identity (and, after a
  * native registration, Conv2D, FusedConv2D, _FusedMatMul, LRN and LRNGrad) back.
  *
  * @throws ConfigError for an unknown kernel set, listing the valid ones.

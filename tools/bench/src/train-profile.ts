@@ -46,10 +46,20 @@ async function main(): Promise<void> {
   const { height, width } = workload.dataset.decode ?? { height: 28, width: 28 };
   const channels = workload.dataset.decode ? 3 : 1;
   const pixels = new Uint8Array(images * height * width * channels).map((_, i) => (i * 2654435761) >>> 24);
-  const bytes: UintBatch = { size: images, height, width, channels, images: pixels, labels: new Int32Array(images), classes: 10, ids: [] };
+  const bytes: UintBatch & { step: number } = {
+    step: 0,
+    size: images,
+    height,
+    width,
+    channels,
+    images: pixels,
+    labels: new Int32Array(images),
+    classes: 10,
+    ids: [],
+  };
   const built = workload.build(1);
   const trainer = new Trainer(built.model, (m, b) => built.objective(m, b), trainOptionsSchema.parse({ ...OPTIMIZER, steps: 100 }));
-  const batch = workload.batch(bytes);
+  const batch = workload.batch(bytes, 1);
   for (let i = 0; i < positiveInt('warmup', values.warmup, 3, 0); i++) trainer.runStep(batch);
   const start = performance.now();
   const profile = await tf.profile(() => {

@@ -476,3 +476,85 @@ describe.skipIf(!loaded.ok)('the native local response normalization', () => {
     expect(heap.every((v) => v === 7)).toBe(true);
   });
 });
+
+/** The dense filter [fH, fW, inC, outC] equal to a grouped one [fH, fW, inC/groups, outC]: zero between groups. */
+function blockDiagonal(g: NativeConvGeometry, groups: number, w: Float32Array): Float32Array {
+  const cin = g.inChannels / groups;
+  const cout = g.outChannels / groups;
+  const dense = new Float32Array(g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
+  for (let tap = 0; tap < g.filterHeight * g.filterWidth; tap++)
+    for (let ci = 0; ci < g.inChannels; ci++)
+      for (let co = 0; co < g.outChannels; co++) {
+        if (Math.floor(ci / cin) !== Math.floor(co / cout)) continue;
+        dense[(tap * g.inChannels + ci) * g.outChannels + co] = w[(tap * cin + (ci % cin)) * g.outChannels + co];
+      }
+  return dense;
+}
+
+describe.skipIf(!loaded.ok)('the native grouped convolution', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+  const CASES: [string, NativeConvGeometry, number][] = [
+    ['3×3 stride 2, pad 1, 2 groups', { ...GEOMETRIES[0][1], inChannels: 4, outChannels: 6 }, 2],
+    [
+      '5×5 pad 2 (CaffeNet conv2), 2 groups',
+      {
+        ...GEOMETRIES[1][1],
+        filterHeight: 5,
+        filterWidth: 5,
+        dilationHeight: 1,
+        dilationWidth: 1,
+        padTop: 2,
+        padLeft: 2,
+        outHeight: 8,
+        inChannels: 4,
+        outChannels: 4,
+      },
+      2,
+    ],
+    ['1×1 pointwise, 3 groups', { ...GEOMETRIES[2][1], inChannels: 6, outChannels: 9 }, 3],
+  ];
+
+  it.each(CASES)('equals the dense convolution with a block-diagonal filter, forward and both gradients: %s', (_, g, groups) => {
+    const n = sizes(g);
+    const wg = n.w / groups;
+    const x = values(n.x, 5);
+    const w = values(wg, 6);
+    const dy = values(n.y, 7);
+    const dense = blockDiagonal(g, groups, w);
+    const geometry = geometryArray(g);
+    // Layout: x, w (grouped), dy, y, dw (grouped), dx, dense filter, dense dw, dense dx, one guard value.
+    const at = [0, n.x, n.x + wg, n.x + wg + n.y, n.x + wg + 2 * n.y, n.x + 2 * wg + 2 * n.y, 2 * n.x + 2 * wg + 2 * n.y];
+    const heap = new Float32Array(at[6] + 2 * n.w + n.x + 1).fill(Number.NaN);
+    heap.set(x, at[0]);
+    heap.set(w, at[1]);
+    heap.set(dy, at[2]);
+    heap.set(dense, at[6]);
+    blas.groupedConv2d(heap, geometry, groups, at[0], at[1], -1, NATIVE_ACTIVATIONS.linear, at[3]);
+    expect(maxAbsDiff(heap.subarray(at[3], at[3] + n.y), referenceConv(g, x, dense))).toBeLessThan(1e-5);
+    blas.groupedConv2dBackpropFilter(heap, geometry, groups, at[0], at[2], at[4]);
+    blas.groupedConv2dBackpropInput(heap, geometry, groups, at[2], at[1], at[5]);
+    const denseDw = at[6] + n.w;
+    const denseDx = denseDw + n.w;
+    blas.conv2dBackpropFilter(heap, geometry, at[0], at[2], denseDw);
+    blas.conv2dBackpropInput(heap, geometry, at[2], at[6], denseDx);
+    const expectedDw = blockDiagonal(g, groups, heap.subarray(at[4], at[4] + wg));
+    expect(
+      maxAbsDiff(
+        expectedDw,
+        heap.subarray(denseDw, denseDw + n.w).map((v, i) => (dense[i] === 0 && expectedDw[i] === 0 ? 0 : v)),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(maxAbsDiff(heap.subarray(at[5], at[5] + n.x), heap.subarray(denseDx, denseDx + n.x))).toBeLessThan(1e-5);
+    expect(heap[denseDx + n.x]).toBeNaN();
+  });
+
+  it('rejects groups that do not divide the channels, and a filter of the dense size outside the heap', () => {
+    const g = { ...GEOMETRIES[0][1], inChannels: 4, outChannels: 6 };
+    const heap = new Float32Array(sizes(g).x + sizes(g).y + 40);
+    expect(() => blas.groupedConv2d(heap, geometryArray(g), 4, 0, 0, -1, 0, 0)).toThrow(
+      new RangeError('groups: expected a positive divisor of inChannels 4 and outChannels 6, got 4'),
+    );
+    expect(() => blas.groupedConv2dBackpropInput(heap, geometryArray(g), 0, 0, 0, 0)).toThrow(/groups: expected a positive divisor/);
+    expect(() => blas.groupedConv2dBackpropFilter(heap, geometryArray(g), 2, 0, 0, heap.length - 10)).toThrow(/^dw: floats/);
+  });
+});

@@ -62,6 +62,16 @@ export interface NativeBlas {
   /** dx = ∂loss/∂x from dy and the filter. */
   conv2dBackpropInput(heap: Float32Array, geometry: Int32Array, dy: number, filter: number, dx: number): void;
   /**
+   * {@link NativeBlas.conv2d} with channel groups (Caffe's `group`): `groups` divides the in and out
+   * channels, the filter is `[fH, fW, inC/groups, outC]`, and group k maps input channels
+   * [k·inC/groups, (k+1)·inC/groups) to output channels [k·outC/groups, (k+1)·outC/groups).
+   */
+  groupedConv2d(heap: Float32Array, geometry: Int32Array, groups: number, x: number, filter: number, bias: number, activation: number, y: number): void;
+  /** dw of {@link NativeBlas.groupedConv2d}: `[fH, fW, inC/groups, outC]`. */
+  groupedConv2dBackpropFilter(heap: Float32Array, geometry: Int32Array, groups: number, x: number, dy: number, dw: number): void;
+  /** dx of {@link NativeBlas.groupedConv2d}. */
+  groupedConv2dBackpropInput(heap: Float32Array, geometry: Int32Array, groups: number, dy: number, filter: number, dx: number): void;
+  /**
    * c[i] = act(op(a[i])·op(b[i]) + bias) for i < batch. `params`:
    * [batch, transposeA, transposeB, m, n, k, a, aStride, b, bStride, bias (−1: none), activation, c];
    * a stride of 0 broadcasts one matrix over the batch.

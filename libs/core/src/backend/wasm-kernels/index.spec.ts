@@ -17,7 +17,16 @@ const NAMES = [
   'Identity',
 ];
 /** Installed only with the native BLAS addon (native-kernels.spec.ts). */
-const NATIVE_ONLY = ['Conv2D', 'FusedConv2D', '_FusedMatMul', 'LRN', 'LRNGrad'];
+const NATIVE_ONLY = [
+  'Conv2D',
+  'FusedConv2D',
+  '_FusedMatMul',
+  'LRN',
+  'LRNGrad',
+  'DdinitGroupedConv2D',
+  'DdinitGroupedConv2DBackpropInput',
+  'DdinitGroupedConv2DBackpropFilter',
+];
 
 describe('registerWasmTrainingKernels', () => {
   let selectedKernels: string[] = [];

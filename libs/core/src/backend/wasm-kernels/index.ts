@@ -19,7 +19,8 @@
  *
  * With the optional OpenBLAS addon (`@ddinit/native-blas`, see native-kernels.ts)
  * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
- * run natively on all cores instead, and MaxPoolGrad, LRN and LRNGrad in C.
+ * run natively on all cores instead, and MaxPoolGrad, LRN and LRNGrad in C; grouped
+ * convolutions (../grouped-conv2d.ts) get kernels of their own.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -35,11 +36,15 @@ import {
   createNativeConv2D,
   createNativeConv2DBackpropFilter,
   createNativeConv2DBackpropInput,
+  createNativeGroupedConv2D,
+  createNativeGroupedConv2DBackpropFilter,
+  createNativeGroupedConv2DBackpropInput,
   createNativeLrn,
   createNativeLrnGrad,
   createNativeMatMul,
   createNativeMaxPoolGrad,
 } from './native-kernels';
+import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT } from '../grouped-conv2d';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
@@ -128,6 +133,19 @@ const KERNELS: DdinitKernel[] = [
     nativeOnly: true,
     create: (wasmOwn, native) => createNativeLrnGrad(native as NativeBlas, wasmOwn ?? wasmKernelConfig(tf.LRNGrad)),
   },
+  { kernelName: GROUPED_CONV2D, replaces: false, nativeOnly: true, create: (_, native) => createNativeGroupedConv2D(native as NativeBlas) },
+  {
+    kernelName: GROUPED_CONV2D_BACKPROP_INPUT,
+    replaces: false,
+    nativeOnly: true,
+    create: (_, native) => createNativeGroupedConv2DBackpropInput(native as NativeBlas),
+  },
+  {
+    kernelName: GROUPED_CONV2D_BACKPROP_FILTER,
+    replaces: false,
+    nativeOnly: true,
+    create: (_, native) => createNativeGroupedConv2DBackpropFilter(native as NativeBlas),
+  },
 ];
 
 /**
@@ -201,7 +219,8 @@ export interface RegisterWasmKernelsOptions {
  * BatchMatMul delegates untransposed products to it, native kernels hand it the
  * cases they do not cover, and `kernels: 'missing'` puts the wasm backend's own
  * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV, Sum, Identity (and, after a
- * native registration, Conv2D, FusedConv2D, _FusedMatMul, LRN and LRNGrad) back.
+ * native registration, Conv2D, FusedConv2D, _FusedMatMul, LRN and LRNGrad) back
+ * and removes the grouped convolution's kernels.
  *
  * @throws ConfigError for an unknown kernel set, listing the valid ones.
  * @throws BackendError when `@tensorflow/tfjs-backend-wasm` has not been imported

@@ -12,6 +12,7 @@ const NAMES = [
   'MaxPoolGrad',
   'Tile',
   'SplitV',
+  'GatherV2',
   'Sum',
   'DdinitSumsOfSquares',
   'Identity',
@@ -70,7 +71,7 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
     await useBackend('wasm', { nativeBlas: false });
   });
 
-  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile, SplitV, Sum and Identity back, keeps them working, and switches back", async () => {
+  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile, SplitV, GatherV2, Sum and Identity back, keeps them working, and switches back", async () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
     expect(registerWasmTrainingKernels({ kernels: 'missing' })).toEqual([
       'Conv2DBackpropFilter',

@@ -13,6 +13,7 @@
  * | Tile                                 | per-element (slow)  | block copies (batch-norm gradients)      |
  * | MaxPoolGrad                          | slow                | one JS pass over the windows             |
  * | SplitV                               | whole-input copies  | block copies inside the heap             |
+ * | GatherV2 (4-byte, batchDims 0)       | per-index JS assert | heap copies (patch cutting)              |
  * | Sum over leading axes                | transposes first    | column sums (bias gradients)             |
  * | Identity                             | copies the buffer   | shares it (one more reference)           |
  * | DdinitSumsOfSquares (../sums-of-squares) | —               | one pass per tensor, one output          |
@@ -30,6 +31,7 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
+import { createGatherV2Kernel } from './gather-v2';
 import { createIdentityKernel } from './identity';
 import { maxPoolGrad } from './max-pool-grad';
 import {
@@ -100,6 +102,7 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
   { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
+  { kernelName: tf.GatherV2, replaces: true, create: (wasmOwn) => createGatherV2Kernel(wasmOwn ?? wasmKernelConfig(tf.GatherV2)) },
   { kernelName: tf.Sum, replaces: true, create: (wasmOwn) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum)) },
   { kernelName: SUMS_OF_SQUARES, replaces: false, create: () => sumsOfSquaresKernel },
   { kernelName: tf.Identity, replaces: true, create: (wasmOwn) => createIdentityKernel(wasmOwn ?? wasmKernelConfig(tf.Identity)) },
@@ -218,7 +221,7 @@ export interface RegisterWasmKernelsOptions {
  * they are. A wasm kernel of the same name is unregistered first and kept:
  * BatchMatMul delegates untransposed products to it, native kernels hand it the
  * cases they do not cover, and `kernels: 'missing'` puts the wasm backend's own
- * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV, Sum, Identity (and, after a
+ * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV, GatherV2, Sum, Identity (and, after a
  * native registration, Conv2D, FusedConv2D, _FusedMatMul, LRN and LRNGrad) back
  * and removes the grouped convolution's kernels.
  *

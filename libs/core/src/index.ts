@@ -1,6 +1,9 @@
 export { BackendError, ConfigError, DataError, DdinitError, NumericalError, ShapeError, StorageError, formatErrorMessage, isDdinitError } from './errors';
 export type { ErrorContext, ErrorKind } from './errors';
 export { Rng } from './rng';
+export { SUMS_OF_SQUARES, sumsOfSquares } from './backend/sums-of-squares';
+export { GROUPED_CONV2D, groupedConv2d, hasGroupedConv2d } from './backend/grouped-conv2d';
+export type { GroupedConv2DAttrs } from './backend/grouped-conv2d';
 export { createMemoryLogger, silentLogger, silentProgress } from './logger';
 export type { LogFields, LogLevel, LogRecord, Logger, Observers, ProgressEvent, ProgressListener } from './logger';
 export {

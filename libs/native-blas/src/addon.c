@@ -10,11 +10,13 @@
  */
 #include <cblas.h>
 #include <node_api.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "conv.h"
 #include "lapack.h"
+#include "lrn.h"
 
 /* openblas_set_num_threads / openblas_get_num_threads / openblas_get_config (OpenBLAS extensions). */
 extern void openblas_set_num_threads(int);
@@ -141,59 +143,109 @@ static int conv_operand(napi_env env, napi_value arg, const heap_view *heap, con
   return *out == NULL ? -1 : 0;
 }
 
-/* conv2d(heap, geometry, xOffset, filterOffset, biasOffset (-1: none), activation, yOffset) */
-static napi_value conv2d(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
+/* The channel groups at `arg`: a positive integer dividing in_c and out_c; 0, or -1 after throwing. */
+static int read_groups(napi_env env, napi_value arg, const ddinit_conv_geometry *g, int *groups) {
+  int64_t v;
+  if (get_int(env, arg, "groups", &v) != 0) return -1;
+  if (v < 1 || v > INT32_MAX || g->in_c % v != 0 || g->out_c % v != 0) {
+    char message[160];
+    snprintf(message, sizeof message, "groups: expected a positive divisor of inChannels %d and outChannels %d, got %lld",
+             g->in_c, g->out_c, (long long)v);
+    napi_throw_range_error(env, NULL, message);
+    return -1;
+  }
+  *groups = (int)v;
+  return 0;
+}
+
+/* Reads heap, geometry and (when `grouped`) groups; `argv + *first` is then the first operand. 0, or -1 after throwing. */
+static int grouped_args(napi_env env, napi_callback_info info, const char *fn, size_t operands, int grouped,
+                        napi_value *argv, heap_view *heap, ddinit_conv_geometry *g, int *groups, size_t *first) {
+  *first = grouped ? 3 : 2;
+  *groups = 1;
+  if (conv_args(env, info, fn, *first + operands, argv, heap, g)) return -1;
+  return grouped ? read_groups(env, argv[2], g, groups) : 0;
+}
+
+/* [grouped]conv2d(heap, geometry, [groups,] xOffset, filterOffset, biasOffset (-1: none), activation, yOffset) */
+static napi_value conv2d_impl(napi_env env, napi_callback_info info, int grouped) {
+  napi_value argv[8];
   heap_view heap;
   ddinit_conv_geometry g;
   float *x, *w, *y, *bias = NULL;
   int64_t bo, act;
-  if (conv_args(env, info, "conv2d", 7, argv, &heap, &g) ||
-      conv_operand(env, argv[2], &heap, "x", ddinit_conv_x_size(&g), &x) ||
-      conv_operand(env, argv[3], &heap, "filter", ddinit_conv_filter_size(&g), &w) ||
-      get_int(env, argv[4], "bias", &bo) || (bo >= 0 && conv_operand(env, argv[4], &heap, "bias", (size_t)g.out_c, &bias)) ||
-      get_int(env, argv[5], "activation", &act) ||
-      conv_operand(env, argv[6], &heap, "y", ddinit_conv_y_size(&g), &y)) {
+  int groups;
+  size_t i;
+  if (grouped_args(env, info, grouped ? "groupedConv2d" : "conv2d", 5, grouped, argv, &heap, &g, &groups, &i) ||
+      conv_operand(env, argv[i], &heap, "x", ddinit_conv_x_size(&g), &x) ||
+      conv_operand(env, argv[i + 1], &heap, "filter", ddinit_grouped_filter_size(&g, groups), &w) ||
+      get_int(env, argv[i + 2], "bias", &bo) ||
+      (bo >= 0 && conv_operand(env, argv[i + 2], &heap, "bias", (size_t)g.out_c, &bias)) ||
+      get_int(env, argv[i + 3], "activation", &act) ||
+      conv_operand(env, argv[i + 4], &heap, "y", ddinit_conv_y_size(&g), &y)) {
     return NULL;
   }
   if (act < DDINIT_ACT_LINEAR || act > DDINIT_ACT_RELU6) {
     napi_throw_range_error(env, NULL, "activation: expected 0 (linear), 1 (relu) or 2 (relu6)");
     return NULL;
   }
-  if (ddinit_conv2d(&g, x, w, bias, (int)act, y) != 0) return throw_oom(env, "conv2d");
+  if (ddinit_grouped_conv2d(&g, groups, x, w, bias, (int)act, y) != 0) return throw_oom(env, "conv2d");
   return NULL;
 }
 
-/* conv2dBackpropFilter(heap, geometry, xOffset, dyOffset, dwOffset) */
-static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+static napi_value conv2d(napi_env env, napi_callback_info info) { return conv2d_impl(env, info, 0); }
+static napi_value grouped_conv2d(napi_env env, napi_callback_info info) { return conv2d_impl(env, info, 1); }
+
+/* [grouped]conv2dBackpropFilter(heap, geometry, [groups,] xOffset, dyOffset, dwOffset) */
+static napi_value conv2d_backprop_filter_impl(napi_env env, napi_callback_info info, int grouped) {
+  napi_value argv[6];
   heap_view heap;
   ddinit_conv_geometry g;
   float *x, *dy, *dw;
-  if (conv_args(env, info, "conv2dBackpropFilter", 5, argv, &heap, &g) ||
-      conv_operand(env, argv[2], &heap, "x", ddinit_conv_x_size(&g), &x) ||
-      conv_operand(env, argv[3], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
-      conv_operand(env, argv[4], &heap, "dw", ddinit_conv_filter_size(&g), &dw)) {
+  int groups;
+  size_t i;
+  if (grouped_args(env, info, grouped ? "groupedConv2dBackpropFilter" : "conv2dBackpropFilter", 3, grouped, argv, &heap,
+                   &g, &groups, &i) ||
+      conv_operand(env, argv[i], &heap, "x", ddinit_conv_x_size(&g), &x) ||
+      conv_operand(env, argv[i + 1], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
+      conv_operand(env, argv[i + 2], &heap, "dw", ddinit_grouped_filter_size(&g, groups), &dw)) {
     return NULL;
   }
-  if (ddinit_conv2d_backprop_filter(&g, x, dy, dw) != 0) return throw_oom(env, "conv2dBackpropFilter");
+  if (ddinit_grouped_conv2d_backprop_filter(&g, groups, x, dy, dw) != 0) return throw_oom(env, "conv2dBackpropFilter");
   return NULL;
 }
 
-/* conv2dBackpropInput(heap, geometry, dyOffset, filterOffset, dxOffset) */
-static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  return conv2d_backprop_filter_impl(env, info, 0);
+}
+static napi_value grouped_conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  return conv2d_backprop_filter_impl(env, info, 1);
+}
+
+/* [grouped]conv2dBackpropInput(heap, geometry, [groups,] dyOffset, filterOffset, dxOffset) */
+static napi_value conv2d_backprop_input_impl(napi_env env, napi_callback_info info, int grouped) {
+  napi_value argv[6];
   heap_view heap;
   ddinit_conv_geometry g;
   float *dy, *w, *dx;
-  if (conv_args(env, info, "conv2dBackpropInput", 5, argv, &heap, &g) ||
-      conv_operand(env, argv[2], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
-      conv_operand(env, argv[3], &heap, "filter", ddinit_conv_filter_size(&g), &w) ||
-      conv_operand(env, argv[4], &heap, "dx", ddinit_conv_x_size(&g), &dx)) {
+  int groups;
+  size_t i;
+  if (grouped_args(env, info, grouped ? "groupedConv2dBackpropInput" : "conv2dBackpropInput", 3, grouped, argv, &heap,
+                   &g, &groups, &i) ||
+      conv_operand(env, argv[i], &heap, "dy", ddinit_conv_y_size(&g), &dy) ||
+      conv_operand(env, argv[i + 1], &heap, "filter", ddinit_grouped_filter_size(&g, groups), &w) ||
+      conv_operand(env, argv[i + 2], &heap, "dx", ddinit_conv_x_size(&g), &dx)) {
     return NULL;
   }
-  if (ddinit_conv2d_backprop_input(&g, dy, w, dx) != 0) return throw_oom(env, "conv2dBackpropInput");
+  if (ddinit_grouped_conv2d_backprop_input(&g, groups, dy, w, dx) != 0) return throw_oom(env, "conv2dBackpropInput");
   return NULL;
+}
+
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  return conv2d_backprop_input_impl(env, info, 0);
+}
+static napi_value grouped_conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  return conv2d_backprop_input_impl(env, info, 1);
 }
 
 /* maxPoolGrad(heap, geometry, xOffset, dyOffset, dxOffset): the geometry's filter is the pooling window
@@ -372,6 +424,71 @@ static napi_value symmetric_eigen(napi_env env, napi_callback_info info) {
   return int_result(env, status);
 }
 
+/* The LRN arguments argv[1..6] (rows, channels, depthRadius, bias, alpha, beta); 0, or -1 after throwing. */
+static int lrn_params(napi_env env, const napi_value *argv, ddinit_lrn_params *p) {
+  static const char *const names[] = {"rows", "channels", "depthRadius"};
+  static const char *const coefficients[] = {"bias", "alpha", "beta"};
+  int sizes[3];
+  double values[3];
+  if (get_sizes(env, argv + 1, names, 3, sizes)) return -1;
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_double(env, argv[4 + i], &values[i]) != napi_ok || !isfinite(values[i])) {
+      char message[96];
+      snprintf(message, sizeof message, "%s: expected a finite number", coefficients[i]);
+      napi_throw_type_error(env, NULL, message);
+      return -1;
+    }
+  }
+  *p = (ddinit_lrn_params){(size_t)sizes[0], sizes[1], sizes[2], (float)values[0], (float)values[1], (float)values[2]};
+  return 0;
+}
+
+/* Reads `expected` arguments of an LRN call: heap, rows, channels, depthRadius, bias, alpha, beta, then the operands. */
+static int lrn_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
+                    heap_view *heap, ddinit_lrn_params *p) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
+    return -1;
+  }
+  if (argc != expected) {
+    char message[96];
+    snprintf(message, sizeof message, "%s: expected %zu arguments", fn, expected);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  return get_heap(env, argv[0], heap) || lrn_params(env, argv, p) ? -1 : 0;
+}
+
+/* lrn(heap, rows, channels, depthRadius, bias, alpha, beta, xOffset, yOffset) */
+static napi_value lrn(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  heap_view heap;
+  ddinit_lrn_params p;
+  float *x, *y;
+  if (lrn_args(env, info, "lrn", 9, argv, &heap, &p)) return NULL;
+  const size_t n = p.rows * (size_t)p.channels;
+  if (conv_operand(env, argv[7], &heap, "x", n, &x) || conv_operand(env, argv[8], &heap, "y", n, &y)) return NULL;
+  if (ddinit_lrn(&p, x, y) != 0) return throw_oom(env, "lrn");
+  return NULL;
+}
+
+/* lrnGrad(heap, rows, channels, depthRadius, bias, alpha, beta, xOffset, yOffset, dyOffset, dxOffset) */
+static napi_value lrn_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  heap_view heap;
+  ddinit_lrn_params p;
+  float *x, *y, *dy, *dx;
+  if (lrn_args(env, info, "lrnGrad", 11, argv, &heap, &p)) return NULL;
+  const size_t n = p.rows * (size_t)p.channels;
+  if (conv_operand(env, argv[7], &heap, "x", n, &x) || conv_operand(env, argv[8], &heap, "y", n, &y) ||
+      conv_operand(env, argv[9], &heap, "dy", n, &dy) || conv_operand(env, argv[10], &heap, "dx", n, &dx)) {
+    return NULL;
+  }
+  if (ddinit_lrn_grad(&p, x, y, dy, dx) != 0) return throw_oom(env, "lrnGrad");
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -405,8 +522,13 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
+      {"groupedConv2d", NULL, grouped_conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"groupedConv2dBackpropFilter", NULL, grouped_conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+      {"groupedConv2dBackpropInput", NULL, grouped_conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"lrn", NULL, lrn, NULL, NULL, NULL, napi_default, NULL},
+      {"lrnGrad", NULL, lrn_grad, NULL, NULL, NULL, napi_default, NULL},
       {"orthonormalizeColumns", NULL, orthonormalize_columns, NULL, NULL, NULL, napi_default, NULL},
       {"haarOrthonormal", NULL, haar_orthonormal, NULL, NULL, NULL, napi_default, NULL},
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},

@@ -31,6 +31,10 @@ size_t ddinit_conv_filter_size(const ddinit_conv_geometry *g) {
   return (size_t)g->f_h * g->f_w * g->in_c * g->out_c;
 }
 
+size_t ddinit_grouped_filter_size(const ddinit_conv_geometry *g, int groups) {
+  return (size_t)g->f_h * g->f_w * (g->in_c / groups) * g->out_c;
+}
+
 size_t ddinit_conv_y_size(const ddinit_conv_geometry *g) {
   return (size_t)g->batch * g->out_h * g->out_w * g->out_c;
 }
@@ -46,16 +50,16 @@ static size_t chunk_rows(size_t k, size_t rows) {
   return n < rows ? n : rows;
 }
 
-/* cols[r - r0, :] for output rows r in [r0, r1). */
-static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, size_t r1, float *cols) {
+/* cols[r - r0, :] for output rows r in [r0, r1), from input channels [c0, c0 + c) of the in_c. */
+static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, size_t r1, size_t c0, size_t c, float *cols) {
   const size_t per_image = (size_t)g->out_h * g->out_w;
-  const size_t c = (size_t)g->in_c;
+  const size_t stride = (size_t)g->in_c;
   float *dst = cols;
   for (size_t r = r0; r < r1; r++) {
     const size_t b = r / per_image;
     const int oh = (int)((r % per_image) / g->out_w);
     const int ow = (int)(r % g->out_w);
-    const float *image = x + b * g->in_h * g->in_w * c;
+    const float *image = x + b * g->in_h * g->in_w * stride + c0;
     for (int kh = 0; kh < g->f_h; kh++) {
       const int ih = oh * g->stride_h - g->pad_top + kh * g->dilation_h;
       if (ih < 0 || ih >= g->in_h) {
@@ -63,13 +67,13 @@ static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, siz
         dst += c * g->f_w;
         continue;
       }
-      const float *row = image + (size_t)ih * g->in_w * c;
+      const float *row = image + (size_t)ih * g->in_w * stride;
       for (int kw = 0; kw < g->f_w; kw++) {
         const int iw = ow * g->stride_w - g->pad_left + kw * g->dilation_w;
         if (iw < 0 || iw >= g->in_w) {
           memset(dst, 0, sizeof(float) * c);
         } else {
-          memcpy(dst, row + (size_t)iw * c, sizeof(float) * c);
+          memcpy(dst, row + (size_t)iw * stride, sizeof(float) * c);
         }
         dst += c;
       }
@@ -77,27 +81,28 @@ static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, siz
   }
 }
 
-/* dx += col2im(dcols) for output rows r in [r0, r1). */
-static void col2im_add(const ddinit_conv_geometry *g, const float *dcols, size_t r0, size_t r1, float *dx) {
+/* dx[..., c0 : c0 + c] += col2im(dcols) for output rows r in [r0, r1). */
+static void col2im_add(const ddinit_conv_geometry *g, const float *dcols, size_t r0, size_t r1, size_t c0, size_t c,
+                       float *dx) {
   const size_t per_image = (size_t)g->out_h * g->out_w;
-  const size_t c = (size_t)g->in_c;
+  const size_t stride = (size_t)g->in_c;
   const float *src = dcols;
   for (size_t r = r0; r < r1; r++) {
     const size_t b = r / per_image;
     const int oh = (int)((r % per_image) / g->out_w);
     const int ow = (int)(r % g->out_w);
-    float *image = dx + b * g->in_h * g->in_w * c;
+    float *image = dx + b * g->in_h * g->in_w * stride + c0;
     for (int kh = 0; kh < g->f_h; kh++) {
       const int ih = oh * g->stride_h - g->pad_top + kh * g->dilation_h;
       if (ih < 0 || ih >= g->in_h) {
         src += c * g->f_w;
         continue;
       }
-      float *row = image + (size_t)ih * g->in_w * c;
+      float *row = image + (size_t)ih * g->in_w * stride;
       for (int kw = 0; kw < g->f_w; kw++) {
         const int iw = ow * g->stride_w - g->pad_left + kw * g->dilation_w;
         if (iw >= 0 && iw < g->in_w) {
-          float *d = row + (size_t)iw * c;
+          float *d = row + (size_t)iw * stride;
           for (size_t i = 0; i < c; i++) d[i] += src[i];
         }
         src += c;
@@ -121,96 +126,113 @@ static void bias_activation(float *y, size_t rows, size_t n, const float *bias, 
   }
 }
 
-/* Called with the im2col rows [r0, r1) of x (cols: (r1 - r0) x K, row-major). */
-typedef void (*ddinit_chunk_fn)(const float *cols, size_t r0, size_t r1, void *ctx);
+/* Called with the im2col rows [r0, r1) of one group of x (cols: (r1 - r0) x K_g, row stride `ld`). */
+typedef void (*ddinit_chunk_fn)(const float *cols, size_t ld, size_t r0, size_t r1, int group, void *ctx);
 
-/* Feeds every output row's im2col row to `fn`, in chunks under CHUNK_FLOATS; a pointwise
- * convolution passes x itself, whole. Returns 0, or -1 when out of memory. */
-static int for_each_im2col_chunk(const ddinit_conv_geometry *g, const float *x, ddinit_chunk_fn fn, void *ctx) {
+/* Feeds every output row's im2col row of every group to `fn`, in chunks under CHUNK_FLOATS; a pointwise
+ * convolution passes x itself (a group's channels are a column block of it). Returns 0, or -1 when out of memory. */
+static int for_each_im2col_chunk(const ddinit_conv_geometry *g, int groups, const float *x, ddinit_chunk_fn fn,
+                                 void *ctx) {
   const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
-  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  const size_t cin = (size_t)g->in_c / groups;
+  const size_t k = (size_t)g->f_h * g->f_w * cin;
   if (is_pointwise(g)) {
-    fn(x, 0, rows, ctx);
+    for (int group = 0; group < groups; group++) fn(x + group * cin, (size_t)g->in_c, 0, rows, group, ctx);
     return 0;
   }
   const size_t step = chunk_rows(k, rows);
   float *cols = malloc(sizeof(float) * step * k);
   if (cols == NULL) return -1;
-  for (size_t r0 = 0; r0 < rows; r0 += step) {
-    const size_t r1 = r0 + step < rows ? r0 + step : rows;
-    im2col(g, x, r0, r1, cols);
-    fn(cols, r0, r1, ctx);
+  for (int group = 0; group < groups; group++) {
+    for (size_t r0 = 0; r0 < rows; r0 += step) {
+      const size_t r1 = r0 + step < rows ? r0 + step : rows;
+      im2col(g, x, r0, r1, group * cin, cin, cols);
+      fn(cols, k, r0, r1, group, ctx);
+    }
   }
   free(cols);
   return 0;
 }
 
 typedef struct {
-  size_t k, n;
-  const float *w, *bias;
-  int activation;
+  size_t k, n, n_group;
+  const float *w;
   float *y;
 } forward_ctx;
 
-static void forward_chunk(const float *cols, size_t r0, size_t r1, void *ctx) {
+/* y[rows, group's columns] = cols · W[:, group's columns]: the filter's column block g is group g's filters. */
+static void forward_chunk(const float *cols, size_t ld, size_t r0, size_t r1, int group, void *ctx) {
   const forward_ctx *c = ctx;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)c->n, (int)c->k, 1.0f, cols, (int)c->k,
-              c->w, (int)c->n, 0.0f, c->y + r0 * c->n, (int)c->n);
-  bias_activation(c->y + r0 * c->n, r1 - r0, c->n, c->bias, c->activation);
+  const size_t col0 = (size_t)group * c->n_group;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)c->n_group, (int)c->k, 1.0f, cols, (int)ld,
+              c->w + col0, (int)c->n, 0.0f, c->y + r0 * c->n + col0, (int)c->n);
 }
 
-int ddinit_conv2d(const ddinit_conv_geometry *g, const float *x, const float *w, const float *bias, int activation,
-                  float *y) {
+int ddinit_grouped_conv2d(const ddinit_conv_geometry *g, int groups, const float *x, const float *w, const float *bias,
+                          int activation, float *y) {
   const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
-  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  const size_t k = (size_t)g->f_h * g->f_w * (g->in_c / groups);
   const size_t n = (size_t)g->out_c;
   if (rows == 0 || n == 0) return 0;
   if (k == 0) {
     memset(y, 0, sizeof(float) * rows * n);
-    bias_activation(y, rows, n, bias, activation);
-    return 0;
+  } else {
+    forward_ctx ctx = {k, n, n / groups, w, y};
+    if (for_each_im2col_chunk(g, groups, x, forward_chunk, &ctx) != 0) return -1;
   }
-  forward_ctx ctx = {k, n, w, bias, activation, y};
-  return for_each_im2col_chunk(g, x, forward_chunk, &ctx);
+  bias_activation(y, rows, n, bias, activation);
+  return 0;
+}
+
+int ddinit_conv2d(const ddinit_conv_geometry *g, const float *x, const float *w, const float *bias, int activation,
+                  float *y) {
+  return ddinit_grouped_conv2d(g, 1, x, w, bias, activation, y);
 }
 
 typedef struct {
-  size_t k, n;
+  size_t k, n, n_group;
   const float *dy;
   float *dw;
 } filter_ctx;
 
-/* dw (+)= cols^T dy for the chunk's rows: the first chunk overwrites, the others accumulate. */
-static void filter_chunk(const float *cols, size_t r0, size_t r1, void *ctx) {
+/* dw[:, group's columns] (+)= colsᵀ dy[chunk rows, group's columns]: the first chunk overwrites, the others accumulate. */
+static void filter_chunk(const float *cols, size_t ld, size_t r0, size_t r1, int group, void *ctx) {
   const filter_ctx *c = ctx;
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->k, (int)c->n, (int)(r1 - r0), 1.0f, cols, (int)c->k,
-              c->dy + r0 * c->n, (int)c->n, r0 == 0 ? 0.0f : 1.0f, c->dw, (int)c->n);
+  const size_t col0 = (size_t)group * c->n_group;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->k, (int)c->n_group, (int)(r1 - r0), 1.0f, cols, (int)ld,
+              c->dy + r0 * c->n + col0, (int)c->n, r0 == 0 ? 0.0f : 1.0f, c->dw + col0, (int)c->n);
 }
 
-int ddinit_conv2d_backprop_filter(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dw) {
+int ddinit_grouped_conv2d_backprop_filter(const ddinit_conv_geometry *g, int groups, const float *x, const float *dy,
+                                          float *dw) {
   const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
-  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
+  const size_t k = (size_t)g->f_h * g->f_w * (g->in_c / groups);
   const size_t n = (size_t)g->out_c;
   if (k == 0 || n == 0) return 0;
   if (rows == 0) {
     memset(dw, 0, sizeof(float) * k * n);
     return 0;
   }
-  filter_ctx ctx = {k, n, dy, dw};
-  return for_each_im2col_chunk(g, x, filter_chunk, &ctx);
+  filter_ctx ctx = {k, n, n / groups, dy, dw};
+  return for_each_im2col_chunk(g, groups, x, filter_chunk, &ctx);
 }
 
-int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy, const float *w, float *dx) {
+int ddinit_conv2d_backprop_filter(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dw) {
+  return ddinit_grouped_conv2d_backprop_filter(g, 1, x, dy, dw);
+}
+
+int ddinit_grouped_conv2d_backprop_input(const ddinit_conv_geometry *g, int groups, const float *dy, const float *w,
+                                         float *dx) {
   const size_t rows = (size_t)g->batch * g->out_h * g->out_w;
-  const size_t k = (size_t)g->f_h * g->f_w * g->in_c;
-  const size_t n = (size_t)g->out_c;
-  if (is_pointwise(g) && rows > 0 && k > 0) {
-    if (n == 0) {
-      memset(dx, 0, sizeof(float) * rows * k);
-      return 0;
+  const size_t cin = (size_t)g->in_c / groups;
+  const size_t k = (size_t)g->f_h * g->f_w * cin;
+  const size_t n = (size_t)g->out_c, n_group = n / groups;
+  if (is_pointwise(g) && rows > 0 && k > 0 && n > 0) {
+    /* dx[:, group's channels] = dy[:, group's columns] · W[:, group's columns]ᵀ */
+    for (int group = 0; group < groups; group++) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)k, (int)n_group, 1.0f, dy + group * n_group,
+                  (int)n, w + group * n_group, (int)n, 0.0f, dx + group * cin, g->in_c);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)k, (int)n, 1.0f, dy, (int)n, w, (int)n, 0.0f,
-                dx, (int)k);
     return 0;
   }
   memset(dx, 0, sizeof(float) * ddinit_conv_x_size(g));
@@ -218,14 +240,20 @@ int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy,
   const size_t step = chunk_rows(k, rows);
   float *dcols = malloc(sizeof(float) * step * k);
   if (dcols == NULL) return -1;
-  for (size_t r0 = 0; r0 < rows; r0 += step) {
-    const size_t r1 = r0 + step < rows ? r0 + step : rows;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)k, (int)n, 1.0f, dy + r0 * n, (int)n, w,
-                (int)n, 0.0f, dcols, (int)k);
-    col2im_add(g, dcols, r0, r1, dx);
+  for (int group = 0; group < groups; group++) {
+    for (size_t r0 = 0; r0 < rows; r0 += step) {
+      const size_t r1 = r0 + step < rows ? r0 + step : rows;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)k, (int)n_group, 1.0f,
+                  dy + r0 * n + group * n_group, (int)n, w + group * n_group, (int)n, 0.0f, dcols, (int)k);
+      col2im_add(g, dcols, r0, r1, group * cin, cin, dx);
+    }
   }
   free(dcols);
   return 0;
+}
+
+int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy, const float *w, float *dx) {
+  return ddinit_grouped_conv2d_backprop_input(g, 1, dy, w, dx);
 }
 
 void ddinit_batch_matmul(int batch, int trans_a, int trans_b, int m, int n, int k, const float *a, size_t a_stride,

@@ -26,6 +26,8 @@ enum { DDINIT_ACT_LINEAR = 0, DDINIT_ACT_RELU = 1, DDINIT_ACT_RELU6 = 2 };
 /* Number of floats x, filter and y hold. */
 size_t ddinit_conv_x_size(const ddinit_conv_geometry *g);
 size_t ddinit_conv_filter_size(const ddinit_conv_geometry *g);
+/* Floats of a grouped filter [f_h, f_w, in_c/groups, out_c]. */
+size_t ddinit_grouped_filter_size(const ddinit_conv_geometry *g, int groups);
 size_t ddinit_conv_y_size(const ddinit_conv_geometry *g);
 
 /* y = act(conv(x, w) + bias); bias may be NULL. Returns 0, or -1 when out of memory. */
@@ -42,6 +44,16 @@ int ddinit_conv2d_backprop_input(const ddinit_conv_geometry *g, const float *dy,
  * The first maximum of a window in row-major tap order takes its gradient (ties as the tfjs cpu backend);
  * a window with no value above -inf passes none. Returns 0. */
 int ddinit_max_pool_grad(const ddinit_conv_geometry *g, const float *x, const float *dy, float *dx);
+
+/* The same three with channel groups (Caffe's `group`): groups divides in_c and out_c; the filter is
+ * [f_h, f_w, in_c/groups, out_c] and group k maps input channels [k·in_c/groups, (k+1)·in_c/groups) to output
+ * channels [k·out_c/groups, (k+1)·out_c/groups), one sgemm per group on column blocks (no split, no concat). */
+int ddinit_grouped_conv2d(const ddinit_conv_geometry *g, int groups, const float *x, const float *w, const float *bias,
+                          int activation, float *y);
+int ddinit_grouped_conv2d_backprop_filter(const ddinit_conv_geometry *g, int groups, const float *x, const float *dy,
+                                          float *dw);
+int ddinit_grouped_conv2d_backprop_input(const ddinit_conv_geometry *g, int groups, const float *dy, const float *w,
+                                         float *dx);
 
 /* c[i] = act(op(a[i]) * op(b[i]) + bias) for i < batch, row-major; op transposes when trans_* is set.
  * a[i] starts at a + i*a_stride (a_stride 0 broadcasts one matrix), likewise b and c. bias (length n) may be NULL. */

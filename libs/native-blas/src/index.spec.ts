@@ -476,3 +476,152 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.symmetricEigen(new Float32Array(10) as unknown as Float64Array, 2, 2, 0, 4, 6)).toThrow(/heap: expected a Float64Array/);
   });
 });
+
+/** LRN over the last axis by its definition, in float64: y and the scales s. */
+function referenceLrn(x: Float32Array, channels: number, r: number, bias: number, alpha: number, beta: number): { y: Float64Array; s: Float64Array } {
+  const y = new Float64Array(x.length);
+  const s = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const d = i % channels;
+    let sum = 0;
+    for (let k = Math.max(0, d - r); k <= Math.min(channels - 1, d + r); k++) sum += x[i - d + k] ** 2;
+    s[i] = bias + alpha * sum;
+    y[i] = x[i] * s[i] ** -beta;
+  }
+  return { y, s };
+}
+
+/** ∂(Σ dy·y)/∂x of the LRN by the chain rule over every (output, input) pair of a window, in float64. */
+function referenceLrnGrad(x: Float32Array, dy: Float32Array, channels: number, r: number, bias: number, alpha: number, beta: number): Float64Array {
+  const { y, s } = referenceLrn(x, channels, r, bias, alpha, beta);
+  const dx = new Float64Array(x.length);
+  for (let o = 0; o < x.length; o++) {
+    const d = o % channels;
+    for (let k = Math.max(0, d - r); k <= Math.min(channels - 1, d + r); k++) {
+      const i = o - d + k;
+      dx[i] += dy[o] * ((i === o ? s[o] ** -beta : 0) - (2 * alpha * beta * x[i] * y[o]) / s[o]);
+    }
+  }
+  return dx;
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float64Array): number {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return actual.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0) / scale;
+}
+
+describe.skipIf(!loaded.ok)('the native local response normalization', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+  // CaffeNet's norm1/norm2 (depthRadius 2, alpha 1e-4/5, beta 0.75) on values of conv scale; tfjs's defaults; a window wider than the channels.
+  const CASES: [string, { channels: number; r: number; bias: number; alpha: number; beta: number; scale: number }][] = [
+    ['CaffeNet (beta 0.75)', { channels: 32, r: 2, bias: 1, alpha: 2e-5, beta: 0.75, scale: 100 }],
+    ['tfjs defaults (beta 0.5)', { channels: 16, r: 5, bias: 1, alpha: 1, beta: 0.5, scale: 1 }],
+    ['any beta, window wider than the channels', { channels: 3, r: 4, bias: 2, alpha: 0.3, beta: 0.6, scale: 2 }],
+  ];
+
+  it.each(CASES)('lrn and lrnGrad match the definition within 1e-5 relative: %s', (_, c) => {
+    const rows = 7;
+    const n = rows * c.channels;
+    const x = values(n, 3).map((v) => v * c.scale);
+    const dy = values(n, 4);
+    const heap = new Float32Array(4 * n + 8).fill(Number.NaN);
+    heap.set(x, 1);
+    heap.set(dy, 1 + 2 * n);
+    blas.lrn(heap, rows, c.channels, c.r, c.bias, c.alpha, c.beta, 1, 1 + n);
+    expect(maxRelativeError(heap.subarray(1 + n, 1 + 2 * n), referenceLrn(x, c.channels, c.r, c.bias, c.alpha, c.beta).y)).toBeLessThan(1e-5);
+    blas.lrnGrad(heap, rows, c.channels, c.r, c.bias, c.alpha, c.beta, 1, 1 + n, 1 + 2 * n, 1 + 3 * n);
+    expect(maxRelativeError(heap.subarray(1 + 3 * n, 1 + 4 * n), referenceLrnGrad(x, dy, c.channels, c.r, c.bias, c.alpha, c.beta))).toBeLessThan(1e-5);
+    expect(heap[1 + 4 * n]).toBeNaN(); // nothing written past dx
+  });
+
+  it('rejects operands outside the heap and coefficients that are not finite numbers', () => {
+    const heap = new Float32Array(20).fill(7);
+    expect(() => blas.lrn(heap, 2, 5, 2, 1, 1, 0.75, 0, 11)).toThrow(new RangeError('y: floats [11, 21) lie outside the heap of 20 floats'));
+    expect(() => blas.lrnGrad(heap, 2, 5, 2, 1, 1, 0.75, 0, 0, -1, 10)).toThrow(/^dy: floats \[-1,/);
+    expect(() => blas.lrn(heap, 2, 5, 2, Number.NaN, 1, 0.75, 0, 10)).toThrow(/bias: expected a finite number/);
+    expect(() => blas.lrn(heap, -2, 5, 2, 1, 1, 0.75, 0, 10)).toThrow(/rows: expected an integer in \[0, 2\^31\)/);
+    expect(heap.every((v) => v === 7)).toBe(true);
+  });
+});
+
+/** The dense filter [fH, fW, inC, outC] equal to a grouped one [fH, fW, inC/groups, outC]: zero between groups. */
+function blockDiagonal(g: NativeConvGeometry, groups: number, w: Float32Array): Float32Array {
+  const cin = g.inChannels / groups;
+  const cout = g.outChannels / groups;
+  const dense = new Float32Array(g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
+  for (let tap = 0; tap < g.filterHeight * g.filterWidth; tap++)
+    for (let ci = 0; ci < g.inChannels; ci++)
+      for (let co = 0; co < g.outChannels; co++) {
+        if (Math.floor(ci / cin) !== Math.floor(co / cout)) continue;
+        dense[(tap * g.inChannels + ci) * g.outChannels + co] = w[(tap * cin + (ci % cin)) * g.outChannels + co];
+      }
+  return dense;
+}
+
+describe.skipIf(!loaded.ok)('the native grouped convolution', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+  const CASES: [string, NativeConvGeometry, number][] = [
+    ['3×3 stride 2, pad 1, 2 groups', { ...GEOMETRIES[0][1], inChannels: 4, outChannels: 6 }, 2],
+    [
+      '5×5 pad 2 (CaffeNet conv2), 2 groups',
+      {
+        ...GEOMETRIES[1][1],
+        filterHeight: 5,
+        filterWidth: 5,
+        dilationHeight: 1,
+        dilationWidth: 1,
+        padTop: 2,
+        padLeft: 2,
+        outHeight: 8,
+        inChannels: 4,
+        outChannels: 4,
+      },
+      2,
+    ],
+    ['1×1 pointwise, 3 groups', { ...GEOMETRIES[2][1], inChannels: 6, outChannels: 9 }, 3],
+  ];
+
+  it.each(CASES)('equals the dense convolution with a block-diagonal filter, forward and both gradients: %s', (_, g, groups) => {
+    const n = sizes(g);
+    const wg = n.w / groups;
+    const x = values(n.x, 5);
+    const w = values(wg, 6);
+    const dy = values(n.y, 7);
+    const dense = blockDiagonal(g, groups, w);
+    const geometry = geometryArray(g);
+    // Layout: x, w (grouped), dy, y, dw (grouped), dx, dense filter, dense dw, dense dx, one guard value.
+    const at = [0, n.x, n.x + wg, n.x + wg + n.y, n.x + wg + 2 * n.y, n.x + 2 * wg + 2 * n.y, 2 * n.x + 2 * wg + 2 * n.y];
+    const heap = new Float32Array(at[6] + 2 * n.w + n.x + 1).fill(Number.NaN);
+    heap.set(x, at[0]);
+    heap.set(w, at[1]);
+    heap.set(dy, at[2]);
+    heap.set(dense, at[6]);
+    blas.groupedConv2d(heap, geometry, groups, at[0], at[1], -1, NATIVE_ACTIVATIONS.linear, at[3]);
+    expect(maxAbsDiff(heap.subarray(at[3], at[3] + n.y), referenceConv(g, x, dense))).toBeLessThan(1e-5);
+    blas.groupedConv2dBackpropFilter(heap, geometry, groups, at[0], at[2], at[4]);
+    blas.groupedConv2dBackpropInput(heap, geometry, groups, at[2], at[1], at[5]);
+    const denseDw = at[6] + n.w;
+    const denseDx = denseDw + n.w;
+    blas.conv2dBackpropFilter(heap, geometry, at[0], at[2], denseDw);
+    blas.conv2dBackpropInput(heap, geometry, at[2], at[6], denseDx);
+    const expectedDw = blockDiagonal(g, groups, heap.subarray(at[4], at[4] + wg));
+    expect(
+      maxAbsDiff(
+        expectedDw,
+        heap.subarray(denseDw, denseDw + n.w).map((v, i) => (dense[i] === 0 && expectedDw[i] === 0 ? 0 : v)),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(maxAbsDiff(heap.subarray(at[5], at[5] + n.x), heap.subarray(denseDx, denseDx + n.x))).toBeLessThan(1e-5);
+    expect(heap[denseDx + n.x]).toBeNaN();
+  });
+
+  it('rejects groups that do not divide the channels, and a filter of the dense size outside the heap', () => {
+    const g = { ...GEOMETRIES[0][1], inChannels: 4, outChannels: 6 };
+    const heap = new Float32Array(sizes(g).x + sizes(g).y + 40);
+    expect(() => blas.groupedConv2d(heap, geometryArray(g), 4, 0, 0, -1, 0, 0)).toThrow(
+      new RangeError('groups: expected a positive divisor of inChannels 4 and outChannels 6, got 4'),
+    );
+    expect(() => blas.groupedConv2dBackpropInput(heap, geometryArray(g), 0, 0, 0, 0)).toThrow(/groups: expected a positive divisor/);
+    expect(() => blas.groupedConv2dBackpropFilter(heap, geometryArray(g), 2, 0, 0, heap.length - 10)).toThrow(/^dw: floats/);
+  });
+});

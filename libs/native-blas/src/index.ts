@@ -1,5 +1,6 @@
 /**
- * Optional native kernels: convolutions and matrix products on OpenBLAS, and QR and
+ * Optional native kernels: convolutions and matrix products on OpenBLAS, local response
+ * normalization in C, and QR and
  * the symmetric eigensolver on the LAPACK it ships, run on
  * float32 buffers in place (the tfjs wasm backend's heap). Built at install by
  * `scripts/build.mjs` when libopenblas-dev is present; when it is not, or when
@@ -61,6 +62,16 @@ export interface NativeBlas {
   /** dx = ∂loss/∂x from dy and the filter. */
   conv2dBackpropInput(heap: Float32Array, geometry: Int32Array, dy: number, filter: number, dx: number): void;
   /**
+   * {@link NativeBlas.conv2d} with channel groups (Caffe's `group`): `groups` divides the in and out
+   * channels, the filter is `[fH, fW, inC/groups, outC]`, and group k maps input channels
+   * [k·inC/groups, (k+1)·inC/groups) to output channels [k·outC/groups, (k+1)·outC/groups).
+   */
+  groupedConv2d(heap: Float32Array, geometry: Int32Array, groups: number, x: number, filter: number, bias: number, activation: number, y: number): void;
+  /** dw of {@link NativeBlas.groupedConv2d}: `[fH, fW, inC/groups, outC]`. */
+  groupedConv2dBackpropFilter(heap: Float32Array, geometry: Int32Array, groups: number, x: number, dy: number, dw: number): void;
+  /** dx of {@link NativeBlas.groupedConv2d}. */
+  groupedConv2dBackpropInput(heap: Float32Array, geometry: Int32Array, groups: number, dy: number, filter: number, dx: number): void;
+  /**
    * c[i] = act(op(a[i])·op(b[i]) + bias) for i < batch. `params`:
    * [batch, transposeA, transposeB, m, n, k, a, aStride, b, bStride, bias (−1: none), activation, c];
    * a stride of 0 broadcasts one matrix over the batch.
@@ -71,6 +82,28 @@ export interface NativeBlas {
    * and outChannels = inChannels. The first maximum of a window takes the gradient.
    */
   maxPoolGrad(heap: Float32Array, geometry: Int32Array, x: number, dy: number, dx: number): void;
+  /**
+   * y = LRN(x) across the last axis of `rows` × `channels` values, as tfjs's
+   * `localResponseNormalization`: y_d = x_d · (bias + alpha · Σ_{|d'−d| ≤ depthRadius} x_{d'}²)^(−beta).
+   */
+  lrn(heap: Float32Array, rows: number, channels: number, depthRadius: number, bias: number, alpha: number, beta: number, x: number, y: number): void;
+  /**
+   * dx = ∂loss/∂x of {@link NativeBlas.lrn} from x, y and dy, with s_d the scale of channel d:
+   * dx_k = dy_k · s_k^(−beta) − 2·alpha·beta · x_k · Σ_{|d−k| ≤ depthRadius} dy_d · y_d / s_d.
+   */
+  lrnGrad(
+    heap: Float32Array,
+    rows: number,
+    channels: number,
+    depthRadius: number,
+    bias: number,
+    alpha: number,
+    beta: number,
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+  ): void;
   /**
    * a (row-major rows×cols at float offset `a`, rows ≥ cols) ← Q of the thin QR A = QR with
    * diag(R) > 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).

@@ -3,7 +3,7 @@ import { NumericalError } from '@ddinit/core';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classificationObjective, type LabelledBatch } from './classification';
-import { Trainer } from './trainer';
+import { Trainer, type StepRecord } from './trainer';
 import { trainOptionsSchema, type TrainOptionsInput } from './train-options';
 
 beforeAll(async () => {
@@ -117,6 +117,25 @@ describe('Trainer', () => {
     expect(record.gradientNorm).toBeCloseTo(norm, 4);
     const after = weightsOf(model);
     after.forEach((values, i) => values.forEach((v, j) => expect(v).toBeCloseTo(before[i][j] - grads[i][j] / 4, 5)));
+    trainer.dispose();
+    tf.dispose([b.inputs, b.labels]);
+    model.dispose();
+  });
+
+  it('takes the squares of the gradients for the norm and the guard in one kernel on wasm, not one Sum and Square per weight', async () => {
+    const model = tinyModel();
+    const b = batch(6);
+    const grads = oracleGradients(model, b);
+    const norm = Math.sqrt(grads.reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0));
+    const trainer = new Trainer(model, classificationObjective, options({ optimizer: 'sgd', weightDecay: 0 }));
+    let record: StepRecord | undefined;
+    const profile = await tf.profile(() => {
+      record = trainer.runStep(b);
+    });
+    const calls = (name: string) => profile.kernels.filter((k) => k.name === name).length;
+    expect(calls('DdinitSumsOfSquares')).toBe(1);
+    expect(calls('Square')).toBe(0);
+    expect(record?.gradientNorm).toBeCloseTo(norm, 5);
     trainer.dispose();
     tf.dispose([b.inputs, b.labels]);
     model.dispose();

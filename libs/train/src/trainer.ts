@@ -19,7 +19,7 @@
  * step is disposed before it returns. `dispose()` frees the optimizers' slots.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DataError, NumericalError, ShapeError } from '@ddinit/core';
+import { DataError, NumericalError, ShapeError, sumsOfSquares } from '@ddinit/core';
 import { learningRateAt } from './learning-rate';
 import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizers';
 import { parameterGroups, type ParameterGroup } from './parameter-groups';
@@ -93,7 +93,7 @@ export class Trainer<B> {
       if (!Number.isFinite(loss))
         throw new NumericalError('the loss is not finite; training stopped before this step changed anything', { where: `step ${this.step}`, actual: loss });
       this.decayIntoGradients(grads, prepared);
-      const squares = tf.tidy(() => tf.stack(weights.map((w) => tf.sum(tf.square(prepared[w.name])))).dataSync());
+      const squares = squaresOf(weights.map((w) => prepared[w.name]));
       const norm = Math.sqrt(Array.from(squares).reduce((a, b) => a + b, 0));
       const scale = this.options.clipGradientNorm !== null && norm > this.options.clipGradientNorm ? this.options.clipGradientNorm / norm : 1;
       this.guard(
@@ -209,6 +209,14 @@ export class Trainer<B> {
   dispose(): void {
     this.optimizers.forEach(disposeOptimizer);
   }
+}
+
+/**
+ * ‖g‖² of each gradient, read back at once: one fused kernel where the backend has it
+ * (wasm), else one sum of squares per gradient.
+ */
+function squaresOf(gradients: tf.Tensor[]): ArrayLike<number> {
+  return sumsOfSquares(gradients) ?? tf.tidy(() => tf.stack(gradients.map((g) => tf.sum(tf.square(g)))).dataSync());
 }
 
 /**

@@ -40,7 +40,7 @@ export async function* workloadBatches(
     ids: false,
     ...(workload.dataset.decode ? { decode: workload.dataset.decode } : {}),
   })) {
-    yield workload.batch(bytes);
+    yield workload.batch(bytes, options.seed);
   }
 }
 

@@ -7,6 +7,10 @@ Workloads (the same names as tools/bench/src/train-workloads.ts):
       linear layer with 4 logits (libs/pretrain's withPretextHead on the last spatial
       layer). A step's batch is IMAGES seeded N(0, 1) images at 0, 90, 180 and 270
       degrees (torch.rot90): 4 x IMAGES network inputs, labels the turn.
+  context-caffenet: context prediction (Doersch et al. 2015) as @ddinit/pretrain's contextTask
+      builds it on caffenet conv1 .. pool5 at 96x96x3: 9 patches per image through the trunk
+      once, the centre's features paired with each neighbour's, Linear(2F, 512) + ReLU,
+      Linear(512, 8): 9 x IMAGES network inputs, 8 x IMAGES examples.
 
 Trunk weights He-normal, biases zero, head Glorot-uniform (as tfjs). The optimizer is
 @ddinit/train's default: SGD with momentum 0.9 (v <- m v + g, w <- w - lr v: torch's
@@ -62,42 +66,45 @@ def rotation_caffenet_small(images):
     return model, inputs, labels
 
 
-PATCH, GAP = 96, 48
-NEIGHBOURS = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1), (2, 2)]
+PATCH, GAP, JITTER = 96, 48, 7
+GRID_CELLS, CENTRE = 9, 4
+CONTEXT_HIDDEN = 512
 
 
-class Siamese(nn.Module):
-    """Both patches of a pair through the same trunk, flattened, concatenated, one linear layer."""
+class ContextSiamese(nn.Module):
+    """@ddinit/pretrain's context model: every patch through the trunk once, each image's centre
+    feature paired with its 8 neighbours' (reading order), one fused ReLU layer, 8 logits."""
 
-    def __init__(self, trunk, head):
+    def __init__(self, trunk, features):
         super().__init__()
-        self.trunk, self.head = trunk, head
+        self.trunk = trunk
+        self.hidden = nn.Linear(2 * features, CONTEXT_HIDDEN)
+        self.head = nn.Linear(CONTEXT_HIDDEN, GRID_CELLS - 1)
 
-    def forward(self, pair):
-        a, b = pair
-        return self.head(torch.cat([self.trunk(a).flatten(1), self.trunk(b).flatten(1)], 1))
+    def forward(self, patches):
+        cells = self.trunk(patches).flatten(1).view(-1, GRID_CELLS, self.hidden.in_features // 2)
+        neighbours = torch.cat([cells[:, :CENTRE], cells[:, CENTRE + 1:]], 1)
+        centre = cells[:, CENTRE:CENTRE + 1].expand(-1, GRID_CELLS - 1, -1)
+        pairs = torch.cat([centre, neighbours], 2).reshape(-1, 2 * cells.shape[2])
+        return self.head(torch.relu(self.hidden(pairs)))
 
 
-def context_caffenet_standin(images):
-    """(model, (patches A, patches B), labels) of train-workloads.ts's context-prediction stand-in."""
+def context_caffenet(images):
+    """(model, patches, labels) of context prediction on caffenet (train-workloads.ts's context-caffenet):
+    IMAGES x 9 seeded N(0, 1) 96-px patches (the defences are data time in the tfjs run), labels 0..7 per image."""
     layout = {**CAFFENET_LAYOUTS["caffenet"], "input": (3, PATCH, PATCH)}
     layers, channels, size = caffenet_features(layout)
     trunk = nn.Sequential(*layers)
-    head = nn.Linear(2 * channels * size * size, len(NEIGHBOURS))
-    he_trunk_glorot_head(trunk, head)
-    x = torch.randn(images, 3, 3 * PATCH + 2 * GAP, 3 * PATCH + 2 * GAP)
-
-    def patch(row, col):
-        top, left = row * (PATCH + GAP), col * (PATCH + GAP)
-        return x[:, :, top:top + PATCH, left:left + PATCH]
-
-    a = torch.cat([patch(1, 1)] * len(NEIGHBOURS)).contiguous()
-    b = torch.cat([patch(row, col) for row, col in NEIGHBOURS]).contiguous()
-    labels = torch.arange(len(NEIGHBOURS)).repeat_interleave(images)
-    return Siamese(trunk, head), (a, b), labels
+    model = ContextSiamese(trunk, channels * size * size)
+    he_trunk_glorot_head(trunk, model.head)
+    nn.init.kaiming_normal_(model.hidden.weight, nonlinearity="relu")
+    nn.init.zeros_(model.hidden.bias)
+    patches = torch.randn(images * GRID_CELLS, 3, PATCH, PATCH)
+    labels = torch.arange(GRID_CELLS - 1).repeat(images)
+    return model, patches, labels
 
 
-WORKLOADS = {"rotation-caffenet-small": rotation_caffenet_small, "context-caffenet-standin": context_caffenet_standin}
+WORKLOADS = {"rotation-caffenet-small": rotation_caffenet_small, "context-caffenet": context_caffenet}
 
 
 def trainer_optimizer(model):

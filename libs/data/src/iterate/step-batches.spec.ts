@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../read/dataset';
 import { withTempDir, writeSyntheticDataset } from '../testing';
-import { stepBatches } from './step-batches';
+import { readAheadOf, stepBatches } from './step-batches';
 
 async function take<T>(source: AsyncIterable<T>, n: number): Promise<T[]> {
   const out: T[] = [];
@@ -34,5 +34,79 @@ describe('stepBatches', () => {
         /the split holds less than one batch \(expected at least 24 examples, got 23\)/,
       );
     });
+  });
+});
+
+/** Lets every pending I/O callback and promise job run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe('stepBatches read-ahead', () => {
+  it('gives the same batches with any read-ahead, from any start step, across epochs', async () => {
+    await withTempDir(async (dir) => {
+      await writeSyntheticDataset(dir, { splits: { train: 23 }, height: 4, width: 4, channels: 1 });
+      const dataset = await openDataset(dir);
+      const onDemand = await take(stepBatches(dataset, 'train', { batchSize: 5, seed: 7, readAhead: 0 }), 13);
+      for (const readAhead of [1, 2, 6]) {
+        for (const from of [0, 3, 4]) {
+          const ahead = await take(stepBatches(dataset, 'train', { batchSize: 5, seed: 7, readAhead, fromStep: from }), 13 - from);
+          expect(ahead.map((b) => [b.step, b.ids, Array.from(b.images)])).toEqual(onDemand.slice(from).map((b) => [b.step, b.ids, Array.from(b.images)]));
+        }
+      }
+    });
+  });
+
+  it("starts reading the next epoch while the consumer holds the current epoch's last batch", async () => {
+    await withTempDir(async (dir) => {
+      await writeSyntheticDataset(dir, { splits: { train: 10 }, height: 4, width: 4, channels: 1 });
+      const dataset = await openDataset(dir);
+      const epochs: number[] = [];
+      const batches = dataset.batches.bind(dataset);
+      dataset.batches = (split, options) => {
+        epochs.push(options.epoch ?? 0);
+        return batches(split, options);
+      };
+      const iterator = stepBatches(dataset, 'train', { batchSize: 5, seed: 3 }); // 2 steps per epoch
+      expect((await iterator.next()).value?.step).toBe(0);
+      expect((await iterator.next()).value?.step).toBe(1); // the last batch of epoch 0, not yet released
+      await settle();
+      expect(epochs).toEqual([0, 1]);
+      await iterator.return(undefined);
+    });
+  });
+
+  it('holds at most readAhead unclaimed batches and rejects a read-ahead that is not a whole number', async () => {
+    let produced = 0;
+    async function* counting(): AsyncGenerator<number> {
+      for (;;) yield produced++;
+    }
+    const ahead = readAheadOf(counting(), 3);
+    expect((await ahead.next()).value).toBe(0);
+    await settle();
+    expect(produced).toBe(4); // the one handed out and three requested ahead
+    expect((await ahead.next()).value).toBe(1);
+    await settle();
+    expect(produced).toBe(5);
+    await ahead.return(undefined);
+    await withTempDir(async (dir) => {
+      await writeSyntheticDataset(dir, { splits: { train: 10 }, height: 4, width: 4, channels: 1 });
+      const dataset = await openDataset(dir);
+      await expect(take(stepBatches(dataset, 'train', { batchSize: 5, seed: 3, readAhead: 1.5 }), 1)).rejects.toThrow(
+        'stepBatches: readAhead must be a whole number of batches (expected an integer ≥ 0, got 1.5)',
+      );
+    });
+  });
+
+  it('hands out the items before a failure, then the failure, at the position it happened', async () => {
+    async function* failing(): AsyncGenerator<number> {
+      yield 0;
+      yield 1;
+      throw new Error('shard 2 is damaged');
+    }
+    const ahead = readAheadOf(failing(), 4);
+    expect((await ahead.next()).value).toBe(0);
+    expect((await ahead.next()).value).toBe(1);
+    await expect(ahead.next()).rejects.toThrow('shard 2 is damaged');
   });
 });

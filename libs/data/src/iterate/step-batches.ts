@@ -7,19 +7,32 @@
  * batches of the resumed epoch before s are read and skipped (no shard format
  * lets a shuffled epoch start in the middle without reading it).
  *
+ * Reading runs `readAhead` batches ahead of the consumer, across epoch
+ * boundaries: the next epoch's shard is fetched, verified and decoded while the
+ * current epoch's last batches are used, not when its first batch is asked for
+ * (with a corpus of a few batches per epoch that wait was a fifth of the step
+ * time, docs/RESULTS.md "Training step (issue 13)").
+ *
  * @example
  * for await (const batch of stepBatches(dataset, 'train', { batchSize: 64, seed: 1, fromStep: 1200 })) {
  *   batch.step; // 1200, 1201, …
  * }
  */
-import { DataError } from '@ddinit/core';
+import { ConfigError, DataError } from '@ddinit/core';
 import type { BatchOptions, Dataset } from '../read/dataset';
 import type { UintBatch } from './uint-batch';
 
 export interface StepBatchOptions extends Omit<BatchOptions, 'epoch' | 'dropRemainder' | 'reuseBuffers'> {
   /** The first step to yield (a resumed run's checkpoint step). Default 0. */
   fromStep?: number;
+  /**
+   * Batches read ahead of the consumer, across epoch boundaries (default 2); at most this
+   * many finished batches wait unclaimed, plus the one being assembled. 0 reads on demand.
+   */
+  readAhead?: number;
 }
+
+export const DEFAULT_READ_AHEAD = 2;
 
 /** Full batches per epoch of `split` at `batchSize`. @throws DataError when the split holds less than one batch. */
 export function stepsPerEpoch(dataset: Dataset, split: string, batchSize: number): number {
@@ -35,9 +48,14 @@ export function stepsPerEpoch(dataset: Dataset, split: string, batchSize: number
   return steps;
 }
 
-export async function* stepBatches(dataset: Dataset, split: string, options: StepBatchOptions): AsyncGenerator<UintBatch & { step: number }> {
-  const { fromStep = 0, ...read } = options;
-  const perEpoch = stepsPerEpoch(dataset, split, options.batchSize);
+/** The step batches on demand: one epoch's `batches` after the other. */
+async function* epochBatches(
+  dataset: Dataset,
+  split: string,
+  read: BatchOptions,
+  perEpoch: number,
+  fromStep: number,
+): AsyncGenerator<UintBatch & { step: number }> {
   for (let epoch = Math.floor(fromStep / perEpoch); ; epoch++) {
     let step = epoch * perEpoch;
     for await (const batch of dataset.batches(split, { ...read, epoch, dropRemainder: true })) {
@@ -45,4 +63,40 @@ export async function* stepBatches(dataset: Dataset, split: string, options: Ste
       step++;
     }
   }
+}
+
+/**
+ * The items of `source` in order, with `depth` of them requested ahead: an async generator
+ * queues the requests and works through them one after the other, so it keeps reading
+ * while the consumer holds an item, and never holds more than `depth` unclaimed ones.
+ * A failure surfaces when the consumer reaches the item it would have been.
+ */
+export async function* readAheadOf<T>(source: AsyncGenerator<T>, depth: number): AsyncGenerator<T> {
+  const requests: Promise<IteratorResult<T>>[] = [];
+  const request = (): void => {
+    const next = source.next();
+    next.catch(() => undefined); // awaited in order below; this only keeps a failure ahead of the consumer from going unhandled
+    requests.push(next);
+  };
+  try {
+    for (let i = 0; i < depth; i++) request();
+    for (;;) {
+      const result = await (requests.shift() as Promise<IteratorResult<T>>);
+      if (result.done === true) return;
+      request();
+      yield result.value;
+    }
+  } finally {
+    await source.return(undefined);
+  }
+}
+
+export async function* stepBatches(dataset: Dataset, split: string, options: StepBatchOptions): AsyncGenerator<UintBatch & { step: number }> {
+  const { fromStep = 0, readAhead = DEFAULT_READ_AHEAD, ...read } = options;
+  if (!Number.isInteger(readAhead) || readAhead < 0) {
+    throw new ConfigError('readAhead must be a whole number of batches', { where: 'stepBatches', expected: 'an integer ≥ 0', actual: readAhead });
+  }
+  const perEpoch = stepsPerEpoch(dataset, split, options.batchSize);
+  const batches = epochBatches(dataset, split, read as BatchOptions, perEpoch, fromStep);
+  yield* readAhead === 0 ? batches : readAheadOf(batches, readAhead);
 }

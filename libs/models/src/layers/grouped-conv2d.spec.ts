@@ -57,6 +57,50 @@ describe('GroupedConv2D', () => {
     tf.dispose([x, y]);
   });
 
+  it('runs as one grouped kernel with the native addon (no split, no concat), with the gradients of the split path on cpu', async () => {
+    const layer = new GroupedConv2D({
+      filters: 8,
+      kernelSize: 5,
+      padding: 'same',
+      groups: 2,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.heNormal({ seed: 5 }),
+    });
+    const xData = seeded([2, 7, 7, 6], 6).dataSync();
+    layer.apply(tf.input({ shape: [7, 7, 6] }));
+    const kernel = layer.getWeights()[0].dataSync();
+    const step = () => {
+      const x = tf.tensor4d(xData, [2, 7, 7, 6]);
+      const k = tf.tensor4d(kernel, [5, 5, 3, 8]);
+      layer.setWeights([k, tf.zeros([8])]);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.sum(
+            tf.mul(
+              layer.apply(x) as tf.Tensor,
+              tf
+                .range(0, 2 * 7 * 7 * 8)
+                .reshape([2, 7, 7, 8])
+                .mul(0.01),
+            ),
+          ) as tf.Scalar,
+      );
+      return [value, ...Object.values(grads)];
+    };
+    const native = await profiled(step);
+    expect(native.kernels).toContain('DdinitGroupedConv2D');
+    expect(native.kernels).not.toContain('SplitV');
+    expect(native.kernels).not.toContain('Concat');
+    await tf.setBackend('cpu');
+    try {
+      const split = await profiled(step);
+      expect(split.kernels).toContain('Concat');
+      split.values.forEach((v, i) => expect(relativeError(native.values[i], v)).toBeLessThan(1e-5));
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
   it('rejects filters or input channels not divisible by groups', () => {
     expect(() => new GroupedConv2D({ name: 'g', filters: 5, kernelSize: 3, groups: 2 })).toThrow(ConfigError);
     expect(() => new GroupedConv2D({ name: 'g', filters: 5, kernelSize: 3, groups: 2 })).toThrow(
@@ -94,3 +138,12 @@ describe('GroupedConv2D', () => {
     x.dispose();
   });
 });
+
+/** The values `fn` returns and the kernels it ran; its tensors disposed. */
+async function profiled(fn: () => tf.Tensor[]): Promise<{ values: Float32Array[]; kernels: string[] }> {
+  let values: Float32Array[] = [];
+  const info = await tf.profile(() => {
+    values = tf.tidy(() => fn().map((t) => t.dataSync() as Float32Array));
+  });
+  return { values, kernels: info.kernels.map((k) => k.name) };
+}

@@ -9,7 +9,8 @@
  * `[g·filters/groups, (g+1)·filters/groups)`: the kernel's last axis is split
  * into `groups` consecutive blocks. With `groups: 1` it is exactly `tf.layers.conv2d`.
  *
- * Computed by splitting the channels, one conv2d per group and a concat.
+ * Computed by @ddinit/core's `groupedConv2d` (one kernel, each group one sgemm on the native
+ * addon) where the backend has it, else by splitting the channels, one conv2d per group and a concat.
  * Registered with `tf.serialization.registerClass`, so models containing it
  * save to model.json and load back (import this module before loading).
  *
@@ -18,7 +19,7 @@
  * const y = conv2.apply(tf.input({ shape: [27, 27, 96] })); // kernel [5, 5, 48, 256]
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ShapeError } from '@ddinit/core';
+import { ConfigError, ShapeError, groupedConv2d } from '@ddinit/core';
 import { convOutputLength, type PaddingMode } from './conv-geometry';
 import {
   activationByName,
@@ -142,21 +143,28 @@ export class GroupedConv2D extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (this.kernel === null) throw new ShapeError('layer is not built', { where: `layer ${this.name}` });
       const kernel = this.kernel.read() as tf.Tensor4D;
-      const conv = (input: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D => tf.conv2d(input, k, this.strides, this.padding, 'NHWC', this.dilationRate);
-      let y: tf.Tensor;
-      if (this.groups === 1) {
-        y = conv(x, kernel);
-      } else {
-        const xs = tf.split(x, this.groups, 3) as tf.Tensor4D[];
-        const ks = tf.split(kernel, this.groups, 3) as tf.Tensor4D[];
-        y = tf.concat(
-          xs.map((xg, g) => conv(xg, ks[g])),
-          3,
-        );
-      }
+      let y: tf.Tensor =
+        this.groups === 1
+          ? this.conv(x, kernel)
+          : (groupedConv2d(x, kernel, { strides: this.strides, pad: this.padding, dilations: this.dilationRate, groups: this.groups }) ??
+            this.splitConv(x, kernel));
       if (this.bias !== null) y = tf.add(y, this.bias.read());
       return this.activation.apply(y);
     });
+  }
+
+  private conv(x: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor4D {
+    return tf.conv2d(x, kernel, this.strides, this.padding, 'NHWC', this.dilationRate);
+  }
+
+  /** The groups by tfjs ops, on backends without the grouped kernel: split the channels and the kernel, one conv2d per group, concat. */
+  private splitConv(x: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor {
+    const xs = tf.split(x, this.groups, 3) as tf.Tensor4D[];
+    const ks = tf.split(kernel, this.groups, 3) as tf.Tensor4D[];
+    return tf.concat(
+      xs.map((xg, g) => this.conv(xg, ks[g])),
+      3,
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {

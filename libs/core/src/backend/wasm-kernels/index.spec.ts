@@ -12,9 +12,22 @@ const NAMES = [
   'MaxPoolGrad',
   'Tile',
   'SplitV',
+  'GatherV2',
+  'Sum',
+  'DdinitSumsOfSquares',
+  'Identity',
 ];
 /** Installed only with the native BLAS addon (native-kernels.spec.ts). */
-const NATIVE_ONLY = ['Conv2D', 'FusedConv2D', '_FusedMatMul'];
+const NATIVE_ONLY = [
+  'Conv2D',
+  'FusedConv2D',
+  '_FusedMatMul',
+  'LRN',
+  'LRNGrad',
+  'DdinitGroupedConv2D',
+  'DdinitGroupedConv2DBackpropInput',
+  'DdinitGroupedConv2DBackpropFilter',
+];
 
 describe('registerWasmTrainingKernels', () => {
   let selectedKernels: string[] = [];
@@ -44,7 +57,8 @@ describe('registerWasmTrainingKernels', () => {
   });
 
   it('leaves the cpu backend alone', () => {
-    for (const name of NAMES) {
+    expect(tf.getKernel('DdinitSumsOfSquares', 'cpu')).toBeUndefined();
+    for (const name of NAMES.filter((n) => n !== 'DdinitSumsOfSquares')) {
       const cpu = tf.getKernel(name, 'cpu');
       expect(cpu).toBeDefined();
       expect(cpu.kernelFunc).not.toBe(tf.getKernel(name, 'wasm').kernelFunc);
@@ -57,12 +71,13 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
     await useBackend('wasm', { nativeBlas: false });
   });
 
-  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile and SplitV back, keeps them working, and switches back", async () => {
+  it("puts wasm's own BatchMatMul, Conv2DBackpropInput, MaxPoolGrad, Tile, SplitV, GatherV2, Sum and Identity back, keeps them working, and switches back", async () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm').kernelFunc;
     expect(registerWasmTrainingKernels({ kernels: 'missing' })).toEqual([
       'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
+      'DdinitSumsOfSquares',
     ]);
     expect(tf.getKernel('BatchMatMul', 'wasm').kernelFunc).not.toBe(ours);
     const product = tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).dataSync()));

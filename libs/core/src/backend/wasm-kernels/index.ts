@@ -13,10 +13,15 @@
  * | Tile                                 | per-element (slow)  | block copies (batch-norm gradients)      |
  * | MaxPoolGrad                          | slow                | one JS pass over the windows             |
  * | SplitV                               | whole-input copies  | block copies inside the heap             |
+ * | GatherV2 (4-byte, batchDims 0)       | per-index JS assert | heap copies (patch cutting)              |
+ * | Sum over leading axes                | transposes first    | column sums (bias gradients)             |
+ * | Identity                             | copies the buffer   | shares it (one more reference)           |
+ * | DdinitSumsOfSquares (../sums-of-squares) | —               | one pass per tensor, one output          |
  *
  * With the optional OpenBLAS addon (`@ddinit/native-blas`, see native-kernels.ts)
  * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
- * run natively on all cores instead, and MaxPoolGrad in C.
+ * run natively on all cores instead, and MaxPoolGrad, LRN and LRNGrad in C; grouped
+ * convolutions (../grouped-conv2d.ts) get kernels of their own.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -26,15 +31,26 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter';
 import { conv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
+import { createGatherV2Kernel } from './gather-v2';
+import { createIdentityKernel } from './identity';
 import { maxPoolGrad } from './max-pool-grad';
 import {
   createNativeConv2D,
   createNativeConv2DBackpropFilter,
   createNativeConv2DBackpropInput,
+  createNativeGroupedConv2D,
+  createNativeGroupedConv2DBackpropFilter,
+  createNativeGroupedConv2DBackpropInput,
+  createNativeLrn,
+  createNativeLrnGrad,
   createNativeMatMul,
   createNativeMaxPoolGrad,
 } from './native-kernels';
+import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT } from '../grouped-conv2d';
+import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createSplitVKernel } from './split-v';
+import { createSumKernel } from './sum';
+import { sumsOfSquaresKernel } from './sums-of-squares';
 import { createTileKernel } from './tile';
 import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs } from './wasm-backend';
 
@@ -86,6 +102,10 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
   { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
+  { kernelName: tf.GatherV2, replaces: true, create: (wasmOwn) => createGatherV2Kernel(wasmOwn ?? wasmKernelConfig(tf.GatherV2)) },
+  { kernelName: tf.Sum, replaces: true, create: (wasmOwn) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum)) },
+  { kernelName: SUMS_OF_SQUARES, replaces: false, create: () => sumsOfSquaresKernel },
+  { kernelName: tf.Identity, replaces: true, create: (wasmOwn) => createIdentityKernel(wasmOwn ?? wasmKernelConfig(tf.Identity)) },
   {
     kernelName: tf.Conv2D,
     replaces: true,
@@ -103,6 +123,31 @@ const KERNELS: DdinitKernel[] = [
     replaces: true,
     nativeOnly: true,
     create: (wasmOwn, native) => createNativeMatMul(native as NativeBlas, asFunc(wasmOwn ?? wasmKernelConfig(tf._FusedMatMul)), true),
+  },
+  {
+    kernelName: tf.LRN,
+    replaces: true,
+    nativeOnly: true,
+    create: (wasmOwn, native) => createNativeLrn(native as NativeBlas, wasmOwn ?? wasmKernelConfig(tf.LRN)),
+  },
+  {
+    kernelName: tf.LRNGrad,
+    replaces: true,
+    nativeOnly: true,
+    create: (wasmOwn, native) => createNativeLrnGrad(native as NativeBlas, wasmOwn ?? wasmKernelConfig(tf.LRNGrad)),
+  },
+  { kernelName: GROUPED_CONV2D, replaces: false, nativeOnly: true, create: (_, native) => createNativeGroupedConv2D(native as NativeBlas) },
+  {
+    kernelName: GROUPED_CONV2D_BACKPROP_INPUT,
+    replaces: false,
+    nativeOnly: true,
+    create: (_, native) => createNativeGroupedConv2DBackpropInput(native as NativeBlas),
+  },
+  {
+    kernelName: GROUPED_CONV2D_BACKPROP_FILTER,
+    replaces: false,
+    nativeOnly: true,
+    create: (_, native) => createNativeGroupedConv2DBackpropFilter(native as NativeBlas),
   },
 ];
 
@@ -176,8 +221,9 @@ export interface RegisterWasmKernelsOptions {
  * they are. A wasm kernel of the same name is unregistered first and kept:
  * BatchMatMul delegates untransposed products to it, native kernels hand it the
  * cases they do not cover, and `kernels: 'missing'` puts the wasm backend's own
- * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV (and, after a
- * native registration, Conv2D, FusedConv2D and _FusedMatMul) back.
+ * Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, SplitV, GatherV2, Sum, Identity (and, after a
+ * native registration, Conv2D, FusedConv2D, _FusedMatMul, LRN and LRNGrad) back
+ * and removes the grouped convolution's kernels.
  *
  * @throws ConfigError for an unknown kernel set, listing the valid ones.
  * @throws BackendError when `@tensorflow/tfjs-backend-wasm` has not been imported

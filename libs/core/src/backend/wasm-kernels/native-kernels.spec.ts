@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relativeError, useBackend } from '../../testing';
 import { expectNoLeaks, nativeBlasForSpecs, normalData, runOnBackend } from '../../testing/backend-comparison';
 import { CONV_CASES, convOutputShape, type ConvCase } from '../../testing/conv-cases';
+import { groupedConv2d } from '../grouped-conv2d';
 import { registerWasmTrainingKernels } from './index';
 
 const native = nativeBlasForSpecs();
@@ -32,7 +33,21 @@ function backprop(kernel: string, c: ConvCase, a: Float32Array, b: Float32Array)
 function counting(blas: NativeBlas): { blas: NativeBlas; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   // The addon's functions are not enumerable properties: name them.
-  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'batchMatMul', 'maxPoolGrad', 'setThreads', 'threads', 'config'] as const;
+  const names = [
+    'conv2d',
+    'conv2dBackpropFilter',
+    'conv2dBackpropInput',
+    'batchMatMul',
+    'maxPoolGrad',
+    'lrn',
+    'lrnGrad',
+    'groupedConv2d',
+    'groupedConv2dBackpropFilter',
+    'groupedConv2dBackpropInput',
+    'setThreads',
+    'threads',
+    'config',
+  ] as const;
   const wrapped = Object.fromEntries(
     names.map((name) => [
       name,
@@ -195,6 +210,75 @@ describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
     expect(relativeError(actual, expected)).toBeLessThanOrEqual(1e-5);
     // elu is not in the native code: wasm's own kernel computes it.
     expect(calls.batchMatMul ?? 0).toBe(activation === 'elu' ? before : before + 1);
+  });
+
+  it.each([
+    ['CaffeNet norm1 (depthRadius 2, bias 1, alpha 2e-5, beta 0.75)', [4, 7, 7, 32], [2, 1, 2e-5, 0.75], 40],
+    ["tfjs's defaults (depthRadius 5, bias 1, alpha 1, beta 0.5)", [3, 5, 5, 12], [5, 1, 1, 0.5], 1],
+    ['another beta, a window wider than the channels', [2, 4, 4, 3], [4, 2, 0.3, 0.6], 2],
+  ] as const)('LRN and its gradient reach the addon and match tfjs on the cpu backend within 1e-4 relative: %s', async (_, shape, params, scale) => {
+    const [depthRadius, bias, alpha, beta] = params;
+    const x = normalData([...shape], 25).map((v) => v * scale);
+    const dy = normalData([...shape], 26);
+    const lrn = (t: tf.Tensor) => tf.localResponseNormalization(t as tf.Tensor4D, depthRadius, bias, alpha, beta);
+    const run = () => {
+      const t = tf.tensor(x, [...shape]);
+      return [lrn(t), tf.grad((u: tf.Tensor) => tf.sum(tf.mul(lrn(u), tf.tensor(dy, [...shape]))))(t)];
+    };
+    const before = [calls.lrn ?? 0, calls.lrnGrad ?? 0];
+    const expected = await runOnBackend('cpu', run);
+    const actual = await runOnBackend('wasm', run);
+    expect(relativeError(actual[0], expected[0])).toBeLessThanOrEqual(1e-4);
+    expect(relativeError(actual[1], expected[1])).toBeLessThanOrEqual(1e-4);
+    expect([calls.lrn, calls.lrnGrad]).toEqual([before[0] + 2, before[1] + 1]);
+    await expectNoLeaks(() => tf.tidy(() => run().forEach((t) => t.dataSync())));
+  });
+
+  it.each([
+    ['CaffeNet conv2 (5×5 same, 2 groups)', [2, 7, 7, 8], [5, 5, 4, 6], 1, 'same', 2],
+    ['3×3 stride 2 valid, 4 groups', [2, 9, 9, 8], [3, 3, 2, 8], 2, 'valid', 4],
+  ] as const)(
+    'DdinitGroupedConv2D and its gradients reach the addon and equal split, conv2d per group, concat on cpu: %s',
+    async (_, xShape, fShape, stride, pad, groups) => {
+      const x = normalData([...xShape], 27);
+      const w = normalData([...fShape], 28);
+      const splitPath = (xt: tf.Tensor4D, wt: tf.Tensor4D) => {
+        const xs = tf.split(xt, groups, 3);
+        const ws = tf.split(wt, groups, 3);
+        return tf.concat(
+          xs.map((xg, g) => tf.conv2d(xg as tf.Tensor4D, ws[g] as tf.Tensor4D, stride, pad)),
+          3,
+        );
+      };
+      const run = (conv: (xt: tf.Tensor4D, wt: tf.Tensor4D) => tf.Tensor) => () => {
+        const xt = tf.tensor4d(x, [...xShape]);
+        const wt = tf.tensor4d(w, [...fShape]);
+        const weights = (y: tf.Tensor) => tf.range(0, y.size).reshape(y.shape).mul(0.01);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+          const y = conv(a as tf.Tensor4D, b as tf.Tensor4D);
+          return tf.sum(tf.mul(y, weights(y)));
+        })([xt, wt]);
+        return [conv(xt, wt), dx, dw];
+      };
+      const before = [calls.groupedConv2d ?? 0, calls.groupedConv2dBackpropInput ?? 0, calls.groupedConv2dBackpropFilter ?? 0];
+      const expected = await runOnBackend('cpu', run(splitPath));
+      const native = (xt: tf.Tensor4D, wt: tf.Tensor4D) => groupedConv2d(xt, wt, { strides: [stride, stride], pad, dilations: [1, 1], groups }) as tf.Tensor;
+      const actual = await runOnBackend('wasm', run(native));
+      actual.forEach((a, i) => expect(relativeError(a, expected[i])).toBeLessThanOrEqual(1e-5));
+      expect([calls.groupedConv2d, calls.groupedConv2dBackpropInput, calls.groupedConv2dBackpropFilter]).toEqual([before[0] + 2, before[1] + 1, before[2] + 1]);
+      await expectNoLeaks(() => tf.tidy(() => run(native)().forEach((t) => t.dataSync())));
+    },
+  );
+
+  it('DdinitGroupedConv2D is not there without the addon: groupedConv2d says so with undefined', () => {
+    registerWasmTrainingKernels();
+    try {
+      expect(
+        tf.tidy(() => groupedConv2d(tf.zeros([1, 3, 3, 2]), tf.zeros([1, 1, 1, 2]), { strides: [1, 1], pad: 'valid', dilations: [1, 1], groups: 2 })),
+      ).toBeUndefined();
+    } finally {
+      registerWasmTrainingKernels({ native: spyBlas });
+    }
   });
 
   it('MaxPoolGrad reaches the addon and matches the cpu backend (max-pool-grad.spec.ts has the cases)', async () => {

@@ -13,6 +13,8 @@
  * | BatchMatMul           | sgemm per batch with BLAS transposes (no copies)         |
  * | _FusedMatMul          | sgemm + bias + relu/relu6                                |
  * | MaxPoolGrad           | one C pass over the windows (no BLAS), same tie rule     |
+ * | LRN, LRNGrad          | one C pass per pixel over the channel window (no BLAS)   |
+ * | DdinitGroupedConv2D + its two gradients (../grouped-conv2d.ts) | one sgemm per group on column blocks |
  *
  * What the native code does not cover (NCHW, other activations, PReLU weights,
  * bias shapes other than one per output channel, general batch broadcasting)
@@ -211,6 +213,125 @@ export function createNativeMaxPoolGrad(blas: NativeBlas, fallback: WasmKernelFu
     assertShape('wasm kernel MaxPoolGrad', 'dy shape', dy.shape, info.outShape);
     const out = backend.makeOutput([...x.shape], 'float32');
     blas.maxPoolGrad(heap(backend), geometryArray(nativeGeometry(info)), floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, out));
+    return out;
+  };
+}
+
+/** The LRN attributes tfjs passes (depthRadius, bias, alpha, beta). */
+function lrnAttrs(attrs: tf.NamedAttrMap): [number, number, number, number] {
+  return [attrs.depthRadius as number, attrs.bias as number, attrs.alpha as number, attrs.beta as number];
+}
+
+/**
+ * LRN in C, one pass per pixel (tfjs-backend-wasm's own takes a power per value of every window);
+ * non-float32 goes to `fallback`.
+ */
+export function createNativeLrn(blas: NativeBlas, fallback: tf.KernelConfig): WasmKernelFunc {
+  return (args: WasmKernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs = {} } = args;
+    const x = kernelInput('LRN', inputs, 'x');
+    if (!allFloat32(x) || x.shape.length !== 4) return runWasmKernel(fallback, backend, inputs, attrs);
+    const channels = x.shape[3];
+    const out = backend.makeOutput([...x.shape], 'float32');
+    blas.lrn(heap(backend), product(x.shape) / channels, channels, ...lrnAttrs(attrs), floatOffset(backend, x), floatOffset(backend, out));
+    return out;
+  };
+}
+
+/** LRNGrad in C from x, y and dy (the scale recomputed per pixel); non-float32 goes to `fallback`. */
+export function createNativeLrnGrad(blas: NativeBlas, fallback: tf.KernelConfig): WasmKernelFunc {
+  return (args: WasmKernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs = {} } = args;
+    const x = kernelInput('LRNGrad', inputs, 'x');
+    const y = kernelInput('LRNGrad', inputs, 'y');
+    const dy = kernelInput('LRNGrad', inputs, 'dy');
+    if (!allFloat32(x, y, dy) || x.shape.length !== 4) return runWasmKernel(fallback, backend, inputs, attrs);
+    const channels = x.shape[3];
+    const out = backend.makeOutput([...x.shape], 'float32');
+    blas.lrnGrad(
+      heap(backend),
+      product(x.shape) / channels,
+      channels,
+      ...lrnAttrs(attrs),
+      floatOffset(backend, x),
+      floatOffset(backend, y),
+      floatOffset(backend, dy),
+      floatOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** The geometry of a grouped convolution's attributes for x `[b, h, w, cin]` and a filter `[kh, kw, cin/groups, cout]`. */
+function groupedInfo(xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides as [number, number],
+    attrs.dilations as [number, number],
+    attrs.pad as 'valid' | 'same',
+  );
+}
+
+/** DdinitGroupedConv2D on the addon (float32 only: the layer casts nothing else here). */
+export function createNativeGroupedConv2D(blas: NativeBlas): WasmKernelFunc {
+  return ({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo => {
+    const x = kernelInput('DdinitGroupedConv2D', inputs, 'x');
+    const filter = kernelInput('DdinitGroupedConv2D', inputs, 'filter');
+    const info = groupedInfo(x.shape, filter.shape, attrs);
+    const out = backend.makeOutput(info.outShape, 'float32');
+    blas.groupedConv2d(
+      heap(backend),
+      geometryArray(nativeGeometry(info)),
+      attrs.groups as number,
+      floatOffset(backend, x),
+      floatOffset(backend, filter),
+      -1,
+      NATIVE_ACTIVATIONS.linear,
+      floatOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** dx of DdinitGroupedConv2D from dy and the filter (attrs.inputShape). */
+export function createNativeGroupedConv2DBackpropInput(blas: NativeBlas): WasmKernelFunc {
+  return ({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo => {
+    const dy = kernelInput('DdinitGroupedConv2DBackpropInput', inputs, 'dy');
+    const filter = kernelInput('DdinitGroupedConv2DBackpropInput', inputs, 'filter');
+    const inputShape = attrs.inputShape as number[];
+    const info = groupedInfo(inputShape, filter.shape, attrs);
+    assertShape('wasm kernel DdinitGroupedConv2DBackpropInput', 'dy shape', dy.shape, info.outShape);
+    const out = backend.makeOutput([...inputShape], 'float32');
+    blas.groupedConv2dBackpropInput(
+      heap(backend),
+      geometryArray(nativeGeometry(info)),
+      attrs.groups as number,
+      floatOffset(backend, dy),
+      floatOffset(backend, filter),
+      floatOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** dfilter of DdinitGroupedConv2D from x and dy (attrs.filterShape). */
+export function createNativeGroupedConv2DBackpropFilter(blas: NativeBlas): WasmKernelFunc {
+  return ({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo => {
+    const x = kernelInput('DdinitGroupedConv2DBackpropFilter', inputs, 'x');
+    const dy = kernelInput('DdinitGroupedConv2DBackpropFilter', inputs, 'dy');
+    const filterShape = attrs.filterShape as number[];
+    const info = groupedInfo(x.shape, filterShape, attrs);
+    assertShape('wasm kernel DdinitGroupedConv2DBackpropFilter', 'dy shape', dy.shape, info.outShape);
+    const out = backend.makeOutput([...filterShape], 'float32');
+    blas.groupedConv2dBackpropFilter(
+      heap(backend),
+      geometryArray(nativeGeometry(info)),
+      attrs.groups as number,
+      floatOffset(backend, x),
+      floatOffset(backend, dy),
+      floatOffset(backend, out),
+    );
     return out;
   };
 }

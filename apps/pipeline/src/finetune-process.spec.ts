@@ -25,7 +25,9 @@ beforeAll(async () => {
   await selectBackend('wasm');
   dir = mkdtempSync(join(tmpdir(), 'ddinit-finetune-process-'));
   init = join(dir, 'init');
-  await runInitStage(PipelineConfigSchema.parse({ out: init, sample: 48, calibrationBatch: 8, init: 'ddinit-gaussian+calibration', backend: 'wasm' }), { backend: 'wasm' });
+  await runInitStage(PipelineConfigSchema.parse({ out: init, sample: 48, calibrationBatch: 8, init: 'ddinit-gaussian+calibration', backend: 'wasm' }), {
+    backend: 'wasm',
+  });
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

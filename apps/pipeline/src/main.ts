@@ -59,7 +59,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'k8s',
-    summary: 'Kubernetes objects (ConfigMap, Secret, Jobs, Indexed Jobs for sweeps) from a pipeline config',
+    summary: 'Kubernetes objects (ConfigMap, Secret, Jobs, Indexed Jobs for sweeps) from a pipeline config; Argo Workflows for studies',
     load: async () => (await import('./k8s/command')).registerK8sCommand,
   },
   {

@@ -15,11 +15,12 @@ import type { LabelledBatch } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { EvaluateConfigSchema, type EvaluateConfig } from '../config/evaluate-config';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
-import { headRecordOf, inputNormalizationOf, MODEL_FILE, modelFromFiles, type HeadRecord } from '../model/model-files';
+import { headRecordOf, type HeadRecord } from '../model/model-files';
 import { evaluateReport, renderEvaluateHtml, type EvaluateReport, type KnnResultReport, type ProbeResult } from './evaluate-report';
 import { checkHeadTargets, splitInOrder } from './finetune-data';
 import { evaluateSplit, finetuneStage } from './finetune-stage';
 import type { InitData } from './init-sample';
+import { networkOfArtifact } from './artifact-network';
 import { runStage } from './run-stage';
 import { sectionConfig, withoutLocations } from './section-config';
 import {
@@ -37,26 +38,12 @@ export type { EvaluateConfig, EvaluateConfigInput } from '../config/evaluate-con
 export type EvaluateOutcome = StageOutcome<EvaluateReport>;
 
 /** The artifact's network with its input normalization and head record (if any). */
-async function networkOfArtifact(
+async function modelOfArtifact(
   inputs: StageInputs,
 ): Promise<{ model: tf.LayersModel; normalization: InputNormalizationConfig; head?: HeadRecord; where: string }> {
-  const { location, metadata } = inputs.artifacts.model;
-  const where = `${location.url}/${MODEL_FILE}`;
-  const model = await modelFromFiles((name) => location.readFile(name, metadata), where);
-  try {
-    const normalization = inputNormalizationOf(model, where);
-    if (normalization === undefined) {
-      throw new ConfigError('the artifact has no input normalization to read the data with', {
-        where,
-        expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init, pretrain and finetune)',
-      });
-    }
-    const head = headRecordOf(model, where);
-    return { model, normalization, ...(head ? { head } : {}), where };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  let head: HeadRecord | undefined;
+  const { network, normalization, where } = await networkOfArtifact(inputs.artifacts.model, (n, at) => (head = headRecordOf(n, at)));
+  return { model: network, normalization, ...(head ? { head } : {}), where };
 }
 
 /**
@@ -228,7 +215,7 @@ async function runEvaluate(config: EvaluateConfig, inputs: StageInputs, context:
   const logger = context.logger ?? silentLogger;
   const data = inputs.data;
   if (config.probes.length > 0 || config.knn !== null) data.dataset.split(config.trainSplit); // a missing split before any work
-  const { model, normalization, head: record, where } = await networkOfArtifact(inputs);
+  const { model, normalization, head: record, where } = await modelOfArtifact(inputs);
   try {
     const head = headToEvaluate(config, record, data, where);
     let metrics: HeadMetrics | null = null;

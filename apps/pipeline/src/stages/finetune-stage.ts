@@ -12,19 +12,20 @@
  * only on the seed and the step (finetune-data.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, silentLogger, silentProgress, type ProgressListener } from '@ddinit/core';
+import { silentLogger, silentProgress, type ProgressListener } from '@ddinit/core';
 import type { UintBatch } from '@ddinit/data';
 import { createHead, fineTuneRates, type DownstreamHead, type HeadMetrics, type HeadTask } from '@ddinit/eval';
 import { trainModel } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { FinetuneConfigSchema, type FinetuneConfig } from '../config/finetune-config';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
-import { inputNormalizationOf, MODEL_FILE, modelFromFiles, modelToFiles } from '../model/model-files';
+import { modelToFiles } from '../model/model-files';
 import { checkHeadTargets, disposeHeadBatch, labelledSubset, splitInOrder, toHeadBatch, trainingBatches } from './finetune-data';
 import { finetuneReport, renderFinetuneHtml, type FinetuneReport, type TestCurvePoint } from './finetune-report';
 import { initStage } from './init-stage';
 import type { InitData } from './init-sample';
 import { pretrainStage } from './pretrain-stage';
+import { networkOfArtifact } from './artifact-network';
 import { runStage } from './run-stage';
 import { sectionConfig, withoutLocations } from './section-config';
 import {
@@ -43,24 +44,6 @@ export type FinetuneOutcome = StageOutcome<FinetuneReport>;
 
 /** Images per forward pass when evaluating. */
 const EVALUATION_BATCH = 250;
-
-/** The input artifact's network and the input normalization it records. */
-async function trunkOfArtifact(
-  inputs: StageInputs,
-): Promise<{ trunk: tf.LayersModel; normalization: InputNormalizationConfig; from: string; fromStage: string }> {
-  const { location, metadata } = inputs.artifacts.trunk;
-  const where = `${location.url}/${MODEL_FILE}`;
-  const trunk = await modelFromFiles((name) => location.readFile(name, metadata), where);
-  const normalization = inputNormalizationOf(trunk, where);
-  if (normalization === undefined) {
-    trunk.dispose();
-    throw new ConfigError('the artifact has no input normalization to read the data with', {
-      where,
-      expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init and ddinit pretrain)',
-    });
-  }
-  return { trunk, normalization, from: location.url, fromStage: metadata.stage };
-}
 
 /**
  * The head's metrics over a split in stored order (at most `limit` images), evaluated in inference mode.
@@ -124,7 +107,9 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
   const data = inputs.data;
   checkHeadTargets(data, config.task, createHead(config.task, { classes: data.classes, seed: config.seed }).needs);
   data.dataset.split(config.testSplit); // a missing test split is reported before any training
-  const { trunk, normalization, from, fromStage } = await trunkOfArtifact(inputs);
+  const { network: trunk, normalization } = await networkOfArtifact(inputs.artifacts.trunk);
+  const from = inputs.artifacts.trunk.location.url;
+  const fromStage = inputs.artifacts.trunk.metadata.stage;
   let model: tf.LayersModel | undefined;
   try {
     const featureLayer = config.featureLayer ?? defaultFeatureLayer(trunk, config.task);

@@ -20,13 +20,14 @@ import { classificationObjective, trainModel, type LabelledBatch, type TrainResu
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
 import { DEFAULT_BASELINE_MODEL, PretrainConfigSchema, type PretrainConfig } from '../config/pretrain-config';
-import { inputNormalizationOf, MODEL_FILE, modelFromFiles, modelToFiles } from '../model/model-files';
+import { modelToFiles } from '../model/model-files';
 import { checkModelReference, resolveModel } from '../model/resolve-model';
 import { initStage } from './init-stage';
 import { disposeInitSample, readInitSample, type InitData } from './init-sample';
 import { initializeHeadFromData } from './head-init';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION } from './code-version';
+import { networkOfArtifact } from './artifact-network';
 import { runStage } from './run-stage';
 import { sectionConfig, withoutLocations } from './section-config';
 import {
@@ -88,24 +89,10 @@ interface StartingNetwork {
   from: string;
 }
 
-/** The init artifact's network, with the input normalization init recorded in it. */
-async function networkOfArtifact(inputs: StageInputs, task: PretextTask): Promise<StartingNetwork> {
-  const { location, metadata } = inputs.artifacts.init;
-  const where = `${location.url}/${MODEL_FILE}`;
-  const network = await modelFromFiles((name) => location.readFile(name, metadata), where);
-  try {
-    const normalization = inputNormalizationOf(network, where);
-    if (normalization === undefined)
-      throw new ConfigError('the init artifact has no input normalization to read the data with', {
-        where,
-        expected: 'userDefinedMetadata.ddinit.inputNormalization (written by ddinit init)',
-      });
-    checkTrunkTakesTaskInputs(network, task, where);
-    return { network, normalization, from: location.url };
-  } catch (error) {
-    network.dispose();
-    throw error;
-  }
+/** The init artifact's network, with the input normalization init recorded in it, checked to take the task's inputs. */
+async function networkOfInit(inputs: StageInputs, task: PretextTask): Promise<StartingNetwork> {
+  const { network, normalization } = await networkOfArtifact(inputs.artifacts.init, (n, where) => checkTrunkTakesTaskInputs(n, task, where));
+  return { network, normalization, from: inputs.artifacts.init.location.url };
 }
 
 /**
@@ -163,7 +150,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
   const logger = context.logger ?? silentLogger;
   const progress = context.progress ?? silentProgress;
   const task = createPretextTask(taskConfig(config), { imageShape: inputs.data.inputShape, seed: config.seed });
-  const start = config.baseline === undefined ? await networkOfArtifact(inputs, task) : await networkOfBaseline(config, config.baseline, task, inputs, context);
+  const start = config.baseline === undefined ? await networkOfInit(inputs, task) : await networkOfBaseline(config, config.baseline, task, inputs, context);
   const { network, normalization } = start;
   try {
     const featureLayer = config.featureLayer ?? lastSpatialLayer(network, task.name);

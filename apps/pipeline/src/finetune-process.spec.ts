@@ -6,16 +6,15 @@
  * writes a checkpoint and exits 1. Tiny settings (an init artifact of 48 images,
  * 8 images a step) keep each case under a minute on two cores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { selectBackend } from '@ddinit/core/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineConfigSchema } from './config/pipeline-config';
 import { runInitStage } from './stages/init-stage';
+import { checkpointSteps, logMessages, startCli, until, type Run } from './testing/cli-process';
 
-const BIN = resolve(import.meta.dirname, '../bin/ddinit.js');
 const STEPS = 6;
 const GIVE_UP_MS = 120_000;
 
@@ -40,55 +39,7 @@ function finetuneArgs(out: string, checkpointEvery: number): string[] {
   ];
 }
 
-interface Run {
-  child: ChildProcess;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function start(args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), GIVE_UP_MS);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (code, signal) => {
-      clearTimeout(killer);
-      done({ code, signal });
-    }),
-  );
-  return { child, stderr: () => stderr, exit };
-}
-
-/** The steps of the complete checkpoints (those with a record) in `out`. */
-function checkpointSteps(out: string): number[] {
-  const folder = join(out, '.ddinit-checkpoints');
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder)
-    .map((name) => /^checkpoint-(\d+)\.json$/.exec(name)?.[1])
-    .filter((step): step is string => step !== undefined)
-    .map(Number);
-}
-
-/** Resolves once `ready()` holds, polling every 20 ms. */
-async function until(ready: () => boolean, run: Run): Promise<void> {
-  let exited = false;
-  void run.exit.then(() => (exited = true));
-  while (!ready()) {
-    if (exited) throw new Error(`ddinit exited before the awaited state:\n${run.stderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const logMessages = (stderr: string): string[] =>
-  stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { type: string; message?: string })
-    .filter((record) => record.type === 'log')
-    .map((record) => record.message ?? '');
+const start = (args: string[]): Run => startCli(args, GIVE_UP_MS);
 
 describe('ddinit finetune, killed and started again', () => {
   it('SIGKILL after the first checkpoint, then the same command: "resumed", and the weights of an uninterrupted run', async () => {

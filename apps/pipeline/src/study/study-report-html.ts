@@ -95,7 +95,11 @@ ${charts.join('\n')}`;
 /** The final metric of every finished seed as dots over its configuration, the mean as a bar, ± one std as a whisker. */
 function dotPlotSvg(report: StudyReport, members: readonly ConfigurationSummary[], title: string): string {
   const [width, height, left, top, bottom] = [560, 220, 56, 20, 60];
-  const values = members.flatMap((c) => c.metric?.values.map((v) => v.value) ?? []);
+  // The range holds every dot and every whisker (mean ± std may reach past the dots).
+  const values = members.flatMap((c) => {
+    const m = c.metric;
+    return m === null ? [] : [...m.values.map((v) => v.value), ...(m.std === null ? [] : [m.mean - m.std, m.mean + m.std])];
+  });
   const [lo, hi] = values.length === 0 ? [0, 1] : [Math.min(...values), Math.max(...values)];
   const span = hi > lo ? hi - lo : 1;
   const y = (v: number) => top + (1 - (v - lo + 0.05 * span) / (1.1 * span)) * (height - top - bottom);

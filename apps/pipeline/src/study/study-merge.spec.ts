@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError } from '@ddinit/core/base';
+import { startS3rver } from '@ddinit/data/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { publishCellResults, runOfCell } from '../testing/study-artifacts';
@@ -197,9 +198,43 @@ describe('mergeStudy', () => {
 
   it('refuses an evaluate report without head metrics with a DataError naming the file', async () => {
     const cell = cellOf(cellId(GLOROT, 1));
-    await publishCellResults(plan, cell, { top1: 0.7, loss0: 2, slope: 0.01, steps: 40 }, { schemaVersion: 1, stage: 'evaluate', head: null });
+    await publishCellResults(
+      plan,
+      cell,
+      { top1: 0.7, loss0: 2, slope: 0.01, steps: 40 },
+      { evaluateReport: { schemaVersion: 1, stage: 'evaluate', head: null } },
+    );
     const merged = mergeStudy(plan);
     await expect(merged).rejects.toThrow(DataError);
     await expect(merged).rejects.toThrow(`${runOfCell(plan, cell, 'evaluate').location}/report.json`);
+  });
+});
+
+describe('mergeStudy on S3 (the Argo merge: another pod, only the bucket)', () => {
+  it('reads the failure artifacts and reports beside the runs and publishes the report under the study prefix', async () => {
+    const s3 = await startS3rver(['artifacts']);
+    try {
+      const store = { client: s3.client() };
+      const remote = planStudy(parseStudyConfig({ out: 's3://artifacts/study/', init: ['glorot-uniform', 'lsuv'], seed: [1, 2], budget: { steps: 40 } }));
+      const [glorot1, glorot2, lsuv1, lsuv2] = remote.cells;
+      await publishCellResults(remote, glorot1, { top1: 0.6, loss0: 2, slope: 0.01, steps: 40 }, { store });
+      await publishCellResults(remote, glorot2, { top1: 0.64, loss0: 2, slope: 0.01, steps: 40 }, { store });
+      await publishCellResults(remote, lsuv1, { top1: 0.7, loss0: 2, slope: 0.01, steps: 40 }, { store });
+      await writeFailure(
+        runOfCell(remote, lsuv2, 'init').location,
+        { key: 'lsuv.caffenet-small.s2', stage: 'init', kind: 'failed', message: 'no such model' },
+        store,
+      );
+      const { location, report } = await mergeStudy(remote, { store });
+      expect(location).toBe('s3://artifacts/study/report');
+      expect(report.cells.map((c) => c.status)).toEqual(['done', 'done', 'done', 'failed']);
+      expect(report.paired[0]).toMatchObject({ n: 1, interval: null });
+      expect(report.paired[0].mean).toBeCloseTo(0.1, 12);
+      const published = openArtifactLocation(location, store);
+      const json = JSON.parse(new TextDecoder().decode(await published.readFile('report.json')));
+      expect(json.counts).toEqual({ cells: 4, done: 3, diverged: 0, failed: 1, missing: 0 });
+    } finally {
+      await s3.stop();
+    }
   });
 });

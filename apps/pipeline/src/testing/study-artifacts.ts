@@ -4,6 +4,7 @@
  * merge (not measured results: the numbers are chosen so the statistics have
  * known answers).
  */
+import type { StoreOptions } from '@ddinit/data/storage';
 import type { StageRun, StudyCell, StudyPlan } from '../study/cells';
 import { describeArtifact } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
@@ -23,15 +24,21 @@ export function runOfCell(plan: StudyPlan, cell: StudyCell, stage: StageRun['sta
   return run;
 }
 
-async function publishReport(location: string, stage: string, report: Record<string, unknown>, seed: number, createdAt?: string): Promise<void> {
-  const out = openArtifactLocation(location);
+async function publishReport(location: string, stage: string, report: Record<string, unknown>, seed: number, store: StoreOptions): Promise<void> {
+  const out = openArtifactLocation(location, store);
   await out.prepare();
   const files = new Map([['report.json', new TextEncoder().encode(JSON.stringify(report))]]);
-  await out.publish(files, describeArtifact(files, { stage, configHash: `${stage}-${seed}`, seed, codeVersion: 'spec', backend: 'cpu', createdAt }));
+  await out.publish(files, describeArtifact(files, { stage, configHash: `${stage}-${seed}`, seed, codeVersion: 'spec', backend: 'cpu' }));
 }
 
 /** Publishes the cell's finetune report (curve, test curve) and evaluate report (head metrics) as the stages shape them. */
-export async function publishCellResults(plan: StudyPlan, cell: StudyCell, outcome: CellOutcome, evaluateReport?: Record<string, unknown>): Promise<void> {
+export async function publishCellResults(
+  plan: StudyPlan,
+  cell: StudyCell,
+  outcome: CellOutcome,
+  options: { evaluateReport?: Record<string, unknown>; store?: StoreOptions } = {},
+): Promise<void> {
+  const { evaluateReport, store = {} } = options;
   const seed = cell.axes.seed;
   const curve = Array.from({ length: outcome.steps }, (_, step) => ({ step, loss: outcome.loss0 - outcome.slope * step, accuracy: null, learningRate: 0.01 }));
   const primary = { name: 'top1', value: outcome.top1 };
@@ -48,6 +55,7 @@ export async function publishCellResults(plan: StudyPlan, cell: StudyCell, outco
       test: { primary },
     },
     seed,
+    store,
   );
   await publishReport(
     runOfCell(plan, cell, 'evaluate').location,
@@ -59,5 +67,6 @@ export async function publishCellResults(plan: StudyPlan, cell: StudyCell, outco
       head: { split: 'test', examples: 100, primary, scalars: { top1: outcome.top1, examples: 100 } },
     },
     seed,
+    store,
   );
 }

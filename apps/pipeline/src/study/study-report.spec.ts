@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planStudy } from './cells';
 import { parseStudyConfig } from './study-config';
-import { summarizeStudy, type CellResult } from './study-report';
+import { CURVE_POINTS, summarizeStudy, type CellResult } from './study-report';
 
 /** 2 initializations × 2 seeds × labels {10, all} × pretraining {none, rotation}: four groups; lsuv is the baseline. */
 const STUDY = parseStudyConfig({
@@ -99,5 +99,28 @@ describe('summarizeStudy', () => {
       [2, 1],
       [4, 1],
     ]);
+  });
+
+  it('computes the loss after k steps from the whole curves and publishes them thinned', () => {
+    const study = parseStudyConfig({ init: ['glorot-uniform'], seed: [1], budget: { steps: 1000 } });
+    const [cell] = planStudy(study).cells;
+    const curve = Array.from({ length: 1000 }, (_, step) => ({ step, loss: step }));
+    const done: CellResult = {
+      ...cell,
+      status: 'done',
+      failure: null,
+      metric: { name: 'top1', value: 0.5 },
+      scalars: {},
+      steps: 1000,
+      curve,
+      testCurve: [],
+      detail: null,
+    };
+    const report = summarizeStudy(study, [done], stamp);
+    expect(report.cells[0].curve).toHaveLength(250);
+    expect(report.cells[0].curve.length).toBeLessThanOrEqual(CURVE_POINTS);
+    expect(report.cells[0].curve.at(-1)).toEqual({ step: 999, loss: 999 });
+    // After 250 steps, window 50: steps 200…249 of the whole curve (every 4th of them would give 225).
+    expect(report.configurations[0].lossAt[0]).toMatchObject({ steps: 250, mean: 224.5, n: 1 });
   });
 });

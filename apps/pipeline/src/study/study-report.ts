@@ -11,7 +11,7 @@
 import { listCells, type CellAxes, type StudyStage } from './cells';
 import { mergeDocument } from './stage-documents';
 import type { StudyConfig } from './study-config';
-import { lossAfter, mean, meanLossCurve, sampleStd, smoothingWindow, tInterval, type LossCurve, type TInterval } from './study-statistics';
+import { lossAfter, mean, meanLossCurve, sampleStd, smoothingWindow, tInterval, thin, type LossCurve, type TInterval } from './study-statistics';
 
 /** A stage run that did not finish: diverged (a non-finite loss, a result) or failed (an error). */
 export interface CellFailure {
@@ -38,7 +38,7 @@ export interface CellResult {
   scalars: Record<string, number>;
   /** The finetune run's steps (null unless done). */
   steps: number | null;
-  /** The finetune report's batch loss per step (steps from 0). */
+  /** The finetune report's batch loss per step (steps from 0); in report.json thinned to at most {@link CURVE_POINTS} points. */
   curve: { step: number; loss: number }[];
   /** The finetune report's test metric every `testEvery` steps. */
   testCurve: { step: number; metric: string; value: number }[];
@@ -128,6 +128,9 @@ export interface StudyReport {
   createdAt: string;
 }
 
+/** Points of a curve in report.json (a cell's, a configuration's mean): enough for a figure, a bounded file for a large study. */
+export const CURVE_POINTS = 300;
+
 /** The budget fractions the loss is reported after. */
 export const LOSS_FRACTIONS = [0.25, 0.5, 1] as const;
 
@@ -174,6 +177,7 @@ function summarizeConfiguration(id: string, group: string, cells: readonly CellR
   const meanCurve = meanLossCurve(
     done.map((c): LossCurve => c.curve),
     window,
+    CURVE_POINTS,
   );
   return { id, init, model, pretrain, labelsPerClass, group, counts: countStatuses(cells), metric, lossAt, meanCurve };
 }
@@ -255,6 +259,8 @@ export function summarizeStudy(study: StudyConfig, cells: readonly CellResult[],
   const rows: CellRow[] = [...cells]
     .sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
     .map((cell) => ({ ...cell, configuration: ids.get(cell.id)?.configuration ?? cell.id }));
+  // Statistics use the whole curves; the rows keep a thinned copy, the whole one stays in each cell's finetune report.
+  const published = rows.map((row) => ({ ...row, curve: thin(row.curve, CURVE_POINTS) }));
   const window = smoothingWindow(study.budget.steps);
   const byConfiguration = groupBy(rows, (row) => row.configuration);
   const configurations = byConfiguration.map(([id, members]) =>
@@ -278,7 +284,7 @@ export function summarizeStudy(study: StudyConfig, cells: readonly CellResult[],
     metric,
     smoothing: { window, fractions: [...LOSS_FRACTIONS] },
     counts: { cells: rows.length, ...countStatuses(rows) },
-    cells: rows,
+    cells: published,
     configurations,
     paired,
     ranking,

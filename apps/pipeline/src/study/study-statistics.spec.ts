@@ -9,6 +9,7 @@ import {
   studentTCdf,
   studentTQuantile,
   tInterval,
+  thin,
 } from './study-statistics';
 
 // Reference values from mpmath at 30 digits (/usr/bin/python3: the root of ½·I_{df/(df+t²)}(df/2, ½) = 1 − p,
@@ -104,5 +105,14 @@ describe('the loss after k steps', () => {
     ]);
     expect(meanLossCurve([curve], 1, 10)).toHaveLength(10);
     expect(meanLossCurve([curve], 1, 10).at(-1)).toEqual([99, 1]);
+  });
+});
+
+describe('thin', () => {
+  it('keeps every ⌈n / max⌉-th point and the last, or all of few points', () => {
+    const points = Array.from({ length: 10 }, (_, i) => i);
+    expect(thin(points, 4)).toEqual([2, 5, 8, 9]);
+    expect(thin(points, 10)).toEqual(points);
+    expect(thin([], 3)).toEqual([]);
   });
 });

@@ -142,6 +142,14 @@ export function meanLossCurve(curves: readonly LossCurve[], window: number, maxP
   const steps = [...byStep[0].keys()].filter((step) => byStep.every((losses) => losses.has(step))).sort((a, b) => a - b);
   const averaged = steps.map((step) => mean(byStep.map((losses) => losses.get(step) as number)));
   const smoothed = averaged.map((_, i) => mean(averaged.slice(Math.max(0, i + 1 - window), i + 1)));
-  const stride = Math.ceil(steps.length / maxPoints);
-  return steps.flatMap((step, i) => (i % stride === stride - 1 || i === steps.length - 1 ? [[step, smoothed[i]] as [number, number]] : []));
+  return thin(
+    steps.map((step, i): [number, number] => [step, smoothed[i]]),
+    maxPoints,
+  );
+}
+
+/** At most `maxPoints` of `points`: every ⌈n / maxPoints⌉-th, ending with the last one (all of them when they are few). */
+export function thin<T>(points: readonly T[], maxPoints: number): T[] {
+  const stride = Math.ceil(points.length / maxPoints);
+  return points.filter((_, i) => i % stride === stride - 1 || i === points.length - 1);
 }

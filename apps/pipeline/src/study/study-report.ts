@@ -151,7 +151,11 @@ function configurationIds(study: StudyConfig): Map<string, { configuration: stri
 /** Items grouped by key, groups in order of first appearance (Map.groupBy needs Node 21). */
 function groupBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
   const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const members = groups.get(key(item));
+    if (members === undefined) groups.set(key(item), [item]);
+    else members.push(item);
+  }
   return [...groups];
 }
 

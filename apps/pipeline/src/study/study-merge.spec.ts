@@ -196,6 +196,22 @@ describe('mergeStudy', () => {
     expect(report.paired[1].mean).toBeCloseTo(0.08, 12);
   });
 
+  it('reports the newest failure of a chain: an earlier attempt failed at init, the retry diverged in finetune', async () => {
+    const cell = cellOf(cellId(GAUSSIAN, 2));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+    await writeFailure(runOfCell(plan, cell, 'init').location, {
+      key: 'gaussian-0.01.caffenet-small.s2',
+      stage: 'init',
+      kind: 'failed',
+      message: 'bucket unreachable',
+    });
+    vi.useRealTimers();
+    await writeFailure(runOfCell(plan, cell, 'finetune').location, { key: cell.id, stage: 'finetune', kind: 'diverged', message: 'loss NaN', step: 3 });
+    const { report } = await mergeStudy(plan);
+    expect(report.cells.find((c) => c.id === cell.id)).toMatchObject({ status: 'diverged', failure: { stage: 'finetune', step: 3 } });
+  });
+
   it('refuses an evaluate report without head metrics with a DataError naming the file', async () => {
     const cell = cellOf(cellId(GLOROT, 1));
     await publishCellResults(

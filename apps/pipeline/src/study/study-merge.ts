@@ -8,9 +8,10 @@
  * - diverged / failed: a run of its chain failed — reported in this process
  *   (`options.failures`), or recorded as a failure artifact beside the run's
  *   location (`<out>/<key>/<stage>.failure`, {@link writeFailure}; on Argo the
- *   merge runs in another pod and sees only artifacts). A failure artifact older
- *   than the cell's evaluate artifact is an earlier attempt that a retry
- *   superseded: the cell counts as done, with a note;
+ *   merge runs in another pod and sees only artifacts). The newest record counts
+ *   (older ones are earlier attempts: a record cannot be removed); one older than
+ *   the cell's evaluate artifact is an attempt a retry superseded: the cell
+ *   counts as done, with a note;
  * - missing: no evaluate artifact and no failure (not run yet, or still running);
  * - done: the evaluate and finetune artifacts are there; their report.json give
  *   the headline metric and the learning curve.
@@ -176,10 +177,11 @@ async function collectCell(
   if (finetune === undefined || evaluate === undefined)
     throw new DataError('the plan has no finetune or evaluate run for the cell', { where: `cell ${cell.id}` });
   const evaluatedAt = (await openArtifactLocation(evaluate.location, store).readMetadata())?.createdAt;
-  const failures = cell.chain.flatMap((name) => recorded.get(name) ?? []);
-  const current = failures.filter((f) => evaluatedAt === undefined || Date.parse(f.createdAt) > Date.parse(evaluatedAt));
-  if (current.length > 0) {
-    const { key: _key, createdAt: _createdAt, ...failure } = current[0];
+  // Newest first: an attempt stops at its first failed run, so older records are earlier attempts.
+  const failures = cell.chain.flatMap((name) => recorded.get(name) ?? []).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  const latest = failures.at(0);
+  if (latest !== undefined && (evaluatedAt === undefined || Date.parse(latest.createdAt) > Date.parse(evaluatedAt))) {
+    const { key: _key, createdAt: _createdAt, ...failure } = latest;
     return { ...empty, status: failure.kind, failure };
   }
   const results = evaluatedAt === undefined ? null : await readResults(finetune, evaluate, store);
@@ -187,7 +189,7 @@ async function collectCell(
     const detail = evaluatedAt === undefined ? null : `the evaluate artifact is there but not the finetune artifact at ${finetune.location}`;
     return { ...empty, status: 'missing', failure: null, detail };
   }
-  const superseded = failures[0];
+  const superseded = latest;
   const detail =
     superseded === undefined
       ? null

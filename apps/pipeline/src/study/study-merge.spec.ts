@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataError } from '@ddinit/core/base';
 import { startS3rver } from '@ddinit/data/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describeArtifact } from '../store/artifact-store';
 import { openArtifactLocation } from '../store/open-artifact-location';
 import { publishCellResults, runOfCell } from '../testing/study-artifacts';
 import { planStudy, type StudyPlan } from './cells';
@@ -210,6 +211,21 @@ describe('mergeStudy', () => {
     await writeFailure(runOfCell(plan, cell, 'finetune').location, { key: cell.id, stage: 'finetune', kind: 'diverged', message: 'loss NaN', step: 3 });
     const { report } = await mergeStudy(plan);
     expect(report.cells.find((c) => c.id === cell.id)).toMatchObject({ status: 'diverged', failure: { stage: 'finetune', step: 3 } });
+  });
+
+  it('lets a run whose own artifact is newer than its failure record supersede it, before its cell is evaluated', async () => {
+    const cell = cellOf(cellId(GAUSSIAN, 2));
+    const finetune = runOfCell(plan, cell, 'finetune');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+    await writeFailure(finetune.location, { key: cell.id, stage: 'finetune', kind: 'failed', message: 'the pod was evicted' });
+    vi.useRealTimers();
+    const retried = openArtifactLocation(finetune.location);
+    await retried.prepare();
+    const files = new Map([['report.json', new TextEncoder().encode('{}')]]);
+    await retried.publish(files, describeArtifact(files, { stage: 'finetune', configHash: 'retry', seed: 2, codeVersion: 'spec', backend: 'cpu' }));
+    const { report } = await mergeStudy(plan);
+    expect(report.cells.find((c) => c.id === cell.id)).toMatchObject({ status: 'missing', failure: null });
   });
 
   it('refuses an evaluate report without head metrics with a DataError naming the file', async () => {

@@ -8,10 +8,10 @@
  * - diverged / failed: a run of its chain failed — reported in this process
  *   (`options.failures`), or recorded as a failure artifact beside the run's
  *   location (`<out>/<key>/<stage>.failure`, {@link writeFailure}; on Argo the
- *   merge runs in another pod and sees only artifacts). The newest record counts
- *   (older ones are earlier attempts: a record cannot be removed); one older than
- *   the cell's evaluate artifact is an attempt a retry superseded: the cell
- *   counts as done, with a note;
+ *   merge runs in another pod and sees only artifacts). A record older than the
+ *   run's own artifact is an attempt a retry superseded (records are never
+ *   removed): it does not count, and a finished cell gets a note; of the others
+ *   the newest counts;
  * - missing: no evaluate artifact and no failure (not run yet, or still running);
  * - done: the evaluate and finetune artifacts are there; their report.json give
  *   the headline metric and the learning curve.
@@ -136,11 +136,12 @@ async function readResults(
   finetune: StageRun,
   evaluate: StageRun,
   store: StoreOptions,
-): Promise<Pick<CellResult, 'metric' | 'scalars' | 'steps' | 'curve' | 'testCurve'> | null> {
+): Promise<Pick<CellResult, 'metric' | 'scalars' | 'steps' | 'curve' | 'testCurve'> | 'missing' | 'no finetune'> {
   const tuned = openArtifactLocation(finetune.location, store);
   const evaluated = openArtifactLocation(evaluate.location, store);
   const [tunedMetadata, evaluatedMetadata] = await Promise.all([tuned.readMetadata(), evaluated.readMetadata()]);
-  if (tunedMetadata === null || evaluatedMetadata === null) return null;
+  if (evaluatedMetadata === null) return 'missing';
+  if (tunedMetadata === null) return 'no finetune';
   const training = parseJson(FinetuneReportSchema, await tuned.readFile('report.json', tunedMetadata), `${tuned.url}/report.json`, 'a finetune report');
   const evaluation = parseJson(
     EvaluateReportSchema,
@@ -157,6 +158,16 @@ async function readResults(
   };
 }
 
+/** A run's failure record, and whether the run's own artifact is newer (a retry that succeeded: the record is stale). */
+type FailureState = RecordedFailure & { superseded: boolean };
+
+async function runFailureState(run: StageRun, store: StoreOptions): Promise<FailureState | null> {
+  const failure = await readFailure(run.location, store);
+  if (failure === null) return null;
+  const published = (await openArtifactLocation(run.location, store).readMetadata())?.createdAt;
+  return { ...failure, superseded: published !== undefined && Date.parse(published) > Date.parse(failure.createdAt) };
+}
+
 const runOf = (runs: ReadonlyMap<string, StageRun>, cell: StudyCell, stage: StageRun['stage']): StageRun | undefined =>
   cell.chain.map((name) => runs.get(name)).find((run) => run?.stage === stage);
 
@@ -164,7 +175,7 @@ const runOf = (runs: ReadonlyMap<string, StageRun>, cell: StudyCell, stage: Stag
 async function collectCell(
   cell: StudyCell,
   runs: ReadonlyMap<string, StageRun>,
-  recorded: ReadonlyMap<string, RecordedFailure>,
+  recorded: ReadonlyMap<string, FailureState>,
   reported: CellFailure | undefined,
   store: StoreOptions,
 ): Promise<CellResult> {
@@ -176,24 +187,23 @@ async function collectCell(
   const [finetune, evaluate] = [runOf(runs, cell, 'finetune'), runOf(runs, cell, 'evaluate')];
   if (finetune === undefined || evaluate === undefined)
     throw new DataError('the plan has no finetune or evaluate run for the cell', { where: `cell ${cell.id}` });
-  const evaluatedAt = (await openArtifactLocation(evaluate.location, store).readMetadata())?.createdAt;
-  // Newest first: an attempt stops at its first failed run, so older records are earlier attempts.
+  // Newest first: records are never removed, and an attempt stops at its first failed run.
   const failures = cell.chain.flatMap((name) => recorded.get(name) ?? []).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  const latest = failures.at(0);
-  if (latest !== undefined && (evaluatedAt === undefined || Date.parse(latest.createdAt) > Date.parse(evaluatedAt))) {
-    const { key: _key, createdAt: _createdAt, ...failure } = latest;
+  const current = failures.find((f) => !f.superseded);
+  if (current !== undefined) {
+    const { key: _key, createdAt: _createdAt, superseded: _superseded, ...failure } = current;
     return { ...empty, status: failure.kind, failure };
   }
-  const results = evaluatedAt === undefined ? null : await readResults(finetune, evaluate, store);
-  if (results === null) {
-    const detail = evaluatedAt === undefined ? null : `the evaluate artifact is there but not the finetune artifact at ${finetune.location}`;
-    return { ...empty, status: 'missing', failure: null, detail };
+  const results = await readResults(finetune, evaluate, store);
+  if (results === 'missing') return { ...empty, status: 'missing', failure: null, detail: null };
+  if (results === 'no finetune') {
+    return { ...empty, status: 'missing', failure: null, detail: `the evaluate artifact is there but not the finetune artifact at ${finetune.location}` };
   }
-  const superseded = latest;
+  const superseded = failures.at(0);
   const detail =
     superseded === undefined
       ? null
-      : `an earlier attempt of the ${superseded.stage} stage ${superseded.kind} (${superseded.createdAt}); the newer results count`;
+      : `an earlier attempt of the ${superseded.stage} stage ${superseded.kind} (${superseded.createdAt}); the run's newer artifact counts`;
   return { ...empty, ...results, status: 'done', failure: null, detail };
 }
 
@@ -219,7 +229,7 @@ export async function mergeStudy(plan: StudyPlan, options: MergeOptions = {}): P
   const logger = options.logger ?? silentLogger;
   const store = { ...options.store, logger };
   const runs = new Map(plan.runs.map((run) => [run.name, run]));
-  const failures = await mapLimit(plan.runs, 8, async (run) => [run.name, await readFailure(run.location, store)] as const);
+  const failures = await mapLimit(plan.runs, 8, async (run) => [run.name, await runFailureState(run, store)] as const);
   const recorded = new Map(failures.flatMap(([name, failure]) => (failure === null ? [] : [[name, failure] as const])));
   const reported = new Map([...(options.failures ?? [])].reverse().map((failure) => [failure.cellId, failure]));
   const cells = await mapLimit(plan.cells, 8, (cell) => collectCell(cell, runs, recorded, reported.get(cell.id), store));

@@ -41,8 +41,10 @@ export function lineChartSvg(chart: LineChart): string {
   const reference = chart.reference
     ? `<line x1="${left}" x2="${width - right}" y1="${sy(chart.reference.value).toFixed(1)}" y2="${sy(chart.reference.value).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${width - right}" y="${(sy(chart.reference.value) - 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#666">${escapeHtml(chart.reference.label)}</text>`
     : '';
+  // Each name starts after the previous one (≈7 px per character at 12 px), so long names do not overlap.
+  const offsets = chart.series.map((_, i) => chart.series.slice(0, i).reduce((x, s) => x + Math.max(140, s.name.length * 7 + 16), 0));
   const legend = chart.series
-    .map((s, i) => `<text x="${left + 8 + i * 140}" y="${top - 10}" font-size="12" fill="${s.color}">${escapeHtml(s.name)}</text>`)
+    .map((s, i) => `<text x="${left + 8 + offsets[i]}" y="${top - 10}" font-size="12" fill="${s.color}">${escapeHtml(s.name)}</text>`)
     .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`,

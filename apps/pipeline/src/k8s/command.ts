@@ -25,7 +25,7 @@ import { ZodError } from 'zod';
 import { explainUnknownKeys } from '../config/key-suggestions';
 import { PipelineConfigSchema } from '../config/pipeline-config';
 import { planStudy } from '../study/cells';
-import { DEFAULT_STUDY, StudyConfigSchema, parseStudyConfig, type StudyConfig } from '../study/study-config';
+import { loadStudyConfig } from '../study/load-study';
 import { KubernetesOptions, OVERLAYS, STAGES, kubernetesOptionsOf, type Overlay, type Stage } from './kubernetes-options';
 import { rejectRemovedKeys } from '../config/removed-keys';
 import { readPipelineDocument } from './pipeline-document';
@@ -132,16 +132,6 @@ function runRender(flags: RenderFlags, io: K8sCommandIo): void {
   emit(manifestsToYaml(objects), flags, io);
 }
 
-/** The study of `--config` (the default study without one); a misspelt key gets a "did you mean". */
-function readStudy(path: string | undefined): StudyConfig {
-  if (path === undefined) return DEFAULT_STUDY;
-  try {
-    return parseStudyConfig(readPipelineDocument(path));
-  } catch (error) {
-    throw error instanceof ZodError ? explainUnknownKeys(error, StudyConfigSchema, () => `study file ${path}`) : error;
-  }
-}
-
 /** `--workflow`: the study's Argo Workflow (or WorkflowTemplate), with the S3 Secret first if asked for. */
 function runRenderWorkflow(flags: RenderFlags, io: K8sCommandIo): void {
   if (flags.stage !== undefined || flags.sweep === true) {
@@ -151,7 +141,7 @@ function runRenderWorkflow(flags: RenderFlags, io: K8sCommandIo): void {
       actual: flags.sweep === true ? '--sweep' : `--stage ${flags.stage}`,
     });
   }
-  const study = readStudy(flags.config);
+  const study = loadStudyConfig(flags.config);
   const options = study.kubernetes ?? KubernetesOptions.parse({});
   const workflow = renderStudyWorkflow(planStudy(study), options, {
     overlay: flags.overlay,

@@ -47,7 +47,7 @@ export interface RunFailure {
 
 /** The merge's side of the study (study-merge.ts): recording failures and writing the comparison report. */
 export interface StudyRecorder {
-  writeFailure(runLocation: string, failure: RunFailure, store?: StoreOptions): Promise<void>;
+  writeFailure(runLocation: string, failure: RunFailure, store?: StoreOptions): Promise<unknown>;
   mergeStudy(plan: StudyPlan, options?: { store?: StoreOptions; logger?: Logger; failures?: readonly CellFailure[] }): Promise<{ location: string }>;
 }
 

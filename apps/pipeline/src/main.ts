@@ -51,6 +51,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: STAGE_SUMMARIES.evaluate,
     load: async () => (await import('./commands/evaluate-command')).registerEvaluateCommand,
   },
+  {
+    name: 'compare',
+    summary:
+      'the initialization comparison study: every cell (init × model × seed × labels × pretraining) initialized, fine-tuned and evaluated, then a report comparing them; reuses finished runs',
+    load: async () => (await import('./commands/compare-command')).registerCompareCommand,
+  },
   { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },
   {
     name: 'config',

@@ -4,7 +4,7 @@
  * found up to date from its configuration and manifest never loads tfjs; a
  * relative import, as Nx's boundary rule wants libraries imported statically).
  */
-import { selectBackend, type BackendChoice } from '@ddinit/core/backend';
+import { selectBackend, type BackendChoice, type BackendSelection } from '@ddinit/core/backend';
 import type { Observers } from '@ddinit/core';
 import type { PipelineConfig } from '../config/pipeline-config';
 import { runStage } from '../stages/run-stage';
@@ -17,9 +17,14 @@ export async function runStageOnBackend<C extends StageConfigBase, R>(
   options: { backend: BackendChoice; pipeline?: PipelineConfig; signal: AbortSignal },
   observers: Observers,
 ): Promise<StageOutcome<R>> {
-  const selection = await selectBackend(options.backend, { logger: observers.logger });
-  // The report says which kernels did the arithmetic: 'wasm + native BLAS/LAPACK (…)' when the OpenBLAS addon was used
-  // (its convolutions and products, and core's QR and eigensolver).
-  const backend = selection.nativeBlas?.active ? `${selection.name} + native BLAS/LAPACK (${selection.nativeBlas.threads} threads)` : selection.name;
+  const backend = backendDescription(await selectBackend(options.backend, { logger: observers.logger }));
   return runStage(definition, config, { backend, ...observers, signal: options.signal }, options.pipeline);
+}
+
+/**
+ * The backend as reports name it: which kernels did the arithmetic, 'wasm + native BLAS/LAPACK (…)'
+ * when the OpenBLAS addon was used (its convolutions and products, and core's QR and eigensolver).
+ */
+export function backendDescription(selection: BackendSelection): string {
+  return selection.nativeBlas?.active ? `${selection.name} + native BLAS/LAPACK (${selection.nativeBlas.threads} threads)` : selection.name;
 }

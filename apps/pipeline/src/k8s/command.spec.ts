@@ -216,6 +216,31 @@ describe('ddinit k8s render --workflow', () => {
   });
 });
 
+describe('ddinit k8s render --sweep --study', () => {
+  it("renders a study's cells as an Indexed Job and its merge Job, the default study without a file", async () => {
+    const study = writeScratch('sweep-study.yaml', 'name: fm\ndata: s3://b/datasets/fm\nout: s3://b/studies/fm\ninit: [he-normal, lsuv]\nseed: [1]\n');
+    const { code, stdout, stderr } = await run(['k8s', 'render', '--sweep', '--study', study, '--overlay', 'cpu']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const objects = parseManifests(stdout);
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['ConfigMap/ddinit-fm-config', 'Job/ddinit-fm-cells', 'Job/ddinit-fm-merge']);
+    expect((objects[1].toJSON() as IJob).spec?.completions).toBe(2);
+    const defaults = await run(['k8s', 'render', '--sweep', '--study']);
+    expect(defaults.code).toBe(0);
+    expect(parseManifests(defaults.stdout).map((o) => o.metadata?.name)).toEqual(['ddinit-study-config', 'ddinit-study-cells', 'ddinit-study-merge']);
+    expect(defaults.stderr).toContain("warning: the study's out is artifacts/study, not an s3:// location");
+  });
+
+  it('exits 2 for --study without --sweep, or with --config', async () => {
+    const alone = await run(['k8s', 'render', '--study']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--study: --study renders the Indexed Job of a study’s cells');
+    const both = await run(['k8s', 'render', '--sweep', '--study', '--config', baseConfigPath]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--config: --study renders the Indexed Job');
+  });
+});
+
 describe('the removed within and calibrate keys', () => {
   it('render and sweep refuse a config using them (exit 2), naming the file and the equivalent init, before any pod would', async () => {
     const old = writeScratch('old.yaml', 'out: s3://b/runs\nwithin: zca\ncalibrate: false\n');

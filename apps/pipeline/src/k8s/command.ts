@@ -5,13 +5,15 @@
  *                     [--sweep] [--secret-from-env] [--out <file>]
  *   ddinit k8s render --workflow [--config <study.yaml>] [--overlay gpu|cpu]
  *                     [--workflow-template] [--secret-from-env] [--out <file>]
+ *   ddinit k8s render --sweep --study [<study.yaml>] [--overlay gpu|cpu] [--secret-from-env] [--out <file>]
  *   ddinit k8s sweep  --config <file>      which configuration each completion index runs
  *
  * `render` prints multi-document YAML for `kubectl apply -f -`: the ConfigMap with
  * the config, the Secret with the S3 credentials of this shell (only with
  * `--secret-from-env`), and the stage's Job or, with `--sweep`, the sweep's
  * Indexed Job. With `--workflow` the config is a comparison study (study/study-config.ts;
- * none: the default study) and the output its Argo Workflow (workflow-manifest.ts).
+ * none: the default study) and the output its Argo Workflow (workflow-manifest.ts); with
+ * `--sweep --study` the study's Indexed Job and suspended merge Job, for clusters without Argo (study-sweep.ts).
  * A bad `kubernetes:` section is a ZodError (a misspelt key names the
  * closest known one) and a bad file a ConfigError, which `main` turns into exit code 2
  * with the message.
@@ -25,13 +27,15 @@ import { ZodError } from 'zod';
 import { explainUnknownKeys } from '../config/key-suggestions';
 import { PipelineConfigSchema } from '../config/pipeline-config';
 import { planStudy } from '../study/cells';
-import { DEFAULT_STUDY, StudyConfigSchema, parseStudyConfig, type StudyConfig } from '../study/study-config';
+import { loadStudyConfig } from '../study/load-study';
+import type { StudyConfig } from '../study/study-config';
 import { KubernetesOptions, OVERLAYS, STAGES, kubernetesOptionsOf, type Overlay, type Stage } from './kubernetes-options';
 import { rejectRemovedKeys } from '../config/removed-keys';
 import { readPipelineDocument } from './pipeline-document';
 import { manifestsToYaml, renderManifests } from './render-manifests';
 import { renderS3Secret } from './s3-secret-manifest';
 import { listSweepAssignments, sweepRunName } from './sweep';
+import { renderStudySweep } from './study-sweep';
 import { renderStudyWorkflow } from './workflow-manifest';
 
 /** What the commands touch outside themselves; tests pass their own. */
@@ -57,6 +61,8 @@ interface RenderFlags {
   overlay?: Overlay;
   stage?: Stage;
   sweep?: boolean;
+  /** With --sweep: the study file whose cells the Indexed Job runs (true: the default study). */
+  study?: string | true;
   secretFromEnv?: boolean;
   out?: string;
 }
@@ -113,6 +119,10 @@ function runRender(flags: RenderFlags, io: K8sCommandIo): void {
     runRenderWorkflow(flags, io);
     return;
   }
+  if (flags.study !== undefined) {
+    runRenderStudySweep(flags, io);
+    return;
+  }
   if (flags.config === undefined) {
     throw new ConfigError('k8s render needs a pipeline config', {
       where: '--config',
@@ -132,14 +142,31 @@ function runRender(flags: RenderFlags, io: K8sCommandIo): void {
   emit(manifestsToYaml(objects), flags, io);
 }
 
-/** The study of `--config` (the default study without one); a misspelt key gets a "did you mean". */
-function readStudy(path: string | undefined): StudyConfig {
-  if (path === undefined) return DEFAULT_STUDY;
-  try {
-    return parseStudyConfig(readPipelineDocument(path));
-  } catch (error) {
-    throw error instanceof ZodError ? explainUnknownKeys(error, StudyConfigSchema, () => `study file ${path}`) : error;
+/** Pods of a study share only the bucket: warns when the study's data or out is a local path. */
+function warnLocalStudy(study: StudyConfig, io: K8sCommandIo): void {
+  for (const [key, value] of [['data', study.data] as const, ['out', study.out] as const]) {
+    if (!value.startsWith('s3://') && !(key === 'data' && value === 'embedded')) {
+      io.stderr?.write(
+        `warning: the study's ${key} is ${value}, not an s3:// location: pods share only the bucket, so the stages cannot find each other's artifacts\n`,
+      );
+    }
   }
+}
+
+/** `--sweep --study`: the study as an Indexed Job of cell groups and a suspended merge Job (k8s/study-sweep.ts). */
+function runRenderStudySweep(flags: RenderFlags, io: K8sCommandIo): void {
+  if (flags.sweep !== true || flags.stage !== undefined || flags.config !== undefined) {
+    throw new ConfigError('--study renders the Indexed Job of a study’s cells', {
+      where: flags.sweep !== true ? '--study' : flags.stage !== undefined ? '--stage' : '--config',
+      expected: '--sweep --study [study.yaml], without --stage or --config',
+      actual: flags.sweep !== true ? 'no --sweep' : flags.stage !== undefined ? `--stage ${flags.stage}` : `--config ${flags.config}`,
+    });
+  }
+  const study = loadStudyConfig(flags.study === true ? undefined : flags.study);
+  const options = study.kubernetes ?? KubernetesOptions.parse({});
+  const objects = renderStudySweep(planStudy(study), options, flags.overlay ?? options.overlay);
+  warnLocalStudy(study, io);
+  emit(manifestsToYaml([...(flags.secretFromEnv === true ? [renderS3Secret(options, io.env)] : []), ...objects]), flags, io);
 }
 
 /** `--workflow`: the study's Argo Workflow (or WorkflowTemplate), with the S3 Secret first if asked for. */
@@ -151,19 +178,13 @@ function runRenderWorkflow(flags: RenderFlags, io: K8sCommandIo): void {
       actual: flags.sweep === true ? '--sweep' : `--stage ${flags.stage}`,
     });
   }
-  const study = readStudy(flags.config);
+  const study = loadStudyConfig(flags.config);
   const options = study.kubernetes ?? KubernetesOptions.parse({});
   const workflow = renderStudyWorkflow(planStudy(study), options, {
     overlay: flags.overlay,
     kind: flags.workflowTemplate === true ? 'WorkflowTemplate' : 'Workflow',
   });
-  for (const [key, value] of [['data', study.data] as const, ['out', study.out] as const]) {
-    if (!value.startsWith('s3://') && !(key === 'data' && value === 'embedded')) {
-      io.stderr?.write(
-        `warning: the study's ${key} is ${value}, not an s3:// location: pods share only the bucket, so the stages cannot find each other's artifacts\n`,
-      );
-    }
-  }
+  warnLocalStudy(study, io);
   const documents = [...(flags.secretFromEnv === true ? [renderS3Secret(options, io.env).toJSON()] : []), workflow.toJSON()];
   emit(documents.map((document) => stringify(document, { lineWidth: 0 })).join('---\n'), flags, io);
 }
@@ -194,6 +215,7 @@ export function registerK8sCommand(program: Command, io: K8sCommandIo = processI
     .addOption(new Option('--overlay <overlay>', 'GPU or CPU nodes (default: kubernetes.overlay)').choices(OVERLAYS))
     .addOption(new Option('--stage <stage>', 'the stage the Job runs (default: kubernetes.stage)').choices(STAGES))
     .option('--sweep', 'render the Indexed Job of kubernetes.sweep instead of a single Job')
+    .option('--study [file]', "with --sweep: a study's cells as an Indexed Job, one group of cells per index, and its merge Job (default: the default study)")
     .option('--workflow', 'render the Argo Workflow of the comparison study in --config (default: the default study)')
     .option('--workflow-template', 'like --workflow, as a WorkflowTemplate for `argo submit --from workflowtemplate/<name>`')
     .option('--secret-from-env', 'also render the S3 Secret from AWS_* variables of this shell')

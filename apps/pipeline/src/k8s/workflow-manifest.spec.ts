@@ -166,6 +166,21 @@ describe('the study Workflow', () => {
     }
   });
 
+  it('starts the merge once the last run of every cell has ended, however it ended, with ddinit compare --merge', () => {
+    const plan = planStudy(parseStudyConfig({ ...WIDE, kubernetes: undefined, init: INITIALIZATIONS.slice(0, 8), labelsPerClass: [10, 100, null] }));
+    const workflow = roundTrip(plan);
+    const tasks = dagTasks(workflow);
+    const merge = tasks.get(MERGE_TEMPLATE)?.task as IDAGTask;
+    const clauses = (merge.depends ?? '').split(' && ');
+    expect(clauses.length).toBeGreaterThan(1); // several parts: the merge waits for each
+    for (const cell of plan.cells) {
+      const part = tasks.get(cell.chain.at(-1) as string)?.dag as string;
+      expect(clauses, cell.id).toContain(`(${part}.Succeeded || ${part}.Failed || ${part}.Errored)`);
+      expect(templates(workflow).get(part)?.dag?.failFast).toBe(false);
+    }
+    expect(templates(workflow).get(MERGE_TEMPLATE)?.container?.args).toEqual(['compare', '--merge', '--config', CONFIG_PATH]);
+  });
+
   it('splits a study of more runs than a DAG allows into parts of whole trees, each within the limit', () => {
     const study = parseStudyConfig({ ...WIDE, kubernetes: undefined, init: INITIALIZATIONS.slice(0, 8), labelsPerClass: [10, 100, null] });
     const plan = planStudy(study);

@@ -21,8 +21,9 @@
  *   comparison, not a reason to lose the others. `failFast: false` everywhere keeps
  *   the other cells running when one fails.
  *
- * finetune, evaluate and the merge have no stage definitions yet; their policies
- * come from {@link INTERIM_POLICIES} until the stage registry has them.
+ * Every stage's policy comes from the stage registry; the merge (`ddinit compare
+ * --merge`) is no stage, and its policy, like the finetune and evaluate entries kept for
+ * the table in docs/kubernetes.md, is in {@link INTERIM_POLICIES}.
  */
 import { ConfigError } from '@ddinit/core';
 import { Workflow, WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';

@@ -94,6 +94,23 @@ async function openArtifacts(
 }
 
 /**
+ * Whether `config.out` holds the artifact `definition` would make from `config`, found
+ * the way {@link runStage} finds it (steps 2–4 of the module doc) but changing nothing:
+ * `ddinit compare --dry-run`.
+ * @throws ConfigError when an input artifact is not there yet (its upstream stage has not run).
+ */
+export async function stageStatus<C extends StageConfigBase>(
+  definition: StageDefinition<C, unknown>,
+  config: C,
+  store: StoreOptions,
+  pipeline?: PipelineConfig,
+): Promise<{ configHash: string; upToDate: boolean }> {
+  const configHash = await expectedHashOf(definition as unknown as StageDefinition, config, pipeline, store);
+  const state = await checkUpToDate(openArtifactLocation(config.out, { ...store, logger: silentLogger }), configHash);
+  return { configHash, upToDate: state.upToDate };
+}
+
+/**
  * Runs `definition` on `config` (see the module doc for the order).
  * `pipeline`: the pipeline config the stage's upstream configurations come from (default: all defaults).
  * @throws ConfigError / DataError / ShapeError for bad configuration or input (the CLI exits 2),

@@ -18,15 +18,10 @@
  */
 import { scheduleSchema } from '@ddinit/train';
 import { z } from 'zod';
+import { FINETUNE_TASKS } from '../config/finetune-config';
 import { INITIALIZATIONS, type Initialization } from '../config/initializations';
 import { OPTIMIZERS, PRETRAIN_TASKS } from '../config/pretrain-config';
 import { KubernetesOptions } from '../k8s/kubernetes-options';
-
-/**
- * The downstream tasks a fine-tuning stage can train a head for (`@ddinit/eval`'s
- * HEAD_TASKS, the finetune stage's `task`).
- */
-export const STUDY_TASKS = ['classify', 'multilabel', 'segment', 'detect'] as const;
 
 /** A study's name: it names the Workflow, so a DNS-1123 label short enough to leave room for Argo's suffixes. */
 const studyName = z
@@ -97,7 +92,8 @@ const studyFields = {
   labelsPerClass: uniqueAxis(z.int().min(1).nullable(), 'labelsPerClass').default([null]),
   pretrain: uniqueAxis(z.union([z.literal(false), StudyPretrainSchema]), 'pretrain').default([false]),
   budget: StudyBudgetSchema.prefault({}),
-  task: z.enum(STUDY_TASKS).default('classify'),
+  /** The downstream task every cell's head is fine-tuned for: the finetune stage's `task`. */
+  task: z.enum(FINETUNE_TASKS).default('classify'),
   /** The initialization the paired differences are taken against; one of the `init` axis (default: its first). */
   baseline: z.enum(INITIALIZATIONS).optional(),
   /** The study's root: a directory or s3://bucket/prefix; every stage of every cell writes below it. */

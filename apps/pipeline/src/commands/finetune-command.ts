@@ -15,6 +15,7 @@
 import type { BackendChoice } from '@ddinit/core/backend';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FINETUNE_TASKS } from '../config/finetune-config';
+import { HEAD_INITS, type HeadInit } from '../config/head-inits';
 import { loadPipelineConfig } from '../config/load-config';
 import { BACKEND_CHOICES } from '../config/pipeline-config';
 import { OPTIMIZERS } from '../config/pretrain-config';
@@ -29,6 +30,7 @@ interface FinetuneFlags {
   from?: string;
   task?: (typeof FINETUNE_TASKS)[number];
   featureLayer?: string;
+  headInit?: HeadInit;
   trainFrom?: string;
   layerRate?: { match: string; multiplier: number }[];
   labelsPerClass?: number | null;
@@ -101,10 +103,16 @@ export function registerFinetuneCommand(program: Command, io: StageCommandIo = p
       '--from <location>',
       'init or pretrain artifact to fine-tune: directory or s3://bucket/prefix (default: the config’s pretrain stage if it has one, else its init stage, found by hash)',
     )
-    .addOption(new Option('--task <task>', 'downstream task: classify (this version’s head); multilabel, segment, detect to come').choices(FINETUNE_TASKS))
+    .addOption(new Option('--task <task>', 'downstream task: classify (default), multilabel, segment, detect').choices(FINETUNE_TASKS))
     .option(
       '--feature-layer <layer>',
       "the network layer the head reads (default: the input of the network's dense classifier for classify/multilabel, the last spatial layer for segment/detect)",
+    )
+    .addOption(
+      new Option(
+        '--head-init <how>',
+        "the new head's weights: data (each unit normalized to std 1 on the first training batch; default) or drawn (Glorot/He)",
+      ).choices(HEAD_INITS),
     )
     .option('--train-from <layer>', 'first layer trained; the layers before it stay frozen (default: every layer)')
     .option('--layer-rate <layer=multiplier>', 'learning-rate multiplier for matching layers, repeatable (0 freezes; * matches any characters)', parseLayerRate)

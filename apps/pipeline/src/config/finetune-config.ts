@@ -13,6 +13,7 @@
 import type { HeadTask } from '@ddinit/eval';
 import type { Schedule, TrainOptions } from '@ddinit/train';
 import { z } from 'zod';
+import { HEAD_INITS } from './head-inits';
 import { OPTIMIZERS, withoutDefaults } from './pretrain-config';
 
 /** The downstream tasks (`@ddinit/eval`'s HEAD_TASKS); this version has a head for `classify`. */
@@ -45,6 +46,11 @@ const finetuneFields = {
   task: z.enum(FINETUNE_TASKS).default('classify'),
   /** The trunk layer the head reads; null: the input of the network's dense classifier (classify, multilabel), the last spatial layer (segment, detect). */
   featureLayer: z.string().min(1).nullable().default(null),
+  /**
+   * The new head's weights: `data` (Gaussian, each unit normalized to mean 0 and std 1 on the first
+   * training batch, a prior bias kept; stages/head-init.ts says why) or `drawn` (its layers' own initializers).
+   */
+  headInit: z.enum(HEAD_INITS).default('data'),
   /** The first layer trained (the layers before it are frozen); null: every layer. */
   trainFrom: z.string().min(1).nullable().default(null),
   /** Learning-rate multipliers by layer name, first match wins (0 freezes). */

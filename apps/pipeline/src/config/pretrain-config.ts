@@ -14,12 +14,10 @@
  */
 import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
 import { z } from 'zod';
+import { HEAD_INITS } from './head-inits';
 import { DATA_FREE_INITIALIZATIONS } from './initializations';
 
 export const PRETRAIN_TASKS = ['rotation', 'context', 'jigsaw'] as const;
-/** How a stage's new head is initialized: from data (stages/head-init.ts), or as its layers' own initializers draw it. */
-export const HEAD_INITS = ['data', 'drawn'] as const;
-export type HeadInit = (typeof HEAD_INITS)[number];
 export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
 
 /** The model a baseline initializes when none is named. */

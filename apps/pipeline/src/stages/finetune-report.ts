@@ -30,6 +30,8 @@ export interface FinetuneReport {
   fromStage: string;
   /** The trunk layer the head reads (null: the trunk's output), and the layers frozen by `trainFrom`. */
   featureLayer: string | null;
+  /** How the new head was initialized: `data` (normalized on the first training batch) or `drawn`. */
+  headInit: string;
   trainFrom: string | null;
   frozenLayers: string[];
   labelsPerClass: number | null;
@@ -107,6 +109,7 @@ export function finetuneReport(inputs: FinetuneReportInputs): FinetuneReport {
     from: inputs.from,
     fromStage: inputs.fromStage,
     featureLayer: inputs.featureLayer,
+    headInit: config.headInit,
     trainFrom: config.trainFrom,
     frozenLayers: inputs.frozen,
     labelsPerClass: config.labelsPerClass,

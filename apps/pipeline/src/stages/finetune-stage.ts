@@ -12,7 +12,7 @@
  * only on the seed and the step (finetune-data.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { silentLogger, silentProgress, type ProgressListener } from '@ddinit/core';
+import { silentLogger, silentProgress, type Logger, type ProgressListener } from '@ddinit/core';
 import type { UintBatch } from '@ddinit/data';
 import { createHead, fineTuneRates, type DownstreamHead, type HeadMetrics, type HeadTask } from '@ddinit/eval';
 import { trainModel } from '@ddinit/train';
@@ -21,6 +21,7 @@ import { FinetuneConfigSchema, type FinetuneConfig } from '../config/finetune-co
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
 import { checkHeadTargets, disposeHeadBatch, labelledSubset, splitInOrder, toHeadBatch, trainingBatches } from './finetune-data';
+import { initializeHeadFromData } from './head-init';
 import { finetuneReport, renderFinetuneHtml, type FinetuneReport, type TestCurvePoint } from './finetune-report';
 import { initStage } from './init-stage';
 import type { InitData } from './init-sample';
@@ -121,6 +122,8 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
     const curveImages = config.testEvery > 0 ? await readBatches(data, config.testSplit, config.curveExamples) : [];
     const testCurve: TestCurvePoint[] = [];
     const resume = config.force ? null : await inputs.checkpoints.latest();
+    // A resumed run's checkpoint holds the head it trained; only a fresh one initializes it.
+    if (resume === null && config.headInit === 'data') await normalizeHead(model, trunk, data, config, subset, normalization, logger);
     const progress = withTestCurve(context.progress ?? silentProgress, config, () => evaluateBatches(trained, head, curveImages, normalization), testCurve);
     const result = await trainModel(
       model,
@@ -172,6 +175,28 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
     return { interrupted: false, files, report };
   } finally {
     disposeModels(model, trunk);
+  }
+}
+
+/** The head normalized on step 0's training batch (stages/head-init.ts), logged with the layers it set. */
+async function normalizeHead(
+  model: tf.LayersModel,
+  trunk: tf.LayersModel,
+  data: InitData,
+  config: FinetuneConfig,
+  subset: UintBatch | null,
+  normalization: InputNormalizationConfig,
+  logger: Logger,
+): Promise<void> {
+  const batches = trainingBatches(data, config, subset, normalization, 0);
+  const first = await batches.next();
+  await batches.return(undefined);
+  if (first.done === true) return;
+  try {
+    const layers = await initializeHeadFromData(model, trunk, first.value.images, config.seed);
+    logger.info('head initialized from data', { layers, batch: first.value.images.shape[0] });
+  } finally {
+    disposeHeadBatch(first.value);
   }
 }
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
-import { firstHeadLayer, initializeHeadFromData } from './head-init';
+import { createHead } from '@ddinit/eval';
+import { firstHeadLayer, initializeHeadFromData, priorBiasRules } from './head-init';
 
 useBackend('cpu');
 
@@ -45,6 +46,26 @@ describe('a head initialized from data', () => {
     for (const mean of after.mean.dataSync()) expect(Math.abs(mean)).toBeLessThan(1e-3);
     trunk.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(trunkBefore[i])));
     tf.dispose([after.mean, after.variance, batch]);
+    model.dispose();
+  });
+
+  it("keeps a prior drawn into a bias as that unit's mean: the detection head's objectness starts at ln(π/(1 − π)), π = 0.01, with std 1", async () => {
+    const trunk = loudTrunk();
+    const model = createHead('detect', { classes: 3, seed: 2, featureLayer: 'conv' }).model(trunk);
+    const prior = Math.log(0.01 / 0.99);
+    expect(priorBiasRules(model, trunk)).toEqual([{ match: 'detect_objectness', beta: expect.closeTo(prior, 5) }]);
+    const batch = tf.randomUniform([32, 8, 8, 3], 0, 1, 'float32', 8);
+    await expectNoLeakedTensors(async () => {
+      expect(await initializeHeadFromData(model, trunk, batch, 1)).toEqual(['detect_hidden', 'detect_objectness', 'detect_box', 'detect_class']);
+    });
+    // Output channels per cell: objectness, 4 box values, 3 class logits; moments over images and cells.
+    const { mean, variance } = tf.tidy(() => tf.moments(model.predict(batch) as tf.Tensor, [0, 1, 2]));
+    const means = mean.dataSync();
+    const stds = Array.from(variance.dataSync(), Math.sqrt);
+    expect(means[0]).toBeCloseTo(prior, 3);
+    for (let c = 1; c < means.length; c++) expect(Math.abs(means[c]), `channel ${c}`).toBeLessThan(1e-3);
+    for (const std of stds) expect(std).toBeCloseTo(1, 3);
+    tf.dispose([mean, variance, batch]);
     model.dispose();
   });
 });

@@ -1,8 +1,10 @@
 /**
  * A new head on a trunk, initialized from data: the head's parameter layers get
- * Gaussian weights rescaled per output unit to mean 0 and std 1 on one batch
+ * Gaussian weights rescaled per output unit to mean β and std 1 on one batch
  * (the within-layer normalization of docs/method.md#within-layer), the trunk's
- * layers are kept.
+ * layers are kept. β is 0, except for a layer the head draws with a constant
+ * non-zero bias — a prior, like the detection head's objectness bias
+ * −ln((1 − π)/π) — whose β is that bias, so the prior survives.
  *
  * Why: a trunk's features have whatever scale its initialization left them at.
  * After the between-layer calibration a pooled conv5 feature of caffenet-small
@@ -13,7 +15,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Observers } from '@ddinit/core';
-import { initializeWithinLayers } from '@ddinit/init-within-layer';
+import { initializeWithinLayers, type LayerRule } from '@ddinit/init-within-layer';
 
 /** The first layer of `model` with weights that is not one of the trunk's layers: where the head starts. */
 export function firstHeadLayer(model: tf.LayersModel, trunk: tf.LayersModel): string {
@@ -23,10 +25,31 @@ export function firstHeadLayer(model: tf.LayersModel, trunk: tf.LayersModel): st
   return head.name;
 }
 
+/** The bias a layer was drawn with, when it is one non-zero value for every unit (a prior); else null. */
+function constantBias(layer: tf.layers.Layer): number | null {
+  const bias = layer.weights.find((w) => w.originalName.endsWith('/bias'));
+  if (bias === undefined) return null;
+  const values = bias.read().dataSync();
+  const first = values[0];
+  return first !== 0 && values.every((v) => v === first) ? first : null;
+}
+
+/** A β rule for each head layer drawn with a constant non-zero bias: its units keep that mean. */
+export function priorBiasRules(model: tf.LayersModel, trunk: tf.LayersModel): LayerRule[] {
+  const trunkLayers = new Set(trunk.layers);
+  const rules: LayerRule[] = [];
+  for (const layer of model.layers) {
+    if (trunkLayers.has(layer)) continue;
+    const beta = constantBias(layer);
+    if (beta !== null) rules.push({ match: layer.name, beta });
+  }
+  return rules;
+}
+
 /**
  * Normalizes the head of `model` (every parameter layer from the first one not in
  * `trunk`, in order) on `inputs` — one batch of the model's inputs, not disposed —
- * and leaves the trunk's weights as they are.
+ * and leaves the trunk's weights as they are. Returns the layers it set.
  */
 export async function initializeHeadFromData(
   model: tf.LayersModel,
@@ -38,7 +61,7 @@ export async function initializeHeadFromData(
   const report = await initializeWithinLayers(
     model,
     inputs as tf.Tensor4D,
-    { method: 'gaussian', initializeFrom: firstHeadLayer(model, trunk), seed },
+    { method: 'gaussian', initializeFrom: firstHeadLayer(model, trunk), layers: priorBiasRules(model, trunk), seed },
     observers,
   );
   return report.layers.filter((layer) => layer.method !== 'kept').map((layer) => layer.name);

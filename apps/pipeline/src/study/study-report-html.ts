@@ -36,7 +36,12 @@ function settingsSection(report: StudyReport): string {
   const rows: [string, string][] = [
     ['data', `${study.data} (train ${study.split}, test ${study.testSplit})`],
     ['task', `${study.task} · headline metric ${report.metric ?? '— (no cell finished)'}`],
-    ['budget', JSON.stringify(study.budget)],
+    [
+      'budget',
+      Object.entries(study.budget ?? {})
+        .map(([key, value]) => `${key} ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`)
+        .join(', '),
+    ],
     ['baseline', report.baseline],
     ['cells', `${c.cells}: ${c.done} done, ${c.diverged} diverged, ${c.failed} failed, ${c.missing} missing`],
   ];
@@ -145,7 +150,8 @@ function notesSection(report: StudyReport): string {
 }
 
 export function renderStudyHtml(report: StudyReport): string {
-  const css = 'body{font-family:sans-serif;max-width:960px;margin:2em auto}th{text-align:left;padding-right:1em}td{padding-right:1em}';
+  const css =
+    'body{font-family:sans-serif;max-width:960px;margin:2em auto}th{text-align:left;padding-right:1em}td{padding-right:1em}td:not(:first-child){white-space:nowrap}';
   return `<!doctype html><html><head><meta charset="utf-8"><title>ddinit comparison report</title><style>${css}</style></head><body>
 ${settingsSection(report)}
 ${configurationsSection(report)}

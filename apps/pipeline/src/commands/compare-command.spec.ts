@@ -60,7 +60,7 @@ describe('ddinit compare', () => {
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('"message":"cell 2/2 evaluate he-normal.caffenet-small.s1.none.nall"');
     expect(JSON.parse(stdout)).toMatchObject({ type: 'result', counts: { ran: 6, upToDate: 0, failed: 0, blocked: 0 }, failures: [] });
-    const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8')) as Record<string, unknown>;
+    const report = JSON.parse(readFileSync(join(out, 'reports', 'tiny', 'report.json'), 'utf8')) as Record<string, unknown>;
     for (const section of ['study', 'baseline', 'metric', 'counts', 'cells', 'configurations', 'paired', 'ranking', 'notes'])
       expect(report).toHaveProperty(section);
     expect(report.counts).toMatchObject({ cells: 2, done: 2, diverged: 0, failed: 0, missing: 0 });
@@ -71,7 +71,7 @@ describe('ddinit compare', () => {
       expect(configuration.metric.mean).toBeLessThanOrEqual(1);
     }
     expect(nonFinite(report)).toEqual([]);
-    expect(readFileSync(join(out, 'report', 'report.html'), 'utf8')).toContain('<svg');
+    expect(readFileSync(join(out, 'reports', 'tiny', 'report.html'), 'utf8')).toContain('<svg');
 
     const dryRun = await compare(['--config', study, '--dry-run']);
     expect(dryRun.code).toBe(0);

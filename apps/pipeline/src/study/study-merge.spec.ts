@@ -87,7 +87,7 @@ describe('failure artifacts', () => {
 describe('mergeStudy', () => {
   it('gives each cell its status and the report the means, paired interval and ranking of the known answers', async () => {
     const { location, report } = await mergeStudy(plan);
-    expect(location).toBe(`file://${join(root, 'study', 'report')}`);
+    expect(location).toBe(`file://${join(root, 'study', 'reports', 'study')}`);
     expect(report.counts).toEqual({ cells: 6, done: 4, diverged: 1, failed: 0, missing: 1 });
     expect(report.cells.map((c) => [c.id, c.status])).toEqual([
       [cellId(GLOROT, 1), 'done'],
@@ -258,7 +258,7 @@ describe('mergeStudy on S3 (the Argo merge: another pod, only the bucket)', () =
         store,
       );
       const { location, report } = await mergeStudy(remote, { store });
-      expect(location).toBe('s3://artifacts/study/report');
+      expect(location).toBe('s3://artifacts/study/reports/study');
       expect(report.cells.map((c) => c.status)).toEqual(['done', 'done', 'done', 'failed']);
       expect(report.paired[0]).toMatchObject({ n: 1, interval: null });
       expect(report.paired[0].mean).toBeCloseTo(0.1, 12);

@@ -1,7 +1,7 @@
 /**
  * The merge of a comparison study (`ddinit compare`, the Workflow's `merge`
  * task): reads what every cell's chain left under the study's `out` and
- * publishes the comparison report at `<out>/report` (report.json, report.html;
+ * publishes the comparison report at `<out>/reports/<name>` (report.json, report.html;
  * study-report.ts says what it holds).
  *
  * A cell's status:
@@ -42,8 +42,14 @@ export interface MergeOptions {
 export const FAILURE_FILE = 'failure.json';
 /** The artifact stage a failure record is published as. */
 export const FAILURE_STAGE = 'failure';
-/** Where the comparison report goes, below the study's `out`. */
-export const REPORT_DIR = 'report';
+/**
+ * Where a study's comparison report goes: `<out>/reports/<study name>`. By name, because
+ * studies may share an `out` (a slice of a larger study reuses its cells) and each keeps
+ * its own report.
+ */
+export function reportLocation(study: Pick<StudyPlan['study'], 'out' | 'name'>): string {
+  return `${study.out.replace(/\/+$/, '')}/reports/${study.name}`;
+}
 
 /** The failure of one stage run: the CellFailure of every cell sharing the run, without cellId but with the run's key. */
 export type RunFailure = Omit<CellFailure, 'cellId'> & { key: string };
@@ -220,10 +226,10 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 
 /**
  * Reads each cell's finetune and evaluate artifacts under plan.study.out, writes
- * the report artifact at `<out>/report` (report.json, report.html) atomically
+ * the report artifact at `<out>/reports/<name>` (report.json, report.html) atomically
  * through the artifact store; returns it.
  * @throws DataError (exit 2) when a report.json or failure record is not what the stage writes;
- *   ConfigError when `<out>/report` holds files ddinit did not write; StorageError when the store fails.
+ *   ConfigError when that location holds files ddinit did not write; StorageError when the store fails.
  */
 export async function mergeStudy(plan: StudyPlan, options: MergeOptions = {}): Promise<{ location: string; report: StudyReport }> {
   const logger = options.logger ?? silentLogger;
@@ -234,7 +240,7 @@ export async function mergeStudy(plan: StudyPlan, options: MergeOptions = {}): P
   const reported = new Map([...(options.failures ?? [])].reverse().map((failure) => [failure.cellId, failure]));
   const cells = await mapLimit(plan.cells, 8, (cell) => collectCell(cell, runs, recorded, reported.get(cell.id), store));
   const report = summarizeStudy(plan.study, cells, { codeVersion: CODE_VERSION, createdAt: new Date().toISOString() });
-  const location = openArtifactLocation(`${plan.study.out.replace(/\/+$/, '')}/${REPORT_DIR}`, store);
+  const location = openArtifactLocation(reportLocation(plan.study), store);
   await location.prepare();
   const files = new Map([
     ['report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`)],

@@ -1,5 +1,5 @@
 /**
- * The comparison report of a study (`<out>/report/report.json`, docs/report.md
+ * The comparison report of a study (`<out>/reports/<name>/report.json`, docs/report.md
  * "Comparison report"): one row per cell as the merge read it, and the pure
  * summary over them — per configuration (every axis but the seed) the mean and
  * sample std over seeds of the final metric and of the smoothed training loss

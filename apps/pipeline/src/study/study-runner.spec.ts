@@ -105,7 +105,7 @@ function memoryRecorder(): StudyRecorder & { failures: { location: string; failu
     },
     mergeStudy: async (plan, options) => {
       merged.push(options?.failures ?? []);
-      return { location: `${plan.study.out}/report` };
+      return { location: `${plan.study.out}/reports/${plan.study.name}` };
     },
   };
 }
@@ -127,7 +127,12 @@ describe('runStudy on the embedded data', () => {
     const recorder = memoryRecorder();
     await expectNoLeakedTensors(async () => {
       const result = await runStudy(plan, { backend: 'wasm', recorder });
-      expect(result).toMatchObject({ interrupted: false, counts: { ran: 6, upToDate: 0, failed: 0, blocked: 0 }, failures: [], report: `${dir}/report` });
+      expect(result).toMatchObject({
+        interrupted: false,
+        counts: { ran: 6, upToDate: 0, failed: 0, blocked: 0 },
+        failures: [],
+        report: `${dir}/reports/study`,
+      });
     });
     for (const run of plan.runs) expect(existsSync(join(run.location, 'report.json'))).toBe(true);
     const evaluation = JSON.parse(readFileSync(join(plan.runs[2].location, 'report.json'), 'utf8')) as { head: { primary: { value: number } } };

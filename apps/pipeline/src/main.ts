@@ -29,6 +29,7 @@ export interface CommandEntry {
 }
 
 const loadInit = async (): Promise<CommandModule> => (await import('./commands/init-command')).registerInitCommand;
+const loadCompare = async (): Promise<CommandModule> => (await import('./commands/compare-command')).registerCompareCommand;
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
@@ -55,7 +56,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'compare',
     summary:
       'the initialization comparison study: every cell (init × model × seed × labels × pretraining) initialized, fine-tuned and evaluated, then a report comparing them; reuses finished runs',
-    load: async () => (await import('./commands/compare-command')).registerCompareCommand,
+    load: loadCompare,
+  },
+  {
+    name: 'study-run',
+    summary: "run one stage run of a study as `ddinit <stage>` does, recording a failure beside its output for the merge (the Argo Workflow's stage tasks)",
+    load: loadCompare,
   },
   { name: 'sweep-run', summary: 'run one configuration of kubernetes.sweep, chosen by JOB_COMPLETION_INDEX (inside an Indexed Job)', load: loadInit },
   {

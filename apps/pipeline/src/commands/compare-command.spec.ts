@@ -2,8 +2,9 @@
  * `ddinit compare` end to end on the embedded data (the CI study): a tiny study
  * (2 initializations × 1 seed, 4 steps) runs every cell and writes the comparison
  * report with every section and finite numbers; --dry-run then finds every run up
- * to date; bad input exits 2 before anything is written; the flags that exclude
- * each other are refused.
+ * to date; a stage run of an Argo task (`ddinit study-run`) that diverges leaves its
+ * failure record for the merge; bad input exits 2 before anything is written; the
+ * flags that exclude each other are refused.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function compare(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return ddinit(['compare', ...argv, '--log-format', 'json']);
+}
+
+async function ddinit(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: {} };
@@ -28,7 +33,7 @@ async function compare(argv: string[]): Promise<{ code: number; stdout: string; 
     return true;
   });
   try {
-    const code = await main(['compare', ...argv, '--log-format', 'json'], [(program) => registerCompareCommand(program, io)]);
+    const code = await main(argv, [(program) => registerCompareCommand(program, io)]);
     return { code, stdout, stderr };
   } finally {
     vi.restoreAllMocks();
@@ -78,6 +83,30 @@ describe('ddinit compare', () => {
     const listed = JSON.parse(dryRun.stdout) as { cells: string[]; runs: { status: string }[] };
     expect(listed.cells).toEqual(['glorot-uniform.caffenet-small.s1.none.nall', 'he-normal.caffenet-small.s1.none.nall']);
     expect(listed.runs.map((run) => run.status)).toEqual(Array(6).fill('up to date'));
+
+    // An Argo stage task (`ddinit study-run`): the first cell's fine-tuning with a diverging learning rate.
+    const finetune = JSON.parse(readFileSync(join(out, 'glorot-uniform.caffenet-small.s1.none.nall', 'finetune', 'report.json'), 'utf8')) as object;
+    expect(finetune).toHaveProperty('test');
+    const diverging = join(dir, 'diverging', 'finetune');
+    const document = {
+      finetune: { from: join(out, 'glorot-uniform.caffenet-small.s1', 'init'), steps: 6, batchSize: 8, learningRate: 1e12, seed: 1, out: diverging },
+    };
+    const task = await ddinit([
+      'study-run',
+      '--stage',
+      'finetune',
+      '--key',
+      'k.s1',
+      '--config',
+      writeStudy('run.json', JSON.stringify(document)),
+      '--log-format',
+      'json',
+    ]);
+    expect(task.code).toBe(1);
+    expect(task.stderr).toMatch(/ddinit: step \d+(, layer \w+)?: the (loss is not finite|update diverges)/);
+    const record = JSON.parse(readFileSync(join(`${diverging}.failure`, 'failure.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ stage: 'finetune', key: 'k.s1', kind: 'diverged', step: expect.any(Number) as number });
+    expect(existsSync(join(diverging, 'report.json'))).toBe(false);
   }, 300_000);
 
   it('exits 2 before writing anything when a stage rejects a setting of the study, naming the run', async () => {

@@ -17,11 +17,12 @@ import { BACKEND_CHOICES } from '../config/pipeline-config';
 import { completionIndexFromEnv, COMPLETION_INDEX_ENV } from '../k8s/sweep';
 import { cellsOfGroup } from '../k8s/study-sweep';
 import { createConsoleObservers, createResultPrinter, defaultLogLevel, type ConsoleObservers, type LogFormat } from '../observe/console-observers';
-import { planStudy, type StudyPlan } from '../study/cells';
+import { readPipelineDocument } from '../k8s/pipeline-document';
+import { planStudy, STUDY_STAGES, type StudyPlan, type StudyStage } from '../study/cells';
 import { loadStudyConfig } from '../study/load-study';
 import type { RunStatus, StudyRunResult } from '../study/study-runner';
 import { parseNumber } from './number-flag';
-import { processIo, type StageCommandIo } from './stage-command';
+import { processIo, runStageCommand, type StageCommandIo } from './stage-command';
 
 interface CompareFlags {
   config?: string;
@@ -35,6 +36,9 @@ interface CompareFlags {
 }
 
 /** main.ts lists the same words (main.spec checks), without loading this module. */
+const STUDY_RUN_SUMMARY =
+  "run one stage run of a study as `ddinit <stage>` does, recording a failure beside its output for the merge (the Argo Workflow's stage tasks)";
+
 const COMPARE_SUMMARY =
   'the initialization comparison study: every cell (init × model × seed × labels × pretraining) initialized, fine-tuned and evaluated, then a report comparing them; reuses finished runs';
 
@@ -119,7 +123,50 @@ async function compare(flags: CompareFlags, io: StageCommandIo): Promise<void> {
   }
 }
 
+interface StudyRunFlags {
+  stage: StudyStage;
+  key: string;
+  config: string;
+  backend?: BackendChoice;
+  logFormat: LogFormat;
+}
+
+/**
+ * `ddinit study-run`: one stage run of a study, exactly as `ddinit <stage> --config <its document>`,
+ * and when it fails, its failure recorded beside its output for the merge (a divergence is a
+ * result the report notes) before the command fails as the stage would (exit 1 or 2).
+ * A SIGTERM stop is no failure: nothing is recorded.
+ */
+async function studyRun(flags: StudyRunFlags, io: StageCommandIo): Promise<void> {
+  const document = readPipelineDocument(flags.config);
+  const [{ parseRun, runFailure }, { writeFailure }] = await Promise.all([import('../study/study-runner'), import('../study/study-merge')]);
+  const { definition, pipeline, config } = parseRun({ stage: flags.stage, key: flags.key, document });
+  let terminated = false;
+  const onTerm = (): void => {
+    terminated = true;
+  };
+  process.once('SIGTERM', onTerm);
+  try {
+    await runStageCommand(definition, config, { logFormat: flags.logFormat, backend: flags.backend ?? pipeline.backend, pipeline }, io);
+  } catch (error) {
+    if (!terminated) await writeFailure(config.out, runFailure({ stage: flags.stage, key: flags.key }, error));
+    throw error;
+  } finally {
+    process.off('SIGTERM', onTerm);
+  }
+}
+
 export function registerCompareCommand(program: Command, io: StageCommandIo = processIo): void {
+  program
+    .command('study-run')
+    .description(STUDY_RUN_SUMMARY)
+    .addOption(new Option('--stage <stage>', 'the stage of the run').choices(STUDY_STAGES).makeOptionMandatory())
+    .requiredOption('--key <key>', "the run's key, the prefix of the cell ids it serves (e.g. he-normal.caffenet-small.s1)")
+    .requiredOption('--config <file>', "the run's pipeline config, as `ddinit <stage> --config` reads it")
+    .addOption(new Option('--backend <backend>', 'tfjs backend (default: the config’s)').choices(BACKEND_CHOICES))
+    .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
+    .action((flags: StudyRunFlags) => studyRun(flags, io));
+
   program
     .command('compare')
     .description(COMPARE_SUMMARY)

@@ -101,7 +101,18 @@ describe('the study Workflow', () => {
       expect(commands.map((template) => template.name).sort()).toEqual([...stages, MERGE_TEMPLATE].sort());
       for (const stage of stages) {
         const container = byName.get(stage)?.container;
-        expect(container?.args).toEqual([stage, '--config', CONFIG_PATH, '--backend', 'node-gpu']);
+        expect(container?.args).toEqual([
+          'study-run',
+          '--stage',
+          stage,
+          '--key',
+          '{{inputs.parameters.key}}',
+          '--config',
+          CONFIG_PATH,
+          '--backend',
+          'node-gpu',
+        ]);
+        expect(byName.get(stage)?.inputs?.parameters).toEqual([{ name: 'config' }, { name: 'key' }]);
         expect(byName.get(stage)?.inputs?.artifacts?.[0]).toEqual({ name: 'config', path: CONFIG_PATH, raw: { data: '{{inputs.parameters.config}}' } });
       }
       expect(byName.get(MERGE_TEMPLATE)?.container?.args).toEqual(['compare', '--merge', '--config', CONFIG_PATH]);
@@ -140,6 +151,7 @@ describe('the study Workflow', () => {
         expect(entry, `task ${name}`).toBeDefined();
         expect(entry?.task.template).toBe(runs.get(name)?.stage);
         expect(JSON.parse(entry?.task.arguments?.parameters?.[0].value as string)).toEqual(runs.get(name)?.document);
+        expect(entry?.task.arguments?.parameters?.[1]).toEqual({ name: 'key', value: runs.get(name)?.key });
         expect(dependsOn(entry?.task as IDAGTask)).toEqual(position === 0 ? [] : [cell.chain[position - 1]]);
         if (position > 0) expect(entry?.dag).toBe(tasks.get(cell.chain[position - 1])?.dag); // a dependency never crosses parts
       });

@@ -3,7 +3,9 @@
  * Argo runs the DAG, Kubernetes the pods, the bucket holds the artifacts.
  *
  * - One template per stage (`init`, `pretrain`, `finetune`, `evaluate`) and one for
- *   the merge: the image's `ddinit <stage> --config /etc/ddinit/config.yaml --backend <b>`,
+ *   the merge: the image's `ddinit study-run --stage <stage> --key <run key> --config
+ *   /etc/ddinit/config.yaml --backend <b>` (the stage as `ddinit <stage> --config` runs it,
+ *   its failure, a divergence say, recorded beside its output for the merge),
  *   with the pod settings of the stage Jobs (job-manifest.ts: non-root, read-only root
  *   filesystem, S3 credentials from the Secret, GPU or CPU nodes) and the stage's
  *   Job policy as Argo's: `retryStrategy.limit` = the Job's backoffLimit, no retry
@@ -46,6 +48,9 @@ export const MERGE_TEMPLATE = 'merge';
 /** The parameter (and raw artifact) carrying a run's config. */
 export const CONFIG_PARAMETER = 'config';
 
+/** The parameter carrying a run's key (its failure record names it). */
+export const KEY_PARAMETER = 'key';
+
 /** Argo names the container of a container template `main`. */
 const MAIN_CONTAINER = 'main';
 
@@ -84,8 +89,15 @@ export interface WorkflowChoices {
   kind?: 'Workflow' | 'WorkflowTemplate';
 }
 
-/** A template running `args` in the image, its config arriving as a raw artifact at CONFIG_PATH. */
-function commandTemplate(name: string, options: KubernetesOptions, overlay: Overlay, args: string[], policy: StageJobPolicy): ITemplate {
+/** A template running `args` in the image, its config arriving as a raw artifact at CONFIG_PATH; `parameters`: further inputs. */
+function commandTemplate(
+  name: string,
+  options: KubernetesOptions,
+  overlay: Overlay,
+  args: string[],
+  policy: StageJobPolicy,
+  parameters: readonly string[] = [],
+): ITemplate {
   const nodeSelector = overlay === 'gpu' ? options.gpu.nodeSelector : options.cpu.nodeSelector;
   const tolerations = tolerationsFor(options, overlay);
   const container = containerFor(options, overlay, args);
@@ -93,7 +105,7 @@ function commandTemplate(name: string, options: KubernetesOptions, overlay: Over
     name,
     metadata: { labels: { ...commonLabels(), 'app.kubernetes.io/component': name } },
     inputs: {
-      parameters: [{ name: CONFIG_PARAMETER }],
+      parameters: [{ name: CONFIG_PARAMETER }, ...parameters.map((parameter) => ({ name: parameter }))],
       artifacts: [{ name: CONFIG_PARAMETER, path: CONFIG_PATH, raw: { data: `{{inputs.parameters.${CONFIG_PARAMETER}}}` } }],
     },
     retryStrategy: {
@@ -155,8 +167,18 @@ function stageTask(run: StageRun): IDAGTask {
     name: run.name,
     template: run.stage,
     ...(run.upstream === null ? {} : { depends: `${run.upstream}.Succeeded` }),
-    arguments: { parameters: [configParameter(run.document, `the ${run.stage} run ${run.key}`)] },
+    arguments: { parameters: [configParameter(run.document, `the ${run.stage} run ${run.key}`), { name: KEY_PARAMETER, value: run.key }] },
   };
+}
+
+/**
+ * A stage's template: `ddinit study-run --stage <stage> --key <run key>`, which runs the stage
+ * exactly as `ddinit <stage> --config` and records a failure (a divergence) beside the run's
+ * output, where the merge, in another pod, finds it.
+ */
+function stageTemplate(stage: StudyStage, options: KubernetesOptions, overlay: Overlay): ITemplate {
+  const args = ['study-run', '--stage', stage, '--key', `{{inputs.parameters.${KEY_PARAMETER}}}`];
+  return commandTemplate(stage, options, overlay, args, templatePolicy(stage), [KEY_PARAMETER]);
 }
 
 /**
@@ -225,7 +247,7 @@ function workflowSpec(plan: StudyPlan, options: KubernetesOptions, overlay: Over
     templates: [
       { name: STUDY_TEMPLATE, dag: { failFast: false, tasks: [...partNames.map((name) => ({ name, template: name })), merge] } },
       ...parts.map((runs, index) => ({ name: partNames[index], dag: { failFast: false, tasks: runs.map(stageTask) } })),
-      ...stages.map((stage) => commandTemplate(stage, options, overlay, [stage], templatePolicy(stage))),
+      ...stages.map((stage) => stageTemplate(stage, options, overlay)),
       mergeTemplate(options),
     ],
   };

@@ -84,7 +84,11 @@ export interface StudyRunResult {
 }
 
 /** `ddinit <stage> --config <document>`'s configuration of `run`, or ConfigError naming the run and what its stage rejects. */
-function parseRun(run: StageRun): { definition: StageDefinition; pipeline: PipelineConfig; config: StageConfigBase } {
+export function parseRun(run: Pick<StageRun, 'stage' | 'key' | 'document'>): {
+  definition: StageDefinition;
+  pipeline: PipelineConfig;
+  config: StageConfigBase;
+} {
   const definition = stageDefinition(run.stage);
   try {
     const pipeline = PipelineConfigSchema.parse(run.document);
@@ -133,7 +137,7 @@ async function checkInputs(runs: readonly PreparedRun[], store: StoreOptions): P
 }
 
 /** The failure record of `run` from what it threw: a NumericalError is a divergence, at the step its `where` names. */
-export function runFailure(run: StageRun, error: unknown): RunFailure {
+export function runFailure(run: Pick<StageRun, 'stage' | 'key'>, error: unknown): RunFailure {
   const message = error instanceof Error ? error.message : String(error);
   const diverged = isDdinitError(error) && error.kind === 'numerical';
   const step = diverged ? /^step (\d+)/.exec(error.where ?? '')?.[1] : undefined;

@@ -109,7 +109,7 @@ describe('the study cells', () => {
     const pretrain = planStudy(WIDE).runs.find((run) => run.stage === 'pretrain') as StageRun;
     expect(PretrainSectionSchema.parse(section(pretrain))).toEqual(section(pretrain));
     const evaluate = plan.runs.find((run) => run.stage === 'evaluate') as StageRun;
-    expect(Object.keys(section(evaluate)).sort()).toEqual(['data', 'from', 'out', 'split']);
+    expect(Object.keys(section(evaluate)).sort()).toEqual(['data', 'from', 'out', 'seed', 'split']);
     expect(section(evaluate).split).toBe('test');
   });
 

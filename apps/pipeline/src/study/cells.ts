@@ -186,7 +186,7 @@ export function planStudy(study: StudyConfig): StudyPlan {
         : addRun(runs, study.out, 'pretrain', tokens.slice(0, 4).join('.'), init, (out) => pretrainDocument(study, axes, pretrainSettings, init.location, out));
     const trunk = pretrain ?? init;
     const finetune = addRun(runs, study.out, 'finetune', id, trunk, (out) => finetuneDocument(study, axes, trunk.location, out));
-    const evaluate = addRun(runs, study.out, 'evaluate', id, finetune, (out) => evaluateDocument(study, finetune.location, out));
+    const evaluate = addRun(runs, study.out, 'evaluate', id, finetune, (out) => evaluateDocument(study, axes, finetune.location, out));
     const chain = [init, pretrain, finetune, evaluate].filter((run): run is StageRun => run !== null).map((run) => run.name);
     return { id, axes, chain };
   });

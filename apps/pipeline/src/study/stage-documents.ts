@@ -56,9 +56,9 @@ export function finetuneDocument(study: StudyConfig, axes: CellAxes, from: strin
   };
 }
 
-/** `ddinit evaluate`: the fine-tuned artifact at `from` on the study's test split. */
-export function evaluateDocument(study: StudyConfig, from: string, out: string): Record<string, unknown> {
-  return { evaluate: { from, data: study.data, split: study.testSplit, out } };
+/** `ddinit evaluate`: the fine-tuned artifact at `from` on the study's test split, seeded by the cell (probes and k-NN draw with it). */
+export function evaluateDocument(study: StudyConfig, axes: CellAxes, from: string, out: string): Record<string, unknown> {
+  return { evaluate: { from, data: study.data, split: study.testSplit, seed: axes.seed, out } };
 }
 
 /**

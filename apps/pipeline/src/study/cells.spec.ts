@@ -80,6 +80,22 @@ describe('the study cells', () => {
     }
   });
 
+  it("start each cell's heads as its initialization starts its layers: on data for ddinit and LSUV, drawn for data-free ones", () => {
+    const study = parseStudyConfig({
+      init: ['gaussian-0.01', 'glorot-uniform', 'lsuv', 'ddinit-kmeans', 'ddinit-pca+calibration'],
+      seed: [1],
+      pretrain: [false, { task: 'rotation', steps: 10 }],
+    });
+    const plan = planStudy(study);
+    const runs = new Map(plan.runs.map((run) => [run.name, run]));
+    for (const cell of plan.cells) {
+      const expected = cell.axes.init === 'gaussian-0.01' || cell.axes.init === 'glorot-uniform' ? 'drawn' : 'data';
+      const heads = cell.chain.map((name) => runs.get(name) as StageRun).filter((run) => run.stage === 'pretrain' || run.stage === 'finetune');
+      expect(heads.map((run) => section(run).headInit)).toEqual(heads.map(() => expected));
+      expect(heads).toHaveLength(cell.axes.pretrain === false ? 1 : 2);
+    }
+  });
+
   it('writes exactly the finetune keys the finetune stage reads, a pretrain section its schema accepts, and the evaluate keys', () => {
     const plan = planStudy(DEFAULT_STUDY);
     const finetune = plan.runs.find((run) => run.stage === 'finetune') as StageRun;
@@ -87,6 +103,7 @@ describe('the study cells', () => {
       [
         'from',
         'task',
+        'headInit',
         'featureLayer',
         'trainFrom',
         'labelsPerClass',

@@ -5,6 +5,8 @@
  * section) and every location explicit, so no run depends on a default or on
  * finding another stage by configuration hash.
  */
+import { initializationPlan, needsData, type Initialization } from '../config/initializations';
+import type { HeadInit } from '../config/head-inits';
 import type { CellAxes } from './cells';
 import type { StudyConfig, StudyPretrain } from './study-config';
 
@@ -19,6 +21,7 @@ export function pretrainDocument(study: StudyConfig, axes: CellAxes, pretrain: S
     pretrain: {
       from,
       ...pretrain,
+      headInit: cellHeadInit(axes.init),
       checkpointEvery: study.budget.checkpointEvery,
       data: study.data,
       split: study.split,
@@ -29,6 +32,19 @@ export function pretrainDocument(study: StudyConfig, axes: CellAxes, pretrain: S
   };
 }
 
+/**
+ * How a cell's new heads (pretext and task) start: as its initialization starts every
+ * other layer. A data-dependent initialization (ddinit, LSUV) normalizes them on data
+ * like the rest; a data-free one draws them. Normalizing on a data-free trunk's features
+ * would hand the baseline part of ddinit's method, and behind Gaussian σ = 0.01, whose
+ * features are orders of magnitude below unit scale, it scales the head's weights up by
+ * as much: fine-tuning with 100 labels per class then diverged at step 2 for all three
+ * seeds (docs/RESULTS.md, "The comparison study").
+ */
+export function cellHeadInit(init: Initialization): HeadInit {
+  return needsData(initializationPlan(init)) ? 'data' : 'drawn';
+}
+
 /** `ddinit finetune`: the study's fixed budget on the artifact at `from`, with the cell's labelled examples. */
 export function finetuneDocument(study: StudyConfig, axes: CellAxes, from: string, out: string): Record<string, unknown> {
   const { budget } = study;
@@ -36,6 +52,7 @@ export function finetuneDocument(study: StudyConfig, axes: CellAxes, from: strin
     finetune: {
       from,
       task: study.task,
+      headInit: cellHeadInit(axes.init),
       featureLayer: budget.featureLayer,
       trainFrom: budget.trainFrom,
       labelsPerClass: axes.labelsPerClass,

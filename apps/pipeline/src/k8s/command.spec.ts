@@ -183,6 +183,20 @@ describe('ddinit k8s render --workflow', () => {
     );
   });
 
+  it('renders every study file in docs/studies, and docs/studies/voc07-caffenet.workflow.yaml is the current rendering of its study', async () => {
+    const studies = resolve(import.meta.dirname, '../../../../docs/studies');
+    for (const file of readdirSync(studies).filter((name) => name.endsWith('.yaml') && !name.endsWith('.workflow.yaml'))) {
+      const { code, stderr } = await run(['k8s', 'render', '--workflow', '--config', join(studies, file)]);
+      expect(code, `${file}: ${stderr}`).toBe(0);
+    }
+    const { stdout } = await run(['k8s', 'render', '--workflow', '--config', join(studies, 'voc07-caffenet.yaml')]);
+    const committed = readFileSync(join(studies, 'voc07-caffenet.workflow.yaml'), 'utf8');
+    expect(
+      committed === stdout,
+      'regenerate with: ddinit k8s render --workflow --config docs/studies/voc07-caffenet.yaml --out docs/studies/voc07-caffenet.workflow.yaml',
+    ).toBe(true);
+  });
+
   it('renders a study file as a WorkflowTemplate on CPU nodes, with the Secret first when asked', async () => {
     const study = writeScratch(
       'study.yaml',

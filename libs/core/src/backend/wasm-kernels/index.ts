@@ -145,13 +145,13 @@ const KERNELS: DdinitKernel[] = [
     nativeOnly: true,
     create: (_, native) => createNativeGroupedConv2DBackpropInput(native as NativeBlas),
   },
-  { kernelName: RELU_GRAD, replaces: false, nativeOnly: true, create: (_, native) => createNativeReluGrad(native as NativeBlas) },
   {
     kernelName: GROUPED_CONV2D_BACKPROP_FILTER,
     replaces: false,
     nativeOnly: true,
     create: (_, native) => createNativeGroupedConv2DBackpropFilter(native as NativeBlas),
   },
+  { kernelName: RELU_GRAD, replaces: false, nativeOnly: true, create: (_, native) => createNativeReluGrad(native as NativeBlas) },
 ];
 
 /**

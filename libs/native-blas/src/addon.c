@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "columns.h"
 #include "conv.h"
 #include "lapack.h"
 #include "lrn.h"
@@ -489,6 +490,55 @@ static napi_value lrn_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads `expected` arguments (heap first) and the sizes argv[1 .. 1 + nsizes); 0, or -1 after throwing. */
+static int sized_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
+                      heap_view *heap, const char *const *names, int nsizes, int *sizes) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
+    return -1;
+  }
+  if (argc != expected) {
+    char message[96];
+    snprintf(message, sizeof message, "%s: expected %zu arguments", fn, expected);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  return get_heap(env, argv[0], heap) || get_sizes(env, argv + 1, names, nsizes, sizes) ? -1 : 0;
+}
+
+/* columnSums(heap, rows, cols, xOffset, outOffset): out[c] = sum over rows of x[r, c]. */
+static napi_value column_sums(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"rows", "cols"};
+  napi_value argv[5];
+  heap_view heap;
+  int size[2];
+  float *x, *out;
+  if (sized_args(env, info, "columnSums", 5, argv, &heap, names, 2, size)) return NULL;
+  if (conv_operand(env, argv[3], &heap, "x", (size_t)size[0] * size[1], &x) ||
+      conv_operand(env, argv[4], &heap, "out", (size_t)size[1], &out)) {
+    return NULL;
+  }
+  if (ddinit_column_sums((size_t)size[0], (size_t)size[1], x, out) != 0) return throw_oom(env, "columnSums");
+  return NULL;
+}
+
+/* reluGrad(heap, count, yOffset, dyOffset, dxOffset): dx = dy where y > 0, else 0. */
+static napi_value relu_grad(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"count"};
+  napi_value argv[5];
+  heap_view heap;
+  int count;
+  float *y, *dy, *dx;
+  if (sized_args(env, info, "reluGrad", 5, argv, &heap, names, 1, &count)) return NULL;
+  if (conv_operand(env, argv[2], &heap, "y", (size_t)count, &y) || conv_operand(env, argv[3], &heap, "dy", (size_t)count, &dy) ||
+      conv_operand(env, argv[4], &heap, "dx", (size_t)count, &dx)) {
+    return NULL;
+  }
+  ddinit_relu_grad((size_t)count, y, dy, dx);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -529,6 +579,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
       {"lrn", NULL, lrn, NULL, NULL, NULL, napi_default, NULL},
       {"lrnGrad", NULL, lrn_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_default, NULL},
+      {"reluGrad", NULL, relu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"orthonormalizeColumns", NULL, orthonormalize_columns, NULL, NULL, NULL, napi_default, NULL},
       {"haarOrthonormal", NULL, haar_orthonormal, NULL, NULL, NULL, napi_default, NULL},
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},

@@ -50,6 +50,18 @@ static size_t chunk_rows(size_t k, size_t rows) {
   return n < rows ? n : rows;
 }
 
+/* dst[0, c) = src[0, c), or zeros when src is NULL: a loop for the few channels of a first layer (a memcpy call
+ * per pixel and tap was most of conv1's im2col at one channel), memcpy/memset otherwise. */
+static inline void copy_channels(float *dst, const float *src, size_t c) {
+  if (c < 16) {
+    for (size_t i = 0; i < c; i++) dst[i] = src == NULL ? 0.0f : src[i];
+  } else if (src == NULL) {
+    memset(dst, 0, sizeof(float) * c);
+  } else {
+    memcpy(dst, src, sizeof(float) * c);
+  }
+}
+
 /* cols[r - r0, :] for output rows r in [r0, r1), from input channels [c0, c0 + c) of the in_c. */
 static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, size_t r1, size_t c0, size_t c, float *cols) {
   const size_t per_image = (size_t)g->out_h * g->out_w;
@@ -70,11 +82,7 @@ static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, siz
       const float *row = image + (size_t)ih * g->in_w * stride;
       for (int kw = 0; kw < g->f_w; kw++) {
         const int iw = ow * g->stride_w - g->pad_left + kw * g->dilation_w;
-        if (iw < 0 || iw >= g->in_w) {
-          memset(dst, 0, sizeof(float) * c);
-        } else {
-          memcpy(dst, row + (size_t)iw * stride, sizeof(float) * c);
-        }
+        copy_channels(dst, iw < 0 || iw >= g->in_w ? NULL : row + (size_t)iw * stride, c);
         dst += c;
       }
     }

@@ -625,3 +625,37 @@ describe.skipIf(!loaded.ok)('the native grouped convolution', () => {
     expect(() => blas.groupedConv2dBackpropFilter(heap, geometryArray(g), 2, 0, 0, heap.length - 10)).toThrow(/^dw: floats/);
   });
 });
+
+describe.skipIf(!loaded.ok)('the native bias-gradient and ReLU-mask passes', () => {
+  const blas = (loaded as { blas: NativeBlas }).blas;
+
+  it('columnSums equals a Float64Array accumulation over the rows bit for bit, in place at offsets', () => {
+    const [rows, cols] = [37, 11];
+    const x = values(rows * cols, 5).map((v) => v * 1e3);
+    const expected = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expected[c] += x[r * cols + c];
+    const heap = new Float32Array(rows * cols + cols + 4).fill(Number.NaN);
+    heap.set(x, 2);
+    blas.columnSums(heap, rows, cols, 2, 2 + rows * cols);
+    expect(Array.from(heap.subarray(2 + rows * cols, 2 + rows * cols + cols))).toEqual(Array.from(Float32Array.from(expected)));
+    expect(heap[2 + rows * cols + cols]).toBeNaN(); // nothing written past out
+    blas.columnSums(heap, 0, cols, 2, 2 + rows * cols);
+    expect(heap.subarray(2 + rows * cols, 2 + rows * cols + cols).every((v) => v === 0)).toBe(true);
+  });
+
+  it('reluGrad passes dy where y > 0 and zeroes it elsewhere (y = 0 included), keeping NaN', () => {
+    const heap = Float32Array.from([9, 1, 0, -2, 3, /* dy */ 5, -6, 7, 8, Number.NaN, /* dx */ 9, 9, 9, 9, 9, 9]);
+    blas.reluGrad(heap, 4, 1, 6, 11);
+    expect(Array.from(heap.subarray(11, 15))).toEqual([-6, 0, 0, Number.NaN]);
+    expect(heap[15]).toBe(9);
+  });
+
+  it('rejects operands outside the heap, naming them, before writing anything', () => {
+    const heap = new Float32Array(20).fill(7);
+    expect(() => blas.columnSums(heap, 4, 5, 1, 0)).toThrow(new RangeError('x: floats [1, 21) lie outside the heap of 20 floats'));
+    expect(() => blas.columnSums(heap, 2, 5, 0, 16)).toThrow(/^out: floats \[16, 21\)/);
+    expect(() => blas.reluGrad(heap, 5, 0, 5, 16)).toThrow(/^dx: floats \[16, 21\)/);
+    expect(() => blas.reluGrad(heap, -1, 0, 5, 10)).toThrow(/count: expected an integer in \[0, 2\^31\)/);
+    expect(heap.every((v) => v === 7)).toBe(true);
+  });
+});

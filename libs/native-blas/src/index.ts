@@ -105,6 +105,13 @@ export interface NativeBlas {
     dx: number,
   ): void;
   /**
+   * out[c] = Σ_r x[r·cols + c] over `rows` rows (a bias gradient: dy `[batch, h, w, c]` summed to `[c]`),
+   * accumulated in float64 row after row: the same sums, bit for bit, as a Float64Array loop over the rows.
+   */
+  columnSums(heap: Float32Array, rows: number, cols: number, x: number, out: number): void;
+  /** dx = dy · (y > 0 ? 1 : 0) over `count` values: the gradient through y = relu(x), from y (tfjs's dy · step(y)). */
+  reluGrad(heap: Float32Array, count: number, y: number, dy: number, dx: number): void;
+  /**
    * a (row-major rows×cols at float offset `a`, rows ≥ cols) ← Q of the thin QR A = QR with
    * diag(R) > 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).
    * Returns {@link LAPACK_STATUS}.ok, or `.rankDeficient` (some |r_jj| ≤ 1e-5·‖a_j‖, column j

@@ -13,6 +13,7 @@ describe('parseTrainOptions', () => {
     expect(parse([])).toEqual({
       workloads: TRAIN_WORKLOADS.map((w) => w.name),
       sources: ['s3'],
+      batches: ['worker'],
       images: undefined,
       steps: undefined,
       warmup: DEFAULT_WARMUP,
@@ -24,8 +25,34 @@ describe('parseTrainOptions', () => {
   });
 
   it('takes sources, sizes and PyTorch settings', () => {
-    const options = parse(['--sources', 's3,local', '--images', '8', '--steps', '4', '--warmup', '0', '--seed', '3', '--torch', 'off', '--torch-threads', '2']);
-    expect(options).toMatchObject({ sources: ['s3', 'local'], images: 8, steps: 4, warmup: 0, seed: 3, torch: 'off', torchThreads: 2 });
+    const options = parse([
+      '--sources',
+      's3,local',
+      '--batches',
+      'main,worker',
+      '--images',
+      '8',
+      '--steps',
+      '4',
+      '--warmup',
+      '0',
+      '--seed',
+      '3',
+      '--torch',
+      'off',
+      '--torch-threads',
+      '2',
+    ]);
+    expect(options).toMatchObject({
+      sources: ['s3', 'local'],
+      batches: ['main', 'worker'],
+      images: 8,
+      steps: 4,
+      warmup: 0,
+      seed: 3,
+      torch: 'off',
+      torchThreads: 2,
+    });
   });
 
   it('names the option, what it accepts and what arrived', () => {
@@ -34,6 +61,7 @@ describe('parseTrainOptions', () => {
     );
     expect(() => parse(['--sources', 'gcs'])).toThrow('--sources: unknown value (expected a comma list of s3, local, got gcs)');
     expect(() => parse(['--sources', ','])).toThrow('--sources: nothing given');
+    expect(() => parse(['--batches', 'gpu'])).toThrow('--batches: unknown value (expected a comma list of main, worker, got gpu)');
     expect(() => parse(['--steps', '0'])).toThrow('--steps: invalid option (expected an integer ≥ 1, got 0)');
     expect(() => parse(['--seed', '0'])).toThrow('--seed: invalid option (expected an integer ≥ 1, got 0)');
     expect(() => parse(['--torch', 'yes'])).toThrow('--torch: unknown value (expected a comma list of auto, off, got yes)');

@@ -8,12 +8,16 @@ import { TRAIN_WORKLOADS } from './train-workloads';
 
 /** Where the tfjs run reads its batches: the loopback S3 server (s3rver) or the dataset's local directory. */
 export type DataSource = 's3' | 'local';
+/** Where a step's batch is built: on the training thread, or on a `@ddinit/train` BatchWorker while the previous step runs. */
+export type BatchBuilding = 'main' | 'worker';
 /** `auto`: time the workloads in PyTorch too when a Python with torch is found; `off`: never. */
 export type TorchMode = 'auto' | 'off';
 
 export interface TrainBenchOptions {
   workloads: string[];
   sources: DataSource[];
+  /** One training run per way of building batches (and per source). */
+  batches: BatchBuilding[];
   /** Dataset images per step (the loss sees `inputsPerImage` × as many examples); undefined: each workload's default. */
   images: number | undefined;
   /** Timed steps (the median is reported) after `warmup` untimed ones, in one training run per source; undefined: each workload's default. */
@@ -32,6 +36,8 @@ const WORKLOAD_NAMES = TRAIN_WORKLOADS.map((w) => w.name);
 export const TRAIN_USAGE = `usage: npx nx run bench:train -- [options]
   --workloads a,b     pretext workloads (default all: ${WORKLOAD_NAMES.join(', ')})
   --sources a,b       where the tfjs run reads batches: s3 (a loopback s3rver, default) and/or local
+  --batches a,b       where each step's batch is built: worker (default: a worker thread, during the previous
+                      step) and/or main (the training thread, between steps; the same batches)
   --images n          dataset images per step (default: the workload's, ${TRAIN_WORKLOADS.map((w) => `${w.name} ${w.defaultImages}`).join(', ')})
   --steps n           timed steps; the median step time is reported (default: the workload's, ${TRAIN_WORKLOADS.map((w) => `${w.name} ${w.defaultSteps}`).join(', ')})
   --warmup n          untimed steps first (default ${DEFAULT_WARMUP})
@@ -59,6 +65,7 @@ export function parseTrainOptions(argv: string[]): TrainBenchOptions | 'help' {
     options: {
       workloads: { type: 'string' },
       sources: { type: 'string' },
+      batches: { type: 'string' },
       images: { type: 'string' },
       steps: { type: 'string' },
       warmup: { type: 'string' },
@@ -75,6 +82,7 @@ export function parseTrainOptions(argv: string[]): TrainBenchOptions | 'help' {
   return {
     workloads: oneOf('workloads', list(values.workloads, WORKLOAD_NAMES), WORKLOAD_NAMES),
     sources: oneOf('sources', list(values.sources, ['s3']), ['s3', 'local'] as const),
+    batches: oneOf('batches', list(values.batches, ['worker']), ['main', 'worker'] as const),
     images: values.images === undefined ? undefined : positiveInt('images', values.images, 1, 1),
     steps: values.steps === undefined ? undefined : positiveInt('steps', values.steps, 1, 1),
     warmup: positiveInt('warmup', values.warmup, DEFAULT_WARMUP, 0),

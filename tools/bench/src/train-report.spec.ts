@@ -5,6 +5,7 @@ function row(overrides: Partial<TrainRow> = {}): TrainRow {
   return {
     workload: 'rotation-caffenet-small',
     source: 's3',
+    batches: 'worker',
     backend: 'wasm-native',
     images: 32,
     inputs: 128,
@@ -53,12 +54,12 @@ describe('summarizeSteps', () => {
 describe('formatTargets', () => {
   it('says whether each target is met', () => {
     expect(formatTargets([row()])).toEqual([
-      'rotation-caffenet-small (s3): step ÷ PyTorch step = 1.20× (target ≤ 1.5×: met)',
-      'rotation-caffenet-small (s3): data wait 2.0 % of step time over 4 timed steps (target ≤ 5.0 %: met)',
+      'rotation-caffenet-small (s3, worker): step ÷ PyTorch step = 1.20× (target ≤ 1.5×: met)',
+      'rotation-caffenet-small (s3, worker): data wait 2.0 % of step time over 4 timed steps (target ≤ 5.0 %: met)',
     ]);
     expect(formatTargets([row({ stepMs: 400, waitShare: 0.051 })])).toEqual([
-      'rotation-caffenet-small (s3): step ÷ PyTorch step = 1.60× (target ≤ 1.5×: NOT met)',
-      'rotation-caffenet-small (s3): data wait 5.1 % of step time over 4 timed steps (target ≤ 5.0 %: NOT met)',
+      'rotation-caffenet-small (s3, worker): step ÷ PyTorch step = 1.60× (target ≤ 1.5×: NOT met)',
+      'rotation-caffenet-small (s3, worker): data wait 5.1 % of step time over 4 timed steps (target ≤ 5.0 %: NOT met)',
     ]);
   });
 
@@ -71,7 +72,9 @@ describe('formatTrainTable and JSON lines', () => {
   it('prints one row per workload and source, with a dash where PyTorch is missing', () => {
     const lines = formatTrainTable([row(), row({ source: 'local', torchStepMs: null })]).split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toMatch(/^rotation-caffenet-small\s+s3\s+32 \(128\)\s+wasm-native\s+300\s+250\s+1\.20×\s+2\.0 %\s+10\.0 %\s+5\.0\/12 \(7\)\s+0→0$/);
+    expect(lines[2]).toMatch(
+      /^rotation-caffenet-small\s+s3\s+worker\s+32 \(128\)\s+wasm-native\s+300\s+250\s+1\.20×\s+2\.0 %\s+10\.0 %\s+5\.0\/12 \(7\)\s+0→0$/,
+    );
     expect(lines[3]).toMatch(/local .* 300\s+—\s+—\s+2\.0 %/);
   });
 
@@ -80,6 +83,7 @@ describe('formatTrainTable and JSON lines', () => {
     expect(JSON.parse(line)).toEqual({
       workload: 'rotation-caffenet-small',
       source: 's3',
+      batches: 'worker',
       backend: 'wasm-native',
       images: 32,
       inputs: 128,

@@ -4,7 +4,7 @@
  * and one JSON line per row for scripts.
  */
 import type { TrainedStep } from '@ddinit/train';
-import type { DataSource } from './train-options';
+import type { BatchBuilding, DataSource } from './train-options';
 import { median } from './step-workload';
 
 /** The issue's targets: the step at most 1.5× PyTorch's, data wait at most 5 % of step time. */
@@ -14,6 +14,8 @@ export const TARGET_WAIT_SHARE = 0.05;
 export interface TrainRow {
   workload: string;
   source: DataSource;
+  /** Where the batches were built: the training thread or a batch worker. */
+  batches: BatchBuilding;
   backend: string;
   images: number;
   /** Network inputs per step. */
@@ -78,6 +80,7 @@ export function formatTrainTable(rows: TrainRow[]): string {
     [
       'workload',
       'data',
+      'batches',
       'images (inputs)',
       'backend',
       'step ms',
@@ -91,6 +94,7 @@ export function formatTrainTable(rows: TrainRow[]): string {
     rows.map((r) => [
       r.workload,
       r.source,
+      r.batches,
       `${r.images} (${r.inputs})`,
       r.backend,
       r.stepMs.toFixed(0),
@@ -110,11 +114,13 @@ export function formatTargets(rows: TrainRow[]): string[] {
     const lines: string[] = [];
     if (r.torchStepMs !== null) {
       const met = r.stepMs / r.torchStepMs <= TARGET_TORCH_RATIO ? 'met' : 'NOT met';
-      lines.push(`${r.workload} (${r.source}): step ÷ PyTorch step = ${ratio(r.stepMs, r.torchStepMs)} (target ≤ ${TARGET_TORCH_RATIO}×: ${met})`);
+      lines.push(
+        `${r.workload} (${r.source}, ${r.batches}): step ÷ PyTorch step = ${ratio(r.stepMs, r.torchStepMs)} (target ≤ ${TARGET_TORCH_RATIO}×: ${met})`,
+      );
     }
     const met = r.waitShare <= TARGET_WAIT_SHARE ? 'met' : 'NOT met';
     lines.push(
-      `${r.workload} (${r.source}): data wait ${percent(r.waitShare)} of step time over ${r.steps} timed steps (target ≤ ${percent(TARGET_WAIT_SHARE)}: ${met})`,
+      `${r.workload} (${r.source}, ${r.batches}): data wait ${percent(r.waitShare)} of step time over ${r.steps} timed steps (target ≤ ${percent(TARGET_WAIT_SHARE)}: ${met})`,
     );
     return lines;
   });
@@ -128,6 +134,7 @@ export function formatTrainJsonLines(rows: TrainRow[]): string[] {
     JSON.stringify({
       workload: r.workload,
       source: r.source,
+      batches: r.batches,
       backend: r.backend,
       images: r.images,
       inputs: r.inputs,

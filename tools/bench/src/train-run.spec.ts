@@ -3,10 +3,20 @@ import { useBackend } from '@ddinit/core/testing';
 import { startS3rver, type S3rverHandle } from '@ddinit/data/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainBenchOptions } from './train-options';
-import { benchWorkload, openWorkloadDataset, workloadBatches } from './train-run';
+import { benchWorkload, openWorkloadDataset, startBatchWorker, workerBuiltBatches, workloadBatches } from './train-run';
 import { TRAIN_WORKLOADS } from './train-workloads';
 
-const OPTIONS: TrainBenchOptions = { workloads: [], sources: ['s3'], images: 4, steps: 3, warmup: 1, seed: 1, torch: 'off', torchThreads: undefined };
+const OPTIONS: TrainBenchOptions = {
+  workloads: [],
+  sources: ['s3'],
+  batches: ['main'],
+  images: 4,
+  steps: 3,
+  warmup: 1,
+  seed: 1,
+  torch: 'off',
+  torchThreads: undefined,
+};
 const rotation = TRAIN_WORKLOADS.find((w) => w.name === 'rotation-caffenet-small');
 
 let s3: S3rverHandle;
@@ -54,4 +64,36 @@ describe('a benchmark run of rotation-caffenet-small from the loopback S3 server
     for (const share of [row.waitShare, row.runWaitShare]) expect(share >= 0 && share < 1).toBe(true);
     expect(row.maxWaitMs).toBeGreaterThanOrEqual(row.medianWaitMs);
   }, 120_000);
+});
+
+describe('context-caffenet batches built on a batch worker', () => {
+  const context = TRAIN_WORKLOADS.find((w) => w.name === 'context-caffenet');
+
+  it('are the batches of the training thread, bit for bit, step by step (from step 0 and resumed from step 5)', async () => {
+    if (context === undefined) throw new Error('no context workload');
+    const { dataset, close } = await openWorkloadDataset(context, 'local', undefined);
+    const worker = await startBatchWorker(context, OPTIONS);
+    try {
+      for (const from of [0, 5]) {
+        const main = workloadBatches(context, dataset, OPTIONS, from);
+        const built = workerBuiltBatches(worker, context, dataset, OPTIONS, from);
+        for (let step = from; step < from + 3; step++) {
+          const [a, b] = [(await main.next()).value, (await built.next()).value] as { inputs: tf.Tensor; labels: tf.Tensor }[];
+          expect(b.inputs.shape, `step ${step}`).toEqual([36, 96, 96, 3]);
+          expect(
+            Buffer.from((b.inputs.dataSync() as Float32Array).buffer).equals(Buffer.from((a.inputs.dataSync() as Float32Array).buffer)),
+            `step ${step}`,
+          ).toBe(true);
+          expect(Array.from(b.labels.dataSync())).toEqual(Array.from(a.labels.dataSync()));
+          context.release(a);
+          context.release(b);
+        }
+        await main.return(undefined);
+        await built.return(undefined);
+      }
+    } finally {
+      await worker.close();
+      await close();
+    }
+  }, 180_000);
 });

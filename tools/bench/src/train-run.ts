@@ -6,11 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendSelection } from '@ddinit/core/backend';
-import { MANIFEST_NAME, openDataset, openStore, stepBatches, type Dataset } from '@ddinit/data';
+import { MANIFEST_NAME, openDataset, openStore, stepBatches, type Dataset, type UintBatch } from '@ddinit/data';
 import { makeTempDir, type S3rverHandle } from '@ddinit/data/testing';
-import { trainModel } from '@ddinit/train';
+import { BatchWorker, trainModel, workerBatches } from '@ddinit/train';
+import { TRAIN_BATCH_BUILDER_MODULE, type TrainBatchSetup } from './train-batch-builder';
 import { summarizeSteps, type TrainRow } from './train-report';
-import type { DataSource, TrainBenchOptions } from './train-options';
+import type { BatchBuilding, DataSource, TrainBenchOptions } from './train-options';
 import type { TrainWorkload } from './train-workloads';
 
 /** The optimizer of the comparison (the Trainer's defaults, spelled out; train.py uses the same). */
@@ -26,13 +27,13 @@ export function stepsOf(workload: TrainWorkload<unknown>, options: TrainBenchOpt
   return options.steps ?? workload.defaultSteps;
 }
 
-/** Step s's batch: `stepBatches` (shuffled, seeded, resumable order) → the workload's pretext batch. */
-export async function* workloadBatches(
+/** Step s's data batch (bytes, with its step): `stepBatches`'s shuffled, seeded, resumable order. */
+async function* stepBytes(
   workload: TrainWorkload<unknown>,
   dataset: Dataset,
   options: TrainBenchOptions,
   fromStep: number,
-): AsyncGenerator<unknown> {
+): AsyncGenerator<UintBatch & { step: number }> {
   for await (const bytes of stepBatches(dataset, workload.dataset.split, {
     batchSize: imagesOf(workload, options),
     seed: options.seed,
@@ -40,8 +41,35 @@ export async function* workloadBatches(
     ids: false,
     ...(workload.dataset.decode ? { decode: workload.dataset.decode } : {}),
   })) {
-    yield workload.batch(bytes, options.seed);
+    yield bytes;
   }
+}
+
+/** Step s's batch built on this thread: step s's bytes → the workload's pretext batch. */
+export async function* workloadBatches(
+  workload: TrainWorkload<unknown>,
+  dataset: Dataset,
+  options: TrainBenchOptions,
+  fromStep: number,
+): AsyncGenerator<unknown> {
+  for await (const bytes of stepBytes(workload, dataset, options, fromStep)) yield workload.batch(bytes, options.seed);
+}
+
+/** Starts a batch worker that builds `workload`'s batches as {@link workloadBatches} does (same backend, same floats). */
+export function startBatchWorker(workload: TrainWorkload<unknown>, options: TrainBenchOptions): Promise<BatchWorker> {
+  const setup: TrainBatchSetup = { workload: workload.name, seed: options.seed };
+  return BatchWorker.start({ module: TRAIN_BATCH_BUILDER_MODULE, setup, backend: tf.getBackend() === 'cpu' ? 'cpu' : 'wasm' });
+}
+
+/** Step s's batch built on `worker`, two steps ahead: the same batches as {@link workloadBatches}. */
+export async function* workerBuiltBatches(
+  worker: BatchWorker,
+  workload: TrainWorkload<unknown>,
+  dataset: Dataset,
+  options: TrainBenchOptions,
+  fromStep: number,
+): AsyncGenerator<unknown> {
+  for await (const tensors of workerBatches(worker, stepBytes(workload, dataset, options, fromStep), 2)) yield workload.fromTensors(tensors);
 }
 
 /**
@@ -70,7 +98,7 @@ export async function openWorkloadDataset(
   }
 }
 
-/** One training run of `warmup + steps` steps of `workload` reading from `dataset`; its row without the PyTorch figure. */
+/** One training run of `warmup + steps` steps of `workload` reading from `dataset`, batches built where `batches` says; its row without the PyTorch figure. */
 export async function benchWorkload(
   workload: TrainWorkload<unknown>,
   dataset: Dataset,
@@ -78,25 +106,31 @@ export async function benchWorkload(
   backend: string,
   options: TrainBenchOptions,
   onStep: (text: string) => void = () => undefined,
+  batches: BatchBuilding = 'main',
 ): Promise<TrainRow> {
   const tensorsBefore = tf.memory().numTensors;
+  const worker = batches === 'worker' ? await startBatchWorker(workload, options) : undefined;
   const built = workload.build(options.seed);
   const total = options.warmup + stepsOf(workload, options);
+  const data = (fromStep: number) =>
+    worker === undefined ? workloadBatches(workload, dataset, options, fromStep) : workerBuiltBatches(worker, workload, dataset, options, fromStep);
   let result;
   try {
     result = await trainModel(
       built.model,
       (model, batch) => built.objective(model, batch),
       { steps: total, ...OPTIMIZER, checkpointEvery: 0 },
-      { data: (fromStep) => workloadBatches(workload, dataset, options, fromStep), release: (batch) => workload.release(batch) },
-      { progress: (event) => onStep(`${workload.name} (${source}): step ${event.completed}/${total}`) },
+      { data, release: (batch) => workload.release(batch) },
+      { progress: (event) => onStep(`${workload.name} (${source}, ${batches}): step ${event.completed}/${total}`) },
     );
   } finally {
     built.dispose();
+    await worker?.close();
   }
   return {
     workload: workload.name,
     source,
+    batches,
     backend,
     images: imagesOf(workload, options),
     inputs: imagesOf(workload, options) * workload.inputsPerImage,

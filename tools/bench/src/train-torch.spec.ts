@@ -6,7 +6,7 @@ import { findTorchPython } from './step-torch';
 import { parseTorchTrainOutput, runTorchTrain, TORCH_TRAIN_SCRIPT } from './train-torch';
 import { TRAIN_WORKLOADS } from './train-workloads';
 
-const LINE = { workload: 'rotation-caffenet-small', images: 2, inputs: 8, stepMs: 4.25, threads: 1, torch: '1.13.0', params: 1000 };
+const LINE = { workload: 'rotation-caffenet-small', images: 2, inputs: 8, stepMs: 4.25, cpuMs: 4.1, threads: 1, torch: '1.13.0', params: 1000 };
 
 describe('parseTorchTrainOutput', () => {
   it('reads one result per JSON line', () => {

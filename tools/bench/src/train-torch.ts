@@ -18,6 +18,8 @@ export interface TorchTrainResult {
   /** Network inputs per step. */
   inputs: number;
   stepMs: number;
+  /** Median process CPU time of a step (all threads), ms. */
+  cpuMs: number;
   threads: number;
   /** torch.__version__. */
   torch: string;
@@ -33,6 +35,7 @@ const FIELD_CHECKS: FieldChecks<TorchTrainResult> = {
   images: positiveInteger,
   inputs: positiveInteger,
   stepMs: ['a positive finite number', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0],
+  cpuMs: ['a non-negative finite number', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0],
   threads: positiveInteger,
   torch: nonEmpty,
   params: positiveInteger,

@@ -53,7 +53,16 @@ export interface TrainWorkload<B> {
   batch(bytes: UintBatch & { step: number }, seed: number): B;
   /** Frees a batch made by `batch`. */
   release(batch: B): void;
+  /** A batch as named tensors (what a batch worker sends across threads), and back. */
+  tensorsOf(batch: B): Record<string, tf.Tensor>;
+  fromTensors(tensors: Record<string, tf.Tensor>): B;
 }
+
+/** A labelled batch as named tensors and back (both workloads' batches). */
+const LABELLED = {
+  tensorsOf: (batch: LabelledBatch): Record<string, tf.Tensor> => ({ inputs: batch.inputs, labels: batch.labels }),
+  fromTensors: (tensors: Record<string, tf.Tensor>): LabelledBatch => ({ inputs: tensors.inputs, labels: tensors.labels }),
+};
 
 /** Copies every object of `from` to `to`. */
 async function copyStore(from: BlobStore, to: BlobStore): Promise<void> {
@@ -103,6 +112,7 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
   release(batch) {
     tf.dispose([batch.inputs, batch.labels]);
   },
+  ...LABELLED,
 };
 
 /** The photos are decoded to the reference grid's extent (3·96 + 2·48 + 2·7 px), so contextTask keeps Doersch et al.'s geometry. */
@@ -154,6 +164,7 @@ const contextCaffenet: TrainWorkload<LabelledBatch> = {
   release(batch) {
     tf.dispose([batch.inputs, batch.labels]);
   },
+  ...LABELLED,
 };
 
 /** Every workload, in table order. */

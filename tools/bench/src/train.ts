@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       for (const source of options.sources) {
         const { dataset, close } = await openWorkloadDataset(workload, source, s3);
         try {
-          rows.push(await benchWorkload(workload, dataset, source, backendLabel(selection), options, progress));
+          for (const batches of options.batches) rows.push(await benchWorkload(workload, dataset, source, backendLabel(selection), options, progress, batches));
         } finally {
           await close();
         }

@@ -13,10 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, silentLogger, silentProgress } from '@ddinit/core';
-import { stepBatches, toTensorBatch } from '@ddinit/data';
+import { stepBatches, type UintBatch } from '@ddinit/data';
 import { initializeBaseline, type BaselineMethod } from '@ddinit/init-within-layer';
 import { createPretextTask, type PretextTask, type PretextTaskConfig } from '@ddinit/pretrain';
-import { classificationObjective, trainModel, type LabelledBatch, type TrainResult } from '@ddinit/train';
+import { BatchWorker, classificationObjective, trainModel, workerBatches, type LabelledBatch, type TrainResult } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
 import { DEFAULT_BASELINE_MODEL, PretrainConfigSchema, type PretrainConfig } from '../config/pretrain-config';
@@ -28,6 +28,7 @@ import { initializeHeadFromData } from './head-init';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION } from './code-version';
 import { networkOfArtifact } from './artifact-network';
+import { PRETEXT_BATCH_BUILDER_MODULE, pretextBatchOf, type PretextBatchSetup } from './pretext-batch-builder';
 import { runStage } from './run-stage';
 import { sectionConfig, withoutLocations } from './section-config';
 import {
@@ -60,26 +61,44 @@ function lastSpatialLayer(network: tf.LayersModel, task: string): string {
   return last.name;
 }
 
-/** Step s's pretext batch: the dataset's images standardized as at init, made into the task's inputs (turns, patches or tiles). */
-async function* pretextBatches(
-  data: InitData,
-  config: PretrainConfig,
-  task: PretextTask,
-  normalization: InputNormalizationConfig,
-  fromStep: number,
-): AsyncGenerator<LabelledBatch> {
+/** Step s's data batch (bytes) with its step, in `stepBatches`'s order (the same in every run). */
+async function* stepBytes(data: InitData, config: PretrainConfig, fromStep: number): AsyncGenerator<UintBatch & { step: number }> {
   let step = fromStep;
   for await (const batch of stepBatches(data.dataset, data.split, { batchSize: config.batchSize, seed: config.seed, fromStep })) {
     // One event-loop turn per step: the SIGTERM handler (→ abort) runs only between macrotasks, and a
     // prefetched batch resolves as a microtask, so without it a run would never see the signal.
     await new Promise((resolve) => setImmediate(resolve));
-    const tensors = toTensorBatch(batch, { scale: normalization.scale, mean: normalization.mean, std: normalization.std });
-    try {
-      yield task.buildBatch(tensors.images, step++);
-    } finally {
-      tf.dispose([tensors.images, tensors.labels, tensors.multiHot, tensors.masks].filter((t) => t !== undefined) as tf.Tensor[]);
-    }
+    yield { ...batch, step: step++ };
   }
+}
+
+/**
+ * Step s's pretext batch: the dataset's images standardized as at init, made into the task's inputs
+ * (turns, patches or tiles) — on `worker` while the previous step trains when there is one (the same
+ * batches, pretext-batch-builder.ts), else here between steps.
+ */
+async function* pretextBatches(
+  data: InitData,
+  config: PretrainConfig,
+  task: PretextTask,
+  setup: PretextBatchSetup,
+  fromStep: number,
+  worker?: BatchWorker,
+): AsyncGenerator<LabelledBatch> {
+  if (worker !== undefined) {
+    for await (const t of workerBatches(worker, stepBytes(data, config, fromStep), 2)) yield { inputs: t.inputs, labels: t.labels };
+    return;
+  }
+  for await (const { step, ...bytes } of stepBytes(data, config, fromStep)) {
+    yield pretextBatchOf(bytes, step, setup, (images, s) => task.buildBatch(images, s));
+  }
+}
+
+/** A batch worker on this backend (wasm or cpu), or undefined where batches stay on this thread (tfjs-node builds them natively). */
+async function startPretextWorker(setup: PretextBatchSetup): Promise<BatchWorker | undefined> {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return undefined;
+  return BatchWorker.start({ module: PRETEXT_BATCH_BUILDER_MODULE, setup, backend });
 }
 
 /** The network to pretrain, the normalization its inputs get, and a description of where it came from. */
@@ -152,12 +171,15 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
   const task = createPretextTask(taskConfig(config), { imageShape: inputs.data.inputShape, seed: config.seed });
   const start = config.baseline === undefined ? await networkOfInit(inputs, task) : await networkOfBaseline(config, config.baseline, task, inputs, context);
   const { network, normalization } = start;
+  let worker: BatchWorker | undefined;
   try {
     const featureLayer = config.featureLayer ?? lastSpatialLayer(network, task.name);
     const model = task.model(network, { featureLayer });
     const resume = config.force ? null : await inputs.checkpoints.latest();
+    const setup: PretextBatchSetup = { task: taskConfig(config), imageShape: inputs.data.inputShape, seed: config.seed, normalization };
     // A resumed run's checkpoint holds the head it trained; only a fresh one draws it.
-    if (resume === null && config.headInit === 'data') await normalizeHead(model, network, inputs.data, config, task, normalization, context);
+    if (resume === null && config.headInit === 'data') await normalizeHead(model, network, inputs.data, config, task, setup, context);
+    worker = await startPretextWorker(setup);
     const result = await trainModel(
       model,
       classificationObjective,
@@ -170,7 +192,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
         schedule: { kind: 'cosine', minFactor: 0 },
       },
       {
-        data: (fromStep) => pretextBatches(inputs.data, config, task, normalization, fromStep),
+        data: (fromStep) => pretextBatches(inputs.data, config, task, setup, fromStep, worker),
         release: (b) => tf.dispose([b.inputs, b.labels]),
         onCheckpoint: (bytes, step) => inputs.checkpoints.save(step, bytes),
         ...(resume ? { resume: { bytes: resume.bytes, where: resume.where } } : {}),
@@ -185,6 +207,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
     files.set('report.html', new TextEncoder().encode(renderPretrainHtml(report)));
     return { interrupted: false, files, report };
   } finally {
+    await worker?.close();
     network.dispose();
   }
 }
@@ -196,10 +219,10 @@ async function normalizeHead(
   data: InitData,
   config: PretrainConfig,
   task: PretextTask,
-  normalization: InputNormalizationConfig,
+  setup: PretextBatchSetup,
   context: StageContext,
 ): Promise<void> {
-  const batches = pretextBatches(data, config, task, normalization, 0);
+  const batches = pretextBatches(data, config, task, setup, 0);
   const first = await batches.next();
   await batches.return(undefined);
   if (first.done === true) return;

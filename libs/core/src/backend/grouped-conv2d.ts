@@ -10,18 +10,30 @@
  * Layout: x `[batch, h, w, cin]`, filter `[kh, kw, cin/groups, cout]`, y `[batch, oh, ow, cout]`;
  * group g reads input channels [g·cin/groups, (g+1)·cin/groups) and writes output channels
  * [g·cout/groups, (g+1)·cout/groups) (the filter's last axis in `groups` consecutive blocks).
+ *
+ * A bias `[cout]` and a ReLU are fused into the same kernel, y = relu(conv(x, W) + b), so a
+ * convolution layer is one kernel forward instead of three (conv, Add, Relu), and backward
+ * the mask dy·[y > 0] is one kernel ({@link RELU_GRAD}) instead of Step, Cast and Multiply;
+ * the bias gradient is Σ over batch, height and width of that masked dy.
  */
 import * as tf from '@tensorflow/tfjs';
 
 export const GROUPED_CONV2D = 'DdinitGroupedConv2D';
 export const GROUPED_CONV2D_BACKPROP_INPUT = 'DdinitGroupedConv2DBackpropInput';
 export const GROUPED_CONV2D_BACKPROP_FILTER = 'DdinitGroupedConv2DBackpropFilter';
+/** dx = dy · [y > 0]: the gradient through y = relu(x), from y. */
+export const RELU_GRAD = 'DdinitReluGrad';
+
+/** The activations the kernel fuses. */
+export type GroupedConv2DActivation = 'linear' | 'relu';
 
 export interface GroupedConv2DAttrs {
   strides: [number, number];
   pad: 'valid' | 'same';
   dilations: [number, number];
   groups: number;
+  /** Fused after the bias; default `linear`. */
+  activation?: GroupedConv2DActivation;
 }
 
 const GRADIENT_KEY = Symbol.for('ddinit.groupedConv2dGradient');
@@ -34,12 +46,14 @@ function registerGradientOnce(): void {
   tf.registerGradient({
     kernelName: GROUPED_CONV2D,
     inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved;
-      const dyTensor = dy as tf.Tensor;
+      const [x, filter, y] = saved;
+      const dyActivation = attrs.activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD, { y, dy: dy as tf.Tensor }) as tf.Tensor) : (dy as tf.Tensor);
       return {
-        x: () => tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_INPUT, { dy: dyTensor, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor,
-        filter: () => tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_FILTER, { x, dy: dyTensor }, { ...attrs, filterShape: filter.shape }) as tf.Tensor,
+        x: () => tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_INPUT, { dy: dyActivation, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor,
+        filter: () => tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_FILTER, { x, dy: dyActivation }, { ...attrs, filterShape: filter.shape }) as tf.Tensor,
+        bias: () => tf.sum(dyActivation, [0, 1, 2]),
       };
     },
   });
@@ -48,12 +62,38 @@ function registerGradientOnce(): void {
 /** True when the active backend has the grouped convolution and both its gradients. */
 export function hasGroupedConv2d(): boolean {
   const backend = tf.getBackend();
-  return [GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_INPUT, GROUPED_CONV2D_BACKPROP_FILTER].every((name) => tf.getKernel(name, backend) !== undefined);
+  return [GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_INPUT, GROUPED_CONV2D_BACKPROP_FILTER, RELU_GRAD].every((name) => tf.getKernel(name, backend) !== undefined);
 }
 
-/** The grouped convolution of x and filter (see the file doc), or undefined when the active backend lacks the kernels. */
-export function groupedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, attrs: GroupedConv2DAttrs): tf.Tensor4D | undefined {
+/**
+ * relu?(conv(x, filter) + bias) with channel groups (see the file doc), or undefined when the active
+ * backend lacks the kernels. `bias`, when given, is `[cout]`.
+ */
+export function groupedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, attrs: GroupedConv2DAttrs, bias?: tf.Tensor1D): tf.Tensor4D | undefined {
   if (!hasGroupedConv2d()) return undefined;
   registerGradientOnce();
-  return tf.engine().runKernel(GROUPED_CONV2D, { x, filter }, { ...attrs } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const inputs: tf.NamedTensorMap = bias === undefined ? { x, filter } : { x, filter, bias };
+  return tf.engine().runKernel(GROUPED_CONV2D, inputs, { ...attrs, activation: attrs.activation ?? 'linear' } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+const RELU_GRADIENT_TAG = Symbol.for('ddinit.reluGradient');
+type GradConfig = Parameters<typeof tf.registerGradient>[0];
+
+/**
+ * Makes tfjs's Relu gradient use {@link RELU_GRAD} on backends that have it: dy · [x > 0] in one
+ * kernel instead of Step, Cast and Multiply (three passes and three tensors of the activation's
+ * size; tfjs runs a layer's fused conv + bias + ReLU unfused while it records gradients, so a
+ * tfjs-layers Conv2D with ReLU pays them on every training step). Other backends keep tfjs's own
+ * gradient, which it wraps. Idempotent, once per tfjs registry. The masks agree except on NaN
+ * inputs (tfjs's step keeps NaN, the mask takes 0), where the loss is not finite anyway.
+ */
+export function useReluGradKernel(): void {
+  const original = tf.getGradient(tf.Relu) as (GradConfig & { [RELU_GRADIENT_TAG]?: true }) | undefined;
+  if (original === undefined || original[RELU_GRADIENT_TAG] === true) return;
+  const gradFunc: GradConfig['gradFunc'] = (dy, saved, attrs) => {
+    if (tf.getKernel(RELU_GRAD, tf.getBackend()) === undefined) return original.gradFunc(dy, saved, attrs);
+    // x > 0 exactly where relu(x) > 0: the kernel's `y` may be the input.
+    return { x: () => tf.engine().runKernel(RELU_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor };
+  };
+  tf.registerGradient({ ...original, gradFunc, [RELU_GRADIENT_TAG]: true } as GradConfig);
 }

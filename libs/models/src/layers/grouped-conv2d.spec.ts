@@ -57,7 +57,7 @@ describe('GroupedConv2D', () => {
     tf.dispose([x, y]);
   });
 
-  it('runs as one grouped kernel with the native addon (no split, no concat), with the gradients of the split path on cpu', async () => {
+  it('runs as one grouped kernel with bias and ReLU with the native addon (no split, concat, add, relu), with the gradients of the split path on cpu', async () => {
     const layer = new GroupedConv2D({
       filters: 8,
       kernelSize: 5,
@@ -91,6 +91,9 @@ describe('GroupedConv2D', () => {
     expect(native.kernels).toContain('DdinitGroupedConv2D');
     expect(native.kernels).not.toContain('SplitV');
     expect(native.kernels).not.toContain('Concat');
+    // bias and ReLU fused forward; backward one mask kernel instead of Step, Cast, Multiply
+    expect(native.kernels.filter((k) => ['Add', 'Relu', 'Step'].includes(k))).toEqual([]);
+    expect(native.kernels).toContain('DdinitReluGrad');
     await tf.setBackend('cpu');
     try {
       const split = await profiled(step);

@@ -9,8 +9,9 @@
  * `[g·filters/groups, (g+1)·filters/groups)`: the kernel's last axis is split
  * into `groups` consecutive blocks. With `groups: 1` it is exactly `tf.layers.conv2d`.
  *
- * Computed by @ddinit/core's `groupedConv2d` (one kernel, each group one sgemm on the native
- * addon) where the backend has it, else by splitting the channels, one conv2d per group and a concat.
+ * Computed by @ddinit/core's `groupedConv2d` (one kernel with the bias and a ReLU fused, each
+ * group one sgemm on the native addon) where the backend has it, else by tfjs ops: conv2d (per
+ * group, split and concatenated), add the bias, apply the activation.
  * Registered with `tf.serialization.registerClass`, so models containing it
  * save to model.json and load back (import this module before loading).
  *
@@ -143,6 +144,8 @@ export class GroupedConv2D extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (this.kernel === null) throw new ShapeError('layer is not built', { where: `layer ${this.name}` });
       const kernel = this.kernel.read() as tf.Tensor4D;
+      const fused = this.fusedCall(x, kernel);
+      if (fused !== undefined) return fused;
       let y: tf.Tensor =
         this.groups === 1
           ? this.conv(x, kernel)
@@ -151,6 +154,17 @@ export class GroupedConv2D extends tf.layers.Layer {
       if (this.bias !== null) y = tf.add(y, this.bias.read());
       return this.activation.apply(y);
     });
+  }
+
+  /**
+   * The whole layer as one kernel (convolution, bias, ReLU) on backends that have it, for any
+   * groups; undefined for other activations and backends. The same floats as the ops below.
+   */
+  private fusedCall(x: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor | undefined {
+    const activation = this.activation.getClassName().toLowerCase();
+    if (activation !== 'relu' && activation !== 'linear') return undefined;
+    const attrs = { strides: this.strides, pad: this.padding, dilations: this.dilationRate, groups: this.groups, activation } as const;
+    return groupedConv2d(x, kernel, attrs, this.bias?.read() as tf.Tensor1D | undefined);
   }
 
   private conv(x: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor4D {

@@ -13,6 +13,13 @@ describe('GatherV2 on wasm (copies in the heap)', () => {
     { name: 'rows of 20 values (copyWithin)', shape: [6, 20], indices: [2, 2, 5, 0], axis: 0 },
     { name: 'a middle axis, 2-D indices', shape: [2, 7, 3], indices: [6, 0, 1, 1, 3, 2], indexShape: [2, 3], axis: 1 },
     { name: 'the last axis', shape: [3, 5], indices: [4, 0], axis: -1 },
+    {
+      name: 'runs of consecutive indices copied as blocks (patch rows), a run ending at the last row',
+      shape: [30, 3],
+      indices: [3, 4, 5, 6, 4, 5, 9, 27, 28, 29],
+      axis: 0,
+    },
+    { name: 'runs under an outer axis', shape: [2, 12, 2], indices: [0, 1, 2, 7, 8, 11], axis: 1 },
   ];
 
   it.each(CASES)('matches the cpu backend exactly: $name', async (c) => {

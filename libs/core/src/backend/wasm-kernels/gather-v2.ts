@@ -5,9 +5,10 @@
  * tfjs-backend-wasm 4.22 checks every index with an assertion closure in JavaScript
  * and then copies element by element: @ddinit/pretrain cuts the patches of a context
  * batch with one gather of ~330 000 pixels of 3 channels, and that gather was most of
- * the batch's time (docs/RESULTS.md, "Training step (issue 13)"). Rows of 16 values or
- * more are moved with copyWithin, shorter ones value by value through an Int32Array
- * view (bits moved as they are, so int32 values pass unchanged).
+ * the batch's time (docs/RESULTS.md, "Training step (issue 13)"). Consecutive indices
+ * (a patch's row of pixels) are copied as one block; blocks of 16 values or more are
+ * moved with copyWithin, shorter ones value by value through an Int32Array view (bits
+ * moved as they are, so int32 values pass unchanged).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors';
@@ -41,10 +42,16 @@ export function createGatherV2Kernel(wasmOwn: tf.KernelConfig): (args: WasmKerne
     let dst = heapFloatOffset(backend, out);
     for (let o = 0; o < outer; o++) {
       const base = src + o * dim * inner;
-      for (let i = 0; i < index.length; i++, dst += inner) {
+      for (let i = 0; i < index.length;) {
+        // A run of consecutive indices is one contiguous block (a patch's row of pixels): one copy.
+        let run = 1;
+        while (i + run < index.length && index[i + run] === index[i] + run) run++;
         const from = base + index[i] * inner;
-        if (inner >= 16) view.copyWithin(dst, from, from + inner);
-        else for (let k = 0; k < inner; k++) view[dst + k] = view[from + k];
+        const length = run * inner;
+        if (length >= 16) view.copyWithin(dst, from, from + length);
+        else for (let k = 0; k < length; k++) view[dst + k] = view[from + k];
+        dst += length;
+        i += run;
       }
     }
     return out;

@@ -27,6 +27,7 @@ const NATIVE_ONLY = [
   'DdinitGroupedConv2D',
   'DdinitGroupedConv2DBackpropInput',
   'DdinitGroupedConv2DBackpropFilter',
+  'DdinitReluGrad',
 ];
 
 describe('registerWasmTrainingKernels', () => {

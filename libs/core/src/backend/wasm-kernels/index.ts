@@ -14,14 +14,15 @@
  * | MaxPoolGrad                          | slow                | one JS pass over the windows             |
  * | SplitV                               | whole-input copies  | block copies inside the heap             |
  * | GatherV2 (4-byte, batchDims 0)       | per-index JS assert | heap copies (patch cutting)              |
- * | Sum over leading axes                | transposes first    | column sums (bias gradients)             |
+ * | Sum over leading axes                | transposes first    | column sums (bias gradients), C with the addon |
  * | Identity                             | copies the buffer   | shares it (one more reference)           |
  * | DdinitSumsOfSquares (../sums-of-squares) | —               | one pass per tensor, one output          |
  *
  * With the optional OpenBLAS addon (`@ddinit/native-blas`, see native-kernels.ts)
  * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
- * run natively on all cores instead, and MaxPoolGrad, LRN and LRNGrad in C; grouped
- * convolutions (../grouped-conv2d.ts) get kernels of their own.
+ * run natively on all cores instead, and MaxPoolGrad, LRN, LRNGrad and Sum in C; grouped
+ * convolutions (../grouped-conv2d.ts) get kernels of their own, with bias and ReLU fused, and
+ * DdinitReluGrad for their ReLU's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -45,8 +46,9 @@ import {
   createNativeLrnGrad,
   createNativeMatMul,
   createNativeMaxPoolGrad,
+  createNativeReluGrad,
 } from './native-kernels';
-import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT } from '../grouped-conv2d';
+import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT, RELU_GRAD, useReluGradKernel } from '../grouped-conv2d';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
@@ -103,7 +105,7 @@ const KERNELS: DdinitKernel[] = [
   { kernelName: tf.Tile, replaces: true, create: (wasmOwn) => createTileKernel(wasmOwn ?? wasmKernelConfig(tf.Tile)) },
   { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
   { kernelName: tf.GatherV2, replaces: true, create: (wasmOwn) => createGatherV2Kernel(wasmOwn ?? wasmKernelConfig(tf.GatherV2)) },
-  { kernelName: tf.Sum, replaces: true, create: (wasmOwn) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum)) },
+  { kernelName: tf.Sum, replaces: true, create: (wasmOwn, native) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum), native) },
   { kernelName: SUMS_OF_SQUARES, replaces: false, create: () => sumsOfSquaresKernel },
   { kernelName: tf.Identity, replaces: true, create: (wasmOwn) => createIdentityKernel(wasmOwn ?? wasmKernelConfig(tf.Identity)) },
   {
@@ -149,6 +151,7 @@ const KERNELS: DdinitKernel[] = [
     nativeOnly: true,
     create: (_, native) => createNativeGroupedConv2DBackpropFilter(native as NativeBlas),
   },
+  { kernelName: RELU_GRAD, replaces: false, nativeOnly: true, create: (_, native) => createNativeReluGrad(native as NativeBlas) },
 ];
 
 /**
@@ -260,5 +263,6 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
     if (current !== undefined) tf.unregisterKernel(kernelName, 'wasm');
     register(kernelName, kernel.create(wasmOwn, native) as unknown as TaggedKernelFunc, { ddinit: true, wasmOwn, native });
   }
+  if (names.includes(RELU_GRAD)) useReluGradKernel();
   return names;
 }

@@ -9,6 +9,8 @@ import { registerWasmTrainingKernels } from './index';
 
 const native = nativeBlasForSpecs();
 
+type Shape4 = [number, number, number, number];
+
 const EXTRA_CASES: (ConvCase & { dilations?: number })[] = [
   { name: '1×1 stride 1 valid (no im2col)', x: [2, 5, 6, 7], filter: [1, 1, 7, 9], strides: 1, pad: 'valid' },
   { name: '3×3 dilation 2 same', x: [2, 9, 9, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 2 },
@@ -44,6 +46,8 @@ function counting(blas: NativeBlas): { blas: NativeBlas; calls: Record<string, n
     'groupedConv2d',
     'groupedConv2dBackpropFilter',
     'groupedConv2dBackpropInput',
+    'columnSums',
+    'reluGrad',
     'setThreads',
     'threads',
     'config',
@@ -269,6 +273,90 @@ describe.skipIf(native === undefined)('native BLAS kernels on wasm', () => {
       await expectNoLeaks(() => tf.tidy(() => run(native)().forEach((t) => t.dataSync())));
     },
   );
+
+  it.each([
+    ['relu, 2 groups', 'relu', 2],
+    ['relu, 1 group (conv1 of caffenet as one kernel)', 'relu', 1],
+    ['linear, 2 groups', 'linear', 2],
+  ] as const)(
+    'DdinitGroupedConv2D with bias and activation fused, and its gradients (dx, dW, db), equal conv2d + add + activation on cpu: %s',
+    async (_, activation, groups) => {
+      const [xShape, fShape] = [
+        [2, 7, 7, 4],
+        [3, 3, 4 / groups, 6],
+      ];
+      const x = normalData(xShape, 29);
+      const w = normalData(fShape, 30);
+      const b = normalData([6], 31).map((v) => v * 0.5); // some outputs negative, some positive around zero
+      const ops = (xt: tf.Tensor4D, wt: tf.Tensor4D, bt: tf.Tensor1D) => {
+        // (tfjs's SplitV gradient fails for one piece: a single group is conv2d itself)
+        const xs = groups === 1 ? [xt] : tf.split(xt, groups, 3);
+        const ws = groups === 1 ? [wt] : tf.split(wt, groups, 3);
+        const y = tf.add(
+          tf.concat(
+            xs.map((xg, g) => tf.conv2d(xg as tf.Tensor4D, ws[g] as tf.Tensor4D, 1, 'same')),
+            3,
+          ),
+          bt,
+        );
+        return activation === 'relu' ? tf.relu(y) : y;
+      };
+      const fused = (xt: tf.Tensor4D, wt: tf.Tensor4D, bt: tf.Tensor1D) =>
+        groupedConv2d(xt, wt, { strides: [1, 1], pad: 'same', dilations: [1, 1], groups, activation }, bt) as tf.Tensor;
+      const run = (conv: typeof ops) => () => {
+        const [xt, wt, bt] = [tf.tensor4d(x, xShape as Shape4), tf.tensor4d(w, fShape as Shape4), tf.tensor1d(b)];
+        const weights = (y: tf.Tensor) => tf.range(0, y.size).reshape(y.shape).mul(0.01).sub(0.3);
+        const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => {
+          const y = conv(a as tf.Tensor4D, c as tf.Tensor4D, d as tf.Tensor1D);
+          return tf.sum(tf.mul(y, weights(y)));
+        })([xt, wt, bt]);
+        return [conv(xt, wt, bt), ...grads];
+      };
+      const before = [calls.groupedConv2d ?? 0, calls.reluGrad ?? 0, calls.columnSums ?? 0];
+      const expected = await runOnBackend('cpu', run(ops));
+      const actual = await runOnBackend('wasm', run(fused));
+      actual.forEach((a, i) => expect(relativeError(a, expected[i]), `output ${i}`).toBeLessThanOrEqual(1e-5));
+      if (activation === 'relu') expect(Math.min(...actual[0])).toBe(0);
+      const reluGrads = activation === 'relu' ? 1 : 0;
+      expect([calls.groupedConv2d, calls.reluGrad ?? 0, calls.columnSums]).toEqual([before[0] + 2, before[1] + reluGrads, before[2] + 1]);
+      await expectNoLeaks(() => tf.tidy(() => run(fused)().forEach((t) => t.dataSync())));
+    },
+  );
+
+  it("tfjs's Relu gradient is one DdinitReluGrad with the addon and equals the cpu backend's dy · step(x); without it, tfjs's own", async () => {
+    const x = normalData([3, 5, 5, 4], 33);
+    const dy = normalData([3, 5, 5, 4], 34);
+    const run = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), tf.tensor(dy, [3, 5, 5, 4]))))(tf.tensor(x, [3, 5, 5, 4]));
+    const before = calls.reluGrad ?? 0;
+    const [expected] = await runOnBackend('cpu', run);
+    const [actual] = await runOnBackend('wasm', run);
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+    expect(calls.reluGrad).toBe(before + 1);
+    registerWasmTrainingKernels();
+    try {
+      const [portable] = await runOnBackend('wasm', run);
+      expect(Array.from(portable)).toEqual(Array.from(expected));
+      expect(calls.reluGrad).toBe(before + 1);
+    } finally {
+      registerWasmTrainingKernels({ native: spyBlas });
+    }
+    await expectNoLeaks(() => tf.tidy(() => run().dataSync()));
+  });
+
+  it('Sum over leading axes reaches the addon and equals the JavaScript column sums bit for bit', async () => {
+    const x = normalData([5, 6, 7, 9], 32).map((v) => v * 1e4);
+    const run = () => tf.sum(tf.tensor(x, [5, 6, 7, 9]), [0, 1, 2]);
+    const before = calls.columnSums ?? 0;
+    const [actual] = await runOnBackend('wasm', run);
+    expect(calls.columnSums).toBe(before + 1);
+    registerWasmTrainingKernels();
+    try {
+      const [portable] = await runOnBackend('wasm', run);
+      expect(Array.from(actual)).toEqual(Array.from(portable));
+    } finally {
+      registerWasmTrainingKernels({ native: spyBlas });
+    }
+  });
 
   it('DdinitGroupedConv2D is not there without the addon: groupedConv2d says so with undefined', () => {
     registerWasmTrainingKernels();

@@ -14,7 +14,9 @@
  * | _FusedMatMul          | sgemm + bias + relu/relu6                                |
  * | MaxPoolGrad           | one C pass over the windows (no BLAS), same tie rule     |
  * | LRN, LRNGrad          | one C pass per pixel over the channel window (no BLAS)   |
- * | DdinitGroupedConv2D + its two gradients (../grouped-conv2d.ts) | one sgemm per group on column blocks |
+ * | DdinitGroupedConv2D + its two gradients (../grouped-conv2d.ts) | one sgemm per group on column blocks, bias + relu fused |
+ * | DdinitReluGrad        | one C pass: dy · [y > 0]                                 |
+ * | Sum over leading axes | column sums in C (bias gradients; ./sum.ts)              |
  *
  * What the native code does not cover (NCHW, other activations, PReLU weights,
  * bias shapes other than one per output channel, general batch broadcasting)
@@ -22,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { geometryArray, NATIVE_ACTIVATIONS, type NativeBlas, type NativeConvGeometry } from '@ddinit/native-blas';
+import { ConfigError } from '../../errors';
 import { assertShape, backpropConvInfo, convGeometry } from './conv-geometry';
 import { heapFloatOffset as floatOffset, kernelInput, runWasmKernel, wholeHeapFloat32 as heap, type WasmKernelArgs, type WasmKernelFunc } from './wasm-backend';
 
@@ -273,12 +276,22 @@ function groupedInfo(xShape: number[], filterShape: number[], attrs: tf.NamedAtt
   );
 }
 
-/** DdinitGroupedConv2D on the addon (float32 only: the layer casts nothing else here). */
+/** DdinitGroupedConv2D on the addon, with its optional bias `[cout]` and fused `linear` or `relu` (float32 only: the layer casts nothing else here). */
 export function createNativeGroupedConv2D(blas: NativeBlas): WasmKernelFunc {
   return ({ inputs, backend, attrs = {} }: WasmKernelArgs): tf.TensorInfo => {
     const x = kernelInput('DdinitGroupedConv2D', inputs, 'x');
     const filter = kernelInput('DdinitGroupedConv2D', inputs, 'filter');
+    const bias = inputs.bias as tf.TensorInfo | undefined;
     const info = groupedInfo(x.shape, filter.shape, attrs);
+    if (bias !== undefined) assertShape('wasm kernel DdinitGroupedConv2D', 'bias shape', bias.shape, [info.outChannels]);
+    const activation = nativeActivation(attrs.activation ?? 'linear');
+    if (activation !== NATIVE_ACTIVATIONS.linear && activation !== NATIVE_ACTIVATIONS.relu) {
+      throw new ConfigError('the grouped convolution fuses no such activation', {
+        where: 'wasm kernel DdinitGroupedConv2D',
+        expected: 'linear or relu',
+        actual: attrs.activation,
+      });
+    }
     const out = backend.makeOutput(info.outShape, 'float32');
     blas.groupedConv2d(
       heap(backend),
@@ -286,10 +299,22 @@ export function createNativeGroupedConv2D(blas: NativeBlas): WasmKernelFunc {
       attrs.groups as number,
       floatOffset(backend, x),
       floatOffset(backend, filter),
-      -1,
-      NATIVE_ACTIVATIONS.linear,
+      bias === undefined ? -1 : floatOffset(backend, bias),
+      activation,
       floatOffset(backend, out),
     );
+    return out;
+  };
+}
+
+/** DdinitReluGrad: dx = dy · [y > 0] in one C pass (tfjs's ReLU gradient is Step, Cast and Multiply). */
+export function createNativeReluGrad(blas: NativeBlas): WasmKernelFunc {
+  return ({ inputs, backend }: WasmKernelArgs): tf.TensorInfo => {
+    const y = kernelInput('DdinitReluGrad', inputs, 'y');
+    const dy = kernelInput('DdinitReluGrad', inputs, 'dy');
+    assertShape('wasm kernel DdinitReluGrad', 'dy shape', dy.shape, y.shape);
+    const out = backend.makeOutput([...y.shape], 'float32');
+    blas.reluGrad(heap(backend), product(y.shape), floatOffset(backend, y), floatOffset(backend, dy), floatOffset(backend, out));
     return out;
   };
 }

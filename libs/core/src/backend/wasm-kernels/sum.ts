@@ -1,13 +1,16 @@
 /**
  * Sum for the wasm backend when the reduced axes are the leading ones (a bias's
  * gradient: dy [batch, h, w, c] summed to [c]), as column sums over the heap with float64
- * accumulators; anything else goes to wasm's own kernel.
+ * accumulators — in C on the native addon when it is in use (the JavaScript loop was the
+ * costliest kernel of a caffenet-small step under load, docs/RESULTS.md "Training step
+ * (issue 13)"), with the same sums bit for bit; anything else goes to wasm's own kernel.
  *
  * tfjs-backend-wasm 4.22 sums only innermost axes, so it first transposes the whole
  * input: the bias gradients of a caffenet-small step were its fourth most costly kernel
  * (docs/RESULTS.md, "Training step (issue 13)").
  */
 import * as tf from '@tensorflow/tfjs';
+import type { NativeBlas } from '@ddinit/native-blas';
 import { heapFloatOffset, kernelInput, runWasmKernel, wholeHeapFloat32, type WasmKernelArgs } from './wasm-backend';
 
 /** The number of leading axes `axes` covers, or −1 when they are not exactly the leading ones. */
@@ -16,7 +19,8 @@ function leadingAxes(axes: number[]): number {
   return sorted.every((a, i) => a === i) ? sorted.length : -1;
 }
 
-export function createSumKernel(wasmOwn: tf.KernelConfig): (args: WasmKernelArgs) => tf.TensorInfo {
+/** The Sum kernel; `native` computes the column sums when given. */
+export function createSumKernel(wasmOwn: tf.KernelConfig, native?: NativeBlas): (args: WasmKernelArgs) => tf.TensorInfo {
   return (args: WasmKernelArgs): tf.TensorInfo => {
     const { inputs, backend, attrs = {} } = args;
     const x = kernelInput('Sum', inputs, 'x');
@@ -28,6 +32,10 @@ export function createSumKernel(wasmOwn: tf.KernelConfig): (args: WasmKernelArgs
     const columns = x.shape.slice(lead).reduce((p, d) => p * d, 1);
     const outShape = attrs.keepDims === true ? x.shape.map((d, i) => (i < lead ? 1 : d)) : x.shape.slice(lead);
     const out = backend.makeOutput(outShape, 'float32');
+    if (native !== undefined) {
+      native.columnSums(wholeHeapFloat32(backend), rows, columns, heapFloatOffset(backend, x), heapFloatOffset(backend, out));
+      return out;
+    }
     const view = wholeHeapFloat32(backend); // after the allocation: it can grow the heap
     const acc = new Float64Array(columns);
     const start = heapFloatOffset(backend, x);

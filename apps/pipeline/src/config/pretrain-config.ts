@@ -13,6 +13,7 @@
  *   hash at its `out` (the file's top level is the init stage's configuration).
  */
 import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
+import { OPTIMIZERS } from '@ddinit/train/options';
 import { z } from 'zod';
 import { DATA_FREE_INITIALIZATIONS } from './initializations';
 
@@ -20,7 +21,8 @@ export const PRETRAIN_TASKS = ['rotation', 'context', 'jigsaw'] as const;
 /** How a stage's new head is initialized: from data (stages/head-init.ts), or as its layers' own initializers draw it. */
 export const HEAD_INITS = ['data', 'drawn'] as const;
 export type HeadInit = (typeof HEAD_INITS)[number];
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
+/** The training loop's optimizers (`@ddinit/train`), for the stages that train. */
+export { OPTIMIZERS };
 
 /** The model a baseline initializes when none is named. */
 export const DEFAULT_BASELINE_MODEL = 'caffenet-small';

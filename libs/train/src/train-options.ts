@@ -5,6 +5,10 @@
  */
 import { z } from 'zod';
 
+/** The optimizers the loop runs — tfjs's: `sgd` (plain), `momentum` (heavy ball), `nesterov`, `adam`. */
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
 /** Learning-rate schedules (learning-rate.ts gives the formulas). */
 export const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('constant') }).strict(),
@@ -21,8 +25,8 @@ export const trainOptionsSchema = z
   .object({
     /** Steps (batches) in the run. */
     steps: z.int().min(1),
-    /** `sgd` (plain), `momentum` (heavy ball), `nesterov`, `adam` — tfjs's optimizers. */
-    optimizer: z.enum(['sgd', 'momentum', 'nesterov', 'adam']).default('momentum'),
+    /** One of {@link OPTIMIZERS}. */
+    optimizer: z.enum(OPTIMIZERS).default('momentum'),
     learningRate: z.number().gt(0).default(0.01),
     /** Momentum of `momentum` / `nesterov` (Caffe's reference solvers: 0.9). */
     momentum: z.number().min(0).lt(1).default(0.9),

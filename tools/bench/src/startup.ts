@@ -12,7 +12,9 @@
  * build check), and two rows that split the wrapper: `npx nx --version` (npm's npx
  * and Nx's start) and `npx nx show projects` (plus the project graph; Nx reads
  * NX_ISOLATE_PLUGINS from the root .env). Needs the build (`npx nx run pipeline:build`). Prints one table
- * and the load average; nothing is asserted. Wall time on a shared machine grows
+ * and the load average, then Nx's own timings of its phases in `nx run pipeline:init`
+ * (code loading, project graph, task hashing; `NX_PERF_LOGGING`) without and with
+ * the daemon; nothing is asserted. Wall time on a shared machine grows
  * with its load, so the table also gives CPU seconds (user + system, the command
  * and all its children, from GNU time at /usr/bin/time when it is there).
  */
@@ -77,5 +79,36 @@ for (const c of CASES) {
   console.log(
     `${c.name.padEnd(36)} ${f(quantile(wall, 0.5)).padStart(13)} ${f(wall[0] ?? NaN).padStart(7)} ${f(wall.at(-1) ?? NaN).padStart(7)} ${f(quantile(cpu, 0.5)).padStart(12)}`,
   );
+}
+
+/** Nx's own timings of its phases (`NX_PERF_LOGGING=true`) in one `nx run pipeline:init`, in ms (NaN: not logged). */
+const PHASES = { 'code-loading': 'code loading', createProjectGraphAsync: 'project graph', hashMultipleTasks: 'task hashing' } as const;
+function nxPhases(extraEnv: NodeJS.ProcessEnv): number[] {
+  const command = ['node_modules/.bin/nx', 'run', 'pipeline:init', '--', ...INIT];
+  const result = spawnSync(command[0] as string, command.slice(1), { cwd: ROOT, env: { ...env, ...extraEnv, NX_PERF_LOGGING: 'true' }, encoding: 'utf8' });
+  const text = `${result.stdout}\n${result.stderr}`;
+  return Object.keys(PHASES).map((phase) => Number(new RegExp(`Time taken for '${phase}' ([\\d.]+)ms`).exec(text)?.[1] ?? NaN));
+}
+
+// Where Nx's client spends its time, phase by phase: the graph is rebuilt at every
+// command without the daemon and fetched from it with; hashing covers every task of the run.
+console.log(`\nNx phases of nx run pipeline:init (NX_PERF_LOGGING), median ms of ${reps} runs`);
+console.log(
+  `${''.padEnd(20)} ${Object.values(PHASES)
+    .map((name) => name.padStart(14))
+    .join(' ')}`,
+);
+for (const [name, daemon] of [
+  ['without the daemon', 'false'],
+  ['with the daemon', 'true'],
+] as const) {
+  const runs = Array.from({ length: reps }, () => nxPhases({ NX_DAEMON: daemon }));
+  const medians = Object.keys(PHASES).map((_, i) =>
+    quantile(
+      runs.map((r) => r[i] ?? NaN).sort((a, b) => a - b),
+      0.5,
+    ),
+  );
+  console.log(`${name.padEnd(20)} ${medians.map((m) => m.toFixed(0).padStart(14)).join(' ')}`);
 }
 spawnSync('npx', ['nx', 'daemon', '--stop'], { cwd: ROOT, env, stdio: 'ignore' });

@@ -7,29 +7,18 @@
  * location; unset, the same pipeline config's pretrain stage found by
  * configuration hash when the file has a `pretrain:` section, else its init stage.
  *
- * No tfjs here (the config is parsed before tfjs loads): the task names and the
- * training schemas are written out and checked against the libraries' types.
+ * No tfjs here (the config is parsed before tfjs loads): the training schemas come
+ * from `@ddinit/train/options` (zod only); the task names are written out and
+ * checked against `@ddinit/eval`'s, whose entry point loads tfjs.
  */
 import type { HeadTask } from '@ddinit/eval';
-import type { Schedule, TrainOptions } from '@ddinit/train';
+import { layerRateSchema, scheduleSchema } from '@ddinit/train/options';
 import { z } from 'zod';
 import { HEAD_INITS } from './head-inits';
 import { OPTIMIZERS, withoutDefaults } from './pretrain-config';
 
 /** The downstream tasks (`@ddinit/eval`'s HEAD_TASKS); this version has a head for `classify`. */
 export const FINETUNE_TASKS = ['classify', 'multilabel', 'segment', 'detect'] as const satisfies readonly HeadTask[];
-
-/** @ddinit/train's schedules: constant, step (× gamma every `every` steps), cosine (to `minFactor` × base). */
-export const ScheduleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('constant') }).strict(),
-  z.object({ kind: z.literal('step'), every: z.int().min(1), gamma: z.number().gt(0).max(1).default(0.1) }).strict(),
-  z.object({ kind: z.literal('cosine'), minFactor: z.number().min(0).max(1).default(0) }).strict(),
-]) satisfies z.ZodType<Schedule>;
-
-/** A learning-rate multiplier for the layers whose name matches (`*`: any run of characters); 0 freezes them. */
-export const LayerRateSchema = z.object({ match: z.string().min(1), multiplier: z.number().min(0) }).strict() satisfies z.ZodType<
-  TrainOptions['layerRates'][number]
->;
 
 /** Random horizontal flips and random crops of the zero-padded image back to its size (the CIFAR recipe). */
 export const AugmentSchema = z
@@ -54,7 +43,7 @@ const finetuneFields = {
   /** The first layer trained (the layers before it are frozen); null: every layer. */
   trainFrom: z.string().min(1).nullable().default(null),
   /** Learning-rate multipliers by layer name, first match wins (0 freezes). */
-  layerRates: z.array(LayerRateSchema).default([]),
+  layerRates: z.array(layerRateSchema).default([]),
   /** Labelled images per class trained on: the first k of each class in the split's order under `seed`; null: all. */
   labelsPerClass: z.int().min(1).nullable().default(null),
   steps: z.int().min(1).default(300),
@@ -62,7 +51,7 @@ const finetuneFields = {
   optimizer: z.enum(OPTIMIZERS).default('momentum'),
   learningRate: z.number().gt(0).default(0.01),
   weightDecay: z.number().min(0).default(5e-4),
-  schedule: ScheduleSchema.default({ kind: 'cosine', minFactor: 0 }),
+  schedule: scheduleSchema.default({ kind: 'cosine', minFactor: 0 }),
   checkpointEvery: z.int().min(0).default(50),
   /** Test metric of the learning curve every this many steps (0: only at the end), on the first `curveExamples` test images. */
   testEvery: z.int().min(0).default(50),

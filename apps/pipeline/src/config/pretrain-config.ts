@@ -13,12 +13,14 @@
  *   hash at its `out` (the file's top level is the init stage's configuration).
  */
 import type { ContextOptionsInput, JigsawOptionsInput } from '@ddinit/pretrain';
+import { OPTIMIZERS } from '@ddinit/train/options';
 import { z } from 'zod';
 import { HEAD_INITS } from './head-inits';
 import { DATA_FREE_INITIALIZATIONS } from './initializations';
 
 export const PRETRAIN_TASKS = ['rotation', 'context', 'jigsaw'] as const;
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
+/** The training loop's optimizers (`@ddinit/train`), for the stages that train. */
+export { OPTIMIZERS };
 
 /** The model a baseline initializes when none is named. */
 export const DEFAULT_BASELINE_MODEL = 'caffenet-small';

@@ -14,6 +14,7 @@
  * options.namespace; // 'ddinit'
  * options.sweep.axes; // { init: ['glorot-uniform', …, 'ddinit-patches+calibration'], seed: [0, 1, 2] }
  */
+import { BACKEND_CHOICES } from '@ddinit/core/base';
 import { z } from 'zod';
 import { INITIALIZATIONS } from '../config/initializations';
 import { REMOVED_KEYS } from '../config/removed-keys';
@@ -31,8 +32,8 @@ export type Stage = StageName;
 export const OVERLAYS = ['gpu', 'cpu'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
-/** The ddinit `--backend` choices (see `@ddinit/core/backend`). */
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+/** The ddinit `--backend` choices, declared in `@ddinit/core`. */
+export { BACKEND_CHOICES };
 
 /** Where the ConfigMap is mounted in the container and the file the container reads. */
 export const CONFIG_MOUNT_PATH = '/etc/ddinit';

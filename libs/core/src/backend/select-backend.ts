@@ -21,9 +21,10 @@ import { setLinalgProvider } from '../linalg/linalg-provider';
 import { createLapackProvider, LAPACK_PROVIDER_NAME } from './lapack-provider';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-export type BackendChoice = BackendName | 'auto';
+import { BACKEND_NAMES, type BackendChoice, type BackendName } from './backend-names';
+
+export { BACKEND_NAMES };
+export type { BackendChoice, BackendName };
 
 export interface SkippedBackend {
   name: BackendName;

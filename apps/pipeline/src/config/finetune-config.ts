@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { HEAD_INITS } from './head-inits';
 import { OPTIMIZERS, withoutDefaults } from './pretrain-config';
 
-/** The downstream tasks (`@ddinit/eval`'s HEAD_TASKS); this version has a head for `classify`. */
+/** The downstream tasks (`@ddinit/eval`'s HEAD_TASKS), a head each. */
 export const FINETUNE_TASKS = ['classify', 'multilabel', 'segment', 'detect'] as const satisfies readonly HeadTask[];
 
 /** @ddinit/train's schedules: constant, step (× gamma every `every` steps), cosine (to `minFactor` × base). */

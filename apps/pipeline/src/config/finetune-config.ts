@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { HEAD_INITS } from './head-inits';
 import { OPTIMIZERS, withoutDefaults } from './pretrain-config';
 
-/** The downstream tasks (`@ddinit/eval`'s HEAD_TASKS); this version has a head for `classify`. */
+/** The downstream tasks (`@ddinit/eval`'s HEAD_TASKS), a head each. */
 export const FINETUNE_TASKS = ['classify', 'multilabel', 'segment', 'detect'] as const satisfies readonly HeadTask[];
 
 /** Random horizontal flips and random crops of the zero-padded image back to its size (the CIFAR recipe). */

@@ -164,6 +164,7 @@ export function renderFinetuneHtml(report: FinetuneReport): string {
     ['task', `${report.task} (${report.classes} classes)`],
     ['from', `${report.from} (${report.fromStage})`],
     ['feature layer', report.featureLayer ?? "the head's default"],
+    ['head initialized', report.headInit === 'data' ? 'from data (normalized on the first training batch)' : 'as drawn'],
     ['trained from', report.trainFrom ?? 'every layer'],
     ['frozen layers', report.frozenLayers.length > 0 ? report.frozenLayers.join(', ') : '—'],
     ['labelled images', `${report.trainExamples}${report.labelsPerClass === null ? '' : ` (${report.labelsPerClass} per class)`}`],

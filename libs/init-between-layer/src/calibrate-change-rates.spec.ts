@@ -308,6 +308,27 @@ describe('calibrateChangeRates: reporting, determinism, leaks, errors', () => {
     for (const [layer, rate] of Object.entries(expected)) expect(measured.rates[layer]).toBeCloseTo(rate, 6);
   });
 
+  it('rates of a 4.2 M-weight kernel are RMS ∇W / RMS W summed in float64 (within 1e-6 relative)', () => {
+    const init = (s: number) => tf.initializers.randomNormal({ mean: 0.5, stddev: 0.1, seed: s });
+    const model = keep(
+      tf.sequential({
+        layers: [
+          tf.layers.dense({ name: 'wide', inputShape: [2048], units: 2048, activation: 'relu', kernelInitializer: init(1) }),
+          tf.layers.dense({ name: 'top', units: 5, kernelInitializer: init(2) }),
+        ],
+      }),
+    );
+    const x = keep(tf.abs(seededBatch([3, 2048], 14)) as tf.Tensor2D);
+    const labels = keep(tf.oneHot(tf.tensor1d([0, 1, 2], 'int32'), 5));
+    const measured = measureChangeRates(model, { inputs: x, labels });
+    const kernels = model.trainableWeights.filter((w) => w.originalName.endsWith('kernel')).map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar, kernels);
+    const meanSquare = (t: tf.Tensor) => (t.dataSync() as Float32Array).reduce((sum, v) => sum + v * v, 0) / t.size;
+    const oracle = Math.sqrt(meanSquare(grads[kernels[0].name]) / meanSquare(kernels[0]));
+    tf.dispose(Object.values(grads));
+    expect(Math.abs(measured.rates['wide'] / oracle - 1)).toBeLessThan(1e-6);
+  });
+
   it('rejects a batch that does not fit and invalid options, naming what was expected', () => {
     const model = keep(homogeneousChain(12));
     const wrong = keep(tf.zeros([2, 10, 10, 3]));

@@ -2,21 +2,15 @@
  * Per-channel mean and population standard deviation of a channels-last tensor over
  * every other axis (batch × height × width), in float64: Z_k(i) of docs/method.md#normalization.
  *
- * Sums are taken in float64 in JavaScript after shifting each channel by its first
- * value, so a large mean or half a million positions cost no precision (a float32
- * reduction over 160·55·55 values could be off by ~1e-3 relative).
+ * Sums are taken in float64 after shifting each channel by its first value, so a large
+ * mean or half a million positions cost no precision (a float32 reduction over 160·55·55
+ * values could be off by ~1e-3 relative). @ddinit/core's `tensorChannelMoments` does it in
+ * place in the wasm heap (in C with the native addon) instead of copying the tensor out.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '@ddinit/core';
+import { momentsOfValues, tensorChannelMoments, type ChannelMoments } from '@ddinit/core';
 
-export interface ChannelMoments {
-  /** μ_i, length C. */
-  mean: Float64Array;
-  /** σ_i (population), length C. */
-  std: Float64Array;
-  /** Values per channel. */
-  count: number;
-}
+export type { ChannelMoments };
 
 /**
  * Moments of `z` ([..., C], not disposed) per channel.
@@ -26,33 +20,12 @@ export interface ChannelMoments {
  * const { mean, std } = channelMoments(run.preActivation('conv1')); // length 96
  */
 export function channelMoments(z: tf.Tensor, where = 'channelMoments'): ChannelMoments {
-  if (z.rank < 1 || z.size === 0) throw new ShapeError('need a non-empty tensor with a channel axis', { where, actual: z.shape });
-  const c = z.shape[z.rank - 1];
-  const data = z.dataSync() as Float32Array;
-  return momentsOf(data, c);
+  return tensorChannelMoments(z, where);
 }
 
 /** Moments of channels-last values `data` with `channels` channels. */
 export function momentsOf(data: Float32Array, channels: number): ChannelMoments {
-  const count = data.length / channels;
-  const shift = Float64Array.from(data.subarray(0, channels));
-  const sum = new Float64Array(channels);
-  const squares = new Float64Array(channels);
-  for (let o = 0; o < data.length; o += channels) {
-    for (let i = 0; i < channels; i++) {
-      const d = data[o + i] - shift[i];
-      sum[i] += d;
-      squares[i] += d * d;
-    }
-  }
-  const mean = new Float64Array(channels);
-  const std = new Float64Array(channels);
-  for (let i = 0; i < channels; i++) {
-    const m = sum[i] / count;
-    mean[i] = shift[i] + m;
-    std[i] = Math.sqrt(Math.max(squares[i] / count - m * m, 0));
-  }
-  return { mean, std, count };
+  return momentsOfValues(data, channels);
 }
 
 /** Channel averages and worst deviations of moments from (β, 1). */

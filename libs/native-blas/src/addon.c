@@ -13,11 +13,13 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "columns.h"
 #include "conv.h"
 #include "lapack.h"
 #include "lrn.h"
+#include "moments.h"
 
 /* openblas_set_num_threads / openblas_get_num_threads / openblas_get_config (OpenBLAS extensions). */
 extern void openblas_set_num_threads(int);
@@ -539,6 +541,45 @@ static napi_value relu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* channelMoments(heap, rows, channels, xOffset, outOffset): the moments of the rows × channels values at x
+ * (moments.h), written at out as 4·channels floats: mean and std each as a float32 pair hi, lo with hi + lo
+ * the double to ≈ 2⁻⁴⁸ relative (hi = (float)v, lo = (float)(v − hi)): rows [mean hi; mean lo; std hi; std lo]. */
+static napi_value channel_moments(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"rows", "channels"};
+  size_t argc = 5;
+  napi_value argv[5];
+  heap_view heap;
+  int sizes[2];
+  float *x, *out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) {
+    napi_throw_type_error(env, NULL, "channelMoments: expected 5 arguments");
+    return NULL;
+  }
+  if (get_heap(env, argv[0], &heap) || get_sizes(env, argv + 1, names, 2, sizes)) return NULL;
+  if (sizes[0] < 1 || sizes[1] < 1) {
+    napi_throw_range_error(env, NULL, "channelMoments: expected at least one row and one channel");
+    return NULL;
+  }
+  const size_t rows = (size_t)sizes[0], c = (size_t)sizes[1];
+  if (conv_operand(env, argv[3], &heap, "x", rows * c, &x) || conv_operand(env, argv[4], &heap, "out", 4 * c, &out)) return NULL;
+  double *values = malloc(sizeof(double) * 2 * c);
+  if (values == NULL || ddinit_channel_moments(x, rows, sizes[1], values, values + c) != 0) {
+    free(values);
+    return throw_oom(env, "channelMoments");
+  }
+  for (size_t k = 0; k < 2; k++) {
+    for (size_t i = 0; i < c; i++) {
+      const double v = values[k * c + i];
+      const float hi = (float)v;
+      out[2 * k * c + i] = hi;
+      out[(2 * k + 1) * c + i] = (float)(v - (double)hi);
+    }
+  }
+  free(values);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -584,6 +625,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"orthonormalizeColumns", NULL, orthonormalize_columns, NULL, NULL, NULL, napi_default, NULL},
       {"haarOrthonormal", NULL, haar_orthonormal, NULL, NULL, NULL, napi_default, NULL},
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},
+      {"channelMoments", NULL, channel_moments, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

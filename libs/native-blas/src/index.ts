@@ -134,6 +134,14 @@ export interface NativeBlas {
    * leaves them). Returns {@link LAPACK_STATUS}.ok or `.notConverged`.
    */
   symmetricEigen(heap: Float64Array, size: number, count: number, a: number, values: number, vectors: number): number;
+  /**
+   * Per-channel mean μ_i and population std σ_i of the `rows` × `channels` float32 values at
+   * offset `x` (channels last), summed in double after shifting each channel by its first value
+   * (the arithmetic of @ddinit/core's `momentsOfValues`, moments.h), written at offset `out` as
+   * 4·channels floats: [μ hi; μ lo; σ hi; σ lo], each double v as hi = fround(v), lo = fround(v − hi)
+   * (hi + lo is v to ≈ 2⁻⁴⁸ relative). rows, channels ≥ 1.
+   */
+  channelMoments(heap: Float32Array, rows: number, channels: number, x: number, out: number): void;
   /** Sets OpenBLAS's thread count. */
   setThreads(threads: number): void;
   /** OpenBLAS's thread count. */

@@ -12,7 +12,9 @@
  *
  * 3. The per-channel moments of the within-layer pass (`momentsOf`, float64 JavaScript) on
  *    conv1's pre-activation at 227 px (160 × 55 × 55 × 96 = 46.5 M values, seeded normal
- *    values), and the copy of that many floats (what `dataSync` adds on the wasm backend).
+ *    values), the copy of that many floats (what `dataSync` adds on the wasm backend), both
+ *    together on a wasm tensor (before), and `tensorChannelMoments` (the kernel reading the
+ *    heap in place; C with the addon).
  *
  * Each timing: wall seconds and process CPU seconds (user + sys, every thread), median of
  * `PARTS_REPEATS` runs (default 3) after one untimed warm-up, with the load average. The
@@ -21,7 +23,7 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { fillGaussian, Rng } from '@ddinit/core';
+import { fillGaussian, Rng, tensorChannelMoments } from '@ddinit/core';
 import { selectBackend } from '@ddinit/core/backend';
 import { momentsOf } from '@ddinit/init-within-layer';
 import { buildModel } from '@ddinit/models';
@@ -113,6 +115,12 @@ function momentsPart(): void {
   row(['momentsOf (float64 loop)', moments.wall.toFixed(3), moments.cpu.toFixed(3), load()]);
   const copy = time(() => values.slice());
   row(['copy of the values', copy.wall.toFixed(3), copy.cpu.toFixed(3), load()]);
+  const z = tf.tensor4d(values, [160, 55, 55, 96]);
+  const before = time(() => momentsOf(z.dataSync() as Float32Array, 96));
+  row(['dataSync + momentsOf (before)', before.wall.toFixed(3), before.cpu.toFixed(3), load()]);
+  const kernel = time(() => tensorChannelMoments(z));
+  row([`tensorChannelMoments (kernel in the heap, ${loadNativeBlas().ok ? 'C' : 'JavaScript'})`, kernel.wall.toFixed(3), kernel.cpu.toFixed(3), load()]);
+  z.dispose();
 }
 
 async function main(): Promise<void> {

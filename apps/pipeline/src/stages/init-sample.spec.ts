@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@ddinit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { disposeInitSample, GROWTH_BATCH, growthImages, loadInitSample, openInitData } from './init-sample';
+import { byteChannelMoments, disposeInitSample, GROWTH_BATCH, growthImages, loadInitSample, openInitData } from './init-sample';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -24,6 +24,44 @@ describe('loadInitSample', () => {
     expect(Array.from(other.images.dataSync())).not.toEqual(Array.from(a.images.dataSync()));
     tf.dispose([a.images, again.images, other.images]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('records the exact float64 mean and std of the sample bytes ×1/255, and standardizes every value by them', async () => {
+    const before = tf.memory().numTensors;
+    const sample = await loadInitSample({ data: 'embedded', split: 'train', size: 64, seed: 1 });
+    const data = await openInitData({ data: 'embedded', split: 'train' });
+    const stream = data.dataset.batches('train', { batchSize: 64, seed: 1, epoch: 0, shuffle: true });
+    const bytes = (await stream.next()).value?.images.slice() as Uint8Array;
+    await stream.return(undefined);
+    // Two passes in float64 over the scaled values: the oracle.
+    let sum = 0;
+    for (const b of bytes) sum += b / 255;
+    const mean = sum / bytes.length;
+    let squares = 0;
+    for (const b of bytes) squares += (b / 255 - mean) ** 2;
+    const std = Math.sqrt(squares / bytes.length);
+    expect(Math.abs(sample.normalization.mean[0] - mean)).toBeLessThan(1e-12);
+    expect(Math.abs(sample.normalization.std[0] - std)).toBeLessThan(1e-12);
+    const values = sample.images.dataSync();
+    let worst = 0;
+    bytes.forEach((b, i) => (worst = Math.max(worst, Math.abs(values[i] - (b / 255 - mean) / std))));
+    expect(worst).toBeLessThan(1e-5);
+    disposeInitSample(sample);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('byteChannelMoments matches two float64 passes per channel on random bytes of 3 channels', () => {
+    const count = 3 * 5000;
+    const bytes = Uint8Array.from({ length: count + 30 }, (_, i) => ((i * 2654435761) % 251) ^ ((i % 3) * 40));
+    const got = byteChannelMoments(bytes, 3, count, 1 / 255);
+    for (let c = 0; c < 3; c++) {
+      const values: number[] = [];
+      for (let i = c; i < count; i += 3) values.push(bytes[i] / 255);
+      const mean = values.reduce((s, v) => s + v, 0) / values.length;
+      const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+      expect(Math.abs(got.mean[c] - mean)).toBeLessThan(1e-12);
+      expect(Math.abs(got.std[c] - std)).toBeLessThan(1e-12);
+    }
   });
 
   it('the held-out images follow the sample in the same seeded order, standardized with the sample statistics', async () => {

@@ -109,11 +109,28 @@ export async function openInitData(
   };
 }
 
-function channelMoments(images: tf.Tensor4D): { mean: number[]; std: number[] } {
-  return tf.tidy(() => {
-    const moments = tf.moments(images, [0, 1, 2]);
-    return { mean: Array.from(moments.mean.dataSync()), std: Array.from(tf.sqrt(moments.variance).dataSync()) };
-  });
+/**
+ * Per-channel mean and population std of the first `count` images of `bytes` (channels-last)
+ * after ×`scale`, exact in float64: bytes take 256 values, so a histogram per channel gives
+ * μ_c = scale·Σ_b b·n_cb / N and σ_c² = Σ_b (scale·b − μ_c)²·n_cb / N in one pass over the bytes
+ * (a float32 reduction over 24.7 M values of 160 images at 227 px is off by ~1e-7 relative).
+ */
+export function byteChannelMoments(bytes: Uint8Array, channels: number, count: number, scale: number): { mean: number[]; std: number[] } {
+  const counts = new Float64Array(256 * channels);
+  for (let i = 0; i < count; i++) counts[bytes[i] * channels + (i % channels)]++;
+  const values = count / channels;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let b = 0; b < 256; b++) sum += b * scale * counts[b * channels + c];
+    const m = sum / values;
+    let squares = 0;
+    for (let b = 0; b < 256; b++) squares += (b * scale - m) ** 2 * counts[b * channels + c];
+    mean.push(m);
+    std.push(Math.sqrt(squares / values));
+  }
+  return { mean, std };
 }
 
 /**
@@ -146,30 +163,28 @@ export async function readInitSample(data: InitData, options: { size: number; he
   }
   const batch = first.value;
   const scale = 1 / 255;
-  const raw = toTensorBatch(batch, { scale });
+  const { height: h, width: w, channels: c } = batch;
+  const { mean, std } = byteChannelMoments(batch.images, c, options.size * h * w * c, scale);
+  std.forEach((s, channel) => {
+    if (!(s > 1e-6)) {
+      throw new DataError('a channel is constant over the sample: it cannot be standardized', {
+        where: `${where}, channel ${channel}`,
+        expected: 'std > 1e-6',
+        actual: s,
+      });
+    }
+  });
+  // One pass from the bytes to the standardized values: byte·(scale/σ_c) − μ_c/σ_c.
+  const standardized = toTensorBatch(batch, { scale, mean, std });
   try {
-    const sampleRaw = tf.slice(raw.images, 0, options.size);
-    const { mean, std } = channelMoments(sampleRaw);
-    sampleRaw.dispose();
-    std.forEach((s, c) => {
-      if (!(s > 1e-6)) {
-        throw new DataError('a channel is constant over the sample: it cannot be standardized', {
-          where: `${where}, channel ${c}`,
-          expected: 'std > 1e-6',
-          actual: s,
-        });
-      }
-    });
-    const standardized = tf.tidy(() => tf.div(tf.sub(raw.images, mean), std) as tf.Tensor4D);
-    const images = total > options.size ? tf.slice(standardized, 0, options.size) : standardized;
+    const images = total > options.size ? tf.slice(standardized.images, 0, options.size) : standardized.images;
     const heldOut: HeldOutBatch | null =
       total > options.size
         ? {
-            images: tf.slice(standardized, options.size),
-            labels: raw.labels && data.dataset.features.label === 'class' ? (tf.slice(raw.labels, options.size) as tf.Tensor1D) : null,
+            images: tf.slice(standardized.images, options.size),
+            labels: standardized.labels && data.dataset.features.label === 'class' ? (tf.slice(standardized.labels, options.size) as tf.Tensor1D) : null,
           }
         : null;
-    if (images !== standardized) standardized.dispose();
     observers.progress?.({ task: 'read sample', phase: 'end', completed: total, total });
     return {
       images,
@@ -181,7 +196,10 @@ export async function readInitSample(data: InitData, options: { size: number; he
       normalization: { scale, mean, std },
     };
   } finally {
-    tf.dispose([raw.images, raw.labels, raw.multiHot, raw.masks].filter((t) => t !== undefined) as tf.Tensor[]);
+    const kept = total > options.size ? undefined : standardized.images;
+    tf.dispose(
+      [standardized.images, standardized.labels, standardized.multiHot, standardized.masks].filter((t) => t !== undefined && t !== kept) as tf.Tensor[],
+    );
   }
 }
 

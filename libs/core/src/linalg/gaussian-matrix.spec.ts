@@ -40,7 +40,33 @@ describe('fillGaussian', () => {
     expect(distance).toBeLessThan(1.95 / Math.sqrt(n));
   });
 
-  it('has uncorrelated neighbours (the two values of a polar pair, and consecutive pairs)', () => {
+  it('has the normal tails: P(|z| > 2), P(|z| > R = 3.4426) (the tail block of the ziggurat) and P(|z| > 4) within 4.5 standard errors', () => {
+    const big = fillGaussian(new Float32Array(4_000_000), Rng.fromSeed(11));
+    for (const bound of [1, 2, 3.442619855899, 4]) {
+      const expected = 2 * (1 - normalCdf(bound)) * big.length;
+      const count = big.reduce((c, v) => c + (Math.abs(v) > bound ? 1 : 0), 0);
+      expect(Math.abs(count - expected)).toBeLessThan(4.5 * Math.sqrt(expected));
+    }
+  });
+
+  it('has the normal density on 64 bins of [−4, 4] (χ² below the 0.1 % critical value of 63 degrees of freedom)', () => {
+    const bins = new Float64Array(64);
+    let inside = 0;
+    for (const v of values) {
+      if (Math.abs(v) >= 4) continue;
+      bins[Math.floor((v + 4) * 8)]++;
+      inside++;
+    }
+    let chi2 = 0;
+    const mass = normalCdf(4) - normalCdf(-4);
+    bins.forEach((count, b) => {
+      const expected = (inside * (normalCdf(-4 + (b + 1) / 8) - normalCdf(-4 + b / 8))) / mass;
+      chi2 += (count - expected) ** 2 / expected;
+    });
+    expect(chi2).toBeLessThan(103.4);
+  });
+
+  it('has uncorrelated neighbours (consecutive values and every other value)', () => {
     let lag1 = 0;
     let lag2 = 0;
     for (let i = 0; i + 2 < n; i++) {

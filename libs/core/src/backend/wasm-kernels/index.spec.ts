@@ -15,6 +15,7 @@ const NAMES = [
   'GatherV2',
   'Sum',
   'DdinitSumsOfSquares',
+  'DdinitChannelMoments',
   'Identity',
 ];
 /** Installed only with the native BLAS addon (native-kernels.spec.ts). */
@@ -58,8 +59,8 @@ describe('registerWasmTrainingKernels', () => {
   });
 
   it('leaves the cpu backend alone', () => {
-    expect(tf.getKernel('DdinitSumsOfSquares', 'cpu')).toBeUndefined();
-    for (const name of NAMES.filter((n) => n !== 'DdinitSumsOfSquares')) {
+    for (const name of ['DdinitSumsOfSquares', 'DdinitChannelMoments']) expect(tf.getKernel(name, 'cpu')).toBeUndefined();
+    for (const name of NAMES.filter((n) => !n.startsWith('Ddinit'))) {
       const cpu = tf.getKernel(name, 'cpu');
       expect(cpu).toBeDefined();
       expect(cpu.kernelFunc).not.toBe(tf.getKernel(name, 'wasm').kernelFunc);
@@ -79,6 +80,7 @@ describe("registerWasmTrainingKernels({ kernels: 'missing' })", () => {
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
       'DdinitSumsOfSquares',
+      'DdinitChannelMoments',
     ]);
     expect(tf.getKernel('BatchMatMul', 'wasm').kernelFunc).not.toBe(ours);
     const product = tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).dataSync()));

@@ -17,6 +17,7 @@
  * | Sum over leading axes                | transposes first    | column sums (bias gradients), C with the addon |
  * | Identity                             | copies the buffer   | shares it (one more reference)           |
  * | DdinitSumsOfSquares (../sums-of-squares) | —               | one pass per tensor, one output          |
+ * | DdinitChannelMoments (../channel-moments) | —              | float64 per-channel μ, σ read in place (C with the addon) |
  *
  * With the optional OpenBLAS addon (`@ddinit/native-blas`, see native-kernels.ts)
  * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
@@ -49,7 +50,9 @@ import {
   createNativeReluGrad,
 } from './native-kernels';
 import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT, RELU_GRAD, useReluGradKernel } from '../grouped-conv2d';
+import { CHANNEL_MOMENTS } from '../channel-moments';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
+import { createChannelMomentsKernel } from './channel-moments';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
 import { sumsOfSquaresKernel } from './sums-of-squares';
@@ -107,6 +110,7 @@ const KERNELS: DdinitKernel[] = [
   { kernelName: tf.GatherV2, replaces: true, create: (wasmOwn) => createGatherV2Kernel(wasmOwn ?? wasmKernelConfig(tf.GatherV2)) },
   { kernelName: tf.Sum, replaces: true, create: (wasmOwn, native) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum), native) },
   { kernelName: SUMS_OF_SQUARES, replaces: false, create: () => sumsOfSquaresKernel },
+  { kernelName: CHANNEL_MOMENTS, replaces: false, create: (_, native) => createChannelMomentsKernel(native) },
   { kernelName: tf.Identity, replaces: true, create: (wasmOwn) => createIdentityKernel(wasmOwn ?? wasmKernelConfig(tf.Identity)) },
   {
     kernelName: tf.Conv2D,

@@ -1,0 +1,16 @@
+/*
+ * Per-channel mean and population standard deviation of float32 channels-last values
+ * (rows × channels), in double: the within-layer normalization's μ_i and σ_i
+ * (docs/method.md#normalization). Pure C (no N-API, no BLAS).
+ */
+#ifndef DDINIT_MOMENTS_H
+#define DDINIT_MOMENTS_H
+
+#include <stddef.h>
+
+/* mean[i], std[i] (i < channels) of x[r·channels + i] over r < rows (rows ≥ 1), each channel shifted by
+ * its first value and summed in double in row order, exactly the arithmetic of @ddinit/core's JavaScript
+ * `momentsOfValues`: d = x − x₀, μ = x₀ + Σd/n, σ = √max(Σd²/n − (Σd/n)², 0). Returns 0, or -1 when out of memory. */
+int ddinit_channel_moments(const float *x, size_t rows, int channels, double *mean, double *std);
+
+#endif

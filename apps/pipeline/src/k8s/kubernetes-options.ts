@@ -186,7 +186,7 @@ export type ResourceOptions = z.infer<typeof ResourceOptions>;
 export const KubernetesOptions = z
   .object({
     /** The container image built from the repository's Dockerfile. */
-    image: z.string().min(1).default('registry.example.com/ddinit:0.1.0'),
+    image: z.string().min(1).default('registry.example.com/ddinit:0.2.0'),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
     /** Names of docker-registry Secrets for a private registry. */
     imagePullSecrets: z.array(dnsLabel).default([]),

@@ -27,14 +27,9 @@ import type { StageConfigBase, StageDefinition } from '../stages/stage-contract'
 import { stageDefinition } from '../stages/stage-registry';
 import type { StageRun, StudyPlan, StudyStage } from './cells';
 
-/** A stage run that did not finish, for one cell (the merge's `CellFailure`). */
-export interface CellFailure {
-  cellId: string;
-  stage: StudyStage;
-  kind: 'diverged' | 'failed';
-  message: string;
-  step?: number;
-}
+import type { CellFailure } from './study-report';
+
+export type { CellFailure };
 
 /** What a failed run leaves beside its output for the merge (the merge's `writeFailure` argument). */
 export interface RunFailure {

@@ -21,7 +21,7 @@ import { FinetuneConfigSchema, type FinetuneConfig } from '../config/finetune-co
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
 import { modelToFiles } from '../model/model-files';
 import { checkHeadTargets, disposeHeadBatch, labelledSubset, splitInOrder, toHeadBatch, trainingBatches } from './finetune-data';
-import { initializeHeadFromData } from './head-init';
+import { initializeHeadOnFirstBatch } from './head-init';
 import { finetuneReport, renderFinetuneHtml, type FinetuneReport, type TestCurvePoint } from './finetune-report';
 import { initStage } from './init-stage';
 import type { InitData } from './init-sample';
@@ -179,7 +179,7 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
 }
 
 /** The head normalized on step 0's training batch (stages/head-init.ts), logged with the layers it set. */
-async function normalizeHead(
+function normalizeHead(
   model: tf.LayersModel,
   trunk: tf.LayersModel,
   data: InitData,
@@ -189,15 +189,7 @@ async function normalizeHead(
   logger: Logger,
 ): Promise<void> {
   const batches = trainingBatches(data, config, subset, normalization, 0);
-  const first = await batches.next();
-  await batches.return(undefined);
-  if (first.done === true) return;
-  try {
-    const layers = await initializeHeadFromData(model, trunk, first.value.images, config.seed);
-    logger.info('head initialized from data', { layers, batch: first.value.images.shape[0] });
-  } finally {
-    disposeHeadBatch(first.value);
-  }
+  return initializeHeadOnFirstBatch(model, trunk, batches, { inputsOf: (b) => b.images, release: disposeHeadBatch }, config.seed, logger);
 }
 
 /**

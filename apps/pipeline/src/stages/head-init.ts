@@ -14,7 +14,7 @@
  * head normalized on the data its logits start at std 1, whatever the trunk.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Observers } from '@ddinit/core';
+import type { Logger, Observers } from '@ddinit/core';
 import { initializeWithinLayers, type LayerRule } from '@ddinit/init-within-layer';
 
 /** The first layer of `model` with weights that is not one of the trunk's layers: where the head starts. */
@@ -65,4 +65,29 @@ export async function initializeHeadFromData(
     observers,
   );
   return report.layers.filter((layer) => layer.method !== 'kept').map((layer) => layer.name);
+}
+
+/**
+ * Normalizes the head of `model` on the first batch `batches` yields (a stage's step-0 batch),
+ * logs the layers it set and releases the batch; nothing when there is no batch. Finetune and
+ * pretrain differ only in their batch shape, hence `inputsOf` and `release`.
+ */
+export async function initializeHeadOnFirstBatch<B>(
+  model: tf.LayersModel,
+  trunk: tf.LayersModel,
+  batches: AsyncGenerator<B>,
+  batch: { inputsOf: (b: B) => tf.Tensor; release: (b: B) => void },
+  seed: number,
+  logger: Logger | undefined,
+): Promise<void> {
+  const first = await batches.next();
+  await batches.return(undefined);
+  if (first.done === true) return;
+  try {
+    const inputs = batch.inputsOf(first.value);
+    const layers = await initializeHeadFromData(model, trunk, inputs, seed);
+    logger?.info('head initialized from data', { layers, batch: inputs.shape[0] });
+  } finally {
+    batch.release(first.value);
+  }
 }

@@ -24,7 +24,7 @@ import { modelToFiles } from '../model/model-files';
 import { checkModelReference, resolveModel } from '../model/resolve-model';
 import { initStage } from './init-stage';
 import { disposeInitSample, readInitSample, type InitData } from './init-sample';
-import { initializeHeadFromData } from './head-init';
+import { initializeHeadOnFirstBatch } from './head-init';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION } from './code-version';
 import { networkOfArtifact } from './artifact-network';
@@ -213,7 +213,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
 }
 
 /** The head normalized on step 0's batch (stages/head-init.ts), logged with the layers it set. */
-async function normalizeHead(
+function normalizeHead(
   model: tf.LayersModel,
   trunk: tf.LayersModel,
   data: InitData,
@@ -223,15 +223,8 @@ async function normalizeHead(
   context: StageContext,
 ): Promise<void> {
   const batches = pretextBatches(data, config, task, setup, 0);
-  const first = await batches.next();
-  await batches.return(undefined);
-  if (first.done === true) return;
-  try {
-    const layers = await initializeHeadFromData(model, trunk, first.value.inputs, config.seed);
-    context.logger?.info('head initialized from data', { layers, batch: first.value.inputs.shape[0] });
-  } finally {
-    tf.dispose([first.value.inputs, first.value.labels]);
-  }
+  const release = (b: { inputs: tf.Tensor; labels: tf.Tensor }): void => tf.dispose([b.inputs, b.labels]);
+  return initializeHeadOnFirstBatch(model, trunk, batches, { inputsOf: (b) => b.inputs, release }, config.seed, context.logger);
 }
 
 /** The init artifact the network comes from: named by `from`, or this pipeline config's init stage found by its hash; none for a baseline. */

@@ -45,6 +45,11 @@ export function renderManifests(pipelineConfig: Readonly<Record<string, unknown>
   const objects: RenderedObject[] = [renderConfigMap(pipelineConfig, options)];
   if (choices.secretEnv !== undefined) objects.push(renderS3Secret(options, choices.secretEnv));
   objects.push(choices.sweep ? renderSweepJob(options, overlay, stage) : renderStageJob(options, overlay, stage));
+  return validated(objects);
+}
+
+/** `objects` after each passed its Kubernetes schema; ConfigError (exit 2) naming the first that does not. */
+export function validated(objects: RenderedObject[]): RenderedObject[] {
   for (const object of objects) {
     try {
       object.validate();

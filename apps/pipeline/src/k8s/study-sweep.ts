@@ -22,7 +22,7 @@ import { renderConfigMap } from './config-map-manifest';
 import { EXIT_CODE_BAD_INPUT, renderPodTemplate } from './job-manifest';
 import { CONTAINER_NAME, type KubernetesOptions, type Overlay } from './kubernetes-options';
 import { commonLabels, MAX_JOB_NAME_LENGTH } from './object-names';
-import type { RenderedObject } from './render-manifests';
+import { validated, type RenderedObject } from './render-manifests';
 
 /** The cell groups of `plan`: 0-based cell positions, one list per init run, in plan order. */
 export function cellGroups(plan: StudyPlan): number[][] {
@@ -110,17 +110,5 @@ export function renderStudySweep(plan: StudyPlan, options: KubernetesOptions, ov
     },
   });
   const objects: RenderedObject[] = [renderConfigMap(mergeDocument(plan.study), named), cells, merge];
-  for (const object of objects) {
-    try {
-      object.validate();
-    } catch (error) {
-      throw new ConfigError('a rendered object does not match the Kubernetes schema', {
-        where: `${object.kind} ${object.metadata?.name ?? '(unnamed)'}`,
-        expected: 'an object the Kubernetes API accepts',
-        actual: (error as Error).message,
-        cause: error,
-      });
-    }
-  }
-  return objects;
+  return validated(objects);
 }

@@ -23,7 +23,7 @@
  */
 import { Job } from 'kubernetes-models/batch/v1';
 import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
-import type { IContainer, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
+import type { IContainer, IPodSecurityContext, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
 import { stageDefinition } from '../stages/stage-registry';
 import { CONFIG_MOUNT_PATH, CONFIG_PATH, CONTAINER_NAME, type KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
 import { configMapName, jobName, stageLabels } from './object-names';
@@ -97,13 +97,7 @@ export function renderPodTemplate(
       automountServiceAccountToken: false,
       ...(options.serviceAccountName === null ? {} : { serviceAccountName: options.serviceAccountName }),
       ...(options.imagePullSecrets.length === 0 ? {} : { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) }),
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: options.runAsUser,
-        runAsGroup: options.runAsGroup,
-        fsGroup: options.runAsGroup,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: podSecurityContext(options),
       ...(Object.keys(nodeSelector).length === 0 ? {} : { nodeSelector: { ...nodeSelector } }),
       ...(tolerations.length === 0 ? {} : { tolerations }),
       containers: [containerFor(options, overlay, args)],
@@ -173,4 +167,15 @@ export function renderSweepJob(options: KubernetesOptions, overlay: Overlay, sta
       template: renderPodTemplate(options, overlay, stage, [SWEEP_RUN_COMMAND, '--stage', stage], options.activeDeadlineSeconds),
     },
   });
+}
+
+/** Every ddinit pod's security context: a non-root user and group (also owning mounted volumes), the runtime's seccomp profile. */
+export function podSecurityContext(options: Pick<KubernetesOptions, 'runAsUser' | 'runAsGroup'>): IPodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: options.runAsUser,
+    runAsGroup: options.runAsGroup,
+    fsGroup: options.runAsGroup,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
 }

@@ -34,7 +34,7 @@ import { STAGE_NAMES, type StageJobPolicy, type StageName } from '../stages/stag
 import { stageDefinition } from '../stages/stage-registry';
 import type { StageRun, StudyPlan, StudyStage } from '../study/cells';
 import { mergeDocument } from '../study/stage-documents';
-import { containerFor, tolerationsFor } from './job-manifest';
+import { containerFor, podSecurityContext, tolerationsFor } from './job-manifest';
 import { CONFIG_PATH, type KubernetesOptions, type Overlay } from './kubernetes-options';
 import { commonLabels } from './object-names';
 
@@ -119,13 +119,7 @@ function commandTemplate(
     podSpecPatch: JSON.stringify({ terminationGracePeriodSeconds: policy.terminationGracePeriodSeconds }),
     ...(Object.keys(nodeSelector).length === 0 ? {} : { nodeSelector: { ...nodeSelector } }),
     ...(tolerations.length === 0 ? {} : { tolerations }),
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: options.runAsUser,
-      runAsGroup: options.runAsGroup,
-      fsGroup: options.runAsGroup,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: podSecurityContext(options),
     // The config arrives through Argo's input-artifact volume, so only /tmp is mounted here.
     container: { ...container, name: MAIN_CONTAINER, volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] },
     volumes: [{ name: 'tmp', emptyDir: {} }],

@@ -2,7 +2,7 @@
 export { registerK8sCommand } from './command';
 export type { K8sCommandIo } from './command';
 export { renderConfigMap } from './config-map-manifest';
-export { EXIT_CODE_BAD_INPUT, SWEEP_RUN_COMMAND, renderPodTemplate, renderStageJob, renderSweepJob } from './job-manifest';
+export { SWEEP_RUN_COMMAND, renderPodTemplate, renderStageJob, renderSweepJob } from './job-manifest';
 export {
   BACKEND_CHOICES,
   CONFIG_PATH,

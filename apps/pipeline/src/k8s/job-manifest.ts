@@ -16,21 +16,19 @@
  * - a time limit (`activeDeadlineSeconds`, 6 h by default): a process that hangs
  *   cannot hold its node and GPU for ever;
  * - `restartPolicy: Never` and a pod failure policy: exit code 2 (bad config or
- *   data, see `main.ts`) fails the Job (sweeps: that index) at once, since a retry
- *   cannot help; pods killed by a disruption (preemption, eviction, node drain) are
- *   retried without counting against the backoff limit;
+ *   data) or 3 (a divergence; see `exit-status.ts`) fails the Job (sweeps: that index)
+ *   at once, since a retry cannot help; pods killed by a disruption (preemption,
+ *   eviction, node drain) are retried without counting against the backoff limit;
  * - the gpu overlay adds `limits[nvidia.com/gpu]`, its nodeSelector and tolerations.
  */
 import { Job } from 'kubernetes-models/batch/v1';
 import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
 import type { IContainer, IPodSecurityContext, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
+import { EXIT_CODES_NOT_RETRIED } from '../exit-status';
 import { stageDefinition } from '../stages/stage-registry';
 import { CONFIG_MOUNT_PATH, CONFIG_PATH, CONTAINER_NAME, type KubernetesOptions, type Overlay, type Stage } from './kubernetes-options';
 import { configMapName, jobName, stageLabels } from './object-names';
 import { sweepSize } from './sweep';
-
-/** The exit code ddinit uses for bad configuration or input (`EXIT_BAD_INPUT` in main.ts). */
-export const EXIT_CODE_BAD_INPUT = 2;
 
 /** The CLI subcommand an Indexed Job's pods run (the sweep runner). */
 export const SWEEP_RUN_COMMAND = 'sweep-run';
@@ -109,13 +107,16 @@ export function renderPodTemplate(
   };
 }
 
-/** Exit code 2 ends the Job (or the index) at once; disruptions do not count as failures. */
-function podFailurePolicy(onBadInput: 'FailJob' | 'FailIndex'): IPodFailurePolicy {
+/**
+ * Exit codes 2 and 3 (a retry cannot help) end the Job, or the index, at once; disruptions
+ * are retried without counting as failures. Also the study sweep's (study-sweep.ts).
+ */
+export function podFailurePolicy(onDeterministicFailure: 'FailJob' | 'FailIndex'): IPodFailurePolicy {
   return {
     rules: [
       {
-        action: onBadInput,
-        onExitCodes: { containerName: CONTAINER_NAME, operator: 'In', values: [EXIT_CODE_BAD_INPUT] },
+        action: onDeterministicFailure,
+        onExitCodes: { containerName: CONTAINER_NAME, operator: 'In', values: [...EXIT_CODES_NOT_RETRIED] },
       },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ],

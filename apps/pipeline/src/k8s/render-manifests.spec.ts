@@ -58,6 +58,8 @@ describe('renderManifests', () => {
     expect(job.spec?.backoffLimit).toBe(2);
     expect(job.spec?.ttlSecondsAfterFinished).toBe(86_400);
     expect(job.spec?.podFailurePolicy?.rules.map((r) => r.action)).toEqual(['FailJob', 'Ignore']);
+    // Bad input (2) and a divergence (3) fail at once: the same configuration would fail again.
+    expect(job.spec?.podFailurePolicy?.rules[0].onExitCodes?.values).toEqual([2, 3]);
   });
 
   it('puts GPU limits, node selector and tolerations in GPU pods only', () => {

@@ -15,12 +15,11 @@
  */
 import { ConfigError } from '@ddinit/core/base';
 import { Job } from 'kubernetes-models/batch/v1';
-import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
 import type { StudyPlan } from '../study/cells';
 import { mergeDocument } from '../study/stage-documents';
 import { renderConfigMap } from './config-map-manifest';
-import { EXIT_CODE_BAD_INPUT, renderPodTemplate } from './job-manifest';
-import { CONTAINER_NAME, type KubernetesOptions, type Overlay } from './kubernetes-options';
+import { podFailurePolicy, renderPodTemplate } from './job-manifest';
+import type { KubernetesOptions, Overlay } from './kubernetes-options';
 import { commonLabels, MAX_JOB_NAME_LENGTH } from './object-names';
 import { validated, type RenderedObject } from './render-manifests';
 
@@ -59,16 +58,6 @@ function studyPrefix(options: KubernetesOptions, plan: StudyPlan, suffix: string
   return name;
 }
 
-/** Exit code 2 (bad input) ends the index or the Job at once; disruptions are retried without counting. */
-function failurePolicy(onBadInput: 'FailIndex' | 'FailJob'): IPodFailurePolicy {
-  return {
-    rules: [
-      { action: onBadInput, onExitCodes: { containerName: CONTAINER_NAME, operator: 'In', values: [EXIT_CODE_BAD_INPUT] } },
-      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-    ],
-  };
-}
-
 /**
  * The study's objects for clusters without Argo: the ConfigMap with the study (every
  * default written out), the Indexed Job whose index `i` runs cell group `i`
@@ -93,7 +82,7 @@ export function renderStudySweep(plan: StudyPlan, options: KubernetesOptions, ov
       completions,
       parallelism: Math.min(options.sweep.parallelism, completions),
       backoffLimitPerIndex: options.sweep.backoffLimitPerIndex,
-      podFailurePolicy: failurePolicy('FailIndex'),
+      podFailurePolicy: podFailurePolicy('FailIndex'),
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       template: { ...cellsPod, metadata: { labels: labels('study-cells') } },
     },
@@ -103,7 +92,7 @@ export function renderStudySweep(plan: StudyPlan, options: KubernetesOptions, ov
     spec: {
       suspend: true,
       backoffLimit: 2,
-      podFailurePolicy: failurePolicy('FailJob'),
+      podFailurePolicy: podFailurePolicy('FailJob'),
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       ...(options.activeDeadlineSeconds === null ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),
       template: { ...mergePod, metadata: { labels: labels('study-merge') } },

@@ -131,7 +131,11 @@ describe('the study Workflow', () => {
     };
     for (const [name, policy] of Object.entries(expected)) {
       const template = byName.get(name) as ITemplate;
-      expect(template.retryStrategy).toEqual({ limit: policy.backoffLimit, retryPolicy: 'Always', expression: 'lastRetry.exitCode != "2"' });
+      expect(template.retryStrategy).toEqual({
+        limit: policy.backoffLimit,
+        retryPolicy: 'Always',
+        expression: 'lastRetry.exitCode != "2" && lastRetry.exitCode != "3"',
+      });
       expect(JSON.parse(template.podSpecPatch as string)).toEqual({ terminationGracePeriodSeconds: policy.terminationGracePeriodSeconds });
       expect(template.activeDeadlineSeconds).toBe(options.activeDeadlineSeconds);
       expect(template.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });

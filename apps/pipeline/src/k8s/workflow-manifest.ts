@@ -9,7 +9,8 @@
  *   with the pod settings of the stage Jobs (job-manifest.ts: non-root, read-only root
  *   filesystem, S3 credentials from the Secret, GPU or CPU nodes) and the stage's
  *   Job policy as Argo's: `retryStrategy.limit` = the Job's backoffLimit, no retry
- *   after exit code 2 (bad config or data), the grace period through `podSpecPatch`.
+ *   after exit code 2 (bad config or data) or 3 (a divergence), the grace period
+ *   through `podSpecPatch`.
  * - The config each run reads is the run's document (study/cells.ts) as JSON, a DAG
  *   task parameter that the template writes to /etc/ddinit/config.yaml as a raw input
  *   artifact (JSON is YAML); raw artifacts need no artifact repository. The stages
@@ -30,6 +31,7 @@
 import { ConfigError } from '@ddinit/core';
 import { Workflow, WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
 import type { IDAGTask, ITemplate, IWorkflowSpec } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
+import { EXIT_CODES_NOT_RETRIED } from '../exit-status';
 import { STAGE_NAMES, type StageJobPolicy, type StageName } from '../stages/stage-contract';
 import { stageDefinition } from '../stages/stage-registry';
 import type { StageRun, StudyPlan, StudyStage } from '../study/cells';
@@ -37,9 +39,6 @@ import { mergeDocument } from '../study/stage-documents';
 import { containerFor, podSecurityContext, tolerationsFor } from './job-manifest';
 import { CONFIG_PATH, type KubernetesOptions, type Overlay } from './kubernetes-options';
 import { commonLabels } from './object-names';
-
-/** The exit code ddinit uses for bad configuration or input: retrying cannot help. */
-const EXIT_CODE_BAD_INPUT = 2;
 
 /** The name of the DAG template (the entry point) and of the merge task and template. */
 export const STUDY_TEMPLATE = 'study';
@@ -110,9 +109,9 @@ function commandTemplate(
     },
     retryStrategy: {
       limit: policy.backoffLimit,
-      // Failures and errors (a lost pod) are retried, bad input is not; `lastRetry.exitCode` is a string.
+      // Failures and errors (a lost pod) are retried, bad input and divergences are not; `lastRetry.exitCode` is a string.
       retryPolicy: 'Always',
-      expression: `lastRetry.exitCode != "${EXIT_CODE_BAD_INPUT}"`,
+      expression: EXIT_CODES_NOT_RETRIED.map((code) => `lastRetry.exitCode != "${code}"`).join(' && '),
     },
     ...(options.activeDeadlineSeconds === null ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),
     // SIGTERM to SIGKILL: a training stage writes a checkpoint in between (Templates have no field for it).

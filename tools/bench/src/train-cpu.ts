@@ -12,22 +12,13 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@ddinit/core/backend';
-import type { UintBatch } from '@ddinit/data';
 import { Trainer, trainOptionsSchema } from '@ddinit/train';
 import { findTorchPython } from './step-torch';
 import { median } from './step-workload';
 import { positiveInt } from './option-values';
 import { OPTIMIZER } from './train-run';
 import { runTorchTrain } from './train-torch';
-import { TRAIN_WORKLOADS, type TrainWorkload } from './train-workloads';
-
-/** A batch of seeded pseudo-random pixels of the workload's image size (as train-profile.ts). */
-function randomBytes(workload: TrainWorkload<unknown>, images: number): UintBatch & { step: number } {
-  const { height, width } = workload.dataset.decode ?? { height: 28, width: 28 };
-  const channels = workload.dataset.decode ? 3 : 1;
-  const pixels = new Uint8Array(images * height * width * channels).map((_, i) => (i * 2654435761) >>> 24);
-  return { step: 0, size: images, height, width, channels, images: pixels, labels: new Int32Array(images), classes: 10, ids: [] };
-}
+import { randomBytes, TRAIN_WORKLOADS, type TrainWorkload } from './train-workloads';
 
 /** Median wall and CPU ms of `steps` runSteps after `warmup`. */
 function timeSteps(workload: TrainWorkload<unknown>, images: number, steps: number, warmup: number): { wallMs: number; cpuMs: number } {

@@ -10,10 +10,9 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@ddinit/core/backend';
-import type { UintBatch } from '@ddinit/data';
 import { Trainer, trainOptionsSchema } from '@ddinit/train';
 import { OPTIMIZER } from './train-run';
-import { TRAIN_WORKLOADS } from './train-workloads';
+import { randomBytes, TRAIN_WORKLOADS } from './train-workloads';
 import { positiveInt } from './option-values';
 
 interface KernelTotal {
@@ -43,20 +42,7 @@ async function main(): Promise<void> {
   if (workload === undefined) throw new Error(`unknown workload ${values.workload}; one of ${TRAIN_WORKLOADS.map((w) => w.name).join(', ')}`);
   const selection = await selectBackend('wasm');
   const images = positiveInt('images', values.images, workload.defaultImages, 1);
-  const { height, width } = workload.dataset.decode ?? { height: 28, width: 28 };
-  const channels = workload.dataset.decode ? 3 : 1;
-  const pixels = new Uint8Array(images * height * width * channels).map((_, i) => (i * 2654435761) >>> 24);
-  const bytes: UintBatch & { step: number } = {
-    step: 0,
-    size: images,
-    height,
-    width,
-    channels,
-    images: pixels,
-    labels: new Int32Array(images),
-    classes: 10,
-    ids: [],
-  };
+  const bytes = randomBytes(workload, images);
   const built = workload.build(1);
   const trainer = new Trainer(built.model, (m, b) => built.objective(m, b), trainOptionsSchema.parse({ ...OPTIMIZER, steps: 100 }));
   const batch = workload.batch(bytes, 1);

@@ -39,7 +39,6 @@ async function* stepBytes(
     seed: options.seed,
     fromStep,
     ids: false,
-    ...(workload.dataset.decode ? { decode: workload.dataset.decode } : {}),
   })) {
     yield bytes;
   }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@ddinit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabelledBatch } from '@ddinit/train';
-import { CONTEXT_IMAGE_SIDE, TRAIN_WORKLOADS, type TrainWorkload } from './train-workloads';
+import { CONTEXT_IMAGE_SIDE, randomBytes, TRAIN_WORKLOADS, type TrainWorkload } from './train-workloads';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -32,11 +32,7 @@ describe('every workload', () => {
   it('builds a model whose objective gives a finite loss on its batch, and frees everything', () => {
     for (const workload of TRAIN_WORKLOADS) {
       const built = workload.build(1);
-      const shape = built.model.inputs[0].shape;
-      const side = workload.dataset.decode?.height ?? (shape[1] as number);
-      const channels = shape[3] as number;
-      const images = Uint8Array.from({ length: side * side * channels }, (_, j) => (j * 31) % 256);
-      const batch = workload.batch({ step: 0, size: 1, height: side, width: side, channels, images, labels: Int32Array.of(0), classes: 10, ids: [] }, 1);
+      const batch = workload.batch(randomBytes(workload, 1), 1);
       const loss = tf.tidy(() => built.objective(built.model, batch).loss.dataSync()[0]);
       expect(Number.isFinite(loss)).toBe(true);
       workload.release(batch);

@@ -45,8 +45,8 @@ export interface TrainWorkload<B> {
     split: string;
     /** Writes the dataset into `store` (a prefix on the loopback S3 server, or a local directory). */
     write(store: BlobStore): Promise<void>;
-    /** What its batches need to be read: the decode size of encoded (JPEG/PNG) images. */
-    decode?: { height: number; width: number };
+    /** Its images' shape, fixed (raw) in the stored dataset. */
+    image: { height: number; width: number; channels: number };
   };
   build(seed: number): PretextModel<B>;
   /** Step `bytes.step`'s batch from one data batch's bytes (pixels ×1/255), for the model built with `seed`. */
@@ -91,7 +91,12 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
   defaultImages: 32,
   // With the 3 warm-up steps the run crosses the sample's first epoch boundary (93 steps of 32).
   defaultSteps: 100,
-  dataset: { name: 'fashion-mnist-sample', split: 'train', write: (store) => copyStore(openStore(defaultDatasetPath()), store) },
+  dataset: {
+    name: 'fashion-mnist-sample',
+    split: 'train',
+    write: (store) => copyStore(openStore(defaultDatasetPath()), store),
+    image: { height: 28, width: 28, channels: 1 },
+  },
   build(seed) {
     const trunk = buildModel('caffenet-small', { seed });
     const model = withPretextHead(trunk, { featureLayer: ROTATION_FEATURE_LAYER, classes: ROTATION_CLASSES, seed });
@@ -115,11 +120,11 @@ const rotationCaffenetSmall: TrainWorkload<LabelledBatch> = {
   ...LABELLED,
 };
 
-/** The photos are decoded to the reference grid's extent (3·96 + 2·48 + 2·7 px), so contextTask keeps Doersch et al.'s geometry. */
+/** The photos are stored at the reference grid's extent (3·96 + 2·48 + 2·7 px), so contextTask keeps Doersch et al.'s geometry. */
 export const CONTEXT_IMAGE_SIDE = gridExtent(CONTEXT_REFERENCE_GEOMETRY);
 const CONTEXT_FEATURE_LAYER = 'pool5';
 
-/** @ddinit/pretrain's context task on caffenet, as `ddinit pretrain --task context` sets it up, for the decoded photos. */
+/** @ddinit/pretrain's context task on caffenet, as `ddinit pretrain --task context` sets it up, for the stored photos. */
 function contextCaffenetTask(seed: number): PretextTask {
   return contextTask({ imageShape: [CONTEXT_IMAGE_SIDE, CONTEXT_IMAGE_SIDE, 3], seed });
 }
@@ -135,17 +140,19 @@ const contextCaffenet: TrainWorkload<LabelledBatch> = {
   description:
     `context prediction (@ddinit/pretrain contextTask, its defaults: 96-px patches, 48-px gaps, ±7 jitter, colour dropping, per-patch normalization, ` +
     `a third resampled) on caffenet conv1…pool5, 9 patches per image through the trunk once, centre-neighbour pairs, fused 512 ReLU, dense 8; ` +
-    `the embedded natural photos (JPEG, decoded to ${CONTEXT_IMAGE_SIDE}×${CONTEXT_IMAGE_SIDE}), pixels ×1/255`,
+    `the embedded natural photos stored at ${CONTEXT_IMAGE_SIDE}×${CONTEXT_IMAGE_SIDE} raw RGB (as \`ddinit data convert image-folder --size\` stores them), pixels ×1/255`,
   inputsPerImage: CONTEXT_CLASSES,
   defaultImages: 4,
   defaultSteps: 20,
+  // Decoded and resized once when written, as a user's `data convert image-folder --size` does:
+  // decoding the 1024-px JPEGs at every step (until 2026-12-07) cost ≈ 80 CPU-ms per batch.
   dataset: {
-    name: 'natural-photos',
+    name: `natural-photos-${CONTEXT_IMAGE_SIDE}`,
     split: 'train',
     write: async (store) => {
-      await writeNaturalPhotoDataset(store);
+      await writeNaturalPhotoDataset(store, { size: { height: CONTEXT_IMAGE_SIDE, width: CONTEXT_IMAGE_SIDE } });
     },
-    decode: { height: CONTEXT_IMAGE_SIDE, width: CONTEXT_IMAGE_SIDE },
+    image: { height: CONTEXT_IMAGE_SIDE, width: CONTEXT_IMAGE_SIDE, channels: 3 },
   },
   build(seed) {
     const task = contextCaffenetTask(seed);
@@ -166,6 +173,13 @@ const contextCaffenet: TrainWorkload<LabelledBatch> = {
   },
   ...LABELLED,
 };
+
+/** A data batch of `images` seeded pseudo-random images of the workload's shape, as step 0's (the step-only benches). */
+export function randomBytes(workload: TrainWorkload<unknown>, images: number): UintBatch & { step: number } {
+  const { height, width, channels } = workload.dataset.image;
+  const pixels = new Uint8Array(images * height * width * channels).map((_, i) => (i * 2654435761) >>> 24);
+  return { step: 0, size: images, height, width, channels, images: pixels, labels: new Int32Array(images), classes: 10, ids: [] };
+}
 
 /** Every workload, in table order. */
 export const TRAIN_WORKLOADS: readonly TrainWorkload<unknown>[] = [rotationCaffenetSmall, contextCaffenet];

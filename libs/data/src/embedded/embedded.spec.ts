@@ -102,4 +102,22 @@ describe('natural-photo corpus', () => {
       expect(n).toBe(5);
     });
   });
+
+  it('with a size, stores each photo decoded once and resized, raw: batches equal decoding the JPEGs at that size', async () => {
+    await withTempDir(async (dir) => {
+      const size = { height: 40, width: 56 };
+      const manifest = await writeNaturalPhotoDataset(join(dir, 'raw'), { size });
+      expect(manifest.features.image).toMatchObject({ encoding: 'raw', ...size, channels: 3 });
+      await writeNaturalPhotoDataset(join(dir, 'encoded'));
+      const [raw, encoded] = await Promise.all([openDataset(join(dir, 'raw')), openDataset(join(dir, 'encoded'))]);
+      const first = async (batches: AsyncIterable<{ images: Uint8Array }>) => {
+        for await (const batch of batches) return batch.images;
+        throw new Error('no batch');
+      };
+      const fromRaw = await first(raw.batches('train', { batchSize: 5 }));
+      const fromEncoded = await first(encoded.batches('train', { batchSize: 5, decode: size }));
+      expect(fromRaw.length).toBe(5 * 40 * 56 * 3);
+      expect(Buffer.from(fromRaw).equals(Buffer.from(fromEncoded))).toBe(true);
+    });
+  });
 });

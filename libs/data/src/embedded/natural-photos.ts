@@ -90,21 +90,36 @@ export async function loadNaturalPhotos(options: LoadPhotosOptions = {}): Promis
   return out;
 }
 
+export interface NaturalPhotoDatasetOptions extends Observers {
+  /**
+   * Decode every photo once, resized to exactly this size (aspect ratio not kept), and store
+   * raw RGB, as `ddinit data convert image-folder --size` stores images: reading then decodes
+   * nothing. Omit to keep the JPEGs (the variable-size path of the shard format).
+   */
+  size?: { height: number; width: number };
+}
+
 /**
- * Writes the corpus as an unlabelled dataset of encoded (JPEG) images, split
- * `train` — the variable-size path of the shard format.
+ * Writes the corpus as an unlabelled dataset, split `train`: the encoded JPEGs, or raw
+ * images of `options.size`.
+ * @example await writeNaturalPhotoDataset('/tmp/photos398', { size: { height: 398, width: 398 } });
  */
-export async function writeNaturalPhotoDataset(output: string | BlobStore, options: Observers = {}): Promise<DatasetManifest> {
+export async function writeNaturalPhotoDataset(output: string | BlobStore, options: NaturalPhotoDatasetOptions = {}): Promise<DatasetManifest> {
+  const { size, ...observers } = options;
   const examples: [string, { id: string; image: Uint8Array }][] = [];
-  for (const photo of NATURAL_PHOTOS) examples.push(['train', { id: photo.id, image: await readNaturalPhoto(photo) }]);
+  for (const photo of NATURAL_PHOTOS) {
+    const bytes = await readNaturalPhoto(photo);
+    const image = size === undefined ? bytes : (await decodeImage(bytes, { channels: 3, resize: size, where: naturalPhotoPath(photo) })).data;
+    examples.push(['train', { id: photo.id, image }]);
+  }
   return writeDataset(output, examples, {
-    name: 'natural-photos',
+    name: size === undefined ? 'natural-photos' : `natural-photos-${size.height}x${size.width}`,
     features: {
-      image: { encoding: 'encoded', channels: 3 },
+      image: size === undefined ? { encoding: 'encoded', channels: 3 } : { encoding: 'raw', height: size.height, width: size.width, channels: 3 },
       label: 'none',
       source: NATURAL_PHOTOS.map((p) => `${p.title} (${p.packageName})`).join('; '),
       license: LICENSE,
     },
-    ...options,
+    ...observers,
   });
 }

@@ -35,7 +35,7 @@ export { BufferPool } from './read/buffer-pool';
 export { checkWorkerOptions, planEpoch } from './iterate/epoch-plan';
 export type { EpochOptions, PlannedShard } from './iterate/epoch-plan';
 export type { UintBatch } from './iterate/uint-batch';
-export { stepBatches, stepsPerEpoch } from './iterate/step-batches';
+export { stepBatches, stepReader, stepsPerEpoch } from './iterate/step-batches';
 export type { StepBatchOptions } from './iterate/step-batches';
 export { normalizeBytes, tensorBatches, toTensorBatch } from './iterate/tensor-batch';
 export type { NormalizeOptions, TensorBatch, TensorBatchOptions } from './iterate/tensor-batch';

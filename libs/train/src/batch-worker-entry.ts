@@ -1,7 +1,8 @@
 /**
  * The worker side of batch-worker.ts: selects the caller's backend, imports the builder
  * module, answers "ready" (or the error that stopped it), then builds one batch per
- * message in arrival order and posts its tensors back as typed arrays (buffers transferred).
+ * message, one at a time in arrival order (builders may be async), and posts its tensors
+ * back as typed arrays (buffers transferred).
  * The native BLAS addon stays with the training thread: batch building runs no convolution
  * or matrix product, and ddinit's other wasm kernels give the same floats without it.
  */
@@ -42,9 +43,9 @@ async function main(): Promise<void> {
     post({ error: describeError(error) });
     return;
   }
-  port.on('message', ({ id, input }: { id: number; input: unknown }) => {
+  const answer = async (id: number, input: unknown): Promise<void> => {
     try {
-      const tensors = build(input);
+      const tensors = await build(input);
       try {
         const { arrays, buffers } = arraysOf(tensors);
         post({ id, tensors: arrays }, buffers);
@@ -54,6 +55,11 @@ async function main(): Promise<void> {
     } catch (error) {
       post({ id, error: describeError(error) });
     }
+  };
+  // One build at a time, in arrival order: an async builder (one that reads) sees its inputs in order.
+  let previous = Promise.resolve();
+  port.on('message', ({ id, input }: { id: number; input: unknown }) => {
+    previous = previous.then(() => answer(id, input));
   });
   post({ ready: true });
 }

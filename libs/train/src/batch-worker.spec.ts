@@ -26,7 +26,7 @@ describe('BatchWorker', () => {
     let step = 4;
     await expectNoLeakedTensors(async () => {
       for await (const batch of workerBatches(worker, steps(4, 5), 2)) {
-        const here = build({ step });
+        const here = await build({ step });
         expect(batch.inputs.shape).toEqual([3, 5, 5, 2]);
         expect(Buffer.from(batch.inputs.dataSync().buffer).equals(Buffer.from(here.inputs.dataSync().buffer)), `step ${step}`).toBe(true);
         expect(Array.from(batch.labels.dataSync())).toEqual([step, step, step]);
@@ -59,6 +59,25 @@ describe('BatchWorker', () => {
     expect(isDdinitError(error) && error.kind).toBe('config');
     expect((error as Error).message).toMatch(/^seeded batch builder: the builder cannot start/);
     await expect(workerBatches(worker, steps(0, 1), 0).next()).rejects.toThrow(/batches in flight must be a positive integer/);
+  }, 60_000);
+
+  it('runs an async builder one build at a time, in the order asked, though earlier steps take longer', async () => {
+    const slow = await BatchWorker.start({ module: MODULE, setup: { seed: 3, delayMs: 40 }, backend: 'wasm' });
+    try {
+      const build = createBatchBuilder({ seed: 3 });
+      const builds = [0, 1, 2, 3, 4, 5].map((step) => slow.build({ step }));
+      const order: number[] = [];
+      builds.forEach((pending, step) => void pending.then(() => order.push(step)));
+      const done = await Promise.all(builds);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const [step, arrays] of done.entries()) {
+        const here = await build({ step });
+        expect(Buffer.from(arrays.inputs.data.buffer).equals(Buffer.from(here.inputs.dataSync().buffer)), `step ${step}`).toBe(true);
+        tf.dispose(Object.values(here));
+      }
+    } finally {
+      await slow.close();
+    }
   }, 60_000);
 
   it('rejects builds after close', async () => {

@@ -12,7 +12,9 @@
  *
  * The worker imports `spec.module`, which exports
  * `createBatchBuilder(setup): BatchBuilder | Promise<BatchBuilder>`; `setup` and every
- * input must survive a structured clone (plain objects, typed arrays). The builder's
+ * input must survive a structured clone (plain objects, typed arrays). A builder that
+ * reads its data itself takes just the step as input: the reading then runs on the
+ * worker's event loop too, where a step on this thread cannot hold it up. The builder's
  * tensors come back as typed arrays (their buffers transferred, not copied) and become
  * tensors on this thread.
  *
@@ -27,8 +29,13 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, ConfigError, DataError, NumericalError, ShapeError, StorageError, type ErrorKind } from '@ddinit/core';
 
-/** Builds one batch's tensors from one input, on the worker; the worker disposes them after sending. */
-export type BatchBuilder = (input: unknown) => Record<string, tf.Tensor>;
+/**
+ * Builds one batch's tensors from one input, on the worker; the worker disposes them after
+ * sending. It may be async (a builder that reads its own data on the worker's event loop,
+ * which the caller's synchronous steps never block); the worker runs builds one at a time,
+ * in the order they were asked for.
+ */
+export type BatchBuilder = (input: unknown) => Record<string, tf.Tensor> | Promise<Record<string, tf.Tensor>>;
 
 export interface BatchWorkerSpec {
   /** URL (`file:` href) of the module that exports `createBatchBuilder(setup)`. */

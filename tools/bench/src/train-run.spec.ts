@@ -47,9 +47,9 @@ describe('a benchmark run of rotation-caffenet-small from the loopback S3 server
 
   it('trains warm-up + timed steps, leaks no tensor and reports shares in [0, 1]', async () => {
     if (rotation === undefined) throw new Error('no rotation workload');
-    const { dataset } = await openWorkloadDataset(rotation, 's3', s3);
+    const data = await openWorkloadDataset(rotation, 's3', s3);
     const before = tf.memory().numTensors;
-    const row = await benchWorkload(rotation, dataset, 's3', 'wasm', OPTIONS);
+    const row = await benchWorkload(rotation, data, 's3', 'wasm', OPTIONS);
     expect(tf.memory().numTensors).toBe(before);
     expect(row).toMatchObject({
       workload: 'rotation-caffenet-small',
@@ -71,12 +71,12 @@ describe('context-caffenet batches built on a batch worker', () => {
 
   it('are the batches of the training thread, bit for bit, step by step (from step 0 and resumed from step 5)', async () => {
     if (context === undefined) throw new Error('no context workload');
-    const { dataset, close } = await openWorkloadDataset(context, 'local', undefined);
-    const worker = await startBatchWorker(context, OPTIONS);
+    const { dataset, read, close } = await openWorkloadDataset(context, 'local', undefined);
+    const worker = await startBatchWorker(context, OPTIONS, read);
     try {
       for (const from of [0, 5]) {
         const main = workloadBatches(context, dataset, OPTIONS, from);
-        const built = workerBuiltBatches(worker, context, dataset, OPTIONS, from);
+        const built = workerBuiltBatches(worker, context, from);
         for (let step = from; step < from + 3; step++) {
           const [a, b] = [(await main.next()).value, (await built.next()).value] as { inputs: tf.Tensor; labels: tf.Tensor }[];
           expect(b.inputs.shape, `step ${step}`).toEqual([36, 96, 96, 3]);

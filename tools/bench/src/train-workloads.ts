@@ -174,6 +174,11 @@ const contextCaffenet: TrainWorkload<LabelledBatch> = {
   ...LABELLED,
 };
 
+/** How a workload's steps read their data batches: the same on the training thread and on a worker that reads (train-batch-builder.ts). */
+export function stepReadOptions(images: number, seed: number): { batchSize: number; seed: number; ids: false } {
+  return { batchSize: images, seed, ids: false };
+}
+
 /** A data batch of `images` seeded pseudo-random images of the workload's shape, as step 0's (the step-only benches). */
 export function randomBytes(workload: TrainWorkload<unknown>, images: number): UintBatch & { step: number } {
   const { height, width, channels } = workload.dataset.image;

@@ -80,11 +80,11 @@ async function main(): Promise<void> {
   try {
     for (const workload of workloads) {
       for (const source of options.sources) {
-        const { dataset, close } = await openWorkloadDataset(workload, source, s3);
+        const data = await openWorkloadDataset(workload, source, s3);
         try {
-          for (const batches of options.batches) rows.push(await benchWorkload(workload, dataset, source, backendLabel(selection), options, progress, batches));
+          for (const batches of options.batches) rows.push(await benchWorkload(workload, data, source, backendLabel(selection), options, progress, batches));
         } finally {
-          await close();
+          await data.close();
         }
       }
       if (torch?.found === true) {

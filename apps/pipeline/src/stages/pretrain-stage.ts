@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, silentLogger, silentProgress } from '@ddinit/core';
-import { stepBatches, type UintBatch } from '@ddinit/data';
+import { stepBatches, type StoreOptions, type UintBatch } from '@ddinit/data';
 import { initializeBaseline, type BaselineMethod } from '@ddinit/init-within-layer';
 import { createPretextTask, type PretextTask, type PretextTaskConfig } from '@ddinit/pretrain';
 import { BatchWorker, classificationObjective, trainModel, workerBatches, type LabelledBatch, type TrainResult } from '@ddinit/train';
@@ -61,14 +61,24 @@ function lastSpatialLayer(network: tf.LayersModel, task: string): string {
   return last.name;
 }
 
+/** One event-loop turn: the SIGTERM handler (→ abort) runs only between macrotasks, and a prefetched batch resolves as a microtask. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Step s's data batch (bytes) with its step, in `stepBatches`'s order (the same in every run). */
 async function* stepBytes(data: InitData, config: PretrainConfig, fromStep: number): AsyncGenerator<UintBatch & { step: number }> {
   let step = fromStep;
+  // The options of the worker's own reading (pretext-batch-builder.ts), so the same batches.
   for await (const batch of stepBatches(data.dataset, data.split, { batchSize: config.batchSize, seed: config.seed, fromStep })) {
-    // One event-loop turn per step: the SIGTERM handler (→ abort) runs only between macrotasks, and a
-    // prefetched batch resolves as a microtask, so without it a run would never see the signal.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn(); // without it, a run would never see SIGTERM
     yield { ...batch, step: step++ };
+  }
+}
+
+/** The steps from `fromStep` on, as the inputs of a worker that reads its own data. */
+async function* stepNumbers(fromStep: number): AsyncGenerator<{ step: number }> {
+  for (let step = fromStep; ; step++) {
+    await nextTurn();
+    yield { step };
   }
 }
 
@@ -86,7 +96,8 @@ async function* pretextBatches(
   worker?: BatchWorker,
 ): AsyncGenerator<LabelledBatch> {
   if (worker !== undefined) {
-    for await (const t of workerBatches(worker, stepBytes(data, config, fromStep), 2)) yield { inputs: t.inputs, labels: t.labels };
+    const inputs = setup.read === undefined ? stepBytes(data, config, fromStep) : stepNumbers(fromStep);
+    for await (const t of workerBatches(worker, inputs, 2)) yield { inputs: t.inputs, labels: t.labels };
     return;
   }
   for await (const { step, ...bytes } of stepBytes(data, config, fromStep)) {
@@ -94,11 +105,25 @@ async function* pretextBatches(
   }
 }
 
-/** A batch worker on this backend (wasm or cpu), or undefined where batches stay on this thread (tfjs-node builds them natively). */
-async function startPretextWorker(setup: PretextBatchSetup): Promise<BatchWorker | undefined> {
+/**
+ * A batch worker on this backend (wasm or cpu), or undefined where batches stay on this thread
+ * (tfjs-node builds them natively). It reads the data itself unless the store was given as a
+ * client object, which cannot cross threads; `setup` says which.
+ */
+async function startPretextWorker(
+  setup: PretextBatchSetup,
+  data: InitData,
+  config: PretrainConfig,
+  store: StoreOptions,
+): Promise<{ worker?: BatchWorker; setup: PretextBatchSetup }> {
   const backend = tf.getBackend();
-  if (backend !== 'wasm' && backend !== 'cpu') return undefined;
-  return BatchWorker.start({ module: PRETEXT_BATCH_BUILDER_MODULE, setup, backend });
+  if (backend !== 'wasm' && backend !== 'cpu') return { setup };
+  const read =
+    store.client === undefined
+      ? { source: data.source, split: data.split, batchSize: config.batchSize, store: { s3: store.s3, retry: store.retry } }
+      : undefined;
+  const withRead = read === undefined ? setup : { ...setup, read };
+  return { worker: await BatchWorker.start({ module: PRETEXT_BATCH_BUILDER_MODULE, setup: withRead, backend }), setup: withRead };
 }
 
 /** The network to pretrain, the normalization its inputs get, and a description of where it came from. */
@@ -179,7 +204,8 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
     const setup: PretextBatchSetup = { task: taskConfig(config), imageShape: inputs.data.inputShape, seed: config.seed, normalization };
     // A resumed run's checkpoint holds the head it trained; only a fresh one draws it.
     if (resume === null && config.headInit === 'data') await normalizeHead(model, network, inputs.data, config, task, setup, context);
-    worker = await startPretextWorker(setup);
+    const started = await startPretextWorker(setup, inputs.data, config, inputs.store);
+    worker = started.worker;
     const result = await trainModel(
       model,
       classificationObjective,
@@ -192,7 +218,7 @@ async function runPretrain(config: PretrainConfig, inputs: StageInputs, context:
         schedule: { kind: 'cosine', minFactor: 0 },
       },
       {
-        data: (fromStep) => pretextBatches(inputs.data, config, task, setup, fromStep, worker),
+        data: (fromStep) => pretextBatches(inputs.data, config, task, started.setup, fromStep, worker),
         release: (b) => tf.dispose([b.inputs, b.labels]),
         onCheckpoint: (bytes, step) => inputs.checkpoints.save(step, bytes),
         ...(resume ? { resume: { bytes: resume.bytes, where: resume.where } } : {}),

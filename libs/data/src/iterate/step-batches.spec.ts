@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../read/dataset';
 import { withTempDir, writeSyntheticDataset } from '../testing';
-import { readAheadOf, stepBatches } from './step-batches';
+import { readAheadOf, stepBatches, stepReader } from './step-batches';
 
 async function take<T>(source: AsyncIterable<T>, n: number): Promise<T[]> {
   const out: T[] = [];
@@ -33,6 +33,23 @@ describe('stepBatches', () => {
       await expect(take(stepBatches(dataset, 'train', { batchSize: 24, seed: 7 }), 1)).rejects.toThrow(
         /the split holds less than one batch \(expected at least 24 examples, got 23\)/,
       );
+    });
+  });
+});
+
+describe('stepReader', () => {
+  it("gives each asked step stepBatches' batch of that step, reading on in order and starting again after a jump, opening once", async () => {
+    await withTempDir(async (dir) => {
+      await writeSyntheticDataset(dir, { splits: { train: 23 }, height: 4, width: 4, channels: 1 });
+      const dataset = await openDataset(dir);
+      const straight = await take(stepBatches(dataset, 'train', { batchSize: 5, seed: 7 }), 12);
+      let opened = 0;
+      const read = stepReader(() => (opened++, openDataset(dir)), 'train', { batchSize: 5, seed: 7 });
+      for (const step of [0, 1, 2, 6, 7, 3, 11]) {
+        const batch = await read(step);
+        expect([batch.step, batch.ids, Array.from(batch.images)], `step ${step}`).toEqual([step, straight[step].ids, Array.from(straight[step].images)]);
+      }
+      expect(opened).toBe(1);
     });
   });
 });

@@ -100,3 +100,30 @@ export async function* stepBatches(dataset: Dataset, split: string, options: Ste
   const batches = epochBatches(dataset, split, read as BatchOptions, perEpoch, fromStep);
   yield* readAhead === 0 ? batches : readAheadOf(batches, readAhead);
 }
+
+/**
+ * Step s's batch on demand, for a consumer that asks step by step (a batch worker reading its
+ * own data): asked for the step after the last, it reads on; asked for any other step, it
+ * starts {@link stepBatches} again from there, so a resumed run gets an uninterrupted run's
+ * batches. The dataset is opened at the first call; calls must not overlap.
+ * @throws ConfigError (from stepBatches) when the split holds less than one batch.
+ */
+export function stepReader(
+  open: () => Promise<Dataset>,
+  split: string,
+  options: Omit<StepBatchOptions, 'fromStep'>,
+): (step: number) => Promise<UintBatch & { step: number }> {
+  let dataset: Promise<Dataset> | undefined;
+  let batches: AsyncGenerator<UintBatch & { step: number }> | undefined;
+  let next = -1;
+  return async (step) => {
+    if (batches === undefined || step !== next) {
+      await batches?.return(undefined);
+      batches = stepBatches(await (dataset ??= open()), split, { ...options, fromStep: step });
+    }
+    // stepBatches never ends (epoch after epoch); `done` only follows a return above.
+    const { value } = (await batches.next()) as IteratorYieldResult<UintBatch & { step: number }>;
+    next = step + 1;
+    return value;
+  };
+}

@@ -30,6 +30,17 @@ describe('resolveModel', () => {
     model.dispose();
   });
 
+  it('keeps the model’s default head for data of fewer than two classes (unlabelled, or one class folder)', async () => {
+    const withDefault = await resolveModel({ model: 'caffenet-small', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes: 0 });
+    for (const classes of [1, 0]) {
+      const model = await resolveModel({ model: 'caffenet-small', modelOptions: {}, seed: 0, inputShape: [28, 28, 1], classes });
+      expect(model.outputs[0].shape).toEqual(withDefault.outputs[0].shape);
+      expect(model.outputs[0].shape[1]).toBeGreaterThan(1);
+      model.dispose();
+    }
+    withDefault.dispose();
+  });
+
   it('builds a registry model with the initialWeights it is given (zeros: every kernel 0), unless the user’s modelOptions say otherwise', async () => {
     const kernels = (m: tf.LayersModel): number[][] => m.weights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => Array.from(w.read().dataSync()));
     const common = { model: 'caffenet-small', seed: 2, inputShape: [28, 28, 1] as [number, number, number], classes: 10 };

@@ -21,7 +21,11 @@ export interface ResolveModelOptions {
   seed: number;
   /** [h, w, c] of the data. */
   inputShape: [number, number, number];
-  /** Classes of the dataset (0: unlabelled, keep the model's default). */
+  /**
+   * Classes of the dataset; below 2 (unlabelled, or one class folder of photos for
+   * pretraining) the model keeps its default head: a one-unit softmax is constant, and its
+   * unit would fail the within-layer init as a dead channel.
+   */
   classes: number;
   store?: StoreOptions;
   /**
@@ -101,7 +105,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<tf.Lay
   } else {
     model = buildModel(options.model, {
       inputShape: options.inputShape,
-      ...(options.classes > 0 ? { numClasses: options.classes } : {}),
+      ...(options.classes >= 2 ? { numClasses: options.classes } : {}),
       seed: options.seed,
       ...(options.initialWeights !== undefined ? { initialWeights: options.initialWeights } : {}),
       ...options.modelOptions,

@@ -13,6 +13,7 @@
  */
 import type { BackendChoice } from '@ddinit/core/backend';
 import { Command, Option } from 'commander';
+import { INITIALIZATIONS, type Initialization } from '../config/initializations';
 import { BACKEND_CHOICES } from '../config/pipeline-config';
 import { completionIndexFromEnv, COMPLETION_INDEX_ENV } from '../k8s/sweep';
 import { cellsOfGroup } from '../k8s/study-sweep';
@@ -31,6 +32,7 @@ interface CompareFlags {
   dryRun?: boolean;
   group?: number;
   indexed?: boolean;
+  baseline?: Initialization;
   backend?: BackendChoice;
   logFormat: LogFormat;
 }
@@ -103,12 +105,12 @@ async function runCompare(plan: StudyPlan, flags: CompareFlags, observers: Conso
 }
 
 async function compare(flags: CompareFlags, io: StageCommandIo): Promise<void> {
-  const plan = planStudy(loadStudyConfig(flags.config, { out: flags.out }));
+  const plan = planStudy(loadStudyConfig(flags.config, { out: flags.out, baseline: flags.baseline }));
   const observers = (io.observers ?? ((format) => createConsoleObservers({ format, stream: io.stderr, level: defaultLogLevel(io.env) })))(flags.logFormat);
   try {
     if (flags.merge === true) {
       const { mergeStudy } = await import('../study/study-merge');
-      const { location } = await mergeStudy(plan, { logger: observers.logger });
+      const { location } = await mergeStudy(plan, { logger: observers.logger, rebased: flags.baseline !== undefined });
       observers.close();
       createResultPrinter(flags.logFormat, io.stdout).print({ text: `comparison report → ${location}`, json: { report: location } });
     } else if (flags.dryRun === true) {
@@ -186,6 +188,14 @@ export function registerCompareCommand(program: Command, io: StageCommandIo = pr
         .conflicts('indexed'),
     )
     .option('--indexed', `like --group, the group of this pod's ${COMPLETION_INDEX_ENV} (inside the study's Indexed Job)`)
+    .addOption(
+      new Option(
+        '--baseline <init>',
+        "with --merge: take the paired differences against this initialization (on the study's init axis); the report goes to <out>/reports/<name>-vs-<init>, beside the study's own",
+      )
+        .choices(INITIALIZATIONS)
+        .implies({ merge: true }),
+    )
     .addOption(new Option('--backend <backend>', 'tfjs backend (default auto)').choices(BACKEND_CHOICES))
     .addOption(new Option('--log-format <format>', 'progress bars on a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
     .addHelpText(

@@ -178,6 +178,18 @@ describe('mergeStudy', () => {
     expect((await openArtifactLocation(second.location).readMetadata())?.configHash).toBe(metadata?.configHash);
   });
 
+  it('against another baseline (rebased): the paired differences against it, the report beside the study file’s own', async () => {
+    const own = await mergeStudy(plan);
+    const rebased = await mergeStudy({ ...plan, study: { ...plan.study, baseline: 'ddinit-kmeans+calibration' } }, { rebased: true });
+    expect(rebased.location).toBe(`file://${join(root, 'study', 'reports', 'study-vs-ddinit-kmeans+calibration')}`);
+    expect(rebased.report.paired.map((p) => [p.configuration, p.baseline])).toEqual([
+      [GLOROT, KMEANS],
+      [GAUSSIAN, KMEANS],
+    ]);
+    expect(own.report.paired.map((p) => p.baseline)).not.toContain(KMEANS);
+    expect((await openArtifactLocation(own.location).readMetadata())?.stage).toBe('compare');
+  });
+
   it('counts a failure reported in-process over the artifacts, and a failure newer than the evaluation', async () => {
     const glorot2 = cellOf(cellId(GLOROT, 2));
     await writeFailure(runOfCell(plan, glorot2, 'init').location, {

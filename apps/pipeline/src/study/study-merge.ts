@@ -36,6 +36,8 @@ export interface MergeOptions {
   logger?: Logger;
   /** What the runner saw in-process; these count whatever artifacts say. */
   failures?: readonly CellFailure[];
+  /** The paired differences were taken against another baseline than the study file's (`compare --merge --baseline`): the report goes beside the file's own. */
+  rebased?: boolean;
 }
 
 /** The one file of a failure artifact. */
@@ -43,12 +45,13 @@ export const FAILURE_FILE = 'failure.json';
 /** The artifact stage a failure record is published as. */
 export const FAILURE_STAGE = 'failure';
 /**
- * Where a study's comparison report goes: `<out>/reports/<study name>`. By name, because
- * studies may share an `out` (a slice of a larger study reuses its cells) and each keeps
- * its own report.
+ * Where a study's comparison report goes: `<out>/reports/<study name>`, or
+ * `<out>/reports/<study name>-vs-<baseline>` for a merge against another baseline than the
+ * file's. By name, because studies may share an `out` (a slice of a larger study reuses its
+ * cells) and each keeps its own report.
  */
-export function reportLocation(study: Pick<StudyPlan['study'], 'out' | 'name'>): string {
-  return `${study.out.replace(/\/+$/, '')}/reports/${study.name}`;
+export function reportLocation(study: Pick<StudyPlan['study'], 'out' | 'name' | 'baseline'>, rebased = false): string {
+  return `${study.out.replace(/\/+$/, '')}/reports/${study.name}${rebased ? `-vs-${study.baseline}` : ''}`;
 }
 
 /** The failure of one stage run: the CellFailure of every cell sharing the run, without cellId but with the run's key. */
@@ -226,7 +229,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 
 /**
  * Reads each cell's finetune and evaluate artifacts under plan.study.out, writes
- * the report artifact at `<out>/reports/<name>` (report.json, report.html) atomically
+ * the report artifact at {@link reportLocation} (report.json, report.html) atomically
  * through the artifact store; returns it.
  * @throws DataError (exit 2) when a report.json or failure record is not what the stage writes;
  *   ConfigError when that location holds files ddinit did not write; StorageError when the store fails.
@@ -240,7 +243,7 @@ export async function mergeStudy(plan: StudyPlan, options: MergeOptions = {}): P
   const reported = new Map([...(options.failures ?? [])].reverse().map((failure) => [failure.cellId, failure]));
   const cells = await mapLimit(plan.cells, 8, (cell) => collectCell(cell, runs, recorded, reported.get(cell.id), store));
   const report = summarizeStudy(plan.study, cells, { codeVersion: CODE_VERSION, createdAt: new Date().toISOString() });
-  const location = openArtifactLocation(reportLocation(plan.study), store);
+  const location = openArtifactLocation(reportLocation(plan.study, options.rebased), store);
   await location.prepare();
   const files = new Map([
     ['report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`)],

@@ -8,17 +8,17 @@
  * input: a training step holds its thread's event loop for its whole length, so reads made
  * there (S3 requests, shard chunks) advance only between steps, while the worker's loop is free.
  */
-import { openDataset, openStore, stepReader, toTensorBatch, type StoreOptions, type UintBatch } from '@ddinit/data';
+import { openDataset, openStore, stepReader, toTensorBatch, type RetryOptions, type StoreOptions, type UintBatch } from '@ddinit/data';
 import { createPretextTask, type PretextTaskConfig } from '@ddinit/pretrain';
 import type { BatchBuilder, LabelledBatch } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 
-/** Where and how the worker reads: the dataset's resolved location, its split, the stage's batch size, a store given by plain options. */
+/** Where and how the worker reads: the dataset's resolved location, its split, the stage's batch size, a store given by plain (cloneable) options. */
 export interface PretextReadSetup {
   source: string;
   split: string;
   batchSize: number;
-  store: Pick<StoreOptions, 's3' | 'retry'>;
+  store: Pick<StoreOptions, 's3'> & { retry?: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'> };
 }
 
 export interface PretextBatchSetup {

@@ -111,9 +111,8 @@ describe('ddinit pretrain (stage)', () => {
     // Another baseline is another configuration (and other weights).
     const glorot = await runPretrainStage(
       config({ from: undefined, baseline: 'glorot-uniform', sample: 32, steps: 2, checkpointEvery: 0, out: join(dir, 'glorot') }),
-      {
-        backend: 'wasm',
-      },
+      // Retry settings with a logger: only their numbers cross to the batch worker, which reads the data.
+      { backend: 'wasm', store: { retry: { attempts: 3, logger: createMemoryLogger() } } },
     );
     expect(glorot.configHash).not.toBe(run.configHash);
     expect(readFileSync(join(dir, 'glorot', 'weights.bin')).equals(readFileSync(join(out, 'weights.bin')))).toBe(false);

@@ -28,7 +28,7 @@ import { initializeHeadOnFirstBatch } from './head-init';
 import { renderPretrainHtml, type PretrainReport } from './pretrain-report';
 import { CODE_VERSION } from './code-version';
 import { networkOfArtifact } from './artifact-network';
-import { PRETEXT_BATCH_BUILDER_MODULE, pretextBatchOf, type PretextBatchSetup } from './pretext-batch-builder';
+import { PRETEXT_BATCH_BUILDER_MODULE, pretextBatchOf, type PretextBatchSetup, type PretextReadSetup } from './pretext-batch-builder';
 import { runStage } from './run-stage';
 import { sectionConfig, withoutLocations } from './section-config';
 import {
@@ -105,6 +105,13 @@ async function* pretextBatches(
   }
 }
 
+/** The retry settings that cross threads: the numbers, not the logger or the jitter source (the worker uses its defaults). */
+function cloneableRetry(retry: StoreOptions['retry']): PretextReadSetup['store']['retry'] {
+  if (retry === undefined) return undefined;
+  const { attempts, baseDelayMs, maxDelayMs } = retry;
+  return { attempts, baseDelayMs, maxDelayMs };
+}
+
 /**
  * A batch worker on this backend (wasm or cpu), or undefined where batches stay on this thread
  * (tfjs-node builds them natively). It reads the data itself unless the store was given as a
@@ -120,7 +127,7 @@ async function startPretextWorker(
   if (backend !== 'wasm' && backend !== 'cpu') return { setup };
   const read =
     store.client === undefined
-      ? { source: data.source, split: data.split, batchSize: config.batchSize, store: { s3: store.s3, retry: store.retry } }
+      ? { source: data.source, split: data.split, batchSize: config.batchSize, store: { s3: store.s3, retry: cloneableRetry(store.retry) } }
       : undefined;
   const withRead = read === undefined ? setup : { ...setup, read };
   return { worker: await BatchWorker.start({ module: PRETEXT_BATCH_BUILDER_MODULE, setup: withRead, backend }), setup: withRead };

@@ -120,9 +120,8 @@ static napi_value throw_oom(napi_env env, const char *where) {
   return NULL;
 }
 
-/* Reads a call's `expected` arguments, the heap (argv[0]) and the geometry (argv[1]); 0, or -1 after throwing. */
-static int conv_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
-                     heap_view *heap, ddinit_conv_geometry *g) {
+/* Reads exactly `expected` arguments of a call into argv; 0, or -1 after throwing (naming `fn`). */
+static int call_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv) {
   size_t argc = expected;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
     napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
@@ -134,6 +133,13 @@ static int conv_args(napi_env env, napi_callback_info info, const char *fn, size
     napi_throw_type_error(env, NULL, message);
     return -1;
   }
+  return 0;
+}
+
+/* Reads a call's `expected` arguments, the heap (argv[0]) and the geometry (argv[1]); 0, or -1 after throwing. */
+static int conv_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
+                     heap_view *heap, ddinit_conv_geometry *g) {
+  if (call_args(env, info, fn, expected, argv) != 0) return -1;
   return get_heap(env, argv[0], heap) || read_geometry(env, argv[1], g) ? -1 : 0;
 }
 
@@ -449,17 +455,7 @@ static int lrn_params(napi_env env, const napi_value *argv, ddinit_lrn_params *p
 /* Reads `expected` arguments of an LRN call: heap, rows, channels, depthRadius, bias, alpha, beta, then the operands. */
 static int lrn_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
                     heap_view *heap, ddinit_lrn_params *p) {
-  size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
-    return -1;
-  }
-  if (argc != expected) {
-    char message[96];
-    snprintf(message, sizeof message, "%s: expected %zu arguments", fn, expected);
-    napi_throw_type_error(env, NULL, message);
-    return -1;
-  }
+  if (call_args(env, info, fn, expected, argv) != 0) return -1;
   return get_heap(env, argv[0], heap) || lrn_params(env, argv, p) ? -1 : 0;
 }
 
@@ -495,17 +491,7 @@ static napi_value lrn_grad(napi_env env, napi_callback_info info) {
 /* Reads `expected` arguments (heap first) and the sizes argv[1 .. 1 + nsizes); 0, or -1 after throwing. */
 static int sized_args(napi_env env, napi_callback_info info, const char *fn, size_t expected, napi_value *argv,
                       heap_view *heap, const char *const *names, int nsizes, int *sizes) {
-  size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    napi_throw_error(env, NULL, "N-API call failed: napi_get_cb_info");
-    return -1;
-  }
-  if (argc != expected) {
-    char message[96];
-    snprintf(message, sizeof message, "%s: expected %zu arguments", fn, expected);
-    napi_throw_type_error(env, NULL, message);
-    return -1;
-  }
+  if (call_args(env, info, fn, expected, argv) != 0) return -1;
   return get_heap(env, argv[0], heap) || get_sizes(env, argv + 1, names, nsizes, sizes) ? -1 : 0;
 }
 
@@ -546,17 +532,11 @@ static napi_value relu_grad(napi_env env, napi_callback_info info) {
  * the double to ≈ 2⁻⁴⁸ relative (hi = (float)v, lo = (float)(v − hi)): rows [mean hi; mean lo; std hi; std lo]. */
 static napi_value channel_moments(napi_env env, napi_callback_info info) {
   static const char *const names[] = {"rows", "channels"};
-  size_t argc = 5;
   napi_value argv[5];
   heap_view heap;
   int sizes[2];
   float *x, *out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5) {
-    napi_throw_type_error(env, NULL, "channelMoments: expected 5 arguments");
-    return NULL;
-  }
-  if (get_heap(env, argv[0], &heap) || get_sizes(env, argv + 1, names, 2, sizes)) return NULL;
+  if (sized_args(env, info, "channelMoments", 5, argv, &heap, names, 2, sizes) != 0) return NULL;
   if (sizes[0] < 1 || sizes[1] < 1) {
     napi_throw_range_error(env, NULL, "channelMoments: expected at least one row and one channel");
     return NULL;

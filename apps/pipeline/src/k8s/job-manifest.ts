@@ -22,7 +22,7 @@
  * - the gpu overlay adds `limits[nvidia.com/gpu]`, its nodeSelector and tolerations.
  */
 import { Job } from 'kubernetes-models/batch/v1';
-import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1';
+import type { IJobSpec, IPodFailurePolicy } from 'kubernetes-models/batch/v1';
 import type { IContainer, IPodSecurityContext, IPodTemplateSpec, IToleration } from 'kubernetes-models/v1';
 import { EXIT_CODES_NOT_RETRIED } from '../exit-status';
 import { stageDefinition } from '../stages/stage-registry';
@@ -154,20 +154,32 @@ export function renderStageJob(options: KubernetesOptions, overlay: Overlay, sta
  * Throws ConfigError for an empty or oversized sweep.
  */
 export function renderSweepJob(options: KubernetesOptions, overlay: Overlay, stage: Stage): Job {
-  const completions = sweepSize(options.sweep.axes);
   return new Job({
     metadata: { name: jobName(options, stage, true), namespace: options.namespace, labels: stageLabels(stage) },
-    spec: {
-      completionMode: 'Indexed',
-      completions,
-      parallelism: Math.min(options.sweep.parallelism, completions),
-      backoffLimitPerIndex: options.sweep.backoffLimitPerIndex,
-      podFailurePolicy: podFailurePolicy('FailIndex'),
-      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
-      // Per pod: a sweep's length grows with its size, one run's does not.
-      template: renderPodTemplate(options, overlay, stage, [SWEEP_RUN_COMMAND, '--stage', stage], options.activeDeadlineSeconds),
-    },
+    // Per pod: a sweep's length grows with its size, one run's does not.
+    spec: indexedJobSpec(
+      options,
+      sweepSize(options.sweep.axes),
+      renderPodTemplate(options, overlay, stage, [SWEEP_RUN_COMMAND, '--stage', stage], options.activeDeadlineSeconds),
+    ),
   });
+}
+
+/**
+ * The spec of an Indexed Job of `completions` pods (a sweep's configurations, a study's cell
+ * groups): `kubernetes.sweep.parallelism` at once, `backoffLimitPerIndex` retries per index,
+ * exit 2 or 3 failing its index at once.
+ */
+export function indexedJobSpec(options: KubernetesOptions, completions: number, template: IPodTemplateSpec): IJobSpec {
+  return {
+    completionMode: 'Indexed',
+    completions,
+    parallelism: Math.min(options.sweep.parallelism, completions),
+    backoffLimitPerIndex: options.sweep.backoffLimitPerIndex,
+    podFailurePolicy: podFailurePolicy('FailIndex'),
+    ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+    template,
+  };
 }
 
 /** Every ddinit pod's security context: a non-root user and group (also owning mounted volumes), the runtime's seccomp profile. */

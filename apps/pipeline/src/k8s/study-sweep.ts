@@ -18,7 +18,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import type { StudyPlan } from '../study/cells';
 import { mergeDocument } from '../study/stage-documents';
 import { renderConfigMap } from './config-map-manifest';
-import { podFailurePolicy, renderPodTemplate } from './job-manifest';
+import { indexedJobSpec, podFailurePolicy, renderPodTemplate } from './job-manifest';
 import type { KubernetesOptions, Overlay } from './kubernetes-options';
 import { commonLabels, MAX_JOB_NAME_LENGTH } from './object-names';
 import { validated, type RenderedObject } from './render-manifests';
@@ -70,22 +70,13 @@ function studyPrefix(options: KubernetesOptions, plan: StudyPlan, suffix: string
  */
 export function renderStudySweep(plan: StudyPlan, options: KubernetesOptions, overlay: Overlay): RenderedObject[] {
   const named: KubernetesOptions = { ...options, name: `${options.name}-${plan.study.name}` };
-  const completions = cellGroups(plan).length;
   const labels = (component: string) => ({ ...commonLabels(), 'app.kubernetes.io/component': component });
   // The cells' pods fine-tune: the finetune stage's grace period; the merge trains nothing and runs on a CPU node.
   const cellsPod = renderPodTemplate(named, overlay, 'finetune', ['compare', '--indexed'], options.activeDeadlineSeconds);
   const mergePod = renderPodTemplate({ ...named, resources: { cpu: '1', memory: '2Gi' } }, 'cpu', 'evaluate', ['compare', '--merge']);
   const cells = new Job({
     metadata: { name: studyPrefix(options, plan, 'cells'), namespace: options.namespace, labels: labels('study-cells') },
-    spec: {
-      completionMode: 'Indexed',
-      completions,
-      parallelism: Math.min(options.sweep.parallelism, completions),
-      backoffLimitPerIndex: options.sweep.backoffLimitPerIndex,
-      podFailurePolicy: podFailurePolicy('FailIndex'),
-      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
-      template: { ...cellsPod, metadata: { labels: labels('study-cells') } },
-    },
+    spec: indexedJobSpec(options, cellGroups(plan).length, { ...cellsPod, metadata: { labels: labels('study-cells') } }),
   });
   const merge = new Job({
     metadata: { name: studyPrefix(options, plan, 'merge'), namespace: options.namespace, labels: labels('study-merge') },

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isDdinitError } from '@ddinit/core';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchWorker, workerBatches } from './batch-worker';
+import { BatchWorker, stepInputs, workerBatches } from './batch-worker';
 import { createBatchBuilder } from './testing/seeded-batch-builder';
 
 const MODULE = new URL('./testing/seeded-batch-builder.ts', import.meta.url).href;
@@ -85,4 +85,18 @@ describe('BatchWorker', () => {
     await other.close();
     await expect(other.build({ step: 0 })).rejects.toThrow(/the batch worker was closed/);
   }, 60_000);
+});
+
+describe('stepInputs', () => {
+  it('gives the steps from the first on, each after an event-loop turn (a pending macrotask runs first)', async () => {
+    const inputs = stepInputs(3);
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      setImmediate(() => seen.push(`turn ${i}`));
+      const { value } = await inputs.next();
+      seen.push(`step ${value?.step}`);
+    }
+    await inputs.return(undefined);
+    expect(seen).toEqual(['turn 0', 'step 3', 'turn 1', 'step 4', 'turn 2', 'step 5']);
+  });
 });

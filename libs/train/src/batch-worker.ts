@@ -205,3 +205,15 @@ export async function* workerBatches(worker: BatchWorker, inputs: AsyncIterable<
     await source.return?.();
   }
 }
+
+/**
+ * `{ step }` for every step from `fromStep` on: the inputs of a worker whose builder reads its
+ * own data. One event-loop turn before each, so that a signal handler (SIGTERM → stop after the
+ * step) runs between steps even when every batch is already there.
+ */
+export async function* stepInputs(fromStep: number): AsyncGenerator<{ step: number }> {
+  for (let step = fromStep; ; step++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield { step };
+  }
+}

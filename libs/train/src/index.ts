@@ -13,5 +13,5 @@ export { Trainer } from './trainer';
 export type { Objective, ObjectiveOutput, StepRecord } from './trainer';
 export { decodeTrainingState, encodeTrainingState } from './training-state';
 export type { StateTensor, TrainingState } from './training-state';
-export { BatchWorker, errorFromWorker, toTensors, workerBatches } from './batch-worker';
+export { BatchWorker, errorFromWorker, stepInputs, toTensors, workerBatches } from './batch-worker';
 export type { BatchBuilder, BatchWorkerSpec, TensorArrays, WorkerError } from './batch-worker';

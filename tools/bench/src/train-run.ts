@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendSelection } from '@ddinit/core/backend';
 import { MANIFEST_NAME, openDataset, openStore, stepBatches, type Dataset, type UintBatch } from '@ddinit/data';
 import { makeTempDir, S3RVER_CREDENTIALS, type S3rverHandle } from '@ddinit/data/testing';
-import { BatchWorker, trainModel, workerBatches } from '@ddinit/train';
+import { BatchWorker, stepInputs, trainModel, workerBatches } from '@ddinit/train';
 import { TRAIN_BATCH_BUILDER_MODULE, type TrainBatchSetup, type WorkloadRead } from './train-batch-builder';
 import { summarizeSteps, type TrainRow } from './train-report';
 import type { BatchBuilding, DataSource, TrainBenchOptions } from './train-options';
@@ -58,14 +58,9 @@ export function startBatchWorker(workload: TrainWorkload<unknown>, options: Trai
   return BatchWorker.start({ module: TRAIN_BATCH_BUILDER_MODULE, setup, backend: tf.getBackend() === 'cpu' ? 'cpu' : 'wasm' });
 }
 
-/** The steps from `fromStep` on: what a worker that reads its own data is asked for. */
-async function* stepNumbers(fromStep: number): AsyncGenerator<{ step: number }> {
-  for (let step = fromStep; ; step++) yield { step };
-}
-
 /** Step s's batch read and built on `worker`, two steps ahead: the same batches as {@link workloadBatches}. */
 export async function* workerBuiltBatches(worker: BatchWorker, workload: TrainWorkload<unknown>, fromStep: number): AsyncGenerator<unknown> {
-  for await (const tensors of workerBatches(worker, stepNumbers(fromStep), 2)) yield workload.fromTensors(tensors);
+  for await (const tensors of workerBatches(worker, stepInputs(fromStep), 2)) yield workload.fromTensors(tensors);
 }
 
 /** A workload's dataset opened here, and where a worker finds it (a plain location and store options cross threads; a client does not). */

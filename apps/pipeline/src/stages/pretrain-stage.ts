@@ -16,7 +16,7 @@ import { ConfigError, silentLogger, silentProgress } from '@ddinit/core';
 import { stepBatches, type StoreOptions, type UintBatch } from '@ddinit/data';
 import { initializeBaseline, type BaselineMethod } from '@ddinit/init-within-layer';
 import { createPretextTask, type PretextTask, type PretextTaskConfig } from '@ddinit/pretrain';
-import { BatchWorker, classificationObjective, trainModel, workerBatches, type LabelledBatch, type TrainResult } from '@ddinit/train';
+import { BatchWorker, classificationObjective, stepInputs, trainModel, workerBatches, type LabelledBatch, type TrainResult } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
 import { DEFAULT_BASELINE_MODEL, PretrainConfigSchema, type PretrainConfig } from '../config/pretrain-config';
@@ -61,24 +61,15 @@ function lastSpatialLayer(network: tf.LayersModel, task: string): string {
   return last.name;
 }
 
-/** One event-loop turn: the SIGTERM handler (→ abort) runs only between macrotasks, and a prefetched batch resolves as a microtask. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** Step s's data batch (bytes) with its step, in `stepBatches`'s order (the same in every run). */
 async function* stepBytes(data: InitData, config: PretrainConfig, fromStep: number): AsyncGenerator<UintBatch & { step: number }> {
   let step = fromStep;
   // The options of the worker's own reading (pretext-batch-builder.ts), so the same batches.
   for await (const batch of stepBatches(data.dataset, data.split, { batchSize: config.batchSize, seed: config.seed, fromStep })) {
-    await nextTurn(); // without it, a run would never see SIGTERM
+    // One event-loop turn per step: the SIGTERM handler (→ abort) runs only between macrotasks, and a
+    // prefetched batch resolves as a microtask, so without it a run would never see the signal.
+    await new Promise((resolve) => setImmediate(resolve));
     yield { ...batch, step: step++ };
-  }
-}
-
-/** The steps from `fromStep` on, as the inputs of a worker that reads its own data. */
-async function* stepNumbers(fromStep: number): AsyncGenerator<{ step: number }> {
-  for (let step = fromStep; ; step++) {
-    await nextTurn();
-    yield { step };
   }
 }
 
@@ -96,7 +87,7 @@ async function* pretextBatches(
   worker?: BatchWorker,
 ): AsyncGenerator<LabelledBatch> {
   if (worker !== undefined) {
-    const inputs = setup.read === undefined ? stepBytes(data, config, fromStep) : stepNumbers(fromStep);
+    const inputs = setup.read === undefined ? stepBytes(data, config, fromStep) : stepInputs(fromStep);
     for await (const t of workerBatches(worker, inputs, 2)) yield { inputs: t.inputs, labels: t.labels };
     return;
   }

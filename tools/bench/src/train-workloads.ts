@@ -144,8 +144,8 @@ const contextCaffenet: TrainWorkload<LabelledBatch> = {
   inputsPerImage: CONTEXT_CLASSES,
   defaultImages: 4,
   defaultSteps: 20,
-  // Decoded and resized once when written, as a user's `data convert image-folder --size` does:
-  // decoding the 1024-px JPEGs at every step (until 2026-12-07) cost ≈ 80 CPU-ms per batch.
+  // Decoded and resized once when written, as a user's `data convert image-folder --size` does,
+  // so that a step's data time is the pipeline's, not a JPEG decoder's (docs/RESULTS.md).
   dataset: {
     name: `natural-photos-${CONTEXT_IMAGE_SIDE}`,
     split: 'train',

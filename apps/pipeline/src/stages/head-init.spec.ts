@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeakedTensors, useBackend } from '@ddinit/core/testing';
 import { createHead } from '@ddinit/eval';
 import { firstHeadLayer, initializeHeadFromData, priorBiasRules } from './head-init';
 
-useBackend('cpu');
+beforeAll(async () => {
+  await useBackend('cpu');
+});
 
 /** A trunk whose features are ~100× too large for a head drawn for unit inputs (as after calibration). */
 function loudTrunk(): tf.LayersModel {

@@ -111,12 +111,13 @@ function memoryRecorder(): StudyRecorder & { failures: { location: string; failu
 }
 
 describe('runStudy on the embedded data', () => {
-  useBackend('wasm');
   let dir: string;
   let plan: StudyPlan;
   const tiny = (budget: Record<string, unknown>) =>
     study({ init: ['glorot-uniform', 'he-normal'], seed: [1], budget: { steps: 4, batchSize: 8, checkpointEvery: 2, ...budget }, out: dir });
-  beforeAll(() => {
+  // Awaited: a selection still initializing wasm when runStudy selects it again made that one fail, uncaught.
+  beforeAll(async () => {
+    await useBackend('wasm');
     dir = mkdtempSync(join(tmpdir(), 'ddinit-study-'));
     tf.env().set('IS_TEST', false);
   });

@@ -113,7 +113,9 @@ export async function modelToFiles(model: tf.LayersModel, metadata?: DdinitModel
   if (!saved?.modelTopology || !saved.weightSpecs || saved.weightData === undefined) {
     throw new DataError('tfjs returned no topology or weights for the model', { where: `model ${model.name}` });
   }
-  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(saved.weightData));
+  // One buffer already (LayersModel.save concatenates the weights): used as it is, since
+  // join would copy it (CaffeNet: 244 MB).
+  const weights = new Uint8Array(saved.weightData instanceof ArrayBuffer ? saved.weightData : tf.io.CompositeArrayBuffer.join(saved.weightData));
   const json: ModelJson = {
     format: 'layers-model',
     generatedBy: `ddinit with TensorFlow.js ${tf.version.tfjs}`,

@@ -560,6 +560,19 @@ static napi_value channel_moments(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* sumOfSquares(heap, count, x) → Σ heap[x + k]² over k < count, in double (moments.h). */
+static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"count"};
+  napi_value argv[3], result;
+  heap_view heap;
+  int count[1];
+  float *x;
+  if (sized_args(env, info, "sumOfSquares", 3, argv, &heap, names, 1, count) != 0) return NULL;
+  if (conv_operand(env, argv[2], &heap, "x", (size_t)count[0], &x)) return NULL;
+  CHECK(napi_create_double(env, ddinit_sum_of_squares(x, (size_t)count[0]), &result));
+  return result;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -606,6 +619,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"haarOrthonormal", NULL, haar_orthonormal, NULL, NULL, NULL, napi_default, NULL},
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},
       {"channelMoments", NULL, channel_moments, NULL, NULL, NULL, napi_default, NULL},
+      {"sumOfSquares", NULL, sum_of_squares, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

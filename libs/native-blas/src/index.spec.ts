@@ -376,9 +376,10 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     });
   }
 
-  it('haarOrthonormal: orthonormal columns, the first one x₁/‖x₁‖, entries above the diagonal unread, in place at an offset', () => {
+  it('haarOrthonormal: orthonormal columns, the first one x₁/‖x₁‖, in place at an offset; Stewart’s route (m < 2n) reads nothing above the diagonal', () => {
     for (const [rows, cols] of [
       [97, 31],
+      [50, 30],
       [40, 40],
     ]) {
       const heap = new Float32Array(rows * cols + 2).fill(5);
@@ -396,6 +397,7 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
           first.map((v) => v / norm),
         ),
       ).toBeLessThan(1e-6);
+      if (rows >= 2 * cols) continue;
       const above = g.slice();
       for (let i = 0; i < cols; i++) for (let j = i + 1; j < cols; j++) above[i * cols + j] = 1e3 * (i - j);
       expect(blas.haarOrthonormal(above, rows, cols, 0)).toBe(LAPACK_STATUS.ok);
@@ -403,11 +405,28 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     }
   });
 
-  it('haarOrthonormal is Haar: every entry has mean 0, E[q²] = 1/m and E[q⁴] = 3/(m(m+2)), for all rows alike', () => {
+  it('haarOrthonormal’s Cholesky route (m ≥ 2n) is the Q of the QR with diag(R) > 0 of the whole Gaussian matrix', () => {
+    for (const [rows, cols] of [
+      [400, 200],
+      [900, 120],
+    ]) {
+      const g = gaussians(rows * cols, cols);
+      const [q, reference] = [g.slice(), g.slice()];
+      expect(blas.haarOrthonormal(q, rows, cols, 0)).toBe(LAPACK_STATUS.ok);
+      expect(blas.orthonormalizeColumns(reference, rows, cols, 0)).toBe(LAPACK_STATUS.ok);
+      expect(maxAbsDiff(Array.from(q), Array.from(reference))).toBeLessThan(2e-5);
+      expect(qrCheck(q, q, rows, cols).orthonormality).toBeLessThan(3e-6);
+    }
+  });
+
+  it.each([
+    [7, 3, 'Cholesky'],
+    [5, 3, 'Stewart'],
+  ])('haarOrthonormal is Haar (%i×%i, %s’s route): every entry has mean 0, E[q²] = 1/m and E[q⁴] = 3/(m(m+2)), for all rows alike', (rows, cols) => {
     // Moments of a column of a Haar matrix (uniform on the sphere S^{m−1}). Without the sign
     // correction q₁₁ = −sign(x₁₁)·|x₁₁|/‖x₁‖ would have mean ≈ −0.3 here; a reflector product
     // that is not Haar would tell its rows apart.
-    const [rows, cols, draws] = [7, 3, 4000];
+    const draws = 4000;
     const sum = new Float64Array(rows * cols);
     const square = new Float64Array(rows * cols);
     const fourth = new Float64Array(rows * cols);
@@ -432,6 +451,14 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     const heap = new Float32Array(12);
     expect(() => blas.haarOrthonormal(heap, 2, 3, 0)).toThrow(RangeError);
     expect(() => blas.haarOrthonormal(heap, 4, 3, 1)).toThrow(/^a: floats \[1, 13\) lie outside the heap of 12 floats$/);
+  });
+
+  it('sumOfSquares: Σ x² at an offset in double (values whose float32 sum would round), operands checked', () => {
+    const heap = Float32Array.of(9, 1, 2, 3, 4, 5, 16777216, 1, 9);
+    expect(blas.sumOfSquares(heap, 5, 1)).toBe(1 + 4 + 9 + 16 + 25);
+    expect(blas.sumOfSquares(heap, 2, 6)).toBe(16777216 ** 2 + 1);
+    expect(blas.sumOfSquares(heap, 0, 9)).toBe(0);
+    expect(() => blas.sumOfSquares(heap, 5, 6)).toThrow(/^x: floats \[6, 11\) lie outside the heap of 9 floats$/);
   });
 
   it('symmetricEigen: known answer, descending, in place at offsets', () => {

@@ -129,7 +129,7 @@ export interface NativeBlas {
   haarOrthonormal(heap: Float32Array, rows: number, cols: number, a: number): number;
   /**
    * The top `count` eigenpairs of the symmetric size×size float64 matrix at double offset `a`
-   * (destroyed) by dsyevr: eigenvalues descending into `values` (count doubles), unit
+   * (destroyed) by dsytrd + dstemr (MRRR) + dormtr: eigenvalues descending into `values` (count doubles), unit
    * eigenvectors as the columns of the row-major size×count `vectors` (signs as LAPACK
    * leaves them). Returns {@link LAPACK_STATUS}.ok or `.notConverged`.
    */
@@ -142,6 +142,11 @@ export interface NativeBlas {
    * (hi + lo is v to ≈ 2⁻⁴⁸ relative). rows, channels ≥ 1.
    */
   channelMoments(heap: Float32Array, rows: number, channels: number, x: number, out: number): void;
+  /**
+   * Σ x² of the `count` float32 values at offset `x`, in double with four accumulators taking
+   * the index mod 4: the same number, bit for bit, as @ddinit/core's JavaScript loop (moments.h).
+   */
+  sumOfSquares(heap: Float32Array, count: number, x: number): number;
   /** Sets OpenBLAS's thread count. */
   setThreads(threads: number): void;
   /** OpenBLAS's thread count. */

@@ -7,6 +7,8 @@
  */
 #include "lapack.h"
 
+#include <cblas.h>
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -14,11 +16,17 @@ extern void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float 
                     int *info);
 extern void sorgqr_(const int *m, const int *n, const int *k, float *a, const int *lda, const float *tau, float *work,
                     const int *lwork, int *info);
+extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
 extern void slarfg_(const int *n, float *alpha, float *x, const int *incx, float *tau);
-extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *lda,
-                    const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m,
-                    double *w, double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
-                    const int *liwork, int *info, size_t jobz_len, size_t range_len, size_t uplo_len);
+extern void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e, double *tau,
+                    double *work, const int *lwork, int *info, size_t uplo_len);
+extern void dstemr_(const char *jobz, const char *range, const int *n, double *d, double *e, const double *vl,
+                    const double *vu, const int *il, const int *iu, int *m, double *w, double *z, const int *ldz,
+                    const int *nzc, int *isuppz, int *tryrac, double *work, const int *lwork, int *iwork,
+                    const int *liwork, int *info, size_t jobz_len, size_t range_len);
+extern void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n, const double *a,
+                    const int *lda, const double *tau, double *c, const int *ldc, double *work, const int *lwork,
+                    int *info, size_t side_len, size_t uplo_len, size_t trans_len);
 
 enum { TILE = 32 };
 
@@ -111,8 +119,25 @@ static int orgqr_workspace(int m, int n, float *c, float *tau) {
   return size > 1 ? (int)size : 1;
 }
 
+/* a (row-major m×n) ← a·R⁻¹ with aᵀa = RᵀR (Cholesky, diag(R) > 0): the Q of a's thin QR with
+ * diag(R) > 0, in three BLAS-3 calls on the row-major a itself (no transposes). 0, or -1 when aᵀa is
+ * not positive definite to float32 precision (a unchanged) or memory ran out. */
+static int cholesky_qr(int m, int n, float *a) {
+  float *r = malloc(sizeof(float) * (size_t)n * n);
+  if (r == NULL) return -1;
+  /* Row-major upper R = aᵀa is LAPACK's column-major lower triangle: spotrf("L") leaves there
+   * L with aᵀa = L·Lᵀ, i.e. the row-major upper U = Lᵀ with aᵀa = UᵀU. */
+  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, n, m, 1.0f, a, n, 0.0f, r, n);
+  int info = 0;
+  spotrf_("L", &n, r, &n, &info, 1);
+  if (info == 0) cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, n, 1.0f, r, n, a, n);
+  free(r);
+  return info == 0 ? 0 : -1;
+}
+
 int ddinit_haar_orthonormal(int m, int n, float *a) {
   if (n == 0) return DDINIT_LAPACK_OK;
+  if (m >= DDINIT_HAAR_CHOLESKY_RATIO * n && cholesky_qr(m, n, a) == 0) return DDINIT_LAPACK_OK;
   float *c = malloc(sizeof(float) * (size_t)m * n);
   float *tau = malloc(sizeof(float) * (size_t)n);
   float *sign = malloc(sizeof(float) * (size_t)n);
@@ -144,28 +169,48 @@ done:
   return status;
 }
 
+/* The workspace sizes dsytrd, dstemr and dormtr ask for (lwork = −1 queries), the largest of each kind. */
+static int eigen_workspace(int n, int count, double *a, double *d, double *e, double *tau, double *z, int *isuppz,
+                           int *liwork) {
+  const int query = -1, lda = n > 1 ? n : 1, il = n - count + 1, iu = n;
+  const double unused = 0;
+  double size_trd = 0, size_mr = 0, size_mtr = 0;
+  int info = 0, found = 0, nzc = count, tryrac = 1;
+  dsytrd_("L", &n, a, &lda, d, e, tau, &size_trd, &query, &info, 1);
+  dstemr_("V", "I", &n, d, e, &unused, &unused, &il, &iu, &found, d, z, &lda, &nzc, isuppz, &tryrac, &size_mr, &query,
+          liwork, &query, &info, 1, 1);
+  dormtr_("L", "L", "N", &n, &count, a, &lda, tau, z, &lda, &size_mtr, &query, &info, 1, 1, 1);
+  double size = size_trd > size_mr ? size_trd : size_mr;
+  if (size_mtr > size) size = size_mtr;
+  if (*liwork < 1) *liwork = 1;
+  return size > 1 ? (int)size : 1;
+}
+
 int ddinit_symmetric_eigen(int n, int count, double *a, double *values, double *vectors) {
   if (count == 0) return DDINIT_LAPACK_OK;
-  const int il = n - count + 1, iu = n, lda = n > 1 ? n : 1, query = -1;
-  const double unused = 0, abstol = 0; /* 0: LAPACK's default tolerance; MRRR's accuracy does not depend on it */
-  int found = 0, info = 0, liwork = 0, lwork = 0;
-  double *w = malloc(sizeof(double) * (size_t)n);
+  const int il = n - count + 1, iu = n, lda = n > 1 ? n : 1;
+  const double unused = 0;
+  int found = 0, info = 0, liwork = 0, nzc = count, tryrac = 1;
+  double *d = malloc(sizeof(double) * (size_t)n), *e = malloc(sizeof(double) * (size_t)n);
+  double *tau = malloc(sizeof(double) * (size_t)n), *w = malloc(sizeof(double) * (size_t)n);
   double *z = malloc(sizeof(double) * (size_t)n * count);
   int *isuppz = malloc(sizeof(int) * 2 * (size_t)count);
-  double *work = NULL, size_work = 0;
-  int *iwork = NULL, size_iwork = 0;
+  double *work = NULL;
+  int *iwork = NULL;
   int status = DDINIT_LAPACK_NO_MEMORY;
-  if (w == NULL || z == NULL || isuppz == NULL) goto done;
-  dsyevr_("V", "I", "L", &n, a, &lda, &unused, &unused, &il, &iu, &abstol, &found, w, z, &lda, isuppz, &size_work,
-          &query, &size_iwork, &query, &info, 1, 1, 1);
-  lwork = size_work > 1 ? (int)size_work : 1;
-  liwork = size_iwork > 1 ? size_iwork : 1;
+  if (d == NULL || e == NULL || tau == NULL || w == NULL || z == NULL || isuppz == NULL) goto done;
+  const int lwork = eigen_workspace(n, count, a, d, e, tau, z, isuppz, &liwork);
   if ((work = malloc(sizeof(double) * (size_t)lwork)) == NULL || (iwork = malloc(sizeof(int) * (size_t)liwork)) == NULL)
     goto done;
-  dsyevr_("V", "I", "L", &n, a, &lda, &unused, &unused, &il, &iu, &abstol, &found, w, z, &lda, isuppz, work, &lwork,
-          iwork, &liwork, &info, 1, 1, 1);
   status = DDINIT_LAPACK_NOT_CONVERGED;
+  /* A = Q T Qᵀ (T tridiagonal: d, e), T's top pairs by MRRR, their vectors back through Q. */
+  dsytrd_("L", &n, a, &lda, d, e, tau, work, &lwork, &info, 1);
+  if (info != 0) goto done;
+  dstemr_("V", "I", &n, d, e, &unused, &unused, &il, &iu, &found, w, z, &lda, &nzc, isuppz, &tryrac, work, &lwork,
+          iwork, &liwork, &info, 1, 1);
   if (info != 0 || found != count) goto done;
+  dormtr_("L", "L", "N", &n, &count, a, &lda, tau, z, &lda, work, &lwork, &info, 1, 1, 1);
+  if (info != 0) goto done;
   for (int j = 0; j < count; j++) {
     const int src = count - 1 - j; /* ascending → descending */
     values[j] = w[src];
@@ -178,5 +223,8 @@ done:
   free(isuppz);
   free(z);
   free(w);
+  free(tau);
+  free(e);
+  free(d);
   return status;
 }

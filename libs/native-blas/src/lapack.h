@@ -1,6 +1,6 @@
 /*
  * Dense factorizations on LAPACK (the Fortran symbols Debian's libopenblas exports:
- * sgeqrf_/sorgqr_, dsyevr_). Pure C: no N-API here (see addon.c).
+ * sgeqrf_/sorgqr_, dsytrd_/dstemr_/dormtr_). Pure C: no N-API here (see addon.c).
  *
  * ddinit's matrices are row-major; LAPACK's are column-major. A row-major m×n matrix
  * is the column-major n×m matrix of its transpose, so each routine says how it maps.
@@ -33,29 +33,42 @@ enum {
  */
 int ddinit_orthonormalize_columns(int m, int n, float *a);
 
+/* Draws with m ≥ this·n take the Cholesky route of ddinit_haar_orthonormal (see there). */
+#define DDINIT_HAAR_CHOLESKY_RATIO 2
+
 /*
- * a (row-major m×n, m ≥ n ≥ 0; on entry independent N(0, 1) values, of which only a[i·n + j]
- * with i ≥ j are read) ← Q, m×n with orthonormal columns, distributed uniformly on the
- * Stiefel manifold (Haar): Stewart's method (SIAM J. Numer. Anal. 17(3), 1980). Column j
- * below the diagonal, x_j ~ N(0, I_{m−j}), gives the Householder reflector H_j with
- * H_j x_j = β_j e_1 (slarfg); Q = H_1⋯H_n·[I_n; 0]·diag(sign β_j), expanded by sorgqr.
- * That is exactly the distribution of the Q of sgeqrf + sorgqr with diag(R) > 0 on an
- * m×n Gaussian matrix — sgeqrf's reflectors on a Gaussian matrix are such reflectors of
- * independent Gaussian vectors, since each H_j leaves the trailing columns Gaussian and
- * independent of it — at half the flops: no sgeqrf, only sorgqr's 2mn² − ⅔n³.
- * Orthonormal for every input (a zero x_j gives H_j = I). Returns DDINIT_LAPACK_OK,
- * _NOT_CONVERGED (sorgqr's info ≠ 0, a unchanged) or _NO_MEMORY.
+ * a (row-major m×n, m ≥ n ≥ 0; on entry independent N(0, 1) values) ← Q, m×n with
+ * orthonormal columns, distributed uniformly on the Stiefel manifold (Haar): the Q of the
+ * thin QR of the Gaussian A with diag(R) > 0, by one of two routes.
+ * - Tall (m ≥ DDINIT_HAAR_CHOLESKY_RATIO·n): Cholesky QR, Q = A·R⁻¹ with AᵀA = RᵀR
+ *   (ssyrk, spotrf, strsm on the row-major a; no transposes). A Gaussian m×n with m ≥ 2n
+ *   has κ(A) ≈ (√m + √n)/(√m − √n) ≤ 5.8, so one pass in float32 is orthonormal to
+ *   ≈ κ²·2⁻²⁴ (CaffeNet's fc6, 9216 × 4096: 1.64 s against 3.1 s for the route below,
+ *   ‖QᵀQ − I‖ ≈ 4e-7; docs/RESULTS.md, issue 16). Falls through to the next route if AᵀA
+ *   is not positive definite.
+ * - Otherwise Stewart's method (SIAM J. Numer. Anal. 17(3), 1980), which reads only
+ *   a[i·n + j] with i ≥ j: column j below the diagonal, x_j ~ N(0, I_{m−j}), gives the
+ *   Householder reflector H_j with H_j x_j = β_j e_1 (slarfg); Q = H_1⋯H_n·[I_n; 0]·diag(sign β_j),
+ *   expanded by sorgqr. That is exactly the distribution of the Q of sgeqrf + sorgqr with
+ *   diag(R) > 0 on an m×n Gaussian matrix — sgeqrf's reflectors on a Gaussian matrix are
+ *   such reflectors of independent Gaussian vectors, since each H_j leaves the trailing
+ *   columns Gaussian and independent of it — at half the flops: no sgeqrf, only sorgqr's
+ *   2mn² − ⅔n³. Orthonormal for every input (a zero x_j gives H_j = I).
+ * Returns DDINIT_LAPACK_OK, _NOT_CONVERGED (sorgqr's info ≠ 0, a unchanged) or _NO_MEMORY.
  */
 int ddinit_haar_orthonormal(int m, int n, float *a);
 
 /*
  * The top `count` eigenpairs (0 ≤ count ≤ n) of the symmetric n×n matrix a (float64,
- * row-major = column-major since A = Aᵀ; both triangles must hold it; destroyed), by
- * dsyevr (Householder tridiagonalization, then MRRR for the wanted pairs only:
- * range 'I', il = n − count + 1, iu = n). LAPACK returns them ascending; they are
- * written descending: values[j] = λ_j with λ_0 ≥ λ_1 ≥ …, vectors row-major n×count
- * with column j the unit eigenvector of λ_j (signs as LAPACK leaves them).
- * Returns DDINIT_LAPACK_OK, _NOT_CONVERGED or _NO_MEMORY.
+ * row-major = column-major since A = Aᵀ; both triangles must hold it; destroyed):
+ * Householder tridiagonalization (dsytrd), MRRR for the wanted pairs only (dstemr, range
+ * 'I', il = n − count + 1, iu = n), and the vectors taken back through the reflectors
+ * (dormtr). dsyevr makes the same calls for all pairs but bisection + inverse iteration
+ * (dstebz + dstein) for a subset; MRRR is O(n·count) there too (CaffeNet's conv3, 2304 with
+ * 384 pairs: 1.63 → 1.35 s, the same pairs to 1e-15; docs/RESULTS.md, issue 16). LAPACK
+ * returns them ascending; they are written descending: values[j] = λ_j with
+ * λ_0 ≥ λ_1 ≥ …, vectors row-major n×count with column j the unit eigenvector of λ_j
+ * (signs as LAPACK leaves them). Returns DDINIT_LAPACK_OK, _NOT_CONVERGED or _NO_MEMORY.
  */
 int ddinit_symmetric_eigen(int n, int count, double *a, double *values, double *vectors);
 

@@ -36,3 +36,16 @@ int ddinit_channel_moments(const float *x, size_t rows, int channels, double *me
   free(shift);
   return 0;
 }
+
+double ddinit_sum_of_squares(const float *x, size_t n) {
+  double a = 0, b = 0, c = 0, d = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a += (double)x[i] * x[i];
+    b += (double)x[i + 1] * x[i + 1];
+    c += (double)x[i + 2] * x[i + 2];
+    d += (double)x[i + 3] * x[i + 3];
+  }
+  for (; i < n; i++) a += (double)x[i] * x[i];
+  return a + b + c + d;
+}

@@ -1,7 +1,8 @@
 /*
  * Per-channel mean and population standard deviation of float32 channels-last values
  * (rows × channels), in double: the within-layer normalization's μ_i and σ_i
- * (docs/method.md#normalization). Pure C (no N-API, no BLAS).
+ * (docs/method.md#normalization), and sums of squares (the calibration's mean W² and
+ * mean ∇W²). Pure C (no N-API, no BLAS).
  */
 #ifndef DDINIT_MOMENTS_H
 #define DDINIT_MOMENTS_H
@@ -12,5 +13,10 @@
  * its first value and summed in double in row order, exactly the arithmetic of @ddinit/core's JavaScript
  * `momentsOfValues`: d = x − x₀, μ = x₀ + Σd/n, σ = √max(Σd²/n − (Σd/n)², 0). Returns 0, or -1 when out of memory. */
 int ddinit_channel_moments(const float *x, size_t rows, int channels, double *mean, double *std);
+
+/* Σ x[k]² over k < n in double, with four accumulators taking k mod 4 (and the tail on the first),
+ * added a + b + c + d at the end: exactly the arithmetic of @ddinit/core's JavaScript sumOfSquares
+ * (a float32 square is exact in double, so the order of the sums is all that matters). */
+double ddinit_sum_of_squares(const float *x, size_t n);
 
 #endif

@@ -1,7 +1,7 @@
 /**
  * LAPACK benchmark (issue 16): `npx nx run bench:lapack` (or `cd tools/bench && npx tsx src/lapack.ts`).
  *
- * The addon's QR (sgeqrf + sorgqr) and symmetric eigensolver (dsyevr) against numpy's
+ * The addon's QR (sgeqrf + sorgqr) and symmetric eigensolver (dsytrd + dstemr + dormtr) against numpy's
  * (numpy.linalg.qr, numpy.linalg.eigh = dsyevd; `LAPACK_QR=scipy`: scipy.linalg.qr, which
  * stays in float32 as ours does, where numpy 1.24 computes float32 in float64) on the same
  * matrices in one run, through

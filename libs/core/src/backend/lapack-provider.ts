@@ -2,7 +2,7 @@
  * The LAPACK routines of the OpenBLAS addon as @ddinit/core's LinalgProvider:
  * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, Stewart's Householder draw (slarfg +
  * sorgqr) for `orthonormalDraw`, and the MRRR symmetric
- * eigensolver (dsyevr, float64 like the JavaScript reference) for `denseEigenpairs`.
+ * eigensolver (dsytrd + dstemr + dormtr, float64 like the JavaScript reference) for `denseEigenpairs`.
  * `selectBackend` registers it while the addon is active (see select-backend.ts).
  *
  * The addon works on a typed array and offsets into it; each call here gives it a
@@ -13,7 +13,7 @@ import { LAPACK_STATUS, type NativeBlas } from '@ddinit/native-blas';
 import type { LinalgProvider } from '../linalg/linalg-provider';
 
 /** The provider's name, as logs and the backend selection show it. */
-export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, dsyevr)';
+export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, dsytrd/dstemr)';
 
 /** A LinalgProvider computing on `blas`'s LAPACK entry points. */
 export function createLapackProvider(blas: NativeBlas): LinalgProvider {

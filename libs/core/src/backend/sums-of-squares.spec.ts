@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../testing';
-import { expectNoLeaks, normalData } from '../testing/backend-comparison';
+import { expectNoLeaks, nativeBlasForSpecs, normalData } from '../testing/backend-comparison';
 import { sumsOfSquares } from './sums-of-squares';
 
 describe('sumsOfSquares', () => {
@@ -36,5 +36,23 @@ describe('sumsOfSquares', () => {
     } finally {
       await tf.setBackend('wasm');
     }
+  });
+});
+
+describe.skipIf(nativeBlasForSpecs() === undefined)('sumsOfSquares with the native addon', () => {
+  it('gives the JavaScript loop’s sums bit for bit (the tail of every length mod 4 included)', async () => {
+    const shapes = [[5, 5, 16, 32], [33], [7], [1], [6, 1], [2, 2, 3]];
+    const data = shapes.map((shape, i) => normalData(shape, 40 + i).map((v, k) => v * (1 + (k % 5))));
+    const sums = async (nativeBlas: boolean): Promise<Float32Array | undefined> => {
+      await useBackend('wasm', { nativeBlas });
+      const tensors = data.map((d, i) => tf.tensor(d, shapes[i]));
+      try {
+        return sumsOfSquares(tensors);
+      } finally {
+        tf.dispose(tensors);
+      }
+    };
+    const javascript = await sums(false);
+    expect(Array.from((await sums(true)) ?? [])).toEqual(Array.from(javascript ?? [0]));
   });
 });

@@ -14,7 +14,7 @@
 
 /** Dense routines a provider supplies; arrays are row-major. */
 export interface LinalgProvider {
-  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/sorgqr, dsyevr)`. */
+  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/sorgqr, dsytrd/dstemr)`. */
   readonly name: string;
   /**
    * data (rows×cols, rows ≥ cols) ← Q of the thin QR A = QR with diag(R) > 0 (the unique

@@ -11,7 +11,7 @@
  * see docs/RESULTS.md for measured times). Accuracy is backward stable:
  * |λ̂_i − λ_i| ≲ F·2⁻⁵²·‖A‖₂ and ‖V̂ᵀV̂ − I‖ ≈ 1e-14.
  *
- * {@link denseEigenpairs} hands the work to a registered LinalgProvider (LAPACK's dsyevr,
+ * {@link denseEigenpairs} hands the work to a registered LinalgProvider (LAPACK's dsytrd + dstemr,
  * also float64 and backward stable, when the OpenBLAS addon is active) and otherwise runs
  * {@link javascriptEigenpairs}, the reference. Signs are fixed here for both.
  */

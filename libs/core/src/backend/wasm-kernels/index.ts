@@ -55,7 +55,7 @@ import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createChannelMomentsKernel } from './channel-moments';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
-import { sumsOfSquaresKernel } from './sums-of-squares';
+import { createSumsOfSquaresKernel } from './sums-of-squares';
 import { createTileKernel } from './tile';
 import { runWasmKernel, wasmKernelConfig, type WasmKernelArgs } from './wasm-backend';
 
@@ -109,7 +109,7 @@ const KERNELS: DdinitKernel[] = [
   { kernelName: tf.SplitV, replaces: true, create: (wasmOwn) => createSplitVKernel(wasmOwn ?? wasmKernelConfig(tf.SplitV)) },
   { kernelName: tf.GatherV2, replaces: true, create: (wasmOwn) => createGatherV2Kernel(wasmOwn ?? wasmKernelConfig(tf.GatherV2)) },
   { kernelName: tf.Sum, replaces: true, create: (wasmOwn, native) => createSumKernel(wasmOwn ?? wasmKernelConfig(tf.Sum), native) },
-  { kernelName: SUMS_OF_SQUARES, replaces: false, create: () => sumsOfSquaresKernel },
+  { kernelName: SUMS_OF_SQUARES, replaces: false, create: (_, native) => createSumsOfSquaresKernel(native) },
   { kernelName: CHANNEL_MOMENTS, replaces: false, create: (_, native) => createChannelMomentsKernel(native) },
   { kernelName: tf.Identity, replaces: true, create: (wasmOwn) => createIdentityKernel(wasmOwn ?? wasmKernelConfig(tf.Identity)) },
   {

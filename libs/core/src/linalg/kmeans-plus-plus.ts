@@ -2,16 +2,41 @@
  * Greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; greedy variant with
  * 2 + ⌊ln k⌋ candidates per step as in scikit-learn): each new centre is drawn with
  * probability proportional to the squared distance to the nearest centre chosen so far,
- * keeping the candidate that lowers the potential most. Distances to the candidates go
- * through one small tfjs product per step.
+ * keeping the candidate that lowers the potential most. Distances come from the rows'
+ * Gram matrix XXᵀ, one tfjs product for the whole seeding, when it holds at most
+ * GRAM_LIMIT values (CaffeNet's conv3: 3640² in 0.1 s instead of 384 small products, ≈ 1 s;
+ * docs/RESULTS.md, issue 16); otherwise through one small product per step.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 
+/** The largest Gram matrix (values) the seeding computes: 64 Mi floats, 256 MB. */
+export const GRAM_LIMIT = 1 << 26;
+
+async function gramMatrix(sample: tf.Tensor2D): Promise<Float32Array> {
+  const product = tf.matMul(sample, sample, false, true);
+  try {
+    return (await product.data()) as Float32Array;
+  } finally {
+    product.dispose();
+  }
+}
+
+/** ‖x_i − x_c‖² = ‖x_i‖² + ‖x_c‖² − 2 x_i·x_c for every row i and candidate c, as s[i·L + c]. */
+function distancesFromGram(gram: Float32Array, norms: Float64Array, m: number, indices: number[]): Float32Array {
+  const l = indices.length;
+  const s = new Float32Array(m * l);
+  indices.forEach((row, c) => {
+    const dots = gram.subarray(row * m, row * m + m);
+    for (let i = 0; i < m; i++) s[i * l + c] = Math.max(0, norms[i] + norms[row] - 2 * dots[i]);
+  });
+  return s;
+}
+
 /**
  * Row indices (into `data`, row-major [m, d]) of k seeds.
  * When every remaining row coincides with a chosen centre (potential 0), the next seed
- * is drawn uniformly among the rows.
+ * is drawn uniformly among the rows. `gramLimit`: see GRAM_LIMIT (0: a product per step).
  */
 export async function seedKMeansPlusPlus(
   data: Float32Array,
@@ -21,13 +46,16 @@ export async function seedKMeansPlusPlus(
   k: number,
   rng: Rng,
   trials = 2 + Math.floor(Math.log(k)),
+  gramLimit = GRAM_LIMIT,
 ): Promise<Int32Array> {
   const chosen = new Int32Array(k);
   const closest = new Float64Array(m);
   const cumulative = new Float64Array(m);
   const sample = tf.tensor2d(data, [m, d]);
+  const gram = m * m <= gramLimit ? await gramMatrix(sample) : undefined;
   try {
     const distancesTo = async (indices: number[]): Promise<Float32Array> => {
+      if (gram !== undefined) return distancesFromGram(gram, norms, m, indices);
       const cand = new Float32Array(indices.length * d);
       indices.forEach((row, c) => cand.set(data.subarray(row * d, row * d + d), c * d));
       const scores = tf.tidy(() => tf.mul(tf.matMul(sample, tf.tensor2d(cand, [indices.length, d]), false, true), -2));

@@ -169,6 +169,10 @@ done:
   return status;
 }
 
+/* dstemr's range: 'A' for every pair (an index range first bounds its eigenvalues by bisection: for
+ * all 2304 pairs 1.2 s against 0.4 s), 'I' for the top `count`. */
+static const char *stemr_range(int n, int count) { return count == n ? "A" : "I"; }
+
 /* The workspace sizes dsytrd, dstemr and dormtr ask for (lwork = −1 queries), the largest of each kind. */
 static int eigen_workspace(int n, int count, double *a, double *d, double *e, double *tau, double *z, int *isuppz,
                            int *liwork) {
@@ -177,8 +181,8 @@ static int eigen_workspace(int n, int count, double *a, double *d, double *e, do
   double size_trd = 0, size_mr = 0, size_mtr = 0;
   int info = 0, found = 0, nzc = count, tryrac = 1;
   dsytrd_("L", &n, a, &lda, d, e, tau, &size_trd, &query, &info, 1);
-  dstemr_("V", "I", &n, d, e, &unused, &unused, &il, &iu, &found, d, z, &lda, &nzc, isuppz, &tryrac, &size_mr, &query,
-          liwork, &query, &info, 1, 1);
+  dstemr_("V", stemr_range(n, count), &n, d, e, &unused, &unused, &il, &iu, &found, d, z, &lda, &nzc, isuppz, &tryrac,
+          &size_mr, &query, liwork, &query, &info, 1, 1);
   dormtr_("L", "L", "N", &n, &count, a, &lda, tau, z, &lda, &size_mtr, &query, &info, 1, 1, 1);
   double size = size_trd > size_mr ? size_trd : size_mr;
   if (size_mtr > size) size = size_mtr;
@@ -206,8 +210,8 @@ int ddinit_symmetric_eigen(int n, int count, double *a, double *values, double *
   /* A = Q T Qᵀ (T tridiagonal: d, e), T's top pairs by MRRR, their vectors back through Q. */
   dsytrd_("L", &n, a, &lda, d, e, tau, work, &lwork, &info, 1);
   if (info != 0) goto done;
-  dstemr_("V", "I", &n, d, e, &unused, &unused, &il, &iu, &found, w, z, &lda, &nzc, isuppz, &tryrac, work, &lwork,
-          iwork, &liwork, &info, 1, 1);
+  dstemr_("V", stemr_range(n, count), &n, d, e, &unused, &unused, &il, &iu, &found, w, z, &lda, &nzc, isuppz, &tryrac,
+          work, &lwork, iwork, &liwork, &info, 1, 1);
   if (info != 0 || found != count) goto done;
   dormtr_("L", "L", "N", &n, &count, a, &lda, tau, z, &lda, work, &lwork, &info, 1, 1, 1);
   if (info != 0) goto done;

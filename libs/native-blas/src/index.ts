@@ -120,10 +120,11 @@ export interface NativeBlas {
   orthonormalizeColumns(heap: Float32Array, rows: number, cols: number, a: number): number;
   /**
    * a (row-major rows×cols at float offset `a`, rows ≥ cols; on entry independent N(0, 1)
-   * values, of which only those on and below the diagonal are read) ← a matrix with
-   * orthonormal columns distributed uniformly (Haar) on the Stiefel manifold: Stewart's
-   * Householder method, the same distribution as the Q of {@link orthonormalizeColumns} on
-   * a Gaussian matrix at half the flops (sorgqr only; lapack.h). Returns
+   * values) ← a matrix with orthonormal columns distributed uniformly (Haar) on the Stiefel
+   * manifold, the distribution of the Q of {@link orthonormalizeColumns} on a Gaussian matrix:
+   * for rows ≥ 2·cols that Q itself by Cholesky QR (ssyrk, spotrf, strsm; no transposes),
+   * otherwise Stewart's Householder method, which reads only the values on and below the
+   * diagonal (sorgqr only: half the flops of a QR; lapack.h). Returns
    * {@link LAPACK_STATUS}.ok, or `.notConverged` when sorgqr failed (a unchanged).
    */
   haarOrthonormal(heap: Float32Array, rows: number, cols: number, a: number): number;

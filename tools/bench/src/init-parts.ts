@@ -6,8 +6,9 @@
  *    every kernel is drawn anew).
  * 2. The orthonormal draws of fc6 (9216 × 4096) and fc7 (4096 × 4096) from the same
  *    Gaussian matrix: `qr` = sgeqrf + sorgqr with diag(R) > 0 (`orthonormalizeColumns`),
- *    `stewart` = Stewart's reflector product (slarfg + sorgqr, `haarOrthonormal`, what
- *    `orthonormalDraw` now calls), each with OpenBLAS on 1 and on 2 threads, with
+ *    `stewart` = `haarOrthonormal`, what `orthonormalDraw` calls (Stewart's reflector
+ *    product, slarfg + sorgqr, for fc7; since 0.2.2 one Cholesky QR pass for fc6, which
+ *    is tall), each with OpenBLAS on 1 and on 2 threads, with
  *    ‖QᵀQ − I‖_max checked on a 256-column slice.
  *
  * 3. The per-channel moments of the within-layer pass (`momentsOf`, float64 JavaScript) on

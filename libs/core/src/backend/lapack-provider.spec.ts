@@ -94,7 +94,7 @@ describe.skipIf(native === undefined)('LAPACK behind @ddinit/core (native BLAS a
     tf.dispose([y, a, b]);
   });
 
-  it('orthonormalDraw (Stewart’s draw on LAPACK): orthonormal ‖QQᵀ − I‖ ≤ 3e-6 tall, square and wide, bit-identical for a seed, no tensor left', async () => {
+  it('orthonormalDraw (the Haar draw on LAPACK): orthonormal ‖QQᵀ − I‖ ≤ 3e-6 tall, square and wide, bit-identical for a seed, no tensor left', async () => {
     for (const [rows, cols] of [
       [600, 200],
       [300, 300],

@@ -1,7 +1,7 @@
 /**
  * The LAPACK routines of the OpenBLAS addon as @ddinit/core's LinalgProvider:
- * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, Stewart's Householder draw (slarfg +
- * sorgqr) for `orthonormalDraw`, and the MRRR symmetric
+ * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, the Haar draw for `orthonormalDraw`
+ * (Cholesky QR of a tall Gaussian matrix, Stewart's slarfg + sorgqr otherwise), and the MRRR symmetric
  * eigensolver (dsytrd + dstemr + dormtr, float64 like the JavaScript reference) for `denseEigenpairs`.
  * `selectBackend` registers it while the addon is active (see select-backend.ts).
  *

@@ -240,10 +240,13 @@ export function orthonormalizeColumns(y: tf.Tensor2D, where = 'orthonormalize'):
  * columns otherwise (Saxe et al. 2014), distributed uniformly (Haar) over such matrices:
  * G ~ N(0, 1) of the taller orientation [max, min] ({@link fillGaussian}, seeded by
  * `Rng.fromSeed(seed)`), Q with orthonormal columns from G, and Qᵀ when rows < cols.
- * With a provider, Q is Stewart's product of Householder reflectors of G's columns below
- * the diagonal (`LinalgProvider.haarOrthonormal`: only the expansion of the reflectors,
- * half the flops of a QR); without one, Q = {@link choleskyQrOrthonormalize}(G) — both
- * Haar, the same distribution, not the same matrix for a seed. The matrix reaches the
+ * With a provider (`LinalgProvider.haarOrthonormal`), Q is G's thin QR factor by one
+ * Cholesky QR pass when G is tall (max ≥ 2·min: well conditioned, so float32 keeps it
+ * orthonormal), the matrix of the path without a provider up to rounding; otherwise
+ * Stewart's product of Householder reflectors of G's columns below the diagonal (only the
+ * expansion of the reflectors, half the flops of a QR). Without one, Q =
+ * {@link choleskyQrOrthonormalize}(G). All Haar, the same distribution; for a square-ish
+ * G not the same matrix for a seed with and without a provider. The matrix reaches the
  * provider as the array it was drawn into and Qᵀ is taken in JavaScript: tfjs round trips
  * and the wasm backend's transpose of a 4096 × 9216 matrix took seconds (docs/RESULTS.md,
  * issue 16). The one orthonormal draw of the within-layer `orthogonal` method and LSUV's

@@ -495,6 +495,29 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(residual).toBeLessThan(1e-12 * Math.abs(w[0]));
   });
 
+  it('symmetricEigen: a matrix scaled by 1e-300 or 1e300 has the scaled pairs (dsytrd’s reflectors and dstemr rescale on their own, as dsyevr’s scaling did)', () => {
+    const n = 40;
+    const count = 5;
+    const x = values(n * n, 4);
+    const a = Float64Array.from({ length: n * n }, (_, k) => x[k] + x[(k % n) * n + Math.floor(k / n)]);
+    const pairs = (factor: number) => {
+      const heap = new Float64Array(n * n + count + n * count);
+      heap.set(a.map((v) => v * factor));
+      expect(blas.symmetricEigen(heap, n, count, 0, n * n, n * n + count)).toBe(LAPACK_STATUS.ok);
+      return { w: Array.from(heap.subarray(n * n, n * n + count), (v) => v / factor), v: heap.slice(n * n + count) };
+    };
+    const reference = pairs(1);
+    for (const factor of [1e-300, 1e300]) {
+      const scaled = pairs(factor);
+      scaled.w.forEach((w, j) => expect(Math.abs(w - reference.w[j])).toBeLessThan(1e-12 * Math.abs(reference.w[0])));
+      for (let j = 0; j < count; j++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += scaled.v[i * count + j] * reference.v[i * count + j];
+        expect(Math.abs(Math.abs(dot) - 1)).toBeLessThan(1e-10);
+      }
+    }
+  });
+
   it('symmetricEigen checks its operands, naming the one out of the heap', () => {
     const heap = new Float64Array(10);
     expect(() => blas.symmetricEigen(heap, 2, 3, 0, 4, 6)).toThrow(/^count: expected an integer in \[0, size\]$/);

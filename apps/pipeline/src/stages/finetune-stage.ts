@@ -19,7 +19,7 @@ import { trainModel } from '@ddinit/train';
 import type { InputNormalizationConfig } from '@ddinit/models/layers';
 import { FinetuneConfigSchema, type FinetuneConfig } from '../config/finetune-config';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/pipeline-config';
-import { modelToFiles } from '../model/model-files';
+import { modelToFiles, type HeadRecord } from '../model/model-files';
 import { checkHeadTargets, disposeHeadBatch, labelledSubset, splitInOrder, toHeadBatch, trainingBatches } from './finetune-data';
 import { initializeHeadOnFirstBatch } from './head-init';
 import { finetuneReport, renderFinetuneHtml, type FinetuneReport, type TestCurvePoint } from './finetune-report';
@@ -102,6 +102,27 @@ function withTestCurve(progress: ProgressListener, config: FinetuneConfig, evalu
   };
 }
 
+/** The fixed budget of a fine-tuning run, as trainModel takes it. */
+function trainingBudget(config: FinetuneConfig) {
+  const { steps, optimizer, learningRate, weightDecay, schedule, checkpointEvery } = config;
+  return { steps, optimizer, learningRate, weightDecay, schedule, checkpointEvery };
+}
+
+/** What a fine-tuning run publishes: the model with its head record (the head's layers added here), report.json and report.html. */
+async function finetuneFiles(
+  model: tf.LayersModel,
+  trunk: tf.LayersModel,
+  head: Omit<HeadRecord, 'layers'>,
+  normalization: InputNormalizationConfig,
+  report: FinetuneReport,
+): Promise<Map<string, Uint8Array>> {
+  const layers = model.layers.filter((l) => !trunk.layers.includes(l)).map((l) => l.name);
+  const files = await modelToFiles(model, { inputNormalization: normalization, head: { ...head, layers } });
+  files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+  files.set('report.html', new TextEncoder().encode(renderFinetuneHtml(report)));
+  return files;
+}
+
 /** Fine-tunes the head's model from the newest checkpoint, if any; evaluates it on the test split; returns the files to publish. */
 async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context: StageContext): Promise<StageRun<FinetuneReport>> {
   const logger = context.logger ?? silentLogger;
@@ -128,15 +149,7 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
     const result = await trainModel(
       model,
       head.objective,
-      {
-        steps: config.steps,
-        optimizer: config.optimizer,
-        learningRate: config.learningRate,
-        weightDecay: config.weightDecay,
-        schedule: config.schedule,
-        checkpointEvery: config.checkpointEvery,
-        layerRates,
-      },
+      { ...trainingBudget(config), layerRates },
       {
         data: (fromStep) => trainingBatches(data, config, subset, normalization, fromStep),
         release: disposeHeadBatch,
@@ -164,15 +177,8 @@ async function runFinetune(config: FinetuneConfig, inputs: StageInputs, context:
       backend: context.backend,
       configHash: inputs.configHash,
     });
-    const classNames = data.dataset.features.classNames;
-    const headLayers = model.layers.filter((l) => !trunk.layers.includes(l)).map((l) => l.name);
-    const files = await modelToFiles(model, {
-      inputNormalization: normalization,
-      head: { task: config.task, classes: data.classes, classNames, layers: headLayers, featureLayer },
-    });
-    files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
-    files.set('report.html', new TextEncoder().encode(renderFinetuneHtml(report)));
-    return { interrupted: false, files, report };
+    const record = { task: config.task, classes: data.classes, classNames: data.dataset.features.classNames, featureLayer };
+    return { interrupted: false, files: await finetuneFiles(model, trunk, record, normalization, report), report };
   } finally {
     disposeModels(model, trunk);
   }

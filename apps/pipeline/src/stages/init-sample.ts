@@ -9,7 +9,7 @@
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, type Observers } from '@ddinit/core';
-import { MANIFEST_NAME, isS3Uri, normalizeBytes, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions } from '@ddinit/data';
+import { MANIFEST_NAME, isS3Uri, normalizeBytes, openDataset, openStore, toTensorBatch, type Dataset, type StoreOptions, type UintBatch } from '@ddinit/data';
 import { resolveDataLocation } from '../config/pipeline-config';
 
 /** Images the init stage has not seen, standardized like the sample. */
@@ -133,6 +133,36 @@ export function byteChannelMoments(bytes: Uint8Array, channels: number, count: n
   return { mean, std };
 }
 
+/** The first `total` images of the split's shuffled epoch 0, as one byte batch. */
+async function firstImages(data: InitData, total: number, seed: number, where: string): Promise<UintBatch> {
+  const batches = data.dataset.batches(data.split, { batchSize: total, seed, epoch: 0, shuffle: true, ...(data.decode ? { decode: data.decode } : {}) });
+  const first = await batches.next();
+  await batches.return(undefined);
+  if (first.done || first.value.size < total) {
+    throw new DataError('the dataset ended before the init sample was complete', { where, expected: total, actual: first.done ? 0 : first.value.size });
+  }
+  return first.value;
+}
+
+/**
+ * The per-channel moments of the batch's first `size` images ({@link byteChannelMoments}).
+ * @throws DataError naming the channel when one is constant (no std to standardize by).
+ */
+function sampleMoments(batch: UintBatch, size: number, scale: number, where: string): { mean: number[]; std: number[] } {
+  const { height: h, width: w, channels: c } = batch;
+  const moments = byteChannelMoments(batch.images, c, size * h * w * c, scale);
+  moments.std.forEach((s, channel) => {
+    if (!(s > 1e-6)) {
+      throw new DataError('a channel is constant over the sample: it cannot be standardized', {
+        where: `${where}, channel ${channel}`,
+        expected: 'std > 1e-6',
+        actual: s,
+      });
+    }
+  });
+  return moments;
+}
+
 /**
  * Reads the sample (`size` images) and up to `heldOut` more from the same shuffled epoch.
  * @throws DataError naming the dataset when the split has fewer than `size` examples,
@@ -149,31 +179,9 @@ export async function readInitSample(data: InitData, options: { size: number; he
   }
   const total = Math.min(data.examples, options.size + Math.max(0, options.heldOut));
   observers.progress?.({ task: 'read sample', phase: 'start', completed: 0, total });
-  const batches = data.dataset.batches(data.split, {
-    batchSize: total,
-    seed: options.seed,
-    epoch: 0,
-    shuffle: true,
-    ...(data.decode ? { decode: data.decode } : {}),
-  });
-  const first = await batches.next();
-  await batches.return(undefined);
-  if (first.done || first.value.size < total) {
-    throw new DataError('the dataset ended before the init sample was complete', { where, expected: total, actual: first.done ? 0 : first.value.size });
-  }
-  const batch = first.value;
+  const batch = await firstImages(data, total, options.seed, where);
   const scale = 1 / 255;
-  const { height: h, width: w, channels: c } = batch;
-  const { mean, std } = byteChannelMoments(batch.images, c, options.size * h * w * c, scale);
-  std.forEach((s, channel) => {
-    if (!(s > 1e-6)) {
-      throw new DataError('a channel is constant over the sample: it cannot be standardized', {
-        where: `${where}, channel ${channel}`,
-        expected: 'std > 1e-6',
-        actual: s,
-      });
-    }
-  });
+  const { mean, std } = sampleMoments(batch, options.size, scale, where);
   // One pass from the bytes to the standardized values: byte·(scale/σ_c) − μ_c/σ_c.
   const standardized = toTensorBatch(batch, { scale, mean, std });
   try {

@@ -61,8 +61,10 @@ export function normalizeBytes(batch: UintBatch, options: NormalizeOptions = {})
     const b0 = b[0];
     for (let i = 0; i < src.length; i++) out[i] = src[i] * a0 - b0;
   } else {
-    // Pixel by pixel, the channels inside: no modulo per value (a third faster on 227-px photos).
-    for (let i = 0; i < src.length; i += C) for (let c = 0; c < C; c++) out[i + c] = src[i + c] * a[c] - b[c];
+    for (let i = 0; i < src.length; i++) {
+      const c = i % C;
+      out[i] = src[i] * a[c] - b[c];
+    }
   }
   return out;
 }

@@ -169,8 +169,9 @@ done:
   return status;
 }
 
-/* dstemr's range: 'A' for every pair (an index range first bounds its eigenvalues by bisection: for
- * all 2304 pairs 1.2 s against 0.4 s), 'I' for the top `count`. */
+/* dstemr's range: 'A' for every pair (an index range first bounds its eigenvalues by bisection: all
+ * 2304 pairs of a covariance took 2.16 s by range 'I', against dsyevr's 1.32 s by 'A'), 'I' for the
+ * top `count`. */
 static const char *stemr_range(int n, int count) { return count == n ? "A" : "I"; }
 
 /* The workspace sizes dsytrd, dstemr and dormtr ask for (lwork = −1 queries), the largest of each kind. */

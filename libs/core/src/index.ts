@@ -19,6 +19,7 @@ export {
   denseEigenpairs,
   fillGaussian,
   gaussianMatrix,
+  javascriptGaussian,
   javascriptEigenpairs,
   kmeans,
   linalgProvider,

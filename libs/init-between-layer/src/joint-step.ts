@@ -17,7 +17,7 @@
  * summand), and the ReLUs after the merge see a different mixture: its column is
  * measured (finite difference of one measurement).
  */
-import { denseEigenpairs } from '@ddinit/core';
+import { javascriptEigenpairs } from '@ddinit/core';
 import type { ModelGraph } from '@ddinit/models';
 import type { GraphTop } from './graph-forward';
 
@@ -140,7 +140,8 @@ function leastSquares(rows: Float64Array[], rhs: number[], damping: number): Flo
       for (let j = 0; j < n; j++) normal[i * n + j] += row[i] * row[j];
     }
   });
-  const { values, vectors } = denseEigenpairs({ size: n, data: normal }, n, 'joint calibration step');
+  // float64 on every backend: the floor below is 1e-9 of the largest eigenvalue, under float32's resolution.
+  const { values, vectors } = javascriptEigenpairs({ size: n, data: normal }, n, 'joint calibration step');
   const floor = Math.max(values[0], 0) * 1e-9;
   const z = new Float64Array(n);
   for (let e = 0; e < n; e++) {

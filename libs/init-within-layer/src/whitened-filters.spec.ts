@@ -72,6 +72,7 @@ describe('eigenMethodFor', () => {
         orthonormalizeColumns: () => false,
         haarOrthonormal: () => false,
         symmetricEigenpairs: () => undefined,
+        fillGaussian: () => undefined,
       };
       setLinalgProvider(lapack);
       expect([eigenMethodFor(400, 32), eigenMethodFor(363, 96), eigenMethodFor(2400, 256)]).toEqual(['dense', 'dense', 'dense']);

@@ -6,7 +6,6 @@
  * read and outputs written in place, with no copy in or out. Every extent is
  * checked against the heap before any work, and a violation is a RangeError
  * naming the operand: a bad offset never reads or writes outside the buffer.
- * The symmetric eigensolver works the same way on a Float64Array.
  */
 #include <cblas.h>
 #include <node_api.h>
@@ -17,6 +16,7 @@
 
 #include "columns.h"
 #include "conv.h"
+#include "gaussian.h"
 #include "lapack.h"
 #include "lrn.h"
 #include "moments.h"
@@ -315,20 +315,6 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* A Float64Array argument's data and length; 0, or -1 after throwing a TypeError naming it. */
-static int get_heap64(napi_env env, napi_value value, double **data, size_t *length) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  void *raw = NULL;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok || type != napi_float64_array) {
-    napi_throw_type_error(env, NULL, "heap: expected a Float64Array");
-    return -1;
-  }
-  *data = raw;
-  return 0;
-}
-
 /* The `count` int32 sizes in argv[first..]: each an integer in [0, 2³¹); 0, or -1 after throwing. */
 static int get_sizes(napi_env env, const napi_value *argv, const char *const *names, int count, int *out) {
   for (int i = 0; i < count; i++) {
@@ -399,7 +385,7 @@ static napi_value haar_orthonormal(napi_env env, napi_callback_info info) {
   return int_result(env, status);
 }
 
-/* symmetricEigen(heap64, size, count, aOffset, valuesOffset, vectorsOffset) → 0, or 2 when LAPACK failed. */
+/* symmetricEigen(heap, size, count, aOffset, valuesOffset, vectorsOffset) → 0, or 2 when LAPACK failed. */
 static napi_value symmetric_eigen(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -408,27 +394,21 @@ static napi_value symmetric_eigen(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "symmetricEigen: expected 6 arguments");
     return NULL;
   }
-  double *data;
-  size_t length;
-  static const char *const names[] = {"size", "count", "a", "values", "vectors"};
-  int v[5];
-  if (get_heap64(env, argv[0], &data, &length) || get_sizes(env, argv + 1, names, 5, v)) return NULL;
+  heap_view heap;
+  static const char *const names[] = {"size", "count"};
+  int v[2];
+  float *a, *values, *vectors;
+  if (get_heap(env, argv[0], &heap) || get_sizes(env, argv + 1, names, 2, v)) return NULL;
   const int n = v[0], count = v[1];
   if (count > n) {
     napi_throw_range_error(env, NULL, "count: expected an integer in [0, size]");
     return NULL;
   }
-  const size_t extent[3] = {(size_t)n * n, (size_t)count, (size_t)n * count};
-  for (int i = 0; i < 3; i++) {
-    if ((size_t)v[2 + i] > length || extent[i] > length - (size_t)v[2 + i]) {
-      char message[200];
-      snprintf(message, sizeof message, "%s: doubles [%d, %zu) lie outside the heap of %zu doubles", names[2 + i],
-               v[2 + i], (size_t)v[2 + i] + extent[i], length);
-      napi_throw_range_error(env, NULL, message);
-      return NULL;
-    }
-  }
-  const int status = ddinit_symmetric_eigen(n, count, data + v[2], data + v[3], data + v[4]);
+  if (conv_operand(env, argv[3], &heap, "a", (size_t)n * n, &a) ||
+      conv_operand(env, argv[4], &heap, "values", (size_t)count, &values) ||
+      conv_operand(env, argv[5], &heap, "vectors", (size_t)n * count, &vectors))
+    return NULL;
+  const int status = ddinit_symmetric_eigen(n, count, a, values, vectors);
   if (status == DDINIT_LAPACK_NO_MEMORY) return throw_oom(env, "symmetricEigen");
   return int_result(env, status);
 }
@@ -573,6 +553,50 @@ static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* fillGaussian(heap, count, out, s0, s1, s2, s3, tables) → out ← count N(0, 1) values (gaussian.h);
+ * s0 … s3 the xoshiro128** state (32-bit integers, signed or not), tables a Float64Array of the
+ * ziggurat's 257 doubles. */
+static napi_value fill_gaussian(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"count"};
+  static const char *const words[] = {"s0", "s1", "s2", "s3"};
+  napi_value argv[8];
+  heap_view heap;
+  int count[1];
+  float *out;
+  if (sized_args(env, info, "fillGaussian", 8, argv, &heap, names, 1, count) != 0) return NULL;
+  if (conv_operand(env, argv[2], &heap, "out", (size_t)count[0], &out)) return NULL;
+  uint32_t state[4];
+  for (int i = 0; i < 4; i++) {
+    int64_t v;
+    if (get_int(env, argv[3 + i], words[i], &v) != 0) return NULL;
+    if (v < INT32_MIN || v > (int64_t)UINT32_MAX) {
+      char message[128];
+      snprintf(message, sizeof message, "%s: expected a 32-bit integer, got %lld", words[i], (long long)v);
+      napi_throw_range_error(env, NULL, message);
+      return NULL;
+    }
+    state[i] = (uint32_t)v;
+  }
+  if ((state[0] | state[1] | state[2] | state[3]) == 0) {
+    napi_throw_range_error(env, NULL, "s0 … s3: expected a nonzero generator state, got 0, 0, 0, 0");
+    return NULL;
+  }
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *tables = NULL;
+  if (napi_is_typedarray(env, argv[7], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[7], &type, &length, &tables, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length != DDINIT_ZIGGURAT_TABLES) {
+    char message[128];
+    snprintf(message, sizeof message, "tables: expected a Float64Array of %d doubles", DDINIT_ZIGGURAT_TABLES);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  ddinit_fill_gaussian(out, (size_t)count[0], state, tables);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -620,6 +644,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"symmetricEigen", NULL, symmetric_eigen, NULL, NULL, NULL, napi_default, NULL},
       {"channelMoments", NULL, channel_moments, NULL, NULL, NULL, napi_default, NULL},
       {"sumOfSquares", NULL, sum_of_squares, NULL, NULL, NULL, napi_default, NULL},
+      {"fillGaussian", NULL, fill_gaussian, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

@@ -129,12 +129,13 @@ export interface NativeBlas {
    */
   haarOrthonormal(heap: Float32Array, rows: number, cols: number, a: number): number;
   /**
-   * The top `count` eigenpairs of the symmetric size×size float64 matrix at double offset `a`
-   * (destroyed) by dsytrd + dstemr (MRRR) + dormtr: eigenvalues descending into `values` (count doubles), unit
+   * The top `count` eigenpairs of the symmetric size×size float32 matrix at float offset `a`
+   * (destroyed), in mixed precision: ssytrd, dstemr (MRRR, float64) on the tridiagonal, sormtr
+   * (lapack.h says why float32): eigenvalues descending into `values` (count floats), unit
    * eigenvectors as the columns of the row-major size×count `vectors` (signs as LAPACK
    * leaves them). Returns {@link LAPACK_STATUS}.ok or `.notConverged`.
    */
-  symmetricEigen(heap: Float64Array, size: number, count: number, a: number, values: number, vectors: number): number;
+  symmetricEigen(heap: Float32Array, size: number, count: number, a: number, values: number, vectors: number): number;
   /**
    * Per-channel mean μ_i and population std σ_i of the `rows` × `channels` float32 values at
    * offset `x` (channels last), summed in double after shifting each channel by its first value
@@ -148,6 +149,13 @@ export interface NativeBlas {
    * the index mod 4: the same number, bit for bit, as @ddinit/core's JavaScript loop (moments.h).
    */
   sumOfSquares(heap: Float32Array, count: number, x: number): number;
+  /**
+   * heap[out … out + count) ← the N(0, 1) values @ddinit/core's `fillGaussian` draws from the
+   * xoshiro128** state s0 … s3 (32-bit integers, not all 0) with its ziggurat `tables` (X_0 … X_128,
+   * then X_{i+1}/X_i: 257 doubles): the same integer steps and double arithmetic, so the same values
+   * (src/gaussian.h says where the C library's exp and log could round a rare tail value differently).
+   */
+  fillGaussian(heap: Float32Array, count: number, out: number, s0: number, s1: number, s2: number, s3: number, tables: Float64Array): void;
   /** Sets OpenBLAS's thread count. */
   setThreads(threads: number): void;
   /** OpenBLAS's thread count. */

@@ -18,14 +18,14 @@ extern void sorgqr_(const int *m, const int *n, const int *k, float *a, const in
                     const int *lwork, int *info);
 extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
 extern void slarfg_(const int *n, float *alpha, float *x, const int *incx, float *tau);
-extern void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e, double *tau,
-                    double *work, const int *lwork, int *info, size_t uplo_len);
+extern void ssytrd_(const char *uplo, const int *n, float *a, const int *lda, float *d, float *e, float *tau,
+                    float *work, const int *lwork, int *info, size_t uplo_len);
 extern void dstemr_(const char *jobz, const char *range, const int *n, double *d, double *e, const double *vl,
                     const double *vu, const int *il, const int *iu, int *m, double *w, double *z, const int *ldz,
                     const int *nzc, int *isuppz, int *tryrac, double *work, const int *lwork, int *iwork,
                     const int *liwork, int *info, size_t jobz_len, size_t range_len);
-extern void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n, const double *a,
-                    const int *lda, const double *tau, double *c, const int *ldc, double *work, const int *lwork,
+extern void sormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n, const float *a,
+                    const int *lda, const float *tau, float *c, const int *ldc, float *work, const int *lwork,
                     int *info, size_t side_len, size_t uplo_len, size_t trans_len);
 
 enum { TILE = 32 };
@@ -174,61 +174,79 @@ done:
  * top `count`. */
 static const char *stemr_range(int n, int count) { return count == n ? "A" : "I"; }
 
-/* The workspace sizes dsytrd, dstemr and dormtr ask for (lwork = −1 queries), the largest of each kind. */
-static int eigen_workspace(int n, int count, double *a, double *d, double *e, double *tau, double *z, int *isuppz,
-                           int *liwork) {
+/* The float32 workspace (ssytrd, sormtr) and float64 workspace (dstemr) sizes LAPACK asks for
+ * (lwork = −1 queries). */
+static void eigen_workspace(int n, int count, float *a, double *d, double *e, float *tau, double *z, int *isuppz,
+                            int *lwork32, int *lwork64, int *liwork) {
   const int query = -1, lda = n > 1 ? n : 1, il = n - count + 1, iu = n;
   const double unused = 0;
-  double size_trd = 0, size_mr = 0, size_mtr = 0;
+  float size_trd = 0, size_mtr = 0, *d32 = (float *)d, *e32 = (float *)e, *c = (float *)z;
+  double size_mr = 0;
   int info = 0, found = 0, nzc = count, tryrac = 1;
-  dsytrd_("L", &n, a, &lda, d, e, tau, &size_trd, &query, &info, 1);
+  ssytrd_("L", &n, a, &lda, d32, e32, tau, &size_trd, &query, &info, 1);
   dstemr_("V", stemr_range(n, count), &n, d, e, &unused, &unused, &il, &iu, &found, d, z, &lda, &nzc, isuppz, &tryrac,
           &size_mr, &query, liwork, &query, &info, 1, 1);
-  dormtr_("L", "L", "N", &n, &count, a, &lda, tau, z, &lda, &size_mtr, &query, &info, 1, 1, 1);
-  double size = size_trd > size_mr ? size_trd : size_mr;
-  if (size_mtr > size) size = size_mtr;
+  sormtr_("L", "L", "N", &n, &count, a, &lda, tau, c, &lda, &size_mtr, &query, &info, 1, 1, 1);
+  const float size = size_trd > size_mtr ? size_trd : size_mtr;
+  *lwork32 = size > 1 ? (int)size : 1;
+  *lwork64 = size_mr > 1 ? (int)size_mr : 1;
   if (*liwork < 1) *liwork = 1;
-  return size > 1 ? (int)size : 1;
 }
 
-int ddinit_symmetric_eigen(int n, int count, double *a, double *values, double *vectors) {
-  if (count == 0) return DDINIT_LAPACK_OK;
+/* A = Q T Qᵀ in float32 (T tridiagonal), T's top `count` pairs in float64 (w ascending, z column-major
+ * n×count), converted to float32 into c, taken back through Q. Returns the LAPACK status. */
+static int mixed_eigen(int n, int count, float *a, double *d, double *e, float *tau, double *w, double *z, float *c,
+                       int *isuppz, float *work32, int lwork32, double *work64, int lwork64, int *iwork, int liwork) {
   const int il = n - count + 1, iu = n, lda = n > 1 ? n : 1;
   const double unused = 0;
-  int found = 0, info = 0, liwork = 0, nzc = count, tryrac = 1;
+  int found = 0, info = 0, nzc = count, tryrac = 1;
+  float *d32 = work32, *e32 = work32 + n; /* ssytrd's d and e, before its own workspace */
+  const int lwork_trd = lwork32 - 2 * n;
+  ssytrd_("L", &n, a, &lda, d32, e32, tau, work32 + 2 * n, &lwork_trd, &info, 1);
+  if (info != 0) return DDINIT_LAPACK_NOT_CONVERGED;
+  for (int i = 0; i < n; i++) d[i] = d32[i];
+  for (int i = 0; i + 1 < n; i++) e[i] = e32[i];
+  dstemr_("V", stemr_range(n, count), &n, d, e, &unused, &unused, &il, &iu, &found, w, z, &lda, &nzc, isuppz, &tryrac,
+          work64, &lwork64, iwork, &liwork, &info, 1, 1);
+  if (info != 0 || found != count) return DDINIT_LAPACK_NOT_CONVERGED;
+  for (size_t i = 0; i < (size_t)n * count; i++) c[i] = (float)z[i];
+  sormtr_("L", "L", "N", &n, &count, a, &lda, tau, c, &lda, work32, &lwork32, &info, 1, 1, 1);
+  return info == 0 ? DDINIT_LAPACK_OK : DDINIT_LAPACK_NOT_CONVERGED;
+}
+
+int ddinit_symmetric_eigen(int n, int count, float *a, float *values, float *vectors) {
+  if (count == 0) return DDINIT_LAPACK_OK;
+  int liwork = 0, lwork32 = 0, lwork64 = 0;
   double *d = malloc(sizeof(double) * (size_t)n), *e = malloc(sizeof(double) * (size_t)n);
-  double *tau = malloc(sizeof(double) * (size_t)n), *w = malloc(sizeof(double) * (size_t)n);
-  double *z = malloc(sizeof(double) * (size_t)n * count);
+  double *w = malloc(sizeof(double) * (size_t)n), *z = malloc(sizeof(double) * (size_t)n * count);
+  float *tau = malloc(sizeof(float) * (size_t)n), *c = malloc(sizeof(float) * (size_t)n * count);
   int *isuppz = malloc(sizeof(int) * 2 * (size_t)count);
-  double *work = NULL;
+  float *work32 = NULL;
+  double *work64 = NULL;
   int *iwork = NULL;
   int status = DDINIT_LAPACK_NO_MEMORY;
-  if (d == NULL || e == NULL || tau == NULL || w == NULL || z == NULL || isuppz == NULL) goto done;
-  const int lwork = eigen_workspace(n, count, a, d, e, tau, z, isuppz, &liwork);
-  if ((work = malloc(sizeof(double) * (size_t)lwork)) == NULL || (iwork = malloc(sizeof(int) * (size_t)liwork)) == NULL)
+  if (d == NULL || e == NULL || w == NULL || z == NULL || tau == NULL || c == NULL || isuppz == NULL) goto done;
+  eigen_workspace(n, count, a, d, e, tau, z, isuppz, &lwork32, &lwork64, &liwork);
+  lwork32 += 2 * n;
+  if ((work32 = malloc(sizeof(float) * (size_t)lwork32)) == NULL ||
+      (work64 = malloc(sizeof(double) * (size_t)lwork64)) == NULL || (iwork = malloc(sizeof(int) * (size_t)liwork)) == NULL)
     goto done;
-  status = DDINIT_LAPACK_NOT_CONVERGED;
-  /* A = Q T Qᵀ (T tridiagonal: d, e), T's top pairs by MRRR, their vectors back through Q. */
-  dsytrd_("L", &n, a, &lda, d, e, tau, work, &lwork, &info, 1);
-  if (info != 0) goto done;
-  dstemr_("V", stemr_range(n, count), &n, d, e, &unused, &unused, &il, &iu, &found, w, z, &lda, &nzc, isuppz, &tryrac,
-          work, &lwork, iwork, &liwork, &info, 1, 1);
-  if (info != 0 || found != count) goto done;
-  dormtr_("L", "L", "N", &n, &count, a, &lda, tau, z, &lda, work, &lwork, &info, 1, 1, 1);
-  if (info != 0) goto done;
+  status = mixed_eigen(n, count, a, d, e, tau, w, z, c, isuppz, work32, lwork32, work64, lwork64, iwork, liwork);
+  if (status != DDINIT_LAPACK_OK) goto done;
   for (int j = 0; j < count; j++) {
     const int src = count - 1 - j; /* ascending → descending */
-    values[j] = w[src];
-    for (int i = 0; i < n; i++) vectors[(size_t)i * count + j] = z[(size_t)src * n + i];
+    values[j] = (float)w[src];
+    for (int i = 0; i < n; i++) vectors[(size_t)i * count + j] = c[(size_t)src * n + i];
   }
-  status = DDINIT_LAPACK_OK;
 done:
   free(iwork);
-  free(work);
+  free(work64);
+  free(work32);
   free(isuppz);
+  free(c);
+  free(tau);
   free(z);
   free(w);
-  free(tau);
   free(e);
   free(d);
   return status;

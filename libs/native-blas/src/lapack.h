@@ -59,17 +59,20 @@ int ddinit_orthonormalize_columns(int m, int n, float *a);
 int ddinit_haar_orthonormal(int m, int n, float *a);
 
 /*
- * The top `count` eigenpairs (0 ≤ count ≤ n) of the symmetric n×n matrix a (float64,
- * row-major = column-major since A = Aᵀ; both triangles must hold it; destroyed):
- * Householder tridiagonalization (dsytrd), MRRR for the wanted pairs only (dstemr, range
- * 'I', il = n − count + 1, iu = n), and the vectors taken back through the reflectors
- * (dormtr). dsyevr makes the same calls for all pairs but bisection + inverse iteration
- * (dstebz + dstein) for a subset; MRRR is O(n·count) there too (CaffeNet's conv3, 2304 with
- * 384 pairs: 1.63 → 1.35 s, the same pairs to 1e-15; docs/RESULTS.md, issue 16). LAPACK
- * returns them ascending; they are written descending: values[j] = λ_j with
+ * The top `count` eigenpairs (0 ≤ count ≤ n) of the symmetric n×n matrix a (float32,
+ * row-major = column-major since A = Aᵀ; both triangles must hold it; destroyed), in mixed
+ * precision: Householder tridiagonalization in float32 (ssytrd), MRRR in float64 for the
+ * wanted pairs of the tridiagonal T only (dstemr, range 'I', il = n − count + 1, iu = n),
+ * and the vectors taken back through the reflectors in float32 (sormtr).
+ * Why float32: the matrices are covariances summed by float32 products, accurate to about
+ * 1e-7·√rows relative (libs/core/src/linalg/covariance.ts); ssytrd's backward error is of
+ * the same order, and it moves half the bytes of dsytrd, whose memory-bound half dominates
+ * (CaffeNet's conv3, 2304 with 384 pairs: 1.4 → 0.9 s; docs/RESULTS.md, issue 16). T is
+ * solved in float64 because MRRR's cost there is O(n·count) either way.
+ * LAPACK returns the pairs ascending; they are written descending: values[j] = λ_j with
  * λ_0 ≥ λ_1 ≥ …, vectors row-major n×count with column j the unit eigenvector of λ_j
  * (signs as LAPACK leaves them). Returns DDINIT_LAPACK_OK, _NOT_CONVERGED or _NO_MEMORY.
  */
-int ddinit_symmetric_eigen(int n, int count, double *a, double *values, double *vectors);
+int ddinit_symmetric_eigen(int n, int count, float *a, float *values, float *vectors);
 
 #endif

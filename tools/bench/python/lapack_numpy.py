@@ -8,8 +8,8 @@ KIND `qr`: PATH holds a row-major float32 ROWS×COLS matrix; runs
 numpy.linalg.qr(a, mode='reduced'), which computes a float32 input in float64
 (dgeqrf + dorgqr on a Fortran-order copy). KIND `qr32`: the same matrix through
 scipy.linalg.qr(a, mode='economic') (sgeqrf + sorgqr, float32; Debian's python3-scipy).
-KIND `eigh`: PATH holds a row-major float64 ROWS×ROWS symmetric matrix; runs
-numpy.linalg.eigh(a) (dsyevd, every pair). A matrix is read once and kept. Each request
+KIND `eigh`: PATH holds a row-major float32 ROWS×ROWS symmetric matrix; runs
+numpy.linalg.eigh(a), which stays in float32 (ssyevd, every pair). A matrix is read once and kept. Each request
 is answered with one JSON line holding the seconds of that one run; the first line
 printed (before any request) gives numpy's version and the OpenBLAS configuration and
 threads it runs on. One process serves a whole benchmark, so its runs can alternate with
@@ -40,8 +40,7 @@ def main() -> None:
         kind, path, rows, cols = line.split()
         rows, cols = int(rows), int(cols)
         if path not in matrices:
-            dtype = np.float64 if kind == "eigh" else np.float32
-            matrices[path] = np.fromfile(path, dtype=dtype).reshape(rows, cols)
+            matrices[path] = np.fromfile(path, dtype=np.float32).reshape(rows, cols)
         a = matrices[path]
         start = time.perf_counter()
         if kind == "qr":

@@ -1,9 +1,10 @@
 /**
  * LAPACK benchmark (issue 16): `npx nx run bench:lapack` (or `cd tools/bench && npx tsx src/lapack.ts`).
  *
- * The addon's QR (sgeqrf + sorgqr) and symmetric eigensolver (dsytrd + dstemr + dormtr) against numpy's
- * (numpy.linalg.qr, numpy.linalg.eigh = dsyevd; `LAPACK_QR=scipy`: scipy.linalg.qr, which
- * stays in float32 as ours does, where numpy 1.24 computes float32 in float64) on the same
+ * The addon's QR (sgeqrf + sorgqr) and symmetric eigensolver (ssytrd + dstemr + sormtr) against numpy's
+ * (numpy.linalg.qr; numpy.linalg.eigh, which runs ssyevd on a float32 matrix as ours runs float32;
+ * `LAPACK_QR=scipy`: scipy.linalg.qr, which stays in float32 as ours does, where numpy 1.24
+ * computes a float32 QR in float64) on the same
  * matrices in one run, through
  * tools/bench/python/lapack_numpy.py on Debian's /usr/bin/python3 (`apt-get install
  * python3-numpy`), which links the same Debian OpenBLAS; the child inherits
@@ -113,13 +114,13 @@ function gaussian(n: number, seed: number): Float32Array {
   return Rng.fromSeed(seed).fillNormal(new Float32Array(n));
 }
 
-/** XᵀX/k for k×f Gaussian X with column scales 1 + j/8 (sgemm on the addon), as float64, both triangles. */
-function covariance(blas: NativeBlas, f: number, seed: number): Float64Array {
+/** XᵀX/k for k×f Gaussian X with column scales 1 + j/8 (sgemm on the addon), both triangles. */
+function covariance(blas: NativeBlas, f: number, seed: number): Float32Array {
   const k = 2 * f;
   const heap = new Float32Array(k * f + f * f);
   heap.set(gaussian(k * f, seed).map((v, i) => (v * (1 + (i % f) / 8)) / Math.sqrt(k)));
   blas.batchMatMul(heap, Int32Array.of(1, 1, 0, f, f, k, 0, 0, 0, 0, -1, 0, k * f));
-  const c = Float64Array.from(heap.subarray(k * f));
+  const c = heap.slice(k * f);
   for (let i = 0; i < f; i++) for (let j = 0; j < i; j++) c[i * f + j] = c[j * f + i];
   return c;
 }
@@ -148,9 +149,9 @@ async function qrRow(blas: NativeBlas, py: Numpy, dir: string, name: string, row
 
 async function eigenRow(blas: NativeBlas, py: Numpy, dir: string, name: string, f: number, count: number): Promise<Row> {
   const c = covariance(blas, f, f);
-  const file = join(dir, `${name}.f64`);
+  const file = join(dir, `${name}.f32`);
   writeFileSync(file, c);
-  const heap = new Float64Array(f * f + f + f * f);
+  const heap = new Float32Array(f * f + f + f * f);
   const load = loadavg()[0].toFixed(1);
   const pair = await alternate(
     () => {
@@ -161,7 +162,7 @@ async function eigenRow(blas: NativeBlas, py: Numpy, dir: string, name: string, 
     },
     () => py.seconds('eigh', file, f, f),
   );
-  const matrix = { size: f, data: c };
+  const matrix = { size: f, data: Float64Array.from(c) };
   const core = time(() => denseEigenpairs(matrix, count));
   const reference = REFERENCE && f <= 1200 ? time(() => javascriptEigenpairs(matrix, count), undefined, 1) : null;
   return { what: `eigen ${name} F = ${f} (core: top ${count})`, ...pair, core, reference, load: `${load}–${loadavg()[0].toFixed(1)}` };

@@ -2,7 +2,9 @@
  * The LAPACK routines of the OpenBLAS addon as @ddinit/core's LinalgProvider:
  * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, the Haar draw for `orthonormalDraw`
  * (Cholesky QR of a tall Gaussian matrix, Stewart's slarfg + sorgqr otherwise), and the MRRR symmetric
- * eigensolver (dsytrd + dstemr + dormtr, float64 like the JavaScript reference) for `denseEigenpairs`.
+ * eigensolver in mixed precision (ssytrd + dstemr + sormtr: float32 around a float64 tridiagonal
+ * solve; libs/native-blas/src/lapack.h says why) for `denseEigenpairs`, and the Gaussian draws
+ * of `fillGaussian` in C.
  * `selectBackend` registers it while the addon is active (see select-backend.ts).
  *
  * The addon works on a typed array and offsets into it; each call here gives it a
@@ -13,7 +15,7 @@ import { LAPACK_STATUS, type NativeBlas } from '@ddinit/native-blas';
 import type { LinalgProvider } from '../linalg/linalg-provider';
 
 /** The provider's name, as logs and the backend selection show it. */
-export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, dsytrd/dstemr)';
+export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, ssytrd/dstemr)';
 
 /** A LinalgProvider computing on `blas`'s LAPACK entry points. */
 export function createLapackProvider(blas: NativeBlas): LinalgProvider {
@@ -26,13 +28,19 @@ export function createLapackProvider(blas: NativeBlas): LinalgProvider {
       return blas.haarOrthonormal(data, rows, cols, 0) === LAPACK_STATUS.ok;
     },
     symmetricEigenpairs(data, size, count) {
-      // One buffer: the matrix at 0, the values after it, then the vectors.
-      const heap = new Float64Array(size * size + count + size * count);
-      heap.set(data.subarray(0, size * size));
+      // One float32 buffer: (A + Aᵀ)/2 at 0, the values after it, then the vectors.
+      const heap = new Float32Array(size * size + count + size * count);
+      for (let i = 0; i < size; i++) {
+        heap[i * size + i] = data[i * size + i];
+        for (let j = i + 1; j < size; j++) heap[i * size + j] = heap[j * size + i] = 0.5 * (data[i * size + j] + data[j * size + i]);
+      }
       const values = size * size;
       const vectors = values + count;
       if (blas.symmetricEigen(heap, size, count, 0, values, vectors) !== LAPACK_STATUS.ok) return undefined;
-      return { values: heap.slice(values, vectors), vectors: heap.slice(vectors) };
+      return { values: Float64Array.from(heap.subarray(values, vectors)), vectors: Float64Array.from(heap.subarray(vectors)) };
+    },
+    fillGaussian(out, state, tables) {
+      blas.fillGaussian(out, out.length, 0, state[0], state[1], state[2], state[3], tables);
     },
   };
 }

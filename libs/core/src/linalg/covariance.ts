@@ -74,10 +74,13 @@ export function createCovarianceAccumulator(features: number, options: Covarianc
   const blockRows = checkBlockRows(options.blockRows ?? DEFAULT_BLOCK_ROWS, where);
   const f = features;
   const mean = new Float64Array(f);
-  const scatter = new Float64Array(f * f); // Σ (x − μ)(x − μ)ᵀ, upper triangle kept current
+  // Σ (x − μ)(x − μ)ᵀ with the upper triangle kept current. The first block's float32 product is
+  // kept as it is until a second block arrives: most calls have one block, and a float64 copy of
+  // an F×F matrix (42 MB for CaffeNet's conv3) costs more than the product's merge saves.
+  let scatter: Float64Array | Float32Array = new Float32Array(0);
   let count = 0;
 
-  const addBlock = (block: tf.Tensor2D, rows: number): void => {
+  const blockMoments = (block: tf.Tensor2D): [Float64Array, Float32Array] => {
     // Shift by the running mean (the first row for the first block) before summing, so
     // the float32 block mean is taken over values of the size of the spread, not the mean.
     const [shift, blockMean, blockScatter] = tf.tidy(() => {
@@ -87,18 +90,22 @@ export function createCovarianceAccumulator(features: number, options: Covarianc
       const centred = tf.sub(shifted, m);
       return [s, m, tf.matMul(centred, centred, true, false)];
     });
-    const mb = new Float64Array(f);
-    let sb: Float32Array;
     try {
-      const s = shift.dataSync();
-      const m = blockMean.dataSync();
-      for (let i = 0; i < f; i++) mb[i] = s[i] + m[i];
-      sb = blockScatter.dataSync() as Float32Array;
+      const [s, m] = [shift.dataSync(), blockMean.dataSync()];
+      return [Float64Array.from(m, (v, i) => s[i] + v), blockScatter.dataSync() as Float32Array];
     } finally {
-      shift.dispose();
-      blockMean.dispose();
-      blockScatter.dispose();
+      tf.dispose([shift, blockMean, blockScatter]);
     }
+  };
+
+  const addBlock = (block: tf.Tensor2D, rows: number): void => {
+    const [mb, sb] = blockMoments(block);
+    if (count === 0) {
+      [scatter, count] = [sb, rows];
+      mean.set(mb);
+      return;
+    }
+    if (scatter instanceof Float32Array) scatter = Float64Array.from(scatter);
     const na = count;
     const n = na + rows;
     const weight = (na * rows) / n;

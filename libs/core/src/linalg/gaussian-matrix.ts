@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
+import { linalgProvider } from './linalg-provider';
 
 const BLOCKS = 128;
 const TAIL = 3.442619855899;
@@ -29,8 +30,11 @@ const AREA = 9.91256303526217e-3;
 const TWO_TO_MINUS_24 = 1 / 16777216;
 const TWO_TO_MINUS_32 = 1 / 4294967296;
 
-/** X_0 … X_128 of the file comment, and X_{i+1}/X_i (the fast path's bound). */
-const [EDGES, RATIOS] = ((): [Float64Array, Float64Array] => {
+/**
+ * X_0 … X_128 of the file comment, then X_{i+1}/X_i (the fast path's bound), in one array: the
+ * tables a {@link LinalgProvider}'s `fillGaussian` takes, so both draws use the same doubles.
+ */
+export const ZIGGURAT_TABLES = ((): Float64Array => {
   const x = new Float64Array(BLOCKS + 1);
   let f = Math.exp(-0.5 * TAIL * TAIL);
   x[0] = AREA / f;
@@ -39,8 +43,13 @@ const [EDGES, RATIOS] = ((): [Float64Array, Float64Array] => {
     x[i] = Math.sqrt(-2 * Math.log(AREA / x[i - 1] + f));
     f = Math.exp(-0.5 * x[i] * x[i]);
   }
-  return [x, Float64Array.from({ length: BLOCKS }, (_, i) => x[i + 1] / x[i])];
+  const tables = new Float64Array(2 * BLOCKS + 1);
+  tables.set(x);
+  for (let i = 0; i < BLOCKS; i++) tables[BLOCKS + 1 + i] = x[i + 1] / x[i];
+  return tables;
 })();
+const EDGES = ZIGGURAT_TABLES.subarray(0, BLOCKS + 1);
+const RATIOS = ZIGGURAT_TABLES.subarray(BLOCKS + 1);
 
 /** One xoshiro128** step on `state` (s0…s3 as int32); returns a uniform in (0, 1). */
 function uniform(state: Int32Array): number {
@@ -73,15 +82,25 @@ function outsideBlock(state: Int32Array, block: number, u: number): number {
 
 /**
  * Fills `out` with independent N(0, 1) values drawn from a stream seeded by `rng`
- * (four 32-bit draws are taken from it) and returns `out`.
- * @example const g = fillGaussian(new Float32Array(9216 * 4096), rng.derive('fc6')); // ≈ 0.3 CPU-s
+ * (four 32-bit draws are taken from it) and returns `out`: by the registered provider's
+ * `fillGaussian` when there is one (the same values, in C), else {@link javascriptGaussian}.
+ * @example const g = fillGaussian(new Float32Array(9216 * 4096), rng.derive('fc6'));
  */
 export function fillGaussian(out: Float32Array, rng: Rng): Float32Array {
-  let s0 = rng.nextUint32() | 0;
-  let s1 = rng.nextUint32() | 0;
-  let s2 = rng.nextUint32() | 0;
-  let s3 = rng.nextUint32() | 0;
-  if ((s0 | s1 | s2 | s3) === 0) s3 = 1;
+  const state = Int32Array.from({ length: 4 }, () => rng.nextUint32() | 0);
+  if ((state[0] | state[1] | state[2] | state[3]) === 0) state[3] = 1;
+  const provider = linalgProvider();
+  if (provider === undefined) return javascriptGaussian(out, state);
+  provider.fillGaussian(out, state, ZIGGURAT_TABLES);
+  return out;
+}
+
+/**
+ * {@link fillGaussian}'s loop in JavaScript from the generator state s0 … s3 (int32, not all 0):
+ * the reference, and what runs without a provider. Returns `out`.
+ */
+export function javascriptGaussian(out: Float32Array, start: Int32Array): Float32Array {
+  let [s0, s1, s2, s3] = start;
   const state = new Int32Array(4);
   const n = out.length;
   let i = 0;

@@ -4,6 +4,7 @@ import { NumericalError } from '../errors';
 import { expectNoLeakedTensors, useBackend } from '../testing';
 import { choleskyQrOrthonormalize, orthonormalDraw, orthonormalizeColumns } from './cholesky-qr';
 import { linalgProvider, setLinalgProvider, type LinalgProvider } from './linalg-provider';
+import { javascriptGaussian } from './gaussian-matrix';
 import { denseEigenpairs, javascriptEigenpairs } from './symmetric-eigen';
 import { chooseEigenMethod } from './top-eigenpairs';
 
@@ -31,6 +32,10 @@ function recordingProvider(options: { qrFails?: boolean; haarFails?: boolean; ei
       const { values, vectors } = javascriptEigenpairs({ size, data }, count);
       for (let i = 0; i < vectors.length; i++) vectors[i] = -vectors[i]; // signs are the caller's job
       return { values, vectors };
+    },
+    fillGaussian(out, state) {
+      calls.push(`gaussian ${out.length}`);
+      javascriptGaussian(out, state);
     },
   };
   return { provider, calls };
@@ -84,7 +89,7 @@ describe('the linear-algebra provider seam', () => {
     setLinalgProvider(recordingProvider({ haarFails: true }).provider);
     const fallback = orthonormalDraw(5, 12, 3);
     expect(Array.from(fallback.dataSync())).toEqual(Array.from(reference));
-    expect(calls).toEqual(['haar 12×5']);
+    expect(calls).toEqual(['gaussian 60', 'haar 12×5']);
     fallback.dispose();
   });
 

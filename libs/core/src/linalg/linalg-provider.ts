@@ -6,7 +6,8 @@
  * registers LAPACK routines (from the OpenBLAS addon) when that addon is active and
  * removes them otherwise, so stage libraries keep calling the same functions.
  *
- * This module is pure: it imports nothing, and a provider works on plain typed arrays.
+ * This module is pure: it imports nothing, and a provider works on plain typed arrays. Besides
+ * the linear algebra it draws the large Gaussian matrices those routines start from.
  * The contracts are those of the functions dispatching to it, with deterministic signs
  * (diag(R) > 0 for QR; eigenvector signs are fixed by the caller), so a seed gives the
  * same weights on every run of one provider.
@@ -14,7 +15,7 @@
 
 /** Dense routines a provider supplies; arrays are row-major. */
 export interface LinalgProvider {
-  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/sorgqr, dsytrd/dstemr)`. */
+  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/sorgqr, ssytrd/dstemr)`. */
   readonly name: string;
   /**
    * data (rows×cols, rows ≥ cols) ← Q of the thin QR A = QR with diag(R) > 0 (the unique
@@ -30,11 +31,18 @@ export interface LinalgProvider {
    */
   haarOrthonormal(data: Float32Array, rows: number, cols: number): boolean;
   /**
-   * The top `count` eigenpairs of the symmetric size×size matrix `data` (both triangles;
-   * may be overwritten): values descending, vectors size×count with unit columns, any
-   * signs. Undefined when the solver failed.
+   * The top `count` eigenpairs of (A + Aᵀ)/2 for the size×size matrix A = `data` (finite and
+   * symmetric up to rounding, as the caller has checked; not modified), at float32 accuracy or
+   * better (errors of a few ε₃₂·‖A‖): values descending, vectors size×count with unit
+   * columns, any signs. Undefined when the solver failed.
    */
   symmetricEigenpairs(data: Float64Array, size: number, count: number): { values: Float64Array; vectors: Float64Array } | undefined;
+  /**
+   * out ← `javascriptGaussian(out, state)`'s values (gaussian-matrix.ts): the same generator from
+   * the same state (s0 … s3, int32, not all 0) and the same ziggurat `tables`, so a seed draws
+   * the same weights with and without the provider.
+   */
+  fillGaussian(out: Float32Array, state: Int32Array, tables: Float64Array): void;
 }
 
 let current: LinalgProvider | undefined;

@@ -11,13 +11,15 @@
  * see docs/RESULTS.md for measured times). Accuracy is backward stable:
  * |λ̂_i − λ_i| ≲ F·2⁻⁵²·‖A‖₂ and ‖V̂ᵀV̂ − I‖ ≈ 1e-14.
  *
- * {@link denseEigenpairs} hands the work to a registered LinalgProvider (LAPACK's dsytrd + dstemr,
- * also float64 and backward stable, when the OpenBLAS addon is active) and otherwise runs
- * {@link javascriptEigenpairs}, the reference. Signs are fixed here for both.
+ * {@link denseEigenpairs} hands the work to a registered LinalgProvider (LAPACK's ssytrd + dstemr
+ * when the OpenBLAS addon is active: backward stable at float32 accuracy, enough for covariances
+ * summed by float32 products) and otherwise runs {@link javascriptEigenpairs}, the float64
+ * reference; a caller that needs float64 pairs whatever the backend (the joint calibration
+ * step's normal equations) calls that one. Signs are fixed here for both.
  */
 import { ConfigError, NumericalError } from '../errors';
 import { linalgProvider } from './linalg-provider';
-import { symmetrizeMatrix, type SymmetricMatrix } from './symmetric-matrix';
+import { checkSymmetric, symmetrizeMatrix, type SymmetricMatrix } from './symmetric-matrix';
 
 /**
  * Top eigenpairs of a symmetric F×F matrix.
@@ -230,8 +232,9 @@ export function normalizeEigenvectorSigns(vectors: Float64Array, size: number, c
 }
 
 /**
- * All or the top `count` eigenpairs of a symmetric matrix by the dense float64 solver:
- * the registered provider's (LAPACK) when there is one, else {@link javascriptEigenpairs}.
+ * All or the top `count` eigenpairs of a symmetric matrix by a dense solver:
+ * the registered provider's (LAPACK, float32 accuracy: errors of a few ε₃₂·‖A‖) when there is
+ * one, else {@link javascriptEigenpairs} (float64).
  *
  * A = V Λ Vᵀ with Λ = diag(λ_1 ≥ λ_2 ≥ …); returns the first `count` columns of V.
  *
@@ -248,10 +251,10 @@ export function normalizeEigenvectorSigns(vectors: Float64Array, size: number, c
 export function denseEigenpairs(matrix: SymmetricMatrix, count = matrix.size, where = 'dense eigensolver'): Eigenpairs {
   const provider = linalgProvider();
   if (provider === undefined) return javascriptEigenpairs(matrix, count, where);
-  const a = symmetrizeMatrix(matrix, where);
+  checkSymmetric(matrix, where);
   const n = matrix.size;
   checkEigenCount(count, n, where);
-  const pairs = provider.symmetricEigenpairs(a, n, count);
+  const pairs = provider.symmetricEigenpairs(matrix.data, n, count);
   if (pairs === undefined) {
     throw new NumericalError('symmetric eigensolver failed', {
       where,

@@ -14,14 +14,14 @@ export interface SymmetricMatrix {
 }
 
 /**
- * Checks shape, finiteness and symmetry and returns a copy whose entries are
- * (A + Aᵀ)/2, so a float32 product that is symmetric only up to rounding is accepted.
+ * Checks shape, finiteness and symmetry: |a_ij − a_ji| ≤ tolerance · max |a_ij|.
  *
- * @param tolerance largest accepted |a_ij − a_ji| relative to max |a_ij| (default 1e-5).
+ * @param tolerance largest accepted asymmetry relative to max |a_ij| (default 1e-5: a
+ *   float32 product that is symmetric only up to rounding passes).
  * @throws ShapeError when `data.length` is not `size²`; NumericalError on NaN/Inf or an
  *   asymmetry above `tolerance`.
  */
-export function symmetrizeMatrix(matrix: SymmetricMatrix, where = 'symmetric matrix', tolerance = 1e-5): Float64Array {
+export function checkSymmetric(matrix: SymmetricMatrix, where = 'symmetric matrix', tolerance = 1e-5): void {
   const n = matrix.size;
   if (!Number.isInteger(n) || n < 0 || matrix.data.length !== n * n) {
     throw new ShapeError('matrix data must hold size² entries', {
@@ -43,25 +43,28 @@ export function symmetrizeMatrix(matrix: SymmetricMatrix, where = 'symmetric mat
     }
     if (Math.abs(v) > largest) largest = Math.abs(v);
   }
-  const out = new Float64Array(n * n);
   let worst = 0;
-  for (let i = 0; i < n; i++) {
-    out[i * n + i] = a[i * n + i];
-    for (let j = i + 1; j < n; j++) {
-      const x = a[i * n + j];
-      const y = a[j * n + i];
-      worst = Math.max(worst, Math.abs(x - y));
-      const m = 0.5 * (x + y);
-      out[i * n + j] = m;
-      out[j * n + i] = m;
-    }
-  }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) worst = Math.max(worst, Math.abs(a[i * n + j] - a[j * n + i]));
   if (worst > tolerance * largest) {
     throw new NumericalError('matrix is not symmetric', {
       where,
       expected: `max |a_ij − a_ji| ≤ ${tolerance} · max |a_ij| = ${tolerance * largest}`,
       actual: worst,
     });
+  }
+}
+
+/**
+ * {@link checkSymmetric}, then a copy whose entries are (A + Aᵀ)/2.
+ * @throws as {@link checkSymmetric}.
+ */
+export function symmetrizeMatrix(matrix: SymmetricMatrix, where = 'symmetric matrix', tolerance = 1e-5): Float64Array {
+  checkSymmetric(matrix, where, tolerance);
+  const [n, a] = [matrix.size, matrix.data];
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    out[i * n + i] = a[i * n + i];
+    for (let j = i + 1; j < n; j++) out[i * n + j] = out[j * n + i] = 0.5 * (a[i * n + j] + a[j * n + i]);
   }
   return out;
 }

@@ -66,6 +66,7 @@ static inline void copy_channels(float *dst, const float *src, size_t c) {
 static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, size_t r1, size_t c0, size_t c, float *cols) {
   const size_t per_image = (size_t)g->out_h * g->out_w;
   const size_t stride = (size_t)g->in_c;
+  const int contiguous = c == stride && g->dilation_w == 1; /* every channel of adjacent pixels: one run per window row */
   float *dst = cols;
   for (size_t r = r0; r < r1; r++) {
     const size_t b = r / per_image;
@@ -80,6 +81,13 @@ static void im2col(const ddinit_conv_geometry *g, const float *x, size_t r0, siz
         continue;
       }
       const float *row = image + (size_t)ih * g->in_w * stride;
+      const int iw0 = ow * g->stride_w - g->pad_left, span = (g->f_w - 1) * g->dilation_w;
+      if (contiguous && iw0 >= 0 && iw0 + span < g->in_w) {
+        /* The window's row lies inside the image and its taps are adjacent pixels of every channel: one copy. */
+        memcpy(dst, row + (size_t)iw0 * stride, sizeof(float) * c * g->f_w);
+        dst += c * g->f_w;
+        continue;
+      }
       for (int kw = 0; kw < g->f_w; kw++) {
         const int iw = ow * g->stride_w - g->pad_left + kw * g->dilation_w;
         copy_channels(dst, iw < 0 || iw >= g->in_w ? NULL : row + (size_t)iw * stride, c);

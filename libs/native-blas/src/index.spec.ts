@@ -103,6 +103,26 @@ const GEOMETRIES: [string, NativeConvGeometry][] = [
     },
   ],
   [
+    '11×11 stride 4, unpadded (conv1’s shape: every window row one contiguous copy)',
+    {
+      batchSize: 2,
+      inHeight: 23,
+      inWidth: 27,
+      inChannels: 3,
+      outHeight: 4,
+      outWidth: 5,
+      outChannels: 4,
+      filterHeight: 11,
+      filterWidth: 11,
+      strideHeight: 4,
+      strideWidth: 4,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 0,
+      padLeft: 0,
+    },
+  ],
+  [
     '1×1 pointwise (no im2col)',
     {
       batchSize: 3,
@@ -509,6 +529,10 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(Math.abs(v[0] - v[2])).toBeLessThan(1e-6); // λ = 3: equal entries
     expect(Math.abs(v[1] + v[3])).toBeLessThan(1e-6); // λ = 1: opposite entries
     expect([heap[0], heap[11]]).toEqual([-1, -1]);
+    // Only the row-major upper triangle is read: the entry below the diagonal may be anything.
+    const lower = Float32Array.of(2, 1, 99, 2, 0, 0, 0, 0, 0, 0);
+    expect(blas.symmetricEigen(lower, 2, 2, 0, 4, 6)).toBe(LAPACK_STATUS.ok);
+    expect(Array.from(lower.subarray(4, 6))).toEqual([expect.closeTo(3, 6), expect.closeTo(1, 6)]);
   });
 
   /** A symmetric n×n matrix (float64) and its float32 copy in a heap with room for `count` pairs. */

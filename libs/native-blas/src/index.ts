@@ -130,7 +130,7 @@ export interface NativeBlas {
   haarOrthonormal(heap: Float32Array, rows: number, cols: number, a: number): number;
   /**
    * The top `count` eigenpairs of the symmetric size×size float32 matrix at float offset `a`
-   * (destroyed), in mixed precision: ssytrd, dstemr (MRRR, float64) on the tridiagonal, sormtr
+   * (only its row-major upper triangle is read; destroyed), in mixed precision: ssytrd, dstemr (MRRR, float64) on the tridiagonal, sormtr
    * (lapack.h says why float32): eigenvalues descending into `values` (count floats), unit
    * eigenvectors as the columns of the row-major size×count `vectors` (signs as LAPACK
    * leaves them). Returns {@link LAPACK_STATUS}.ok or `.notConverged`.

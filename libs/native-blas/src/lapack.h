@@ -59,8 +59,8 @@ int ddinit_orthonormalize_columns(int m, int n, float *a);
 int ddinit_haar_orthonormal(int m, int n, float *a);
 
 /*
- * The top `count` eigenpairs (0 ≤ count ≤ n) of the symmetric n×n matrix a (float32,
- * row-major = column-major since A = Aᵀ; both triangles must hold it; destroyed), in mixed
+ * The top `count` eigenpairs (0 ≤ count ≤ n) of the symmetric n×n matrix a (float32; only its
+ * column-major lower triangle, the row-major upper one, is read; destroyed), in mixed
  * precision: Householder tridiagonalization in float32 (ssytrd), MRRR in float64 for the
  * wanted pairs of the tridiagonal T only (dstemr, range 'I', il = n − count + 1, iu = n),
  * and the vectors taken back through the reflectors in float32 (sormtr).

@@ -13,6 +13,7 @@
  */
 import { LAPACK_STATUS, type NativeBlas } from '@ddinit/native-blas';
 import type { LinalgProvider } from '../linalg/linalg-provider';
+import { TILE } from '../linalg/symmetric-matrix';
 
 /** The provider's name, as logs and the backend selection show it. */
 export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, ssytrd/dstemr)';
@@ -28,12 +29,13 @@ export function createLapackProvider(blas: NativeBlas): LinalgProvider {
       return blas.haarOrthonormal(data, rows, cols, 0) === LAPACK_STATUS.ok;
     },
     symmetricEigenpairs(data, size, count) {
-      // One float32 buffer: (A + Aᵀ)/2 at 0, the values after it, then the vectors.
+      // One float32 buffer: (A + Aᵀ)/2 at 0, the values after it, then the vectors. Only the
+      // row-major upper triangle is written: ssytrd('L') reads the column-major lower one.
       const heap = new Float32Array(size * size + count + size * count);
-      for (let i = 0; i < size; i++) {
-        heap[i * size + i] = data[i * size + i];
-        for (let j = i + 1; j < size; j++) heap[i * size + j] = heap[j * size + i] = 0.5 * (data[i * size + j] + data[j * size + i]);
-      }
+      for (let bi = 0; bi < size; bi += TILE)
+        for (let bj = bi; bj < size; bj += TILE)
+          for (let i = bi; i < Math.min(bi + TILE, size); i++)
+            for (let j = Math.max(bj, i); j < Math.min(bj + TILE, size); j++) heap[i * size + j] = 0.5 * (data[i * size + j] + data[j * size + i]);
       const values = size * size;
       const vectors = values + count;
       if (blas.symmetricEigen(heap, size, count, 0, values, vectors) !== LAPACK_STATUS.ok) return undefined;

@@ -113,7 +113,7 @@ export interface NativeBlas {
   reluGrad(heap: Float32Array, count: number, y: number, dy: number, dx: number): void;
   /**
    * a (row-major rows×cols at float offset `a`, rows ≥ cols) ← Q of the thin QR A = QR with
-   * diag(R) > 0 (sgeqrf + sorgqr; unique, so the same Q as CholeskyQR up to rounding).
+   * diag(R) > 0 (sgeqrf, then the reflectors expanded by blocks; unique, so the same Q as CholeskyQR up to rounding).
    * Returns {@link LAPACK_STATUS}.ok, or `.rankDeficient` (some |r_jj| ≤ 1e-5·‖a_j‖, column j
    * nearly in the span of the earlier ones, or a value not finite; a is left unchanged).
    */
@@ -124,8 +124,8 @@ export interface NativeBlas {
    * manifold, the distribution of the Q of {@link orthonormalizeColumns} on a Gaussian matrix:
    * for rows ≥ 2·cols that Q itself by Cholesky QR (ssyrk, spotrf, strsm; no transposes),
    * otherwise Stewart's Householder method, which reads only the values on and below the
-   * diagonal (sorgqr only: half the flops of a QR; lapack.h). Returns
-   * {@link LAPACK_STATUS}.ok, or `.notConverged` when sorgqr failed (a unchanged).
+   * diagonal (only the reflectors' expansion: half the flops of a QR; lapack.h). Returns
+   * {@link LAPACK_STATUS}.ok.
    */
   haarOrthonormal(heap: Float32Array, rows: number, cols: number, a: number): number;
   /**

@@ -553,6 +553,27 @@ static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* centredScatter(heap, rows, cols, x, shift, centred, mean, scatter): the centred scatter of rows x (moments.h). */
+static napi_value centred_scatter(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"rows", "cols"};
+  napi_value argv[8];
+  heap_view heap;
+  int size[2];
+  float *x, *shift, *centred, *mean, *scatter;
+  if (sized_args(env, info, "centredScatter", 8, argv, &heap, names, 2, size) != 0) return NULL;
+  const size_t rows = (size_t)size[0], cols = (size_t)size[1];
+  if (rows == 0) {
+    napi_throw_range_error(env, NULL, "rows: expected at least 1 row");
+    return NULL;
+  }
+  if (conv_operand(env, argv[3], &heap, "x", rows * cols, &x) || conv_operand(env, argv[4], &heap, "shift", cols, &shift) ||
+      conv_operand(env, argv[5], &heap, "centred", rows * cols, &centred) ||
+      conv_operand(env, argv[6], &heap, "mean", cols, &mean) || conv_operand(env, argv[7], &heap, "scatter", cols * cols, &scatter))
+    return NULL;
+  ddinit_centred_scatter(x, rows, size[1], shift, centred, mean, scatter);
+  return NULL;
+}
+
 /* fillGaussian(heap, count, out, s0, s1, s2, s3, tables) → out ← count N(0, 1) values (gaussian.h);
  * s0 … s3 the xoshiro128** state (32-bit integers, signed or not), tables a Float64Array of the
  * ziggurat's 257 doubles. */
@@ -645,6 +666,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"channelMoments", NULL, channel_moments, NULL, NULL, NULL, napi_default, NULL},
       {"sumOfSquares", NULL, sum_of_squares, NULL, NULL, NULL, napi_default, NULL},
       {"fillGaussian", NULL, fill_gaussian, NULL, NULL, NULL, napi_default, NULL},
+      {"centredScatter", NULL, centred_scatter, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

@@ -519,6 +519,31 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.fillGaussian(heap, 8, 0, 1, 2, 3, 4, tables.subarray(1))).toThrow(/^tables: expected a Float64Array of 257 doubles$/);
   });
 
+  it('centredScatter: the mean and scatter of shifted rows against float64 sums, both triangles, operands checked', () => {
+    const [rows, cols] = [300, 7];
+    const x = values(rows * cols, 12).map((v, k) => 1000 + (k % cols) + v); // means far from 0, spread ≈ 1
+    const heap = new Float32Array(rows * cols + cols + rows * cols + cols + cols * cols);
+    const [shift, centred, mean, scatter] = [rows * cols, rows * cols + cols, 2 * rows * cols + cols, 2 * rows * cols + 2 * cols];
+    heap.set(x);
+    heap.set(x.subarray(0, cols), shift); // the first row, as the covariance's first block
+    blas.centredScatter(heap, rows, cols, 0, shift, centred, mean, scatter);
+    const mu = Array.from({ length: cols }, (_, j) => {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += x[r * cols + j] - x[j];
+      return s / rows;
+    });
+    mu.forEach((m, j) => expect(Math.abs(heap[mean + j] - m)).toBeLessThan(1e-6 * (1 + Math.abs(m))));
+    for (let a = 0; a < cols; a++)
+      for (let b = 0; b < cols; b++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += (x[r * cols + a] - x[a] - mu[a]) * (x[r * cols + b] - x[b] - mu[b]);
+        expect(Math.abs(heap[scatter + a * cols + b] - s)).toBeLessThan(1e-5 * rows); // float32 products of values ≈ 1: ≈ 1e-7·√rows relative
+        expect(heap[scatter + a * cols + b]).toBe(heap[scatter + b * cols + a]);
+      }
+    expect(() => blas.centredScatter(heap, 0, cols, 0, shift, centred, mean, scatter)).toThrow(/^rows: expected at least 1 row$/);
+    expect(() => blas.centredScatter(heap, rows, cols, 0, shift, centred, mean, heap.length - 10)).toThrow(/^scatter: floats \[/);
+  });
+
   it('symmetricEigen: known answer, descending, in place at offsets', () => {
     // [[2, 1], [1, 2]]: λ = 3 with (1, 1)/√2, λ = 1 with (1, −1)/√2.
     const heap = Float32Array.of(-1, 2, 1, 1, 2, 0, 0, 0, 0, 0, 0, -1);

@@ -155,6 +155,13 @@ export interface NativeBlas {
    * then X_{i+1}/X_i: 257 doubles): the same integer steps and double arithmetic, so the same values
    * (src/gaussian.h says where the C library's exp and log could round a rare tail value differently).
    */
+  /**
+   * The centred scatter of the rows × cols float32 rows at `x` shifted by the cols values at `shift`:
+   * mean ← (Σ_r (x_r − shift))/rows (summed in double, then float32), centred ← x − shift − mean
+   * (rows × cols, float32, a scratch the caller provides), scatter ← centredᵀ·centred (cols × cols,
+   * ssyrk, both triangles). rows ≥ 1. The operands must not overlap.
+   */
+  centredScatter(heap: Float32Array, rows: number, cols: number, x: number, shift: number, centred: number, mean: number, scatter: number): void;
   fillGaussian(heap: Float32Array, count: number, out: number, s0: number, s1: number, s2: number, s3: number, tables: Float64Array): void;
   /** Sets OpenBLAS's thread count. */
   setThreads(threads: number): void;

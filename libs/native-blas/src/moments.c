@@ -5,6 +5,7 @@
  */
 #include "moments.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -48,4 +49,36 @@ double ddinit_sum_of_squares(const float *x, size_t n) {
   }
   for (; i < n; i++) a += (double)x[i] * x[i];
   return a + b + c + d;
+}
+
+void ddinit_centred_scatter(const float *x, size_t rows, int cols, const float *shift, float *centred, float *mean,
+                            float *scatter) {
+  const size_t c = (size_t)cols;
+  double *sum = calloc(c, sizeof(double));
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = x + r * c;
+    float *out = centred + r * c;
+    for (size_t j = 0; j < c; j++) {
+      out[j] = row[j] - shift[j]; /* float32, as tfjs's sub */
+      if (sum != NULL) sum[j] += out[j];
+    }
+  }
+  for (size_t j = 0; j < c; j++) {
+    if (sum != NULL) {
+      mean[j] = (float)(sum[j] / (double)rows);
+      continue;
+    }
+    double s = 0; /* no memory for the row-order sums: one column at a time, the same sums */
+    for (size_t r = 0; r < rows; r++) s += centred[r * c + j];
+    mean[j] = (float)(s / (double)rows);
+  }
+  free(sum);
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < c; j++) centred[r * c + j] -= mean[j];
+  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, cols, (int)rows, 1.0f, centred, cols, 0.0f, scatter, cols);
+  enum { TILE = 64 };
+  for (size_t bi = 0; bi < c; bi += TILE)
+    for (size_t bj = bi; bj < c; bj += TILE)
+      for (size_t i = bi; i < bi + TILE && i < c; i++)
+        for (size_t j = bj > i + 1 ? bj : i + 1; j < bj + TILE && j < c; j++) scatter[j * c + i] = scatter[i * c + j];
 }

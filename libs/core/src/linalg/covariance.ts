@@ -6,7 +6,8 @@
  * normalization, as the paper's C = XᵀX/n on centred X).
  *
  * Accuracy: each block is shifted by the running mean, centred on its own mean and
- * multiplied by tfjs `matMul`
+ * multiplied by tfjs `matMul` (or, on the OpenBLAS addon, in one `DdinitCentredScatter` call:
+ * ssyrk, the block mean summed in double; ../backend/centred-scatter.ts)
  * (float32, at most `blockRows` rows per product), and the blocks are merged in float64
  * with the pairwise update of Chan, Golub & LeVeque (1979):
  *   M = M_a + M_b + δδᵀ·n_a·n_b/n,  δ = μ_b − μ_a,
@@ -14,6 +15,7 @@
  * float32 block product (≈ 1e-7·√blockRows relative), not of n rows in float32.
  */
 import * as tf from '@tensorflow/tfjs';
+import { centredScatter } from '../backend/centred-scatter';
 import { ConfigError, DataError, NumericalError, ShapeError } from '../errors';
 import type { SymmetricMatrix } from './symmetric-matrix';
 
@@ -84,7 +86,9 @@ export function createCovarianceAccumulator(features: number, options: Covarianc
     // Shift by the running mean (the first row for the first block) before summing, so
     // the float32 block mean is taken over values of the size of the spread, not the mean.
     const [shift, blockMean, blockScatter] = tf.tidy(() => {
-      const s = count > 0 ? tf.tensor1d(Float32Array.from(mean)) : tf.reshape(tf.gather(block, [0]), [f]);
+      const s: tf.Tensor1D = count > 0 ? tf.tensor1d(Float32Array.from(mean)) : tf.reshape(tf.gather(block, [0]), [f]);
+      const kernel = centredScatter(block, s); // one native call where the backend has it
+      if (kernel !== undefined) return [s, ...kernel];
       const shifted = tf.sub(block, s);
       const m = tf.mean(shifted, 0);
       const centred = tf.sub(shifted, m);

@@ -29,6 +29,7 @@ const NATIVE_ONLY = [
   'DdinitGroupedConv2DBackpropInput',
   'DdinitGroupedConv2DBackpropFilter',
   'DdinitReluGrad',
+  'DdinitCentredScatter',
 ];
 
 describe('registerWasmTrainingKernels', () => {

@@ -23,7 +23,8 @@
  * Conv2D, FusedConv2D, Conv2DBackpropFilter/Input, BatchMatMul and _FusedMatMul
  * run natively on all cores instead, and MaxPoolGrad, LRN, LRNGrad and Sum in C; grouped
  * convolutions (../grouped-conv2d.ts) get kernels of their own, with bias and ReLU fused, and
- * DdinitReluGrad for their ReLU's gradient.
+ * DdinitReluGrad for their ReLU's gradient; DdinitCentredScatter (../centred-scatter.ts) gives
+ * the covariance its block product by ssyrk.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -50,8 +51,10 @@ import {
   createNativeReluGrad,
 } from './native-kernels';
 import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT, RELU_GRAD, useReluGradKernel } from '../grouped-conv2d';
+import { CENTRED_SCATTER } from '../centred-scatter';
 import { CHANNEL_MOMENTS } from '../channel-moments';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
+import { createNativeCentredScatter } from './centred-scatter';
 import { createChannelMomentsKernel } from './channel-moments';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
@@ -156,6 +159,7 @@ const KERNELS: DdinitKernel[] = [
     create: (_, native) => createNativeGroupedConv2DBackpropFilter(native as NativeBlas),
   },
   { kernelName: RELU_GRAD, replaces: false, nativeOnly: true, create: (_, native) => createNativeReluGrad(native as NativeBlas) },
+  { kernelName: CENTRED_SCATTER, replaces: false, nativeOnly: true, create: (_, native) => createNativeCentredScatter(native as NativeBlas) },
 ];
 
 /**

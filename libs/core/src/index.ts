@@ -2,6 +2,7 @@ export { BackendError, ConfigError, DataError, DdinitError, NumericalError, Shap
 export type { ErrorContext, ErrorKind } from './errors';
 export { Rng } from './rng';
 export { SUMS_OF_SQUARES, sumsOfSquares } from './backend/sums-of-squares';
+export { CHANNEL_AFFINE, channelAffine } from './backend/channel-affine';
 export { CHANNEL_MOMENTS, momentsOfValues, tensorChannelMoments } from './backend/channel-moments';
 export type { ChannelMoments } from './backend/channel-moments';
 export { GROUPED_CONV2D, groupedConv2d, hasGroupedConv2d } from './backend/grouped-conv2d';

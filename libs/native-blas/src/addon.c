@@ -553,6 +553,22 @@ static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* channelAffine(heap, rows, channels, x, scale, shift, y): y = x·scale + shift per channel (columns.h). */
+static napi_value channel_affine(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"rows", "channels"};
+  napi_value argv[7];
+  heap_view heap;
+  int size[2];
+  float *x, *scale, *shift, *y;
+  if (sized_args(env, info, "channelAffine", 7, argv, &heap, names, 2, size) != 0) return NULL;
+  const size_t rows = (size_t)size[0], channels = (size_t)size[1];
+  if (conv_operand(env, argv[3], &heap, "x", rows * channels, &x) || conv_operand(env, argv[4], &heap, "scale", channels, &scale) ||
+      conv_operand(env, argv[5], &heap, "shift", channels, &shift) || conv_operand(env, argv[6], &heap, "y", rows * channels, &y))
+    return NULL;
+  ddinit_channel_affine(rows, channels, x, scale, shift, y);
+  return NULL;
+}
+
 /* centredScatter(heap, rows, cols, x, shift, centred, mean, scatter): the centred scatter of rows x (moments.h). */
 static napi_value centred_scatter(napi_env env, napi_callback_info info) {
   static const char *const names[] = {"rows", "cols"};
@@ -667,6 +683,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sumOfSquares", NULL, sum_of_squares, NULL, NULL, NULL, napi_default, NULL},
       {"fillGaussian", NULL, fill_gaussian, NULL, NULL, NULL, napi_default, NULL},
       {"centredScatter", NULL, centred_scatter, NULL, NULL, NULL, napi_default, NULL},
+      {"channelAffine", NULL, channel_affine, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

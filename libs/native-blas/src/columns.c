@@ -25,3 +25,14 @@ int ddinit_column_sums(size_t rows, size_t cols, const float *x, float *out) {
 void ddinit_relu_grad(size_t n, const float *y, const float *dy, float *dx) {
   for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
 }
+
+void ddinit_channel_affine(size_t rows, size_t channels, const float *x, const float *scale, const float *shift, float *y) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *in = x + r * channels;
+    float *out = y + r * channels;
+    for (size_t i = 0; i < channels; i++) {
+      const float product = in[i] * scale[i];
+      out[i] = product + shift[i];
+    }
+  }
+}

@@ -161,6 +161,11 @@ export interface NativeBlas {
    * (rows × cols, float32, a scratch the caller provides), scatter ← centredᵀ·centred (cols × cols,
    * ssyrk, both triangles). rows ≥ 1. The operands must not overlap.
    */
+  /**
+   * y ← x·scale + shift per channel over `rows` rows of `channels` float32 values (channels last),
+   * the product rounded before the sum: tfjs's add(mul(x, scale), shift), bit for bit, in one pass.
+   */
+  channelAffine(heap: Float32Array, rows: number, channels: number, x: number, scale: number, shift: number, y: number): void;
   centredScatter(heap: Float32Array, rows: number, cols: number, x: number, shift: number, centred: number, mean: number, scatter: number): void;
   fillGaussian(heap: Float32Array, count: number, out: number, s0: number, s1: number, s2: number, s3: number, tables: Float64Array): void;
   /** Sets OpenBLAS's thread count. */

@@ -5,7 +5,7 @@
  * of the prefix.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ShapeError } from '@ddinit/core';
+import { channelAffine, ConfigError, ShapeError } from '@ddinit/core';
 import { activationByName, type ActivationFunction } from '../layers/registered-objects';
 import { flattenModel, type GraphNode, type ModelGraph } from './model-graph';
 import { parameterLayers, type ParameterLayer } from './parameter-layers';
@@ -225,7 +225,7 @@ export class GraphExecutor {
     }
     const layer = node.layer;
     const [z, y] = tf.tidy(() => {
-      const next = tf.add(tf.mul(pre, tf.tensor1d(Float32Array.from(scale))), tf.tensor1d(Float32Array.from(shift)));
+      const next = channelAffine(pre, tf.tensor1d(Float32Array.from(scale)), tf.tensor1d(Float32Array.from(shift)));
       return [next, fused && hasActivationObject(layer) ? layer.activation.apply(next) : next];
     });
     this.dropFrom(node.consumers);

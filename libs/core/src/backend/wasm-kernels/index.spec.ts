@@ -30,6 +30,7 @@ const NATIVE_ONLY = [
   'DdinitGroupedConv2DBackpropFilter',
   'DdinitReluGrad',
   'DdinitCentredScatter',
+  'DdinitChannelAffine',
 ];
 
 describe('registerWasmTrainingKernels', () => {

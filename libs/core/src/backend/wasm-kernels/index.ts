@@ -24,7 +24,8 @@
  * run natively on all cores instead, and MaxPoolGrad, LRN, LRNGrad and Sum in C; grouped
  * convolutions (../grouped-conv2d.ts) get kernels of their own, with bias and ReLU fused, and
  * DdinitReluGrad for their ReLU's gradient; DdinitCentredScatter (../centred-scatter.ts) gives
- * the covariance its block product by ssyrk.
+ * the covariance its block product by ssyrk, DdinitChannelAffine (../channel-affine.ts) the
+ * normalization its one pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -52,9 +53,11 @@ import {
 } from './native-kernels';
 import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT, RELU_GRAD, useReluGradKernel } from '../grouped-conv2d';
 import { CENTRED_SCATTER } from '../centred-scatter';
+import { CHANNEL_AFFINE } from '../channel-affine';
 import { CHANNEL_MOMENTS } from '../channel-moments';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createNativeCentredScatter } from './centred-scatter';
+import { createNativeChannelAffine } from './channel-affine';
 import { createChannelMomentsKernel } from './channel-moments';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
@@ -160,6 +163,7 @@ const KERNELS: DdinitKernel[] = [
   },
   { kernelName: RELU_GRAD, replaces: false, nativeOnly: true, create: (_, native) => createNativeReluGrad(native as NativeBlas) },
   { kernelName: CENTRED_SCATTER, replaces: false, nativeOnly: true, create: (_, native) => createNativeCentredScatter(native as NativeBlas) },
+  { kernelName: CHANNEL_AFFINE, replaces: false, nativeOnly: true, create: (_, native) => createNativeChannelAffine(native as NativeBlas) },
 ];
 
 /**

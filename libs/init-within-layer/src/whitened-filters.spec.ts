@@ -73,6 +73,8 @@ describe('eigenMethodFor', () => {
         haarOrthonormal: () => false,
         symmetricEigenpairs: () => undefined,
         fillGaussian: () => undefined,
+        kmeansPlusPlus: () => new Int32Array(0),
+        nearestCentres: () => ({ labels: new Int32Array(0), distances: new Float64Array(0) }),
       };
       setLinalgProvider(lapack);
       expect([eigenMethodFor(400, 32), eigenMethodFor(363, 96), eigenMethodFor(2400, 256)]).toEqual(['dense', 'dense', 'dense']);

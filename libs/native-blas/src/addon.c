@@ -17,6 +17,7 @@
 #include "columns.h"
 #include "conv.h"
 #include "gaussian.h"
+#include "kmeans.h"
 #include "lapack.h"
 #include "lrn.h"
 #include "moments.h"
@@ -553,6 +554,71 @@ static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* A typed array argument of `type` holding at least `length` elements; 0, or -1 after throwing a TypeError naming it. */
+static int typed_arg(napi_env env, napi_value value, napi_typedarray_type type, const char *type_name, const char *name,
+                     size_t length, void **data) {
+  bool is_typed = false;
+  napi_typedarray_type actual;
+  size_t have = 0;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &actual, &have, data, NULL, NULL) != napi_ok || actual != type || have < length) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected a %s of at least %zu elements", name, type_name, length);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  return 0;
+}
+
+/* kmeansPlusPlus(x, n, d, k, trials, norms, first, uniforms, gram, chosen) (kmeans.h; gram: 0 or 1). */
+static napi_value kmeans_plus_plus(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"n", "d", "k", "trials"};
+  napi_value argv[10];
+  int v[4];
+  void *x, *norms, *uniforms, *chosen;
+  int64_t first, use_gram;
+  if (call_args(env, info, "kmeansPlusPlus", 10, argv) != 0 || get_sizes(env, argv + 1, names, 4, v) != 0) return NULL;
+  const size_t n = (size_t)v[0], d = (size_t)v[1], k = (size_t)v[2], trials = (size_t)v[3];
+  if (get_int(env, argv[6], "first", &first) != 0 || get_int(env, argv[8], "gram", &use_gram) != 0) return NULL;
+  if (n == 0 || k > n || first < 0 || (size_t)first >= n) {
+    napi_throw_range_error(env, NULL, "kmeansPlusPlus: expected 1 <= n, k <= n and 0 <= first < n");
+    return NULL;
+  }
+  if (typed_arg(env, argv[0], napi_float32_array, "Float32Array", "x", n * d, &x) ||
+      typed_arg(env, argv[5], napi_float64_array, "Float64Array", "norms", n, &norms) ||
+      typed_arg(env, argv[7], napi_float64_array, "Float64Array", "uniforms", (k > 0 ? k - 1 : 0) * trials, &uniforms) ||
+      typed_arg(env, argv[9], napi_int32_array, "Int32Array", "chosen", k, &chosen))
+    return NULL;
+  if (ddinit_kmeans_plus_plus(x, v[0], v[1], v[2], v[3], norms, (int)first, uniforms, use_gram != 0, chosen) != 0)
+    return throw_oom(env, "kmeansPlusPlus");
+  return NULL;
+}
+
+/* nearestCentres(x, n, d, centres, k, norms, labels, distances) (kmeans.h). */
+static napi_value nearest_centres(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"n", "d"};
+  napi_value argv[8];
+  int v[2], k[1];
+  void *x, *centres, *norms, *labels, *distances;
+  static const char *const k_name[] = {"k"};
+  if (call_args(env, info, "nearestCentres", 8, argv) != 0 || get_sizes(env, argv + 1, names, 2, v) != 0 ||
+      get_sizes(env, argv + 4, k_name, 1, k) != 0)
+    return NULL;
+  const size_t n = (size_t)v[0], d = (size_t)v[1];
+  if (k[0] < 1) {
+    napi_throw_range_error(env, NULL, "k: expected at least 1 centre");
+    return NULL;
+  }
+  if (typed_arg(env, argv[0], napi_float32_array, "Float32Array", "x", n * d, &x) ||
+      typed_arg(env, argv[3], napi_float32_array, "Float32Array", "centres", (size_t)k[0] * d, &centres) ||
+      typed_arg(env, argv[5], napi_float64_array, "Float64Array", "norms", n, &norms) ||
+      typed_arg(env, argv[6], napi_int32_array, "Int32Array", "labels", n, &labels) ||
+      typed_arg(env, argv[7], napi_float64_array, "Float64Array", "distances", n, &distances))
+    return NULL;
+  if (ddinit_nearest_centres(x, v[0], v[1], centres, k[0], norms, labels, distances) != 0) return throw_oom(env, "nearestCentres");
+  return NULL;
+}
+
 /* channelAffine(heap, rows, channels, x, scale, shift, y): y = x·scale + shift per channel (columns.h). */
 static napi_value channel_affine(napi_env env, napi_callback_info info) {
   static const char *const names[] = {"rows", "channels"};
@@ -684,6 +750,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fillGaussian", NULL, fill_gaussian, NULL, NULL, NULL, napi_default, NULL},
       {"centredScatter", NULL, centred_scatter, NULL, NULL, NULL, napi_default, NULL},
       {"channelAffine", NULL, channel_affine, NULL, NULL, NULL, napi_default, NULL},
+      {"kmeansPlusPlus", NULL, kmeans_plus_plus, NULL, NULL, NULL, napi_default, NULL},
+      {"nearestCentres", NULL, nearest_centres, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_default, NULL},

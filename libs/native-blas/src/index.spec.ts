@@ -544,6 +544,30 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.centredScatter(heap, rows, cols, 0, shift, centred, mean, heap.length - 10)).toThrow(/^scatter: floats \[/);
   });
 
+  it('kmeansPlusPlus and nearestCentres: a known answer on two far groups, operands checked', () => {
+    // Rows 0–2 near (0, 0), rows 3–5 near (100, 0); the first seed row 0, so the next is drawn from rows 3–5.
+    const x = Float32Array.of(0, 0, 1, 0, 0, 1, 100, 0, 101, 0, 100, 1);
+    const norms = Float64Array.from({ length: 6 }, (_, i) => x[2 * i] ** 2 + x[2 * i + 1] ** 2);
+    for (const gram of [0, 1]) {
+      const chosen = new Int32Array(2);
+      blas.kmeansPlusPlus(x, 6, 2, 2, 3, norms, 0, Float64Array.of(0.1, 0.5, 0.9), gram, chosen);
+      expect(chosen[0]).toBe(0);
+      expect(chosen[1]).toBeGreaterThanOrEqual(3);
+    }
+    const [labels, distances] = [new Int32Array(6), new Float64Array(6)];
+    blas.nearestCentres(x, 6, 2, Float32Array.of(0, 0, 100, 0), 2, norms, labels, distances);
+    expect(Array.from(labels)).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(Array.from(distances)).toEqual([0, 1, 1, 0, 1, 1]);
+    expect(() => blas.kmeansPlusPlus(x, 6, 2, 2, 3, norms, 6, new Float64Array(3), 0, new Int32Array(2))).toThrow(/0 <= first < n/);
+    expect(() => blas.kmeansPlusPlus(x, 6, 2, 2, 3, norms, 0, new Float64Array(2), 0, new Int32Array(2))).toThrow(
+      /^uniforms: expected a Float64Array of at least 3 elements$/,
+    );
+    expect(() => blas.nearestCentres(x, 6, 2, new Float32Array(3), 2, norms, labels, distances)).toThrow(
+      /^centres: expected a Float32Array of at least 4 elements$/,
+    );
+    expect(() => blas.nearestCentres(x, 6, 2, Float32Array.of(0, 0, 1, 1), 2, norms, new Int32Array(5), distances)).toThrow(/^labels: expected an? Int32Array/);
+  });
+
   it('symmetricEigen: known answer, descending, in place at offsets', () => {
     // [[2, 1], [1, 2]]: λ = 3 with (1, 1)/√2, λ = 1 with (1, −1)/√2.
     const heap = Float32Array.of(-1, 2, 1, 1, 2, 0, 0, 0, 0, 0, 0, -1);

@@ -165,6 +165,39 @@ export interface NativeBlas {
    * y ← x·scale + shift per channel over `rows` rows of `channels` float32 values (channels last),
    * the product rounded before the sum: tfjs's add(mul(x, scale), shift), bit for bit, in one pass.
    */
+  /**
+   * Greedy k-means++ seeds of the rows x (n × d; norms the squared row norms) into `chosen` (k):
+   * the first given, then per seed `trials` candidates drawn by the next `trials` of `uniforms`
+   * ((k − 1)·trials values in [0, 1)) with probability ∝ the squared distance to the nearest seed,
+   * the one lowering the potential most kept (kmeans.h; the JavaScript of @ddinit/core's
+   * kmeans-plus-plus.ts, on sgemm: the Gram matrix when `gram` is 1, one product per step when 0).
+   */
+  kmeansPlusPlus(
+    x: Float32Array,
+    n: number,
+    d: number,
+    k: number,
+    trials: number,
+    norms: Float64Array,
+    first: number,
+    uniforms: Float64Array,
+    gram: number,
+    chosen: Int32Array,
+  ): void;
+  /**
+   * The nearest of the k centres (k × d) of every row x_i (n × d): its index into `labels` and
+   * max(0, norms[i] + ‖c‖² − 2·x_i·c) into `distances` (kmeans.h; @ddinit/core's nearest-centres.ts on sgemm).
+   */
+  nearestCentres(
+    x: Float32Array,
+    n: number,
+    d: number,
+    centres: Float32Array,
+    k: number,
+    norms: Float64Array,
+    labels: Int32Array,
+    distances: Float64Array,
+  ): void;
   channelAffine(heap: Float32Array, rows: number, channels: number, x: number, scale: number, shift: number, y: number): void;
   centredScatter(heap: Float32Array, rows: number, cols: number, x: number, shift: number, centred: number, mean: number, scatter: number): void;
   fillGaussian(heap: Float32Array, count: number, out: number, s0: number, s1: number, s2: number, s3: number, tables: Float64Array): void;

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { choleskyQrOrthonormalize, orthonormalDraw, orthonormalizeColumns } from '../linalg/cholesky-qr';
 import { linalgProvider, setLinalgProvider } from '../linalg/linalg-provider';
 import { fillGaussian, javascriptGaussian } from '../linalg/gaussian-matrix';
+import { kmeans } from '../linalg/kmeans';
+import { seedKMeansPlusPlus } from '../linalg/kmeans-plus-plus';
+import { findNearestCentres, rowSquaredNorms } from '../linalg/nearest-centres';
 import { denseEigenpairs, javascriptEigenpairs } from '../linalg/symmetric-eigen';
 import { topEigenpairs } from '../linalg/top-eigenpairs';
 import { Rng } from '../rng';
@@ -126,6 +129,56 @@ describe.skipIf(native === undefined)('LAPACK behind @ddinit/core (native BLAS a
       expect(mismatches).toBe(0);
       expect(tails).toBeGreaterThan(300); // P(|z| > R) ≈ 5.8e-4: the slow paths ran
     }
+  });
+
+  /** With the provider and then without it (the JavaScript route), the provider restored. */
+  async function bothRoutes<T>(fn: () => Promise<T>): Promise<[T, T]> {
+    const provider = linalgProvider();
+    const onAddon = await fn();
+    setLinalgProvider(undefined);
+    try {
+      return [onAddon, await fn()];
+    } finally {
+      setLinalgProvider(provider);
+    }
+  }
+
+  /** m rows of d around `clusters` well-separated centres. */
+  function clustered(m: number, d: number, clusters: number, seed: number): Float32Array {
+    const rng = Rng.fromSeed(seed);
+    const centres = Float64Array.from({ length: clusters * d }, () => 10 * rng.normal());
+    return Float32Array.from({ length: m * d }, (_, k) => centres[(Math.floor(k / d) % clusters) * d + (k % d)] + rng.normal());
+  }
+
+  it('k-means++ seeding on the addon: the JavaScript route’s seeds (Gram and per-step routes) from the same draws', async () => {
+    const [m, d, k] = [600, 24, 40];
+    const data = clustered(m, d, 12, 31);
+    const norms = rowSquaredNorms(data, m, d);
+    for (const gramLimit of [1 << 26, 0]) {
+      const [onAddon, reference] = await bothRoutes(() => seedKMeansPlusPlus(data, norms, m, d, k, Rng.fromSeed(5), undefined, gramLimit));
+      expect(Array.from(onAddon)).toEqual(Array.from(reference));
+      expect(new Set(onAddon).size).toBe(k);
+    }
+    // Every row the same: after the first seed the potential is 0 and both draw ⌊u·m⌋.
+    const same = new Float32Array(50 * 4).fill(1);
+    const sameNorms = rowSquaredNorms(same, 50, 4);
+    const [a, b] = await bothRoutes(() => seedKMeansPlusPlus(same, sameNorms, 50, 4, 6, Rng.fromSeed(9)));
+    expect(Array.from(a)).toEqual(Array.from(b));
+  });
+
+  it('nearest centres on the addon: the JavaScript route’s labels, distances to float32 rounding; a whole k-means run agrees', async () => {
+    const [n, d, k] = [5000, 16, 9]; // n > 4096: two chunks in C
+    const data = clustered(n, d, k, 8);
+    const norms = rowSquaredNorms(data, n, d);
+    const centres = data.slice(0, k * d);
+    const [onAddon, reference] = await bothRoutes(() => findNearestCentres(data, n, d, norms, centres, k, 8192));
+    expect(Array.from(onAddon.labels)).toEqual(Array.from(reference.labels));
+    onAddon.distances.forEach((v, i) => expect(Math.abs(v - reference.distances[i])).toBeLessThan(1e-4 * (1 + reference.distances[i])));
+    const x = tf.tensor2d(data, [n, d]);
+    const [a, b] = await bothRoutes(() => kmeans(x, k, { seed: Rng.fromSeed(2), algorithm: 'lloyd' }));
+    expect(a.iterations).toBe(b.iterations);
+    expect(Math.abs(a.inertia / b.inertia - 1)).toBeLessThan(1e-6);
+    tf.dispose([x, a.centres, b.centres]);
   });
 
   it('orthonormalizeColumns still rejects dependent columns and NaN, naming where', () => {

@@ -3,8 +3,8 @@
  * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, the Haar draw for `orthonormalDraw`
  * (Cholesky QR of a tall Gaussian matrix, Stewart's slarfg + sorgqr otherwise), and the MRRR symmetric
  * eigensolver in mixed precision (ssytrd + dstemr + sormtr: float32 around a float64 tridiagonal
- * solve; libs/native-blas/src/lapack.h says why) for `denseEigenpairs`, and the Gaussian draws
- * of `fillGaussian` in C.
+ * solve; libs/native-blas/src/lapack.h says why) for `denseEigenpairs`, the Gaussian draws
+ * of `fillGaussian`, and k-means's seeding and nearest centres (on sgemm) in C.
  * `selectBackend` registers it while the addon is active (see select-backend.ts).
  *
  * The addon works on a typed array and offsets into it; each call here gives it a
@@ -43,6 +43,16 @@ export function createLapackProvider(blas: NativeBlas): LinalgProvider {
     },
     fillGaussian(out, state, tables) {
       blas.fillGaussian(out, out.length, 0, state[0], state[1], state[2], state[3], tables);
+    },
+    kmeansPlusPlus(data, norms, m, d, k, first, uniforms, gram) {
+      const chosen = new Int32Array(k);
+      blas.kmeansPlusPlus(data, m, d, k, k > 1 ? uniforms.length / (k - 1) : 0, norms, first, uniforms, gram ? 1 : 0, chosen);
+      return chosen;
+    },
+    nearestCentres(data, n, d, norms, centres, k) {
+      const [labels, distances] = [new Int32Array(n), new Float64Array(n)];
+      blas.nearestCentres(data, n, d, centres, k, norms, labels, distances);
+      return { labels, distances };
     },
   };
 }

@@ -6,10 +6,12 @@
  * Gram matrix XXᵀ, one tfjs product for the whole seeding, when it holds at most
  * GRAM_LIMIT values (3640 Gaussian rows of 384, CaffeNet's conv3 shape, 384 seeds: 216 ms
  * against 416 ms for a product per seed; docs/RESULTS.md, issue 16); otherwise through one
- * small product per step.
+ * small product per step. With a LinalgProvider registered (the OpenBLAS addon) the seeding
+ * runs in C on one sgemm per step instead (libs/native-blas/src/kmeans.h).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
+import { linalgProvider } from './linalg-provider';
 
 /** The largest Gram matrix (values) the seeding computes: 64 Mi floats, 256 MB. */
 export const GRAM_LIMIT = 1 << 26;
@@ -35,9 +37,11 @@ function distancesFromGram(gram: Float32Array, norms: Float64Array, m: number, i
 }
 
 /**
- * Row indices (into `data`, row-major [m, d]) of k seeds.
- * When every remaining row coincides with a chosen centre (potential 0), the next seed
- * is drawn uniformly among the rows. `gramLimit`: see GRAM_LIMIT (0: a product per step).
+ * Row indices (into `data`, row-major [m, d]) of k seeds. The random draws are taken first: the
+ * first seed `rng.int(m)`, then `trials` uniforms per further seed, each drawing one candidate
+ * (⌊u·m⌋ when every remaining row coincides with a chosen centre, potential 0); so the
+ * registered provider's `kmeansPlusPlus` (C on sgemm) and the loop here draw the same candidates.
+ * `gramLimit`: see GRAM_LIMIT (0: a product per step).
  */
 export async function seedKMeansPlusPlus(
   data: Float32Array,
@@ -48,6 +52,39 @@ export async function seedKMeansPlusPlus(
   rng: Rng,
   trials = 2 + Math.floor(Math.log(k)),
   gramLimit = GRAM_LIMIT,
+): Promise<Int32Array> {
+  const first = rng.int(m);
+  const uniforms = Float64Array.from({ length: Math.max(0, k - 1) * trials }, () => rng.uniform());
+  const provider = linalgProvider();
+  if (provider !== undefined && k > 0) return provider.kmeansPlusPlus(data, norms, m, d, k, first, uniforms, m * m <= gramLimit);
+  return javascriptSeeds(data, norms, m, d, k, first, uniforms, trials, gramLimit);
+}
+
+/** The candidate row of uniform u: the first i with cumulative[i] > u·total (potential 0: ⌊u·m⌋). */
+function drawCandidate(cumulative: Float64Array, m: number, total: number, u: number): number {
+  if (!(total > 0)) return Math.min(m - 1, Math.floor(u * m));
+  const r = u * total;
+  let lo = 0;
+  let hi = m - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid] <= r) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** {@link seedKMeansPlusPlus} in JavaScript and tfjs products: the reference, and the route without a provider. */
+async function javascriptSeeds(
+  data: Float32Array,
+  norms: Float64Array,
+  m: number,
+  d: number,
+  k: number,
+  first: number,
+  uniforms: Float64Array,
+  trials: number,
+  gramLimit: number,
 ): Promise<Int32Array> {
   const chosen = new Int32Array(k);
   const closest = new Float64Array(m);
@@ -74,31 +111,17 @@ export async function seedKMeansPlusPlus(
       }
     };
 
-    chosen[0] = rng.int(m);
-    const first = await distancesTo([chosen[0]]);
-    for (let i = 0; i < m; i++) closest[i] = first[i];
+    if (k === 0) return chosen;
+    chosen[0] = first;
+    const distancesToFirst = await distancesTo([first]);
+    for (let i = 0; i < m; i++) closest[i] = distancesToFirst[i];
     for (let c = 1; c < k; c++) {
       let total = 0;
       for (let i = 0; i < m; i++) {
         total += closest[i];
         cumulative[i] = total;
       }
-      const candidates: number[] = [];
-      for (let t = 0; t < trials; t++) {
-        if (!(total > 0)) {
-          candidates.push(rng.int(m));
-          continue;
-        }
-        const r = rng.uniform() * total;
-        let lo = 0;
-        let hi = m - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (cumulative[mid] <= r) lo = mid + 1;
-          else hi = mid;
-        }
-        candidates.push(lo);
-      }
+      const candidates = Array.from({ length: trials }, (_, t) => drawCandidate(cumulative, m, total, uniforms[(c - 1) * trials + t]));
       const dist = await distancesTo(candidates);
       const l = candidates.length;
       let best = 0;

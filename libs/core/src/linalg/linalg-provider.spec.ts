@@ -37,6 +37,12 @@ function recordingProvider(options: { qrFails?: boolean; haarFails?: boolean; ei
       calls.push(`gaussian ${out.length}`);
       javascriptGaussian(out, state);
     },
+    kmeansPlusPlus: () => {
+      throw new Error('k-means is not part of these specs (lapack-provider.spec.ts checks it)');
+    },
+    nearestCentres: () => {
+      throw new Error('k-means is not part of these specs (lapack-provider.spec.ts checks it)');
+    },
   };
   return { provider, calls };
 }

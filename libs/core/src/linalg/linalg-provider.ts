@@ -43,6 +43,16 @@ export interface LinalgProvider {
    * the same weights with and without the provider.
    */
   fillGaussian(out: Float32Array, state: Int32Array, tables: Float64Array): void;
+  /**
+   * Greedy k-means++ seeds (row indices into `data`, m × d row-major; `norms` its squared row norms):
+   * `first`, then per seed `trials` candidates drawn by the next uniforms of `uniforms`
+   * ((k − 1)·trials values), as `seedKMeansPlusPlus` (kmeans-plus-plus.ts) defines them, the products
+   * from the Gram matrix when `gram` (else one per step). Distances come from the provider's own
+   * products, so on another backend than its own a near tie may resolve otherwise.
+   */
+  kmeansPlusPlus(data: Float32Array, norms: Float64Array, m: number, d: number, k: number, first: number, uniforms: Float64Array, gram: boolean): Int32Array;
+  /** `findNearestCentres` (nearest-centres.ts) of the n × d rows among the k × d centres; the same contract. */
+  nearestCentres(data: Float32Array, n: number, d: number, norms: Float64Array, centres: Float32Array, k: number): { labels: Int32Array; distances: Float64Array };
 }
 
 let current: LinalgProvider | undefined;

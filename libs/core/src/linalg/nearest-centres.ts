@@ -4,12 +4,16 @@
  * (argmin over c of ‖c‖² − 2 x·c, then the squared distance clamped at 0). Memory stays
  * at chunkRows × (d + k) floats whatever n is.
  *
+ * With a LinalgProvider registered (the OpenBLAS addon) the same runs in C on sgemm, with no
+ * tensor round trips (libs/native-blas/src/kmeans.h).
+ *
  * Chunks are uploaded from a JavaScript copy of the rows rather than cut with
  * `tf.slice`: the tfjs 4.22 wasm backend's slice kernel copies its whole input to
  * JavaScript on every call (readSync), which made one pass over 100k × 363 rows cost
  * seconds instead of milliseconds.
  */
 import * as tf from '@tensorflow/tfjs';
+import { linalgProvider } from './linalg-provider';
 
 /** For each row: the index of its nearest centre and the squared distance to it. */
 export interface NearestCentres {
@@ -42,6 +46,8 @@ export async function findNearestCentres(
   k: number,
   chunkRows: number,
 ): Promise<NearestCentres> {
+  const provider = linalgProvider();
+  if (provider !== undefined) return provider.nearestCentres(data, n, d, rowNorms, centres, k);
   const labels = new Int32Array(n);
   const distances = new Float64Array(n);
   const [centresT, centreNorms] = tf.tidy(() => {

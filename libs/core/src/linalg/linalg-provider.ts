@@ -52,7 +52,14 @@ export interface LinalgProvider {
    */
   kmeansPlusPlus(data: Float32Array, norms: Float64Array, m: number, d: number, k: number, first: number, uniforms: Float64Array, gram: boolean): Int32Array;
   /** `findNearestCentres` (nearest-centres.ts) of the n × d rows among the k × d centres; the same contract. */
-  nearestCentres(data: Float32Array, n: number, d: number, norms: Float64Array, centres: Float32Array, k: number): { labels: Int32Array; distances: Float64Array };
+  nearestCentres(
+    data: Float32Array,
+    n: number,
+    d: number,
+    norms: Float64Array,
+    centres: Float32Array,
+    k: number,
+  ): { labels: Int32Array; distances: Float64Array };
 }
 
 let current: LinalgProvider | undefined;

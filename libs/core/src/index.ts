@@ -3,6 +3,8 @@ export type { ErrorContext, ErrorKind } from './errors';
 export { Rng } from './rng';
 export { SUMS_OF_SQUARES, sumsOfSquares } from './backend/sums-of-squares';
 export { CHANNEL_AFFINE, channelAffine } from './backend/channel-affine';
+export { GATHER_PATCHES, gatherPatchRows } from './backend/gather-patches';
+export type { PatchWindow } from './backend/gather-patches';
 export { CHANNEL_MOMENTS, momentsOfValues, tensorChannelMoments } from './backend/channel-moments';
 export type { ChannelMoments } from './backend/channel-moments';
 export { GROUPED_CONV2D, groupedConv2d, hasGroupedConv2d } from './backend/grouped-conv2d';

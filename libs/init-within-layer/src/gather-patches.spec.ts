@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '@ddinit/core';
+import { GATHER_PATCHES, Rng } from '@ddinit/core';
 import { expectNoLeakedTensors, relativeError, useBackend } from '@ddinit/core/testing';
 import { GroupedConv2D, axisPadding, kernelToFilterRows } from '@ddinit/models';
 import { gatherPatches } from './gather-patches';
@@ -101,5 +101,33 @@ describe('gatherPatches', () => {
       /layer d: patch input must be/,
     );
     tf.dispose([x, flat]);
+  });
+
+  it('the addon’s kernel cuts the rows the JavaScript loop cuts (sampled positions, groups, padding, dilation), leaving nothing behind', async () => {
+    const x = tf.randomNormal([3, 10, 9, 6], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const geometry = {
+      kernelSize: [3, 2] as [number, number],
+      strides: [2, 1] as [number, number],
+      dilation: [1, 2] as [number, number],
+      padTop: 1,
+      padLeft: 1,
+      groups: 3,
+    };
+    const cut = async (nativeBlas: boolean) => {
+      const selection = await useBackend('wasm', { nativeBlas });
+      expect(tf.getKernel(GATHER_PATCHES, 'wasm') !== undefined).toBe(selection.nativeBlas?.active === true); // on this machine: the addon's kernel, then none
+      const options = { rng: Rng.fromSeed(6), maxRows: 40, maxBytes: 1 << 20, where: 'layer spec' };
+      await expectNoLeakedTensors(() => tf.dispose(gatherPatches(x, geometry, [5, 9], options).groups));
+      const patches = gatherPatches(x, geometry, [5, 9], options);
+      const values = patches.groups.map((g) => Array.from(g.dataSync()));
+      tf.dispose(patches.groups);
+      return { values, rows: patches.rows, features: patches.features };
+    };
+    const onAddon = await cut(true);
+    const reference = await cut(false);
+    await useBackend('wasm');
+    expect([onAddon.rows, onAddon.features]).toEqual([40, 3 * 2 * 2]);
+    expect(onAddon).toEqual(reference);
+    x.dispose();
   });
 });

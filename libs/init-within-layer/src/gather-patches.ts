@@ -14,7 +14,7 @@
  * input channel (cg = 1, F = kh·kw).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ShapeError, type Rng } from '@ddinit/core';
+import { ConfigError, gatherPatchRows, ShapeError, type Rng } from '@ddinit/core';
 
 /** Where patches are read from, in numbers. */
 export interface PatchGeometry {
@@ -91,6 +91,27 @@ export function gatherPatches(input: tf.Tensor, geometry: PatchGeometry, outputS
   const cap = Math.max(1, Math.min(options.maxRows, Math.floor(options.maxBytes / (4 * f * groups))));
   const rows = Math.min(positions, cap);
   const chosen = rows < positions ? options.rng.sampleWithoutReplacement(positions, rows) : null;
+  const window = {
+    kernelSize: geometry.kernelSize,
+    strides: geometry.strides,
+    dilation: geometry.dilation,
+    padTop,
+    padLeft,
+    groups,
+    outputSize: [oh, ow] as [number, number],
+  };
+  const indices = chosen === null ? Int32Array.from({ length: rows }, (_, r) => r) : Int32Array.from(chosen);
+  const cut = gatherPatchRows(input as tf.Tensor4D, indices, window); // in place in the heap where the backend can
+  if (cut !== undefined) {
+    try {
+      const parts = groups === 1 ? [cut] : tf.split(cut, groups, 0);
+      const out = parts.map((part) => tf.reshape(part, [rows, f]) as tf.Tensor2D);
+      tf.dispose(parts);
+      return { groups: out, positions, rows, features: f };
+    } finally {
+      cut.dispose();
+    }
+  }
   const data = input.dataSync() as Float32Array;
   const out = Array.from({ length: groups }, () => new Float32Array(rows * f));
   const perImage = oh * ow;

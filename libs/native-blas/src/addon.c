@@ -554,6 +554,43 @@ static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* gatherPatches(heap, geometry, groups, x, positions, out): the patch rows of the sampled positions (conv.h). */
+static napi_value gather_patches(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  heap_view heap;
+  ddinit_conv_geometry g;
+  int64_t groups;
+  int32_t *positions = NULL;
+  float *x, *out;
+  if (conv_args(env, info, "gatherPatches", 6, argv, &heap, &g) != 0 || get_int(env, argv[2], "groups", &groups) != 0) return NULL;
+  if (groups < 1 || g.in_c % groups != 0) {
+    napi_throw_range_error(env, NULL, "groups: expected a positive divisor of inChannels");
+    return NULL;
+  }
+  size_t rows = 0;
+  bool is_typed = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, argv[4], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[4], &type, &rows, (void **)&positions, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "positions: expected an Int32Array");
+    return NULL;
+  }
+  const size_t count = (size_t)g.batch * g.out_h * g.out_w, f = (size_t)g.f_h * g.f_w * (g.in_c / groups);
+  for (size_t r = 0; r < rows; r++) {
+    if (positions[r] < 0 || (size_t)positions[r] >= count) {
+      char message[160];
+      snprintf(message, sizeof message, "positions: expected values in [0, %zu), got %d at %zu", count, positions[r], r);
+      napi_throw_range_error(env, NULL, message);
+      return NULL;
+    }
+  }
+  if (conv_operand(env, argv[3], &heap, "x", ddinit_conv_x_size(&g), &x) ||
+      conv_operand(env, argv[5], &heap, "out", (size_t)groups * rows * f, &out))
+    return NULL;
+  ddinit_gather_patches(&g, (int)groups, x, positions, rows, out);
+  return NULL;
+}
+
 /* A typed array argument of `type` holding at least `length` elements; 0, or -1 after throwing a TypeError naming it. */
 static int typed_arg(napi_env env, napi_value value, napi_typedarray_type type, const char *type_name, const char *name,
                      size_t length, void **data) {
@@ -750,6 +787,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fillGaussian", NULL, fill_gaussian, NULL, NULL, NULL, napi_default, NULL},
       {"centredScatter", NULL, centred_scatter, NULL, NULL, NULL, napi_default, NULL},
       {"channelAffine", NULL, channel_affine, NULL, NULL, NULL, napi_default, NULL},
+      {"gatherPatches", NULL, gather_patches, NULL, NULL, NULL, napi_default, NULL},
       {"kmeansPlusPlus", NULL, kmeans_plus_plus, NULL, NULL, NULL, napi_default, NULL},
       {"nearestCentres", NULL, nearest_centres, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},

@@ -335,3 +335,26 @@ int ddinit_max_pool_grad(const ddinit_conv_geometry *g, const float *x, const fl
   free(best_at);
   return 0;
 }
+
+void ddinit_gather_patches(const ddinit_conv_geometry *g, int groups, const float *x, const int *positions, size_t rows,
+                           float *out) {
+  const size_t cin = (size_t)g->in_c, cg = cin / groups, f = (size_t)g->f_h * g->f_w * cg;
+  const size_t per_image = (size_t)g->out_h * g->out_w;
+  for (size_t r = 0; r < rows; r++) {
+    const size_t p = (size_t)positions[r], b = p / per_image, rest = p % per_image;
+    const int oy = (int)(rest / g->out_w), ox = (int)(rest % g->out_w);
+    for (int i = 0; i < g->f_h; i++) {
+      const int y = oy * g->stride_h + i * g->dilation_h - g->pad_top;
+      for (int j = 0; j < g->f_w; j++) {
+        const int xc = ox * g->stride_w + j * g->dilation_w - g->pad_left;
+        const int inside = y >= 0 && y < g->in_h && xc >= 0 && xc < g->in_w;
+        const float *src = inside ? x + ((b * g->in_h + (size_t)y) * g->in_w + (size_t)xc) * cin : NULL;
+        for (int group = 0; group < groups; group++) {
+          float *dst = out + ((size_t)group * rows + r) * f + ((size_t)i * g->f_w + j) * cg;
+          if (inside) memcpy(dst, src + (size_t)group * cg, sizeof(float) * cg);
+          else memset(dst, 0, sizeof(float) * cg);
+        }
+      }
+    }
+  }
+}

@@ -61,4 +61,11 @@ void ddinit_batch_matmul(int batch, int trans_a, int trans_b, int m, int n, int 
                          const float *b, size_t b_stride, const float *bias, int activation, float *c,
                          size_t c_stride);
 
+/* The im2col rows of the sampled output positions only, group by group: out[(group·rows + r)·F + (i·f_w + j)·cg + c]
+ * = x[b, oy·stride_h + i·dilation_h − pad_top, ox·stride_w + j·dilation_w − pad_left, group·cg + c] (0 outside the
+ * image) for position p = positions[r] = (b·out_h + oy)·out_w + ox, cg = in_c/groups, F = f_h·f_w·cg: the patch rows
+ * of @ddinit/init-within-layer's gatherPatches. Positions must lie in [0, batch·out_h·out_w). */
+void ddinit_gather_patches(const ddinit_conv_geometry *g, int groups, const float *x, const int *positions, size_t rows,
+                           float *out);
+
 #endif

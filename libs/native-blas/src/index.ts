@@ -185,6 +185,12 @@ export interface NativeBlas {
     chosen: Int32Array,
   ): void;
   /**
+   * The im2col rows of the sampled output positions only (`positions[r]` = (b·outH + oy)·outW + ox, each in
+   * [0, batch·outH·outW)), written group after group to `out` as [groups, rows, F], F = fH·fW·inC/groups,
+   * zeros outside the image (conv.h): the patch rows of @ddinit/init-within-layer's gatherPatches.
+   */
+  gatherPatches(heap: Float32Array, geometry: Int32Array, groups: number, x: number, positions: Int32Array, out: number): void;
+  /**
    * The nearest of the k centres (k × d) of every row x_i (n × d): its index into `labels` and
    * max(0, norms[i] + ‖c‖² − 2·x_i·c) into `distances` (kmeans.h; @ddinit/core's nearest-centres.ts on sgemm).
    */

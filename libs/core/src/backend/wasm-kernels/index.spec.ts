@@ -31,6 +31,7 @@ const NATIVE_ONLY = [
   'DdinitReluGrad',
   'DdinitCentredScatter',
   'DdinitChannelAffine',
+  'DdinitGatherPatches',
 ];
 
 describe('registerWasmTrainingKernels', () => {

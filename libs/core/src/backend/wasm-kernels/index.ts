@@ -25,7 +25,8 @@
  * convolutions (../grouped-conv2d.ts) get kernels of their own, with bias and ReLU fused, and
  * DdinitReluGrad for their ReLU's gradient; DdinitCentredScatter (../centred-scatter.ts) gives
  * the covariance its block product by ssyrk, DdinitChannelAffine (../channel-affine.ts) the
- * normalization its one pass.
+ * normalization its one pass, DdinitGatherPatches (../gather-patches.ts) the sampled patch rows
+ * cut in place.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeBlas } from '@ddinit/native-blas';
@@ -54,10 +55,12 @@ import {
 import { GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT, RELU_GRAD, useReluGradKernel } from '../grouped-conv2d';
 import { CENTRED_SCATTER } from '../centred-scatter';
 import { CHANNEL_AFFINE } from '../channel-affine';
+import { GATHER_PATCHES } from '../gather-patches';
 import { CHANNEL_MOMENTS } from '../channel-moments';
 import { SUMS_OF_SQUARES } from '../sums-of-squares';
 import { createNativeCentredScatter } from './centred-scatter';
 import { createNativeChannelAffine } from './channel-affine';
+import { createNativeGatherPatches } from './gather-patches';
 import { createChannelMomentsKernel } from './channel-moments';
 import { createSplitVKernel } from './split-v';
 import { createSumKernel } from './sum';
@@ -164,6 +167,7 @@ const KERNELS: DdinitKernel[] = [
   { kernelName: RELU_GRAD, replaces: false, nativeOnly: true, create: (_, native) => createNativeReluGrad(native as NativeBlas) },
   { kernelName: CENTRED_SCATTER, replaces: false, nativeOnly: true, create: (_, native) => createNativeCentredScatter(native as NativeBlas) },
   { kernelName: CHANNEL_AFFINE, replaces: false, nativeOnly: true, create: (_, native) => createNativeChannelAffine(native as NativeBlas) },
+  { kernelName: GATHER_PATCHES, replaces: false, nativeOnly: true, create: (_, native) => createNativeGatherPatches(native as NativeBlas) },
 ];
 
 /**

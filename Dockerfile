@@ -2,8 +2,8 @@
 #
 # The ddinit GPU image: the pipeline CLI (`ddinit …`) on @tensorflow/tfjs-node-gpu.
 #
-#   docker build -t registry.example.com/ddinit:0.2.2 .
-#   docker run --rm --gpus all registry.example.com/ddinit:0.2.2 --help
+#   docker build -t registry.example.com/ddinit:0.2.3 .
+#   docker run --rm --gpus all registry.example.com/ddinit:0.2.3 --help
 #
 # @tensorflow/tfjs-node-gpu 4.22 loads libtensorflow 2.9 (GPU build), which needs the
 # CUDA 11 runtime and cuDNN 8; CUDA 11.8 + cuDNN 8 satisfy it (CUDA minor-version

@@ -5,9 +5,9 @@
  *    draws the 61 M kernels in JavaScript) and `zeros` (what the init stage builds when
  *    every kernel is drawn anew).
  * 2. The orthonormal draws of fc6 (9216 × 4096) and fc7 (4096 × 4096) from the same
- *    Gaussian matrix: `qr` = sgeqrf + sorgqr with diag(R) > 0 (`orthonormalizeColumns`),
+ *    Gaussian matrix: `qr` = sgeqrf + the reflectors expanded with diag(R) > 0 (`orthonormalizeColumns`),
  *    `stewart` = `haarOrthonormal`, what `orthonormalDraw` calls (Stewart's reflector
- *    product, slarfg + sorgqr, for fc7; since 0.2.2 one Cholesky QR pass for fc6, which
+ *    product, slarfg + the blocked expansion (sorgqr before 0.2.3), for fc7; since 0.2.2 one Cholesky QR pass for fc6, which
  *    is tall), each with OpenBLAS on 1 and on 2 threads, with
  *    ‖QᵀQ − I‖_max checked on a 256-column slice.
  *

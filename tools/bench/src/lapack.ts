@@ -1,7 +1,7 @@
 /**
  * LAPACK benchmark (issue 16): `npx nx run bench:lapack` (or `cd tools/bench && npx tsx src/lapack.ts`).
  *
- * The addon's QR (sgeqrf + sorgqr) and symmetric eigensolver (ssytrd + dstemr + sormtr) against numpy's
+ * The addon's QR (sgeqrf + the reflectors expanded by blocks) and symmetric eigensolver (ssytrd + dstemr + sormtr) against numpy's
  * (numpy.linalg.qr; numpy.linalg.eigh, which runs ssyevd on a float32 matrix as ours runs float32;
  * `LAPACK_QR=scipy`: scipy.linalg.qr, which stays in float32 as ours does, where numpy 1.24
  * computes a float32 QR in float64) on the same

@@ -12,7 +12,7 @@ function issuesOf(input: unknown): string[] {
 describe('KubernetesOptions', () => {
   it('fills every field with its documented default', () => {
     expect(KubernetesOptions.parse({})).toEqual({
-      image: 'registry.example.com/ddinit:0.2.2',
+      image: 'registry.example.com/ddinit:0.2.3',
       imagePullPolicy: 'IfNotPresent',
       imagePullSecrets: [],
       namespace: 'ddinit',

@@ -10,7 +10,7 @@
  * and `renderManifests` agree.
  *
  * @example
- * const options = KubernetesOptions.parse({ image: 'registry.example.com/ddinit:0.2.2', gpu: { count: 2 } });
+ * const options = KubernetesOptions.parse({ image: 'registry.example.com/ddinit:0.2.3', gpu: { count: 2 } });
  * options.namespace; // 'ddinit'
  * options.sweep.axes; // { init: ['glorot-uniform', …, 'ddinit-patches+calibration'], seed: [0, 1, 2] }
  */
@@ -186,7 +186,7 @@ export type ResourceOptions = z.infer<typeof ResourceOptions>;
 export const KubernetesOptions = z
   .object({
     /** The container image built from the repository's Dockerfile. */
-    image: z.string().min(1).default('registry.example.com/ddinit:0.2.2'),
+    image: z.string().min(1).default('registry.example.com/ddinit:0.2.3'),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
     /** Names of docker-registry Secrets for a private registry. */
     imagePullSecrets: z.array(dnsLabel).default([]),

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend, expectNoLeakedTensors } from '@ddinit/core/testing';
-import { GraphExecutor } from '@ddinit/models';
+import { GraphExecutor, parameterLayers, type ParameterLayer } from '@ddinit/models';
 import { buildFixtureModel } from '@ddinit/models/testing';
 import { initializeWithinLayers, type LayerInitStats } from './initialize-within-layers';
-import { grownLayerInput, type SampleGrowth } from './sample-growth';
+import { extraImagesFor, grownLayerInput, type SampleGrowth } from './sample-growth';
 import { smoothImages } from './testing/check-invariants';
 
 beforeAll(async () => {
@@ -82,17 +82,42 @@ describe('sample growth', () => {
     model.dispose();
   });
 
-  it('too few images in the dataset: the layer takes what there is, and the fallback stays, recorded', async () => {
+  it('too few images to reach N rows: no image is grown, and the fallback stays, recorded', async () => {
     const model = buildFixtureModel('sequential', 0);
     const few = tf.slice(extra, 0, 4) as tf.Tensor4D;
-    const report = await initializeWithinLayers(model, sample, OPTIONS, {}, growthOf(few, 3, 2));
+    const growth = growthOf(few, 3, 2);
+    let batches = 0;
+    const counted: SampleGrowth = {
+      ...growth,
+      async *batches() {
+        for await (const batch of growth.batches()) {
+          batches++;
+          yield batch;
+        }
+      },
+    };
+    const report = await initializeWithinLayers(model, sample, OPTIONS, {}, counted);
+    // 8 + 4 images give 12 rows of the 16 fc1 needs: growing would not avoid the fallback.
     expect(layer(report.layers, 'fc1')).toMatchObject({
       method: 'orthogonal',
-      fallback: 'too few patch rows (12 < 16 filters per group) → orthogonal',
+      fallback: 'too few patch rows (8 < 16 filters per group) → orthogonal',
       rows: 0,
       images: 0,
     });
+    expect(batches).toBe(0);
     tf.dispose([few]);
+    model.dispose();
+  });
+
+  it('the byte cap decides too: growth the cap keeps under N rows is skipped, growth it allows is taken', () => {
+    const model = buildFixtureModel('sequential', 0);
+    const fc1 = parameterLayers(model).find((l) => l.name === 'fc1') as ParameterLayer;
+    const growth = growthOf(extra, 7, 2);
+    const bytesPerImage = 4 * fc1.inputShape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+    expect(extraImagesFor(fc1, 'kmeans', 8, growth, 7 * bytesPerImage)).toBe(0); // 8 + 7 < 16
+    expect(extraImagesFor(fc1, 'kmeans', 8, growth, 8 * bytesPerImage)).toBe(8); // 8 + 8 = 16
+    expect(extraImagesFor(fc1, 'kmeans', 8, growth, 1 << 30)).toBe(24); // 2 rows per filter: 32 − 8
+    expect(extraImagesFor(fc1, 'orthogonal', 8, growth, 1 << 30)).toBe(0);
     model.dispose();
   });
 });

@@ -149,7 +149,7 @@ async function qrRow(blas: NativeBlas, py: Numpy, dir: string, name: string, row
 
 async function eigenRow(blas: NativeBlas, py: Numpy, dir: string, name: string, f: number, count: number): Promise<Row> {
   const c = covariance(blas, f, f);
-  const file = join(dir, `${name}.f32`);
+  const file = join(dir, `${name}-covariance.f32`); // not the QR matrix of the same layer's name
   writeFileSync(file, c);
   const heap = new Float32Array(f * f + f + f * f);
   const load = loadavg()[0].toFixed(1);

@@ -14,19 +14,10 @@
  * input channel (cg = 1, F = kh·kw).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, gatherPatchRows, ShapeError, type Rng } from '@ddinit/core';
+import { ConfigError, gatherPatchRows, ShapeError, type PatchWindow, type Rng } from '@ddinit/core';
 
-/** Where patches are read from, in numbers. */
-export interface PatchGeometry {
-  kernelSize: [number, number];
-  strides: [number, number];
-  dilation: [number, number];
-  /** Zero rows/columns before the first row/column (TensorFlow's `same` rule, or 0). */
-  padTop: number;
-  padLeft: number;
-  /** Channel groups (grouped convolution; depthwise: the input channels). */
-  groups: number;
-}
+/** Where patches are read from, in numbers: @ddinit/core's window without the output size (the caller's). */
+export type PatchGeometry = Omit<PatchWindow, 'outputSize'>;
 
 /** The geometry of a dense layer: 1×1, one group (the input is viewed as [P, 1, 1, units]). */
 export const DENSE_GEOMETRY: PatchGeometry = { kernelSize: [1, 1], strides: [1, 1], dilation: [1, 1], padTop: 0, padLeft: 0, groups: 1 };
@@ -91,15 +82,7 @@ export function gatherPatches(input: tf.Tensor, geometry: PatchGeometry, outputS
   const cap = Math.max(1, Math.min(options.maxRows, Math.floor(options.maxBytes / (4 * f * groups))));
   const rows = Math.min(positions, cap);
   const chosen = rows < positions ? options.rng.sampleWithoutReplacement(positions, rows) : null;
-  const window = {
-    kernelSize: geometry.kernelSize,
-    strides: geometry.strides,
-    dilation: geometry.dilation,
-    padTop,
-    padLeft,
-    groups,
-    outputSize: [oh, ow] as [number, number],
-  };
+  const window: PatchWindow = { ...geometry, outputSize: [oh, ow] };
   const indices = chosen === null ? Int32Array.from({ length: rows }, (_, r) => r) : Int32Array.from(chosen);
   const cut = gatherPatchRows(input as tf.Tensor4D, indices, window); // in place in the heap where the backend can
   if (cut !== undefined) {

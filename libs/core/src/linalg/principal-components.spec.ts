@@ -37,7 +37,7 @@ describe('principalComponents', () => {
       expect(Math.abs(viaGram.eigen.values[j] - viaCov.eigen.values[j])).toBeLessThan(1e-5 * viaCov.eigen.values[0]);
     }
     for (let i = 0; i < f; i++) expect(viaGram.mean[i]).toBeCloseTo(viaCov.mean[i], 5);
-    expect(orthonormalityError(viaGram.eigen.vectors, f, 10)).toBeLessThan(1e-10);
+    expect(orthonormalityError(viaGram.eigen.vectors, f, 10)).toBeLessThan(2e-6); // float32: one QR of the mapped vectors
     // the dominant 6-dimensional subspace agrees
     const top = (v: Float64Array) => {
       const out = new Float64Array(f * 6);
@@ -56,7 +56,7 @@ describe('principalComponents', () => {
     // centred data of 5 rows has rank ≤ 4: the last 4 eigenvalues are 0
     for (let j = 4; j < 8; j++) expect(pcs.eigen.values[j]).toBe(0);
     expect(pcs.eigen.values[3]).toBeGreaterThan(0);
-    expect(orthonormalityError(pcs.eigen.vectors, f, 8)).toBeLessThan(1e-10);
+    expect(orthonormalityError(pcs.eigen.vectors, f, 8)).toBeLessThan(2e-6);
   });
 
   it('leaks no tensor and rejects bad input', async () => {

@@ -77,8 +77,8 @@ export function createCovarianceAccumulator(features: number, options: Covarianc
   const f = features;
   const mean = new Float64Array(f);
   // Σ (x − μ)(x − μ)ᵀ with the upper triangle kept current. The first block's float32 product is
-  // kept as it is until a second block arrives: most calls have one block, and a float64 copy of
-  // an F×F matrix (42 MB for CaffeNet's conv3) costs more than the product's merge saves.
+  // kept as it is until a second block arrives: most calls have one block, and `finish` reads it
+  // once, so a float64 copy of it (42 MB for CaffeNet's conv3) would be fresh memory for nothing.
   let scatter: Float64Array | Float32Array = new Float32Array(0);
   let count = 0;
 

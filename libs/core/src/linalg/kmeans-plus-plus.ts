@@ -7,7 +7,8 @@
  * GRAM_LIMIT values (3640 Gaussian rows of 384, CaffeNet's conv3 shape, 384 seeds: 216 ms
  * against 416 ms for a product per seed; docs/RESULTS.md, issue 16); otherwise through one
  * small product per step. With a LinalgProvider registered (the OpenBLAS addon) the seeding
- * runs in C on one sgemm per step instead (libs/native-blas/src/kmeans.h).
+ * runs in C on the same two routes (libs/native-blas/src/kmeans.h): at conv3's shape 119–162 ms
+ * against 303–308 ms here (docs/RESULTS.md, issue 16).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';

@@ -6,7 +6,8 @@
  * - `gram` (for n < F, e.g. fully connected layers: 160 samples × 9216 inputs):
  *   G = X̃X̃ᵀ/n (n×n) has the same nonzero eigenvalues as C, and
  *   v_j = X̃ᵀu_j / √(n·λ_j) turns its eigenvectors u_j into those of C; costs
- *   O(n²F + n³) instead of O(nF² + F³). Centred data has rank ≤ n − 1, so at most that
+ *   O(n²F + n³) instead of O(nF² + F³). The v_j are re-orthonormalized (one QR for those of
+ *   eigenvalues clear of float32 rounding). Centred data has rank ≤ n − 1, so at most that
  *   many eigenvalues are nonzero; the vectors of (numerically) zero eigenvalues are
  *   completed to an orthonormal set (their whitening factor is 0 anyway).
  *
@@ -69,14 +70,20 @@ function orthonormalizeLeading(vectors: Float64Array, mapped: Float32Array, f: n
   if (s < 2) return 0;
   const block = new Float32Array(f * s);
   for (let i = 0; i < f; i++) block.set(mapped.subarray(i * kept, i * kept + s), i * s);
-  let q: Float32Array;
+  const input = tf.tensor2d(block, [f, s]);
+  let q: tf.Tensor2D;
   try {
-    q = tf.tidy(() => orthonormalizeColumns(tf.tensor2d(block, [f, s])).dataSync() as Float32Array);
+    q = orthonormalizeColumns(input);
   } catch (error) {
     if (error instanceof NumericalError) return 0;
     throw error;
+  } finally {
+    input.dispose();
   }
-  for (let i = 0; i < f; i++) for (let j = 0; j < s; j++) vectors[i * count + j] = q[i * s + j];
+  // Read outside any tidy: tidy walks a returned typed array value by value (a Set, capped at 2²⁴).
+  const values32 = q.dataSync() as Float32Array;
+  q.dispose();
+  for (let i = 0; i < f; i++) for (let j = 0; j < s; j++) vectors[i * count + j] = values32[i * s + j];
   return s;
 }
 

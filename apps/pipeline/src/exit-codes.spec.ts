@@ -6,7 +6,7 @@
 import { BackendError, ConfigError, DataError, NumericalError, ShapeError, StorageError } from '@ddinit/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { exitCodeFor } from './exit-codes';
+import { describeError, exitCodeFor } from './exit-codes';
 import { EXIT_BAD_INPUT, EXIT_CODES_NOT_RETRIED, EXIT_FAILURE, EXIT_NUMERICAL } from './exit-status';
 
 describe('exitCodeFor', () => {
@@ -32,5 +32,18 @@ describe('exitCodeFor', () => {
   it('the codes no scheduler retries are exactly bad input and numerical failures', () => {
     expect([...EXIT_CODES_NOT_RETRIED].sort()).toEqual([EXIT_BAD_INPUT, EXIT_NUMERICAL].sort());
     expect(EXIT_CODES_NOT_RETRIED).not.toContain(EXIT_FAILURE);
+  });
+});
+
+describe('describeError', () => {
+  it('says ddinit’s and plain errors as they are, and an unexpected class with a hint, or its stack under DDINIT_DEBUG=1', () => {
+    const ours = new DataError('bad', { where: 'train-00000.arrow' });
+    expect(describeError(ours, {})).toBe(ours.message);
+    const bug = new RangeError('Set maximum size exceeded');
+    expect(describeError(bug, {})).toBe('Set maximum size exceeded (DDINIT_DEBUG=1 prints where it was thrown)');
+    expect(describeError(bug, { DDINIT_DEBUG: '1' })).toBe(bug.stack);
+    expect(describeError(bug, { DDINIT_DEBUG: '1' })).toMatch(/^RangeError: Set maximum size exceeded\n\s+at /);
+    expect(describeError(new Error('stopped on SIGTERM'), { DDINIT_DEBUG: '1' })).toBe('stopped on SIGTERM'); // thrown on purpose
+    expect(describeError('bug', {})).toBe('bug');
   });
 });

@@ -20,8 +20,14 @@ export function exitCodeFor(error: unknown): number {
   return EXIT_FAILURE;
 }
 
-export function describeError(error: unknown): string {
+/**
+ * The failure's message. An error of a class neither ddinit's, the schema's nor a plain `Error`
+ * (which the commands throw on purpose, e.g. after a SIGTERM) — a TypeError or RangeError from a
+ * bug, a library's own class — gets its stack when `DDINIT_DEBUG=1`, and otherwise a hint that it can.
+ */
+export function describeError(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
   if (error instanceof ZodError) return `invalid configuration:\n${z.prettifyError(error)}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  if (isDdinitError(error) || Object.getPrototypeOf(error) === Error.prototype) return error.message;
+  return env.DDINIT_DEBUG === '1' ? (error.stack ?? error.message) : `${error.message} (DDINIT_DEBUG=1 prints where it was thrown)`;
 }

@@ -40,40 +40,41 @@ typedef struct {
   size_t length;
 } heap_view;
 
-static int get_heap(napi_env env, napi_value value, heap_view *heap) {
+/* Whether `value` is a typed array of `type`, with its data and element count (nothing thrown). */
+static int is_typed_array(napi_env env, napi_value value, napi_typedarray_type type, void **data, size_t *length) {
   bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) {
-    napi_throw_type_error(env, NULL, "heap: expected a Float32Array");
-    return -1;
-  }
-  napi_typedarray_type type;
-  size_t length = 0;
+  napi_typedarray_type actual;
+  return napi_is_typedarray(env, value, &is_typed) == napi_ok && is_typed &&
+         napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL) == napi_ok && actual == type;
+}
+
+static int get_heap(napi_env env, napi_value value, heap_view *heap) {
   void *data = NULL;
-  if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_float32_array) {
+  if (!is_typed_array(env, value, napi_float32_array, &data, &heap->length)) {
     napi_throw_type_error(env, NULL, "heap: expected a Float32Array");
     return -1;
   }
   heap->data = data;
-  heap->length = length;
+  return 0;
+}
+
+/* A typed array argument of `type` (named `type_name` in the error) with at least `length` elements, or exactly
+ * that many when `exact`; 0, or -1 after throwing a TypeError naming it. */
+static int typed_arg(napi_env env, napi_value value, napi_typedarray_type type, const char *type_name, const char *name,
+                     size_t length, int exact, void **data) {
+  size_t have = 0;
+  if (!is_typed_array(env, value, type, data, &have) || have < length || (exact && have != length)) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected a%s %s of %s%zu values", name, type_name[0] == 'I' ? "n" : "",
+             type_name, exact ? "" : "at least ", length);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
   return 0;
 }
 
 static int get_int32_array(napi_env env, napi_value value, const char *name, size_t expected, int32_t **out) {
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *data = NULL;
-  bool is_typed = false;
-  char message[160];
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_int32_array || length != expected) {
-    snprintf(message, sizeof message, "%s: expected an Int32Array of %zu values", name, expected);
-    napi_throw_type_error(env, NULL, message);
-    return -1;
-  }
-  *out = data;
-  return 0;
+  return typed_arg(env, value, napi_int32_array, "Int32Array", name, expected, 1, (void **)out);
 }
 
 static int get_int(napi_env env, napi_value value, const char *name, int64_t *out) {
@@ -568,10 +569,7 @@ static napi_value gather_patches(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t rows = 0;
-  bool is_typed = false;
-  napi_typedarray_type type;
-  if (napi_is_typedarray(env, argv[4], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[4], &type, &rows, (void **)&positions, NULL, NULL) != napi_ok || type != napi_int32_array) {
+  if (!is_typed_array(env, argv[4], napi_int32_array, (void **)&positions, &rows)) {
     napi_throw_type_error(env, NULL, "positions: expected an Int32Array");
     return NULL;
   }
@@ -591,22 +589,6 @@ static napi_value gather_patches(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* A typed array argument of `type` holding at least `length` elements; 0, or -1 after throwing a TypeError naming it. */
-static int typed_arg(napi_env env, napi_value value, napi_typedarray_type type, const char *type_name, const char *name,
-                     size_t length, void **data) {
-  bool is_typed = false;
-  napi_typedarray_type actual;
-  size_t have = 0;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &actual, &have, data, NULL, NULL) != napi_ok || actual != type || have < length) {
-    char message[160];
-    snprintf(message, sizeof message, "%s: expected a %s of at least %zu elements", name, type_name, length);
-    napi_throw_type_error(env, NULL, message);
-    return -1;
-  }
-  return 0;
-}
-
 /* kmeansPlusPlus(x, n, d, k, trials, norms, first, uniforms, gram, chosen) (kmeans.h; gram: 0 or 1). */
 static napi_value kmeans_plus_plus(napi_env env, napi_callback_info info) {
   static const char *const names[] = {"n", "d", "k", "trials"};
@@ -621,10 +603,10 @@ static napi_value kmeans_plus_plus(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "kmeansPlusPlus: expected 1 <= n, k <= n and 0 <= first < n");
     return NULL;
   }
-  if (typed_arg(env, argv[0], napi_float32_array, "Float32Array", "x", n * d, &x) ||
-      typed_arg(env, argv[5], napi_float64_array, "Float64Array", "norms", n, &norms) ||
-      typed_arg(env, argv[7], napi_float64_array, "Float64Array", "uniforms", (k > 0 ? k - 1 : 0) * trials, &uniforms) ||
-      typed_arg(env, argv[9], napi_int32_array, "Int32Array", "chosen", k, &chosen))
+  if (typed_arg(env, argv[0], napi_float32_array, "Float32Array", "x", n * d, 0, &x) ||
+      typed_arg(env, argv[5], napi_float64_array, "Float64Array", "norms", n, 0, &norms) ||
+      typed_arg(env, argv[7], napi_float64_array, "Float64Array", "uniforms", (k > 0 ? k - 1 : 0) * trials, 0, &uniforms) ||
+      typed_arg(env, argv[9], napi_int32_array, "Int32Array", "chosen", k, 0, &chosen))
     return NULL;
   if (ddinit_kmeans_plus_plus(x, v[0], v[1], v[2], v[3], norms, (int)first, uniforms, use_gram != 0, chosen) != 0)
     return throw_oom(env, "kmeansPlusPlus");
@@ -646,11 +628,11 @@ static napi_value nearest_centres(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "k: expected at least 1 centre");
     return NULL;
   }
-  if (typed_arg(env, argv[0], napi_float32_array, "Float32Array", "x", n * d, &x) ||
-      typed_arg(env, argv[3], napi_float32_array, "Float32Array", "centres", (size_t)k[0] * d, &centres) ||
-      typed_arg(env, argv[5], napi_float64_array, "Float64Array", "norms", n, &norms) ||
-      typed_arg(env, argv[6], napi_int32_array, "Int32Array", "labels", n, &labels) ||
-      typed_arg(env, argv[7], napi_float64_array, "Float64Array", "distances", n, &distances))
+  if (typed_arg(env, argv[0], napi_float32_array, "Float32Array", "x", n * d, 0, &x) ||
+      typed_arg(env, argv[3], napi_float32_array, "Float32Array", "centres", (size_t)k[0] * d, 0, &centres) ||
+      typed_arg(env, argv[5], napi_float64_array, "Float64Array", "norms", n, 0, &norms) ||
+      typed_arg(env, argv[6], napi_int32_array, "Int32Array", "labels", n, 0, &labels) ||
+      typed_arg(env, argv[7], napi_float64_array, "Float64Array", "distances", n, 0, &distances))
     return NULL;
   if (ddinit_nearest_centres(x, v[0], v[1], centres, k[0], norms, labels, distances) != 0) return throw_oom(env, "nearestCentres");
   return NULL;
@@ -721,18 +703,8 @@ static napi_value fill_gaussian(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "s0 … s3: expected a nonzero generator state, got 0, 0, 0, 0");
     return NULL;
   }
-  bool is_typed = false;
-  napi_typedarray_type type;
-  size_t length = 0;
   void *tables = NULL;
-  if (napi_is_typedarray(env, argv[7], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[7], &type, &length, &tables, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || length != DDINIT_ZIGGURAT_TABLES) {
-    char message[128];
-    snprintf(message, sizeof message, "tables: expected a Float64Array of %d doubles", DDINIT_ZIGGURAT_TABLES);
-    napi_throw_type_error(env, NULL, message);
-    return NULL;
-  }
+  if (typed_arg(env, argv[7], napi_float64_array, "Float64Array", "tables", DDINIT_ZIGGURAT_TABLES, 1, &tables)) return NULL;
   ddinit_fill_gaussian(out, (size_t)count[0], state, tables);
   return NULL;
 }

@@ -516,7 +516,7 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.fillGaussian(heap, 8, 4, 1, 2, 3, 4, tables)).toThrow(/^out: floats \[4, 12\) lie outside the heap of 10 floats$/);
     expect(() => blas.fillGaussian(heap, 8, 0, 0, 0, 0, 0, tables)).toThrow(/^s0 … s3: expected a nonzero generator state/);
     expect(() => blas.fillGaussian(heap, 8, 0, 2 ** 32, 0, 0, 1, tables)).toThrow(/^s0: expected a 32-bit integer, got 4294967296$/);
-    expect(() => blas.fillGaussian(heap, 8, 0, 1, 2, 3, 4, tables.subarray(1))).toThrow(/^tables: expected a Float64Array of 257 doubles$/);
+    expect(() => blas.fillGaussian(heap, 8, 0, 1, 2, 3, 4, tables.subarray(1))).toThrow(/^tables: expected a Float64Array of 257 values$/);
   });
 
   it('centredScatter: the mean and scatter of shifted rows against float64 sums, both triangles, operands checked', () => {
@@ -544,6 +544,33 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(() => blas.centredScatter(heap, rows, cols, 0, shift, centred, mean, heap.length - 10)).toThrow(/^scatter: floats \[/);
   });
 
+  it('gatherPatches: the rows of the sampled positions, zeros outside the image; a position out of range is refused', () => {
+    // x [1, 2, 3, 1] = 1…6; a 2×2 window, stride 1, padding 1 on top and left: out 2×3 positions.
+    const g = {
+      batchSize: 1,
+      inHeight: 2,
+      inWidth: 3,
+      inChannels: 1,
+      outHeight: 2,
+      outWidth: 3,
+      outChannels: 1,
+      filterHeight: 2,
+      filterWidth: 2,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 1,
+      padLeft: 1,
+    };
+    const heap = Float32Array.of(1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0);
+    blas.gatherPatches(heap, geometryArray(g), 1, 0, Int32Array.of(0, 4), 6);
+    // position 0 (oy 0, ox 0): [pad, pad, pad, x00]; position 4 (oy 1, ox 1): [x00, x01, x10, x11].
+    expect(Array.from(heap.subarray(6, 14))).toEqual([0, 0, 0, 1, 1, 2, 4, 5]);
+    expect(() => blas.gatherPatches(heap, geometryArray(g), 1, 0, Int32Array.of(6), 6)).toThrow(/^positions: expected values in \[0, 6\), got 6 at 0$/);
+    expect(() => blas.gatherPatches(heap, geometryArray(g), 1, 0, [0] as unknown as Int32Array, 6)).toThrow(/^positions: expected an Int32Array$/);
+  });
+
   it('kmeansPlusPlus and nearestCentres: a known answer on two far groups, operands checked', () => {
     // Rows 0–2 near (0, 0), rows 3–5 near (100, 0); the first seed row 0, so the next is drawn from rows 3–5.
     const x = Float32Array.of(0, 0, 1, 0, 0, 1, 100, 0, 101, 0, 100, 1);
@@ -560,10 +587,10 @@ describe.skipIf(!loaded.ok)('the LAPACK entry points', () => {
     expect(Array.from(distances)).toEqual([0, 1, 1, 0, 1, 1]);
     expect(() => blas.kmeansPlusPlus(x, 6, 2, 2, 3, norms, 6, new Float64Array(3), 0, new Int32Array(2))).toThrow(/0 <= first < n/);
     expect(() => blas.kmeansPlusPlus(x, 6, 2, 2, 3, norms, 0, new Float64Array(2), 0, new Int32Array(2))).toThrow(
-      /^uniforms: expected a Float64Array of at least 3 elements$/,
+      /^uniforms: expected a Float64Array of at least 3 values$/,
     );
     expect(() => blas.nearestCentres(x, 6, 2, new Float32Array(3), 2, norms, labels, distances)).toThrow(
-      /^centres: expected a Float32Array of at least 4 elements$/,
+      /^centres: expected a Float32Array of at least 4 values$/,
     );
     expect(() => blas.nearestCentres(x, 6, 2, Float32Array.of(0, 0, 1, 1), 2, norms, new Int32Array(5), distances)).toThrow(/^labels: expected an? Int32Array/);
   });

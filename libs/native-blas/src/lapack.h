@@ -51,7 +51,7 @@ int ddinit_orthonormalize_columns(int m, int n, float *a);
  *   a[i·n + j] with i ≥ j: column j below the diagonal, x_j ~ N(0, I_{m−j}), gives the
  *   Householder reflector H_j with H_j x_j = β_j e_1 (slarfg); Q = H_1⋯H_n·[I_n; 0]·diag(sign β_j),
  *   expanded to Q by blocks of 128 reflectors (sorgqr's product, at a block size where sgemm runs
- *   at its rate: 4096 × 4096 in 0.70–0.74 s against sorgqr's 0.92–0.95 s). That is exactly the distribution of the Q of sgeqrf + sorgqr with
+ *   at its rate: 4096 × 4096 in 0.70–0.74 s against sorgqr's 0.90–1.05 s). That is exactly the distribution of the Q of sgeqrf + sorgqr with
  *   diag(R) > 0 on an m×n Gaussian matrix — sgeqrf's reflectors on a Gaussian matrix are
  *   such reflectors of independent Gaussian vectors, since each H_j leaves the trailing
  *   columns Gaussian and independent of it — at half the flops: no sgeqrf, only the expansion's

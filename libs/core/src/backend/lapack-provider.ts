@@ -1,7 +1,7 @@
 /**
  * The LAPACK routines of the OpenBLAS addon as @ddinit/core's LinalgProvider:
- * QR (sgeqrf + sorgqr) for `orthonormalizeColumns`, the Haar draw for `orthonormalDraw`
- * (Cholesky QR of a tall Gaussian matrix, Stewart's slarfg + sorgqr otherwise), and the MRRR symmetric
+ * QR (sgeqrf, the reflectors expanded by blocks) for `orthonormalizeColumns`, the Haar draw for
+ * `orthonormalDraw` (Cholesky QR of a tall Gaussian matrix, Stewart's reflectors otherwise), the MRRR symmetric
  * eigensolver in mixed precision (ssytrd + dstemr + sormtr: float32 around a float64 tridiagonal
  * solve; libs/native-blas/src/lapack.h says why) for `denseEigenpairs`, the Gaussian draws
  * of `fillGaussian`, and k-means's seeding and nearest centres (on sgemm) in C.
@@ -16,7 +16,7 @@ import type { LinalgProvider } from '../linalg/linalg-provider';
 import { TILE } from '../linalg/symmetric-matrix';
 
 /** The provider's name, as logs and the backend selection show it. */
-export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/sorgqr, ssytrd/dstemr)';
+export const LAPACK_PROVIDER_NAME = 'LAPACK (sgeqrf/slarfb, ssytrd/dstemr)';
 
 /** A LinalgProvider computing on `blas`'s LAPACK entry points. */
 export function createLapackProvider(blas: NativeBlas): LinalgProvider {

@@ -19,4 +19,4 @@ export { chooseEigenMethod, topEigenpairs } from './top-eigenpairs';
 export type { EigenSolver, TopEigenpairs, TopEigenpairsOptions } from './top-eigenpairs';
 export { pcaFilters, projectWhitened, whitenedToFilters, whiteningScales, zcaFilters } from './whitening';
 export type { WhiteningOptions } from './whitening';
-export { fillGaussian, gaussianMatrix, javascriptGaussian, ZIGGURAT_TABLES } from './gaussian-matrix';
+export { fillGaussian, gaussianMatrix, javascriptGaussian } from './gaussian-matrix';

@@ -15,7 +15,7 @@
 
 /** Dense routines a provider supplies; arrays are row-major. */
 export interface LinalgProvider {
-  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/sorgqr, ssytrd/dstemr)`. */
+  /** Short name for logs and reports, e.g. `LAPACK (sgeqrf/slarfb, ssytrd/dstemr)`. */
   readonly name: string;
   /**
    * data (rows×cols, rows ≥ cols) ← Q of the thin QR A = QR with diag(R) > 0 (the unique

@@ -35,7 +35,7 @@ export function rowSquaredNorms(data: Float32Array, n: number, d: number): Float
 
 /**
  * Nearest centres of the rows of `data` (row-major [n, d]) among `centres`
- * ([k, d] row-major float32), `chunkRows` rows per product.
+ * ([k, d] row-major float32), `chunkRows` rows per product (the provider chunks on its own).
  */
 export async function findNearestCentres(
   data: Float32Array,
